@@ -1,0 +1,3 @@
+from sodclient.cli import main
+
+raise SystemExit(main())
