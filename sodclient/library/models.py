@@ -1,0 +1,60 @@
+"""Plain records the library hands out; the UI displays them, nothing else mutates them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Patient:
+    id: int
+    patient_key: str     # DICOM PatientID or a generated key for patients created by hand
+    name: str            # display name (may be PHI: shown in the UI, never logged or used in file names)
+    birth_date: str      # YYYYMMDD or ""
+
+
+@dataclass(frozen=True)
+class Case:
+    id: int
+    patient_id: int
+    study_uid: str       # DICOM StudyInstanceUID, or a generated UID for non-DICOM cases
+    description: str
+    date: str            # YYYYMMDD or ""
+
+
+@dataclass(frozen=True)
+class Document:
+    id: int
+    case_id: int
+    title: str           # the original file name, shown to the user
+    sha256: str
+    size: int
+    media_type: str
+    modality: str        # DICOM modality or ""
+    series_uid: str      # DICOM SeriesInstanceUID or ""
+    series_description: str
+    instance_number: int | None
+    path: Path           # the managed file (name derived from the content hash: no PHI)
+
+    @property
+    def is_dicom(self) -> bool:
+        return self.media_type == "application/dicom"
+
+    @property
+    def is_image(self) -> bool:
+        return self.media_type.startswith("image/")
+
+
+@dataclass
+class ImportResult:
+    """What one import added: the UI selects it, the audit trail counts it (no names)."""
+
+    documents: list[Document] = field(default_factory=list)
+    patients_created: int = 0
+    cases_created: int = 0
+    duplicates: int = 0   # files already in the library under the same case (content hash)
+
+    @property
+    def case_ids(self) -> list[int]:
+        return sorted({d.case_id for d in self.documents})

@@ -1,0 +1,395 @@
+"""The library database and its managed files.
+
+Files are copied into `files/<aa>/<sha256>`: the name is the content hash, so it never carries PHI and an
+identical file is stored once. Every import runs in one SQLite transaction; if anything fails, the rows
+are rolled back and the managed files this import created are removed, so the library is never half-filled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import os
+import shutil
+import sqlite3
+import uuid
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from sodclient.library.dicom_info import read_tags
+from sodclient.library.models import Case, Document, ImportResult, Patient
+from sodclient.paths import app_paths
+from sodclient.progress import CancelToken, ProgressSink, RateMeter, no_progress
+
+_CHUNK = 1 << 20
+UNFILED_KEY = "SOD-UNFILED"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS patients (
+    id INTEGER PRIMARY KEY,
+    patient_key TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL DEFAULT '',
+    birth_date TEXT NOT NULL DEFAULT '',
+    created TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS cases (
+    id INTEGER PRIMARY KEY,
+    patient_id INTEGER NOT NULL REFERENCES patients(id) ON DELETE CASCADE,
+    study_uid TEXT NOT NULL UNIQUE,
+    description TEXT NOT NULL DEFAULT '',
+    date TEXT NOT NULL DEFAULT '',
+    created TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS documents (
+    id INTEGER PRIMARY KEY,
+    case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+    title TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    media_type TEXT NOT NULL,
+    modality TEXT NOT NULL DEFAULT '',
+    series_uid TEXT NOT NULL DEFAULT '',
+    series_description TEXT NOT NULL DEFAULT '',
+    instance_number INTEGER,
+    added TEXT NOT NULL,
+    UNIQUE (case_id, sha256)
+);
+CREATE INDEX IF NOT EXISTS documents_sha ON documents(sha256);
+"""
+
+
+class LibraryError(Exception):
+    """A library operation the user must act on (one plain line)."""
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _media_type(path: Path, is_dicom: bool) -> str:
+    if is_dicom:
+        return "application/dicom"
+    guessed, _ = mimetypes.guess_type(path.name)
+    return guessed or "application/octet-stream"
+
+
+def iter_files(paths: Iterable[Path]) -> list[Path]:
+    """Regular files under the given files/folders, in a stable order; hidden files and links skipped."""
+    found: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_symlink():
+            continue
+        if p.is_file():
+            found.append(p)
+        elif p.is_dir():
+            for root, dirs, files in os.walk(p):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(files):
+                    f = Path(root) / name
+                    if not name.startswith(".") and f.is_file() and not f.is_symlink():
+                        found.append(f)
+        else:
+            raise LibraryError(f"Cannot read {p.name}: no such file or folder.")
+    return found
+
+
+class Library:
+    """One user's library. Cheap to create; each call opens its own connection (safe across threads)."""
+
+    def __init__(self, root: Path | None = None):
+        self.root = Path(root) if root else app_paths().data / "library"
+        self.files_dir = self.root / "files"
+        self.thumbs_dir = self.root / "thumbs"
+        for d in (self.root, self.files_dir, self.thumbs_dir):
+            d.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.db_path = self.root / "library.sqlite3"
+        with self._connect() as db:
+            db.executescript(_SCHEMA)
+
+    # -- connections ---------------------------------------------------------------------------------
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
+        try:
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA foreign_keys = ON")
+            db.execute("PRAGMA journal_mode = WAL")
+            yield db
+        finally:
+            db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    # -- reading -------------------------------------------------------------------------------------
+    def managed_path(self, sha256: str) -> Path:
+        return self.files_dir / sha256[:2] / sha256
+
+    def _doc(self, row: sqlite3.Row) -> Document:
+        return Document(
+            id=row["id"], case_id=row["case_id"], title=row["title"], sha256=row["sha256"], size=row["size"],
+            media_type=row["media_type"], modality=row["modality"], series_uid=row["series_uid"],
+            series_description=row["series_description"], instance_number=row["instance_number"],
+            path=self.managed_path(row["sha256"]),
+        )
+
+    def patients(self) -> list[Patient]:
+        with self._connect() as db:
+            rows = db.execute("SELECT * FROM patients ORDER BY name COLLATE NOCASE, id").fetchall()
+        return [Patient(r["id"], r["patient_key"], r["name"], r["birth_date"]) for r in rows]
+
+    def patient(self, patient_id: int) -> Patient | None:
+        with self._connect() as db:
+            r = db.execute("SELECT * FROM patients WHERE id = ?", (patient_id,)).fetchone()
+        return Patient(r["id"], r["patient_key"], r["name"], r["birth_date"]) if r else None
+
+    def cases(self, patient_id: int) -> list[Case]:
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT * FROM cases WHERE patient_id = ? ORDER BY date DESC, id", (patient_id,)
+            ).fetchall()
+        return [Case(r["id"], r["patient_id"], r["study_uid"], r["description"], r["date"]) for r in rows]
+
+    def case(self, case_id: int) -> Case | None:
+        with self._connect() as db:
+            r = db.execute("SELECT * FROM cases WHERE id = ?", (case_id,)).fetchone()
+        return Case(r["id"], r["patient_id"], r["study_uid"], r["description"], r["date"]) if r else None
+
+    def documents(self, *, case_id: int | None = None, patient_id: int | None = None) -> list[Document]:
+        """Documents of one case, of all cases of one patient, or of the whole library."""
+        sql = "SELECT d.* FROM documents d JOIN cases c ON c.id = d.case_id"
+        args: tuple = ()
+        if case_id is not None:
+            sql += " WHERE d.case_id = ?"
+            args = (case_id,)
+        elif patient_id is not None:
+            sql += " WHERE c.patient_id = ?"
+            args = (patient_id,)
+        sql += " ORDER BY c.id, d.series_uid, d.instance_number, d.title, d.id"
+        with self._connect() as db:
+            return [self._doc(r) for r in db.execute(sql, args).fetchall()]
+
+    def document(self, document_id: int) -> Document | None:
+        with self._connect() as db:
+            r = db.execute("SELECT * FROM documents WHERE id = ?", (document_id,)).fetchone()
+        return self._doc(r) if r else None
+
+    def counts(self) -> tuple[int, int, int]:
+        with self._connect() as db:
+            return tuple(db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]  # type: ignore[return-value]
+                         for t in ("patients", "cases", "documents"))
+
+    # -- creating by hand ----------------------------------------------------------------------------
+    def create_patient(self, name: str, birth_date: str = "") -> Patient:
+        name = name.strip()
+        if not name:
+            raise LibraryError("Enter a name for the patient.")
+        key = f"SOD-{uuid.uuid4().hex[:12]}"
+        with self._transaction() as db:
+            cur = db.execute(
+                "INSERT INTO patients (patient_key, name, birth_date, created) VALUES (?, ?, ?, ?)",
+                (key, name, birth_date, _now()),
+            )
+            return Patient(cur.lastrowid, key, name, birth_date)
+
+    def create_case(self, patient_id: int, description: str, date: str = "") -> Case:
+        description = description.strip()
+        if not description:
+            raise LibraryError("Enter a description for the case.")
+        uid = f"2.25.{uuid.uuid4().int}"
+        with self._transaction() as db:
+            cur = db.execute(
+                "INSERT INTO cases (patient_id, study_uid, description, date, created) VALUES (?, ?, ?, ?, ?)",
+                (patient_id, uid, description, date, _now()),
+            )
+            return Case(cur.lastrowid, patient_id, uid, description, date)
+
+    def remove_documents(self, document_ids: Iterable[int]) -> int:
+        """Deletes documents; a managed file goes once no document refers to it any more."""
+        ids = list(document_ids)
+        with self._transaction() as db:
+            shas = [r[0] for r in db.execute(
+                f"SELECT sha256 FROM documents WHERE id IN ({','.join('?' * len(ids))})", ids)] if ids else []
+            for i in ids:
+                db.execute("DELETE FROM documents WHERE id = ?", (i,))
+            orphans = [s for s in set(shas)
+                       if not db.execute("SELECT 1 FROM documents WHERE sha256 = ?", (s,)).fetchone()]
+        for sha in orphans:
+            self.managed_path(sha).unlink(missing_ok=True)
+            (self.thumbs_dir / f"{sha}.png").unlink(missing_ok=True)
+        return len(shas)
+
+    # -- importing -----------------------------------------------------------------------------------
+    def _store_file(self, src: Path, created: list[Path], meter: RateMeter, done: int,
+                    cancel: CancelToken) -> tuple[str, int]:
+        """Copies src into the store while hashing it; returns (sha256, size)."""
+        tmp = self.files_dir / f".incoming-{uuid.uuid4().hex}"
+        created.append(tmp)
+        h = hashlib.sha256()
+        size = 0
+        with open(src, "rb") as fin, open(tmp, "wb") as fout:
+            while chunk := fin.read(_CHUNK):
+                cancel.raise_if_cancelled()
+                h.update(chunk)
+                fout.write(chunk)
+                size += len(chunk)
+                meter.update(done + size)
+            fout.flush()
+            os.fsync(fout.fileno())
+        sha = h.hexdigest()
+        final = self.managed_path(sha)
+        if final.exists():
+            tmp.unlink()
+        else:
+            final.parent.mkdir(exist_ok=True, mode=0o700)
+            os.replace(tmp, final)
+            os.chmod(final, 0o600)
+            created.append(final)
+        created.remove(tmp)
+        return sha, size
+
+    def import_paths(
+        self,
+        paths: Iterable[Path],
+        *,
+        case_id: int | None = None,
+        unfiled_case: str | None = None,
+        progress: ProgressSink = no_progress,
+        cancel: CancelToken | None = None,
+    ) -> ImportResult:
+        """Imports files and folders all-or-nothing.
+
+        DICOM files are filed by patient / study / series from their tags. Other documents go to `case_id`;
+        without one, `unfiled_case` names a new case under the "Unfiled" patient (used for received
+        containers); with neither, non-DICOM files are refused before anything is copied.
+        """
+        cancel = cancel or CancelToken()
+        files = iter_files(paths)
+        if not files:
+            raise LibraryError("There is nothing to import: no readable files were given.")
+        if case_id is not None and self.case(case_id) is None:
+            raise LibraryError("The chosen case no longer exists.")
+        total = sum(f.stat().st_size for f in files)
+        meter = RateMeter("import", total, progress)
+        created: list[Path] = []
+        result = ImportResult()
+        done = 0
+        try:
+            with self._transaction() as db:
+                unfiled_id: int | None = None
+                for f in files:
+                    cancel.raise_if_cancelled()
+                    sha, size = self._store_file(f, created, meter, done, cancel)
+                    done += size
+                    meter.update(done, detail=f"file {len(result.documents) + result.duplicates + 1} of {len(files)}",
+                                 force=len(files) <= 200)
+                    stored = self.managed_path(sha)
+                    tags = read_tags(stored)
+                    if tags and tags.study_uid:
+                        target = self._dicom_case(db, tags, result)
+                    elif case_id is not None:
+                        target = case_id
+                    elif unfiled_case:
+                        if unfiled_id is None:
+                            unfiled_id = self._unfiled_case(db, unfiled_case, result)
+                        target = unfiled_id
+                    else:
+                        raise LibraryError(
+                            "Choose a patient and case first: only DICOM files can be filed automatically.")
+                    if db.execute("SELECT 1 FROM documents WHERE case_id = ? AND sha256 = ?",
+                                  (target, sha)).fetchone():
+                        result.duplicates += 1
+                        continue
+                    media = _media_type(f, tags is not None)
+                    cur = db.execute(
+                        "INSERT INTO documents (case_id, title, sha256, size, media_type, modality, series_uid,"
+                        " series_description, instance_number, added) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                        (target, f.name, sha, size, media, tags.modality if tags else "",
+                         tags.series_uid if tags else "", tags.series_description if tags else "",
+                         tags.instance_number if tags else None, _now()),
+                    )
+                    result.documents.append(Document(
+                        cur.lastrowid, target, f.name, sha, size, media, tags.modality if tags else "",
+                        tags.series_uid if tags else "", tags.series_description if tags else "",
+                        tags.instance_number if tags else None, stored))
+                cancel.raise_if_cancelled()
+        except BaseException:
+            for p in created:
+                p.unlink(missing_ok=True)
+            raise
+        meter.update(total, force=True)
+        return result
+
+    def _dicom_case(self, db: sqlite3.Connection, tags, result: ImportResult) -> int:
+        key = tags.patient_id or f"SOD-NOID-{hashlib.sha256(tags.study_uid.encode()).hexdigest()[:12]}"
+        row = db.execute("SELECT id FROM patients WHERE patient_key = ?", (key,)).fetchone()
+        if row:
+            patient_id = row[0]
+        else:
+            patient_id = db.execute(
+                "INSERT INTO patients (patient_key, name, birth_date, created) VALUES (?, ?, ?, ?)",
+                (key, tags.patient_name or "(no name)", tags.birth_date, _now())).lastrowid
+            result.patients_created += 1
+        row = db.execute("SELECT id FROM cases WHERE study_uid = ?", (tags.study_uid,)).fetchone()
+        if row:
+            return row[0]
+        result.cases_created += 1
+        return db.execute(
+            "INSERT INTO cases (patient_id, study_uid, description, date, created) VALUES (?, ?, ?, ?, ?)",
+            (patient_id, tags.study_uid, tags.study_description or "Study", tags.study_date, _now())).lastrowid
+
+    def _unfiled_case(self, db: sqlite3.Connection, description: str, result: ImportResult) -> int:
+        row = db.execute("SELECT id FROM patients WHERE patient_key = ?", (UNFILED_KEY,)).fetchone()
+        if row:
+            patient_id = row[0]
+        else:
+            patient_id = db.execute(
+                "INSERT INTO patients (patient_key, name, birth_date, created) VALUES (?, 'Unfiled', '', ?)",
+                (UNFILED_KEY, _now())).lastrowid
+            result.patients_created += 1
+        result.cases_created += 1
+        return db.execute(
+            "INSERT INTO cases (patient_id, study_uid, description, date, created) VALUES (?, ?, ?, ?, ?)",
+            (patient_id, f"2.25.{uuid.uuid4().int}", description,
+             datetime.now(timezone.utc).strftime("%Y%m%d"), _now())).lastrowid
+
+    # -- handing documents to the send pipeline ------------------------------------------------------
+    def stage(self, documents: Iterable[Document], dest: Path, *, keep_titles: bool) -> list[Path]:
+        """Links (or copies) documents into `dest` for packing.
+
+        With keep_titles=False (Peer Review) files are named doc-0001.dcm etc., since original file
+        names often carry patient names; otherwise the original title is kept (inside the encrypted
+        container only).
+        """
+        dest.mkdir(parents=True, exist_ok=True, mode=0o700)
+        out: list[Path] = []
+        used: set[str] = set()
+        for n, doc in enumerate(documents, 1):
+            if keep_titles:
+                name = Path(doc.title).name or f"doc-{n:04d}"
+            else:
+                ext = ".dcm" if doc.is_dicom else (mimetypes.guess_extension(doc.media_type) or "")
+                name = f"doc-{n:04d}{ext}"
+            stem, suffix, k = Path(name).stem, Path(name).suffix, 1
+            while name.lower() in used:
+                k += 1
+                name = f"{stem} ({k}){suffix}"
+            used.add(name.lower())
+            target = dest / name
+            try:
+                os.link(doc.path, target)
+            except OSError:
+                shutil.copy2(doc.path, target)
+            out.append(target)
+        return out
