@@ -1,0 +1,309 @@
+"""Opening a container: find a key that opens it, authenticate the header, then stream, check and
+(for unpack) write every entry into a private temporary folder that becomes the output folder only
+after everything, hashes and signature included, has verified."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import shutil
+import struct
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import BinaryIO, Callable, Iterator
+
+import zstandard
+from cryptography.exceptions import InvalidSignature
+
+from sodformat import limits
+from sodformat.errors import (AuthenticationError, CancelledError, ExpiredError, FormatError, LimitError,
+                              NoMatchingIdentityError, SodError)
+from sodformat.header import HeaderInfo, RawHeader, hkdf, read_header
+from sodformat.keys import Identity, parse_signer
+from sodformat.manifest import (TAG_DIR, TAG_END, TAG_FILE, TAG_MANIFEST, TAG_SIGNATURE, Entry, parse_dir_meta,
+                                parse_file_meta, parse_manifest, signature_message)
+from sodformat.names import NameSet
+from sodformat.recipients import PassphraseIdentity, unwrap_with
+from sodformat.stream import decrypt_chunks
+from sodformat.writer import _cancelled
+
+ProgressFn = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Contents:
+    header: HeaderInfo
+    entries: list[Entry]
+    signer: str | None   # the sender's signing key, present only if the signature verified
+
+
+def _open_file(path: Path | str) -> BinaryIO:
+    try:
+        return open(path, "rb")
+    except OSError as exc:
+        raise SodError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def inspect(path: Path | str) -> HeaderInfo:
+    """What the header says, without a key (not yet authenticated: a key is needed for that)."""
+    with _open_file(path) as f:
+        return read_header(f).info
+
+
+def _unlock(raw: RawHeader, identities: list) -> bytes:
+    """The file key, from the first identity that opens a stanza; the header MAC is then checked."""
+    # Public-key identities are tried first: they cost microseconds, a passphrase costs Argon2id.
+    ordered = sorted(identities, key=lambda i: isinstance(i, PassphraseIdentity))
+    for identity in ordered:
+        for stanza in raw.stanzas:
+            file_key = unwrap_with(identity, stanza)
+            if file_key is None:
+                continue
+            if not raw.check_mac(file_key):
+                raise AuthenticationError("the container's header was altered or damaged (authentication failed)")
+            return file_key
+    kinds = set(raw.info.recipients)
+    if identities and all(isinstance(i, PassphraseIdentity) for i in identities) and "argon2id" not in kinds:
+        raise NoMatchingIdentityError("this container is not passphrase-protected; open it with your key (--identity)")
+    if identities and not any(isinstance(i, PassphraseIdentity) for i in identities) and "x25519" not in kinds:
+        raise NoMatchingIdentityError("this container is passphrase-protected; give the passphrase")
+    raise NoMatchingIdentityError("wrong passphrase or key: none of those given opens this container")
+
+
+class _Plaintext:
+    """Exact-length reads across the decrypted chunks."""
+
+    def __init__(self, chunks: Iterator[bytes]):
+        self._chunks = chunks
+        self._buf = b""
+        self._pos = 0
+
+    def read(self, n: int) -> bytes:
+        end = self._pos + n
+        if end <= len(self._buf):
+            data = self._buf[self._pos : end]
+            self._pos = end
+            return data
+        parts = [self._buf[self._pos :]]
+        need = n - len(parts[0])
+        while need > 0:
+            try:
+                self._buf = next(self._chunks)
+            except StopIteration:
+                raise FormatError("the container ends in the middle of a record") from None
+            take = self._buf[:need]
+            parts.append(take)
+            need -= len(take)
+            self._pos = len(take)
+        return b"".join(parts)
+
+    def u32(self) -> int:
+        return struct.unpack(">I", self.read(4))[0]
+
+    def at_end(self) -> bool:
+        if self._pos < len(self._buf):
+            return False
+        for chunk in self._chunks:
+            if chunk:
+                return False
+        return True
+
+
+class _Sink:
+    """Where verified bytes go: nowhere (verify) or a folder (unpack)."""
+
+    def begin_dir(self, name: str) -> None: ...
+    def begin_file(self, name: str) -> None: ...
+    def write(self, data: bytes) -> None: ...
+    def end_file(self) -> None: ...
+
+
+class _FolderSink(_Sink):
+    """Creates entries under a fresh private folder; nothing outside it is ever touched."""
+
+    _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+
+    def __init__(self, root: Path):
+        self._root = root
+        self._file = None
+        self._since_check = 0
+
+    def begin_dir(self, name: str) -> None:
+        (self._root / name).mkdir(mode=0o700, parents=True, exist_ok=True)
+
+    def begin_file(self, name: str) -> None:
+        path = self._root / name
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._file = os.fdopen(os.open(path, self._FLAGS, 0o600), "wb")
+
+    def write(self, data: bytes) -> None:
+        self._since_check += len(data)
+        if self._since_check >= 64 * 1024 * 1024:
+            self._since_check = 0
+            if shutil.disk_usage(self._root).free < limits.DISK_RESERVE_BYTES + len(data):
+                raise SodError("not enough disk space to unpack this container")
+        self._file.write(data)
+
+    def end_file(self) -> None:
+        self._file.close()
+        self._file = None
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
+def _decompress(data: bytes) -> bytes:
+    size = zstandard.frame_content_size(data) if len(data) >= 4 else -1
+    if not 0 <= size <= limits.MAX_BLOCK_BYTES:
+        raise LimitError("a compressed block is larger than this reader allows (possible decompression bomb)")
+    try:
+        out = zstandard.ZstdDecompressor().decompress(data)
+    except zstandard.ZstdError:
+        raise FormatError("a compressed block is damaged") from None
+    if len(out) != size:
+        raise FormatError("a compressed block is damaged")
+    return out
+
+
+def _walk(plain: _Plaintext, raw: RawHeader, sink: _Sink, cancel) -> Contents:
+    """Read every record in order, feeding the sink; check the manifest, the signature and the end."""
+    names, entries = NameSet(), []
+    decompressor_needed = False
+    while True:
+        if _cancelled(cancel):
+            raise CancelledError("cancelled")
+        tag = plain.read(1)
+        if tag in (TAG_FILE, TAG_DIR):
+            if len(entries) >= limits.MAX_ENTRIES:
+                raise LimitError("the container holds more entries than this reader allows")
+            length = plain.u32()
+            if length > limits.MAX_META_BYTES:
+                raise LimitError("an entry record is larger than this reader allows")
+            meta = plain.read(length)
+            if tag == TAG_DIR:
+                name = parse_dir_meta(meta)
+                names.add(name, True)
+                sink.begin_dir(name)
+                entries.append(Entry(name, True))
+                continue
+            name, media_type, compression = parse_file_meta(meta)
+            names.add(name, False)
+            decompressor_needed = compression == "zstd"
+            sink.begin_file(name)
+            digest, size = hashlib.sha256(), 0
+            while True:
+                n = plain.u32()
+                if n == 0:
+                    break
+                if n > limits.MAX_BLOCK_BYTES:
+                    raise LimitError("a data block is larger than this reader allows")
+                data = plain.read(n)
+                if decompressor_needed:
+                    data = _decompress(data)
+                digest.update(data)
+                size += len(data)
+                sink.write(data)
+            sink.end_file()
+            entries.append(Entry(name, False, size, digest.hexdigest(), media_type, compression))
+        elif tag == TAG_MANIFEST:
+            length = plain.u32()
+            if length > limits.MAX_MANIFEST_BYTES:
+                raise LimitError("the manifest is larger than this reader allows")
+            manifest_bytes = plain.read(length)
+            if parse_manifest(manifest_bytes) != entries:
+                raise AuthenticationError("the manifest does not match the contents (hash or size mismatch)")
+            break
+        else:
+            raise FormatError("the container's payload is malformed (unexpected record)")
+    signer = None
+    tag = plain.read(1)
+    if raw.info.signer is not None:
+        if tag != TAG_SIGNATURE:
+            raise AuthenticationError("the header names a signer but the signature is missing")
+        signature = plain.read(64)
+        try:
+            parse_signer(raw.info.signer).verify(signature, signature_message(raw.full_bytes, manifest_bytes))
+        except (InvalidSignature, SodError, ValueError):
+            raise AuthenticationError("the sender's signature does not verify") from None
+        signer = raw.info.signer
+        tag = plain.read(1)
+    if tag != TAG_END or not plain.at_end():
+        raise FormatError("the container's payload is malformed (data after the end)")
+    return Contents(raw.info, entries, signer)
+
+
+def _process(path: Path | str, identities: list, sink: _Sink, *, allow_expired: bool,
+             progress: ProgressFn | None, cancel, now: datetime | None) -> Contents:
+    if not identities:
+        raise SodError("a passphrase or identity is needed to open the container")
+    with _open_file(path) as f:
+        total = os.fstat(f.fileno()).st_size
+        raw = read_header(f)
+        file_key = _unlock(raw, identities)
+        if raw.info.expired(now) and not allow_expired:
+            when = raw.info.expires.strftime("%Y-%m-%d %H:%M UTC")
+            raise ExpiredError(f"this delivery expired on {when} and can no longer be opened; ask the sender to send it again")
+        key = hkdf(file_key, b"sod-v1 payload", salt=raw.nonce)
+        chunks = decrypt_chunks(f, key, raw.info.aead, raw.info.chunk)
+        if progress:
+            chunks = _reporting(chunks, f, total, progress)
+        return _walk(_Plaintext(chunks), raw, sink, cancel)
+
+
+def _reporting(chunks: Iterator[bytes], f: BinaryIO, total: int, progress: ProgressFn) -> Iterator[bytes]:
+    for chunk in chunks:
+        progress(f.tell(), total)
+        yield chunk
+
+
+def verify(path: Path | str, identities: list, *, allow_expired: bool = False, progress: ProgressFn | None = None,
+           cancel=None, now: datetime | None = None) -> Contents:
+    """Decrypt and check everything (hashes, manifest, signature) without writing anything."""
+    return _process(path, identities, _Sink(), allow_expired=allow_expired, progress=progress, cancel=cancel, now=now)
+
+
+def unpack(path: Path | str, out_dir: Path | str, identities: list, *, allow_expired: bool = False,
+           progress: ProgressFn | None = None, cancel=None, now: datetime | None = None) -> Contents:
+    """Unpack into `out_dir` (absent or empty) all-or-nothing: on any failure nothing is left behind."""
+    out_dir = Path(out_dir)
+    if out_dir.is_symlink() or (out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir()))):
+        raise SodError(f"{out_dir} already exists and is not an empty folder")
+    created_parents = [p for p in reversed(out_dir.absolute().parents) if not p.exists()]
+    tmp = out_dir.absolute().parent / f".{out_dir.name}.{secrets.token_hex(6)}.partial"
+    try:
+        out_dir.absolute().parent.mkdir(parents=True, exist_ok=True)
+        tmp.mkdir(mode=0o700)
+    except OSError as exc:
+        _remove_created(created_parents)
+        raise SodError(f"cannot create {out_dir}: {exc.strerror or exc}") from None
+    sink = _FolderSink(tmp)
+    try:
+        contents = _process(path, identities, sink, allow_expired=allow_expired, progress=progress,
+                            cancel=cancel, now=now)
+        sink.close()
+        if out_dir.exists():
+            out_dir.rmdir()
+        os.rename(tmp, out_dir)
+    except BaseException as exc:
+        sink.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+        _remove_created(created_parents)
+        if isinstance(exc, OSError):
+            raise SodError(f"cannot write into {out_dir}: {exc.strerror or exc}") from None
+        raise
+    return contents
+
+
+def _remove_created(parents: list[Path]) -> None:
+    for p in reversed(parents):
+        try:
+            p.rmdir()
+        except OSError:
+            pass
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)

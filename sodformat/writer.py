@@ -1,0 +1,283 @@
+"""Packing: documents in, one encrypted .SOD container out, in constant memory.
+
+A reader thread reads, hashes and compresses blocks (hashlib, zstd and file I/O release the GIL)
+while the calling thread frames, encrypts and writes them, so two cores share the work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import queue
+import secrets
+import struct
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Callable, Iterator
+
+import zstandard
+
+from sodformat import limits
+from sodformat.errors import CancelledError, SodError
+from sodformat.header import HeaderInfo, encode_header, hkdf, read_header
+from sodformat.keys import Identity
+from sodformat.manifest import (TAG_DIR, TAG_END, TAG_FILE, TAG_MANIFEST, TAG_SIGNATURE, Entry, encode_manifest,
+                                file_meta, dumps, signature_message)
+from sodformat.mediatypes import COMPRESSED_TYPES, sniff, worth_compressing
+from sodformat.names import NameSet, check_name
+from sodformat.recipients import b64encode, make_stanza
+from sodformat.stream import StreamWriter
+
+ProgressFn = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Source:
+    """One thing to pack: a file (path) or a folder (path may be None), and its name inside the container."""
+
+    path: Path | None
+    name: str
+    is_dir: bool
+    size: int = 0
+
+
+@dataclass(frozen=True)
+class PackResult:
+    header: HeaderInfo
+    entries: list[Entry]
+    bytes_written: int
+
+
+def _fail_unreadable(path: Path, exc: OSError) -> SodError:
+    return SodError(f"cannot read {path}: {exc.strerror or exc}")
+
+
+def collect_sources(paths: list[Path | str]) -> list[Source]:
+    """Files and folders (recursively) to pack; names keep each folder's own name as the top level.
+
+    Symbolic links and special files are refused rather than silently skipped, so nothing goes missing.
+    """
+    sources: list[Source] = []
+    names = NameSet()
+
+    def add(src: Source) -> None:
+        try:
+            check_name(src.name)
+            names.add(src.name, src.is_dir)
+        except SodError as exc:
+            raise SodError(f"cannot pack {src.path}: {exc}") from None
+        sources.append(src)
+
+    def add_path(path: Path, name: str) -> None:
+        try:
+            st = path.lstat()
+        except OSError as exc:
+            raise _fail_unreadable(path, exc) from None
+        if path.is_symlink():
+            raise SodError(f"cannot pack {path}: symbolic links are not supported; pack the target instead")
+        if path.is_dir():
+            add(Source(path, name, True))
+            try:
+                children = sorted(os.scandir(path), key=lambda d: d.name)
+            except OSError as exc:
+                raise _fail_unreadable(path, exc) from None
+            for child in children:
+                add_path(Path(child.path), f"{name}/{child.name}")
+        elif path.is_file():
+            add(Source(path, name, False, st.st_size))
+        else:
+            raise SodError(f"cannot pack {path}: not a regular file or folder")
+
+    for p in paths:
+        path = Path(p)
+        add_path(path, path.name or path.resolve().name)
+    return sources
+
+
+class _Prefetch:
+    """Runs a generator in a thread, a few items ahead of the consumer (bounded: constant memory)."""
+
+    _DONE = object()
+
+    def __init__(self, make: Callable[[threading.Event], Iterator], depth: int = 4):
+        self._queue: queue.Queue = queue.Queue(depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(make,), daemon=True, name="sod-prefetch")
+        self._thread.start()
+
+    def _put(self, item) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self, make) -> None:
+        try:
+            for item in make(self._stop):
+                if not self._put(item):
+                    return
+            self._put(self._DONE)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            self._put(exc)
+
+    def __iter__(self):
+        while True:
+            item = self._queue.get()
+            if item is self._DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _read_blocks(sources: list[Source], level: int, stop: threading.Event) -> Iterator[tuple]:
+    """Events for the consumer: ("dir", name), ("file", meta), ("block", data, raw_len), ("end", Entry)."""
+    compressor = zstandard.ZstdCompressor(level=level)
+    for src in sources:
+        if stop.is_set():
+            return
+        if src.is_dir:
+            yield ("dir", src.name)
+            continue
+        try:
+            with open(src.path, "rb") as f:
+                block = f.read(limits.BLOCK_INPUT)
+                media_type = sniff(block, src.name)
+                trial = compressor.compress(block) if block and media_type not in COMPRESSED_TYPES else None
+                compress = worth_compressing(media_type, block, trial)
+                compression = "zstd" if compress else "none"
+                yield ("file", file_meta(src.name, media_type, compression))
+                digest, size = hashlib.sha256(), 0
+                while block:
+                    digest.update(block)
+                    size += len(block)
+                    if compress:
+                        data = trial if trial is not None else compressor.compress(block)
+                        trial = None
+                    else:
+                        data = block
+                    yield ("block", data, len(block))
+                    if stop.is_set():
+                        return
+                    block = f.read(limits.BLOCK_INPUT)
+        except OSError as exc:
+            raise _fail_unreadable(src.path, exc) from None
+        yield ("end", Entry(src.name, False, size, digest.hexdigest(), media_type, compression))
+
+
+def _cancelled(cancel) -> bool:
+    if cancel is None:
+        return False
+    return cancel.is_set() if hasattr(cancel, "is_set") else bool(cancel.cancelled)
+
+
+def _record(tag: bytes, body: bytes) -> bytes:
+    return tag + struct.pack(">I", len(body)) + body
+
+
+def _check_expiry(days: float) -> None:
+    if not 0 < days <= limits.MAX_EXPIRY_DAYS:
+        raise SodError(f"expiry must be more than 0 and at most {limits.MAX_EXPIRY_DAYS} days")
+
+
+def write_container(out: BinaryIO, sources: list[Source], recipients: list, *, expires_in_days: float,
+                    signer: Identity | None, progress: ProgressFn | None, cancel, created: float | None,
+                    aead: str, chunk: int, level: int) -> PackResult:
+    """Write the whole container sequentially to `out` (a file, a pipe, or an uploader's spool file)."""
+    if not recipients:
+        raise SodError("at least one recipient (passphrase or public key) is required")
+    _check_expiry(expires_in_days)
+    now = int(created if created is not None else time.time())
+    file_key, nonce = secrets.token_bytes(limits.FILE_KEY_BYTES), secrets.token_bytes(limits.PAYLOAD_NONCE_BYTES)
+    fields = {
+        "sod": limits.FORMAT_VERSION, "created": now, "expires": now + max(1, int(expires_in_days * 86400)),
+        "aead": aead, "chunk": chunk, "nonce": b64encode(nonce),
+        "recipients": [make_stanza(r, file_key) for r in recipients],
+    }
+    if signer is not None:
+        fields["signer"] = signer.signing_public
+    header = encode_header(fields, file_key)
+    out.write(header)
+    stream = StreamWriter(out, hkdf(file_key, b"sod-v1 payload", salt=nonce), aead, chunk)
+    total = sum(s.size for s in sources)
+    done = 0
+    entries: list[Entry] = []
+    prefetch = _Prefetch(lambda stop: _read_blocks(sources, level, stop))
+    try:
+        for event in prefetch:
+            if _cancelled(cancel):
+                raise CancelledError("cancelled")
+            kind = event[0]
+            if kind == "block":
+                stream.write(struct.pack(">I", len(event[1])))
+                stream.write(event[1])
+                done += event[2]
+                if progress:
+                    progress(done, total)
+            elif kind == "file":
+                stream.write(_record(TAG_FILE, event[1]))
+            elif kind == "end":
+                stream.write(b"\x00\x00\x00\x00")
+                entries.append(event[1])
+            else:  # a folder
+                stream.write(_record(TAG_DIR, dumps({"name": event[1]})))
+                entries.append(Entry(event[1], True))
+    finally:
+        prefetch.close()
+    manifest = encode_manifest(entries)
+    stream.write(_record(TAG_MANIFEST, manifest))
+    if signer is not None:
+        stream.write(TAG_SIGNATURE + signer.ed25519.sign(signature_message(header, manifest)))
+    stream.write(TAG_END)
+    stream.close()
+    info = read_header(_BytesReader(header)).info
+    return PackResult(info, entries, len(header) + stream.bytes_written)
+
+
+class _BytesReader:
+    def __init__(self, data: bytes):
+        self._data, self._pos = data, 0
+
+    def read(self, n: int) -> bytes:
+        chunk = self._data[self._pos : self._pos + n]
+        self._pos += len(chunk)
+        return chunk
+
+
+def pack(out: BinaryIO | Path | str, sources: list[Source], recipients: list, *,
+         expires_in_days: float = limits.DEFAULT_EXPIRY_DAYS, signer: Identity | None = None,
+         progress: ProgressFn | None = None, cancel=None, created: float | None = None,
+         aead: str = "aes-256-gcm", chunk: int = limits.DEFAULT_CHUNK, level: int = 3) -> PackResult:
+    """Pack `sources` for `recipients`. A path output appears only when complete (temp file + rename)."""
+    kwargs = dict(expires_in_days=expires_in_days, signer=signer, progress=progress, cancel=cancel,
+                  created=created, aead=aead, chunk=chunk, level=level)
+    if not isinstance(out, (str, Path)):
+        return write_container(out, sources, recipients, **kwargs)
+    out = Path(out)
+    tmp = out.with_name(f".{out.name}.{secrets.token_hex(6)}.partial")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        raise SodError(f"cannot write {out}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            result = write_container(f, sources, recipients, **kwargs)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise SodError(f"cannot write {out}: {exc.strerror or exc}") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return result
