@@ -21,6 +21,7 @@ class Case:
     study_uid: str       # DICOM StudyInstanceUID, or a generated UID for non-DICOM cases
     description: str
     date: str            # YYYYMMDD or ""
+    reply_to: str = ""   # e-mail of whoever sent this case to us (prefills Reply)
 
 
 @dataclass(frozen=True)

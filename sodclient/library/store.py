@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS cases (
     study_uid TEXT NOT NULL UNIQUE,
     description TEXT NOT NULL DEFAULT '',
     date TEXT NOT NULL DEFAULT '',
+    reply_to TEXT NOT NULL DEFAULT '',
     created TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS documents (
@@ -159,12 +160,12 @@ class Library:
             rows = db.execute(
                 "SELECT * FROM cases WHERE patient_id = ? ORDER BY date DESC, id", (patient_id,)
             ).fetchall()
-        return [Case(r["id"], r["patient_id"], r["study_uid"], r["description"], r["date"]) for r in rows]
+        return [Case(r["id"], r["patient_id"], r["study_uid"], r["description"], r["date"], r["reply_to"]) for r in rows]
 
     def case(self, case_id: int) -> Case | None:
         with self._connect() as db:
             r = db.execute("SELECT * FROM cases WHERE id = ?", (case_id,)).fetchone()
-        return Case(r["id"], r["patient_id"], r["study_uid"], r["description"], r["date"]) if r else None
+        return Case(r["id"], r["patient_id"], r["study_uid"], r["description"], r["date"], r["reply_to"]) if r else None
 
     def documents(self, *, case_id: int | None = None, patient_id: int | None = None) -> list[Document]:
         """Documents of one case, of all cases of one patient, or of the whole library."""
@@ -265,6 +266,7 @@ class Library:
         *,
         case_id: int | None = None,
         unfiled_case: str | None = None,
+        reply_to: str = "",
         progress: ProgressSink = no_progress,
         cancel: CancelToken | None = None,
     ) -> ImportResult:
@@ -272,7 +274,8 @@ class Library:
 
         DICOM files are filed by patient / study / series from their tags. Other documents go to `case_id`;
         without one, `unfiled_case` names a new case under the "Unfiled" patient (used for received
-        containers); with neither, non-DICOM files are refused before anything is copied.
+        containers); with neither, non-DICOM files are refused before anything is copied. `reply_to` is
+        remembered on every case that received documents (the sender of a received container).
         """
         cancel = cancel or CancelToken()
         files = iter_files(paths)
@@ -323,6 +326,9 @@ class Library:
                         cur.lastrowid, target, f.name, sha, size, media, tags.modality if tags else "",
                         tags.series_uid if tags else "", tags.series_description if tags else "",
                         tags.instance_number if tags else None, stored))
+                if reply_to:
+                    for cid in result.case_ids:
+                        db.execute("UPDATE cases SET reply_to = ? WHERE id = ?", (reply_to, cid))
                 cancel.raise_if_cancelled()
         except BaseException:
             for p in created:

@@ -1,0 +1,67 @@
+"""`sodclient import`: open a received .SOD and file it into the library, like the app does."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from sodclient.errors import UserError
+from sodclient.importer import import_container
+from sodclient.keys import own_identity
+from sodclient.library import Library, LibraryError
+from sodclient.progress import ProgressReport
+from sodformat import load_identity
+from sodformat.errors import CancelledError, SodError
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("import", help="open a received .sod file and import it into the library",
+                              description="Decrypt and verify a .sod container, then import every document "
+                              "into the library (all or nothing).")
+    who = p.add_mutually_exclusive_group()
+    who.add_argument("--passphrase-file", type=Path, metavar="F",
+                     help="file whose first line is the passphrase (never pass it on the command line)")
+    who.add_argument("--identity", type=Path, metavar="KEYFILE",
+                     help="your identity file (default: your own key, when the container was sent to it)")
+    p.add_argument("file", type=Path, metavar="FILE.sod")
+    p.set_defaults(handler=run)
+
+
+def _progress(report: ProgressReport) -> None:
+    if sys.stderr.isatty() and report.total:
+        print(f"\r{report.stage}: {100 * report.done // max(1, report.total)}%", end="", file=sys.stderr)
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.file.is_file():
+        raise UserError(f"{args.file} does not exist or is not a file.", exit_code=2)
+    passphrase = None
+    identity = None
+    if args.passphrase_file:
+        try:
+            passphrase = args.passphrase_file.read_text(encoding="utf-8").splitlines()[0]
+        except (OSError, IndexError, UnicodeDecodeError):
+            raise UserError("The passphrase file cannot be read or is empty.", exit_code=2) from None
+    elif args.identity:
+        try:
+            identity = load_identity(args.identity)
+        except SodError as exc:
+            raise UserError(str(exc), exit_code=2) from None
+    else:
+        identity = own_identity()
+        if identity is None:
+            raise UserError("Give --passphrase-file or --identity (you have no key of your own yet).", exit_code=2)
+    try:
+        opened, result = import_container(args.file, Library(), passphrase=passphrase, identity=identity,
+                                          progress=_progress)
+    except CancelledError:
+        raise UserError("Cancelled; nothing was imported.", exit_code=130) from None
+    except (SodError, LibraryError) as exc:
+        raise UserError(f"{exc} Nothing was imported.", exit_code=1) from None
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    sender = opened.sender_name or (opened.signer or "unsigned")
+    print(f"Imported {len(result.documents)} document(s) ({result.duplicates} already present); "
+          f"sender: {sender}; expires {opened.expires:%Y-%m-%d %H:%M} UTC.")
+    return 0

@@ -1,0 +1,134 @@
+"""Opening a received .SOD and importing it into the library, all-or-nothing.
+
+Two steps so the app can show what arrived before it is filed: `open_container` decrypts and verifies
+everything into a private temporary folder (sodformat.unpack is atomic), then `import_opened` files it
+into the library in one SQLite transaction (the library removes its managed files on failure). The
+temporary folder is always removed. Every attempt, good or bad, goes into the audit trail without PHI.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sodclient import audit
+from sodclient.keys import contact_for_signer
+from sodclient.library import ImportResult, Library
+from sodclient.paths import app_paths
+from sodclient.progress import CancelToken, ProgressSink, RateMeter, no_progress
+from sodformat import Identity, PassphraseIdentity, inspect, unpack
+from sodformat.errors import SodError
+
+
+@dataclass
+class OpenedContainer:
+    """A decrypted, verified container waiting in a temporary folder to be imported or discarded."""
+
+    source: Path
+    contents: object            # sodformat Contents (header, entries, signer)
+    workdir: Path
+    sender_name: str = ""       # the contact whose signing key matches, if any
+    sender_email: str = ""
+    files: list[Path] = field(default_factory=list)
+
+    @property
+    def signer(self) -> str | None:
+        return self.contents.signer
+
+    @property
+    def expires(self) -> datetime:
+        return self.contents.header.expires
+
+    @property
+    def total_size(self) -> int:
+        return sum(e.size for e in self.contents.entries if not e.is_dir)
+
+    def discard(self) -> None:
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def _incoming_dir() -> Path:
+    base = app_paths().spool / "incoming"
+    base.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return base / uuid.uuid4().hex
+
+
+def _audit_failure(path: Path, exc: BaseException) -> None:
+    audit.record("import_failed", container_size=path.stat().st_size if path.exists() else 0,
+                 reason=type(exc).__name__)
+
+
+def open_container(
+    path: Path,
+    *,
+    passphrase: str | None = None,
+    identity: Identity | None = None,
+    progress: ProgressSink = no_progress,
+    cancel: CancelToken | None = None,
+) -> OpenedContainer:
+    """Decrypts and verifies `path` into a temporary folder. Raises SodError (one line) on any problem."""
+    cancel = cancel or CancelToken()
+    identities: list = []
+    if passphrase:
+        identities.append(PassphraseIdentity(passphrase))
+    if identity is not None:
+        identities.append(identity)
+    if not identities:
+        raise SodError("Enter the passphrase, or use your key, to open this file.")
+    workdir = _incoming_dir()
+    meter = RateMeter("decrypt", path.stat().st_size if path.exists() else None, progress)
+    try:
+        inspect(path)  # a quick header check first: a damaged or foreign file fails with a clear line
+        contents = unpack(path, workdir, identities, progress=lambda done, total: meter.update(done),
+                          cancel=cancel)
+    except BaseException as exc:
+        shutil.rmtree(workdir, ignore_errors=True)
+        _audit_failure(path, exc)
+        raise
+    files = [workdir / e.name for e in contents.entries if not e.is_dir]
+    contact = contact_for_signer(contents.signer)
+    return OpenedContainer(path, contents, workdir, contact.name if contact else "",
+                           contact.email if contact else "", files)
+
+
+def import_opened(
+    opened: OpenedContainer,
+    library: Library,
+    *,
+    reply_to: str = "",
+    progress: ProgressSink = no_progress,
+    cancel: CancelToken | None = None,
+) -> ImportResult:
+    """Files an opened container into the library (one transaction), then removes the temporary folder."""
+    received = datetime.now().strftime("%Y-%m-%d %H:%M")
+    label = f"Received {received}" + (f" from {opened.sender_name}" if opened.sender_name else "")
+    try:
+        if not opened.files:
+            raise SodError("This container holds no documents.")
+        result = library.import_paths(opened.files, unfiled_case=label, reply_to=reply_to or opened.sender_email,
+                                      progress=progress, cancel=cancel)
+    except BaseException as exc:
+        _audit_failure(opened.source, exc)
+        raise
+    finally:
+        opened.discard()
+    audit.record("import", documents=len(result.documents), duplicates=result.duplicates,
+                 bytes=opened.total_size, signer=opened.signer or "", signed=bool(opened.signer))
+    return result
+
+
+def import_container(
+    path: Path,
+    library: Library,
+    *,
+    passphrase: str | None = None,
+    identity: Identity | None = None,
+    progress: ProgressSink = no_progress,
+    cancel: CancelToken | None = None,
+) -> tuple[OpenedContainer, ImportResult]:
+    """Both steps at once, for the command line."""
+    opened = open_container(path, passphrase=passphrase, identity=identity, progress=progress, cancel=cancel)
+    return opened, import_opened(opened, library, progress=progress, cancel=cancel)
