@@ -4,6 +4,8 @@ import os
 
 import pytest
 
+pytest_plugins = ["tests.servers"]  # real sshd, SMTP, download site (shared fixtures)
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 

@@ -1,0 +1,128 @@
+"""Tamper-evident audit trail of sends, uploads, notifications, imports and config changes.
+
+Append-only JSON lines in app_paths().logs/audit.jsonl. Each record carries `mac` =
+HMAC-SHA256(key, previous mac + canonical record), keyed by a secret in the OS keyring, so an
+edit, deletion or reordering breaks the chain. Cutting records off the end leaves a valid chain,
+so the keyring also keeps the head (count and last mac); `verify()` compares against it.
+Records hold no PHI and no secrets: remote names, sizes, counts and e-mail addresses only.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sodclient.config import vault
+from sodclient.paths import app_paths
+
+_LOCK = threading.Lock()
+_GENESIS = "0" * 64
+_FORBIDDEN = ("password", "passphrase", "secret", "patient", "key_data", "token")
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    records: int
+    problem: str = ""   # plain-language description of the first break found
+
+
+def audit_path() -> Path:
+    return app_paths().logs / "audit.jsonl"
+
+
+def _key() -> bytes:
+    return vault.get_key("audit-key")
+
+
+def _mac(key: bytes, prev: str, body: dict[str, Any]) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hmac.new(key, prev.encode() + canonical.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _head() -> tuple[int, str]:
+    stored = vault.get_secret("audit-head")
+    if not stored:
+        return 0, _GENESIS
+    count, mac = stored.split(":", 1)
+    return int(count), mac
+
+
+def _check_fields(fields: dict[str, Any]) -> None:
+    for name, value in fields.items():
+        if any(word in name.lower() for word in _FORBIDDEN):
+            raise ValueError(f"audit field {name!r} looks like a secret or PHI; audit records must not hold it")
+        if not isinstance(value, (str, int, float, bool, type(None), list)):
+            raise TypeError(f"audit field {name!r} must be a plain value")
+
+
+def record(event: str, **fields: Any) -> dict[str, Any]:
+    """Append one event; returns the stored record."""
+    _check_fields(fields)
+    key = _key()
+    with _LOCK:
+        path = audit_path()
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        count, prev = _head()
+        body = {"seq": count + 1, "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "event": event, "fields": fields, "prev": prev}
+        mac = _mac(key, prev, body)
+        line = json.dumps({**body, "mac": mac}, sort_keys=True, ensure_ascii=False) + "\n"
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(line)
+            f.flush()
+            os.fsync(f.fileno())
+        vault.set_secret("audit-head", f"{count + 1}:{mac}")
+        return {**body, "mac": mac}
+
+
+def read() -> list[dict[str, Any]]:
+    """All records, oldest first (unverified; call verify() to check them)."""
+    path = audit_path()
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:
+                out.append({"event": "(unreadable line)", "seq": None})
+    return out
+
+
+def verify() -> VerifyResult:
+    key = vault.get_key("audit-key", create=False)
+    head_count, head_mac = _head()
+    records = read()
+    if key is None:
+        if records:
+            return VerifyResult(False, len(records), "the audit key is missing from the keyring")
+        return VerifyResult(True, 0)
+    prev = _GENESIS
+    for index, rec in enumerate(records, start=1):
+        mac = rec.pop("mac", None) if isinstance(rec, dict) else None
+        if rec.get("seq") != index or rec.get("prev") != prev or mac is None:
+            return VerifyResult(False, len(records), f"record {index} is out of order, missing or inserted")
+        if not hmac.compare_digest(_mac(key, prev, rec), mac):
+            return VerifyResult(False, len(records), f"record {index} was altered")
+        prev = mac
+    if len(records) != head_count or prev != head_mac:
+        return VerifyResult(False, len(records),
+                            f"the trail holds {len(records)} records but {head_count} were written: "
+                            "records were removed from the end or the file was replaced")
+    return VerifyResult(True, len(records))
+
+
+def fingerprint() -> str:
+    """Short id of the current head, for showing in support requests."""
+    count, mac = _head()
+    return f"{count}:{base64.b32encode(bytes.fromhex(mac)[:10]).decode().lower()}"

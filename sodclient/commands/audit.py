@@ -1,0 +1,27 @@
+"""`sodclient audit [--verify]`: print the audit trail, or check it has not been altered."""
+
+from __future__ import annotations
+
+import json
+
+from sodclient import audit
+
+
+def register(sub) -> None:
+    p = sub.add_parser("audit", help="show the tamper-evident audit trail; --verify checks its integrity")
+    p.add_argument("--verify", action="store_true", help="check the hash chain and the record count")
+    p.set_defaults(handler=_run)
+
+
+def _run(args) -> int:
+    if args.verify:
+        result = audit.verify()
+        if result.ok:
+            print(f"audit trail intact: {result.records} record(s)")
+            return 0
+        print(f"audit trail DAMAGED: {result.problem}")
+        return 6
+    for rec in audit.read():
+        print(f"{rec.get('seq')}  {rec.get('time')}  {rec.get('event')}  "
+              f"{json.dumps(rec.get('fields', {}), sort_keys=True, ensure_ascii=False)}")
+    return 0

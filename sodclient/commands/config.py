@@ -1,0 +1,43 @@
+"""`sodclient config set KEY=VALUE...` and `sodclient config show` (what FTP Config edits)."""
+
+from __future__ import annotations
+
+import sys
+
+from sodclient import audit
+from sodclient.config import KEYS, ConfigError, load_settings, save_settings, settings_path, site_defaults_path
+
+
+def register(sub) -> None:
+    p = sub.add_parser("config", help="show or change the encrypted SFTP/SMTP settings")
+    actions = p.add_subparsers(dest="config_action", metavar="ACTION", required=True)
+    s = actions.add_parser("set", help="set KEY=VALUE (validated; secrets are stored encrypted)")
+    s.add_argument("pairs", nargs="+", metavar="KEY=VALUE", help=f"keys: {', '.join(KEYS)}")
+    s.set_defaults(handler=_set)
+    show = actions.add_parser("show", help="print every setting (secrets masked) and where it comes from")
+    show.set_defaults(handler=_show)
+
+
+def _set(args) -> int:
+    changes = {}
+    for pair in args.pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise ConfigError(f"expected KEY=VALUE, got {pair!r}")
+        if value == "-" and KEYS.get(key.strip()) and KEYS[key.strip()].secret:
+            value = sys.stdin.readline().rstrip("\n")   # keep secrets out of shell history: `... password=-`
+        changes[key.strip()] = value
+    save_settings(changes)
+    audit.record("config-change", keys=sorted(changes))
+    print(f"saved {len(changes)} setting(s)")
+    return 0
+
+
+def _show(args) -> int:
+    settings = load_settings()
+    width = max(len(k) for k in KEYS)
+    for key, value, origin in settings.shown():
+        print(f"{key:<{width}}  {value or '-'}  [{origin}]")
+    site = site_defaults_path()
+    print(f"\nencrypted settings: {settings_path()}\nsite defaults: {site or 'none'}")
+    return 0

@@ -1,0 +1,36 @@
+"""`sodclient outbox list|retry`: notification mails still waiting to be sent."""
+
+from __future__ import annotations
+
+from sodclient.config import load_settings
+from sodclient.notify import outbox
+from sodclient.notify.smtp import SmtpTarget
+
+
+def register(sub) -> None:
+    p = sub.add_parser("outbox", help="list or retry notification mails that could not be sent yet")
+    actions = p.add_subparsers(dest="outbox_action", metavar="ACTION", required=True)
+    actions.add_parser("list", help="show pending mails").set_defaults(handler=_list)
+    actions.add_parser("retry", help="try to send every pending mail now").set_defaults(handler=_retry)
+
+
+def _list(args) -> int:
+    entries = outbox.pending()
+    if not entries:
+        print("the outbox is empty")
+        return 0
+    for e in entries:
+        to = ", ".join(e.to + e.cc)
+        print(f"{e.id}  {e.created}  to {to}  link {e.link}  attempts {e.attempts}\n    last error: {e.last_error}")
+    return 0
+
+
+def _retry(args) -> int:
+    entries = outbox.pending()
+    if not entries:
+        print("the outbox is empty")
+        return 0
+    outcomes = outbox.retry(SmtpTarget.from_settings(load_settings()), entries)
+    for o in outcomes:
+        print(f"{o.entry.id}: {'sent' if o.sent else 'still pending - ' + o.error}")
+    return 0 if all(o.sent for o in outcomes) else 4

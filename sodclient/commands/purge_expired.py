@@ -1,0 +1,24 @@
+"""`sodclient purge-expired`: delete this app's expired deliveries (and stale partial uploads) from the server."""
+
+from __future__ import annotations
+
+from sodclient.config import load_settings
+from sodclient.transport.purge import purge_expired
+from sodclient.transport.session import SftpTarget
+
+
+def register(sub) -> None:
+    p = sub.add_parser("purge-expired", help="delete expired deliveries from the SFTP server")
+    p.add_argument("--dry-run", action="store_true", help="only list what would be deleted")
+    p.set_defaults(handler=_run)
+
+
+def _run(args) -> int:
+    report = purge_expired(SftpTarget.from_settings(load_settings()), dry_run=args.dry_run)
+    verb = "would delete" if args.dry_run else "deleted"
+    for name, why in report.deleted:
+        print(f"{verb} {name} ({why})")
+    for name, why in report.kept_unknown:
+        print(f"kept {name}: {why}")
+    print(f"{len(report.deleted)} {verb}, {report.kept} still valid, {len(report.kept_unknown)} not ours/unknown")
+    return 0

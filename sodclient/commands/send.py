@@ -1,0 +1,91 @@
+"""`sodclient send`: Peer Review (optional), pack, upload, notify; prints the download link."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from sodclient.errors import UserError
+from sodclient.progress import CancelToken, ProgressReport
+from sodclient.send import PeerReviewLeftOut, SendRequest, send
+
+
+def register(sub) -> None:
+    p = sub.add_parser("send", help="encrypt, upload and e-mail a download link")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files and folders to send")
+    p.add_argument("--to", action="append", required=True, metavar="EMAIL", help="recipient (repeatable)")
+    p.add_argument("--cc", action="append", default=[], metavar="EMAIL", help="copy to (repeatable)")
+    p.add_argument("--passphrase-file", action="append", default=[], type=Path, metavar="F",
+                   help="file whose first line is a transfer passphrase (min. 10 chars, upper, lower, digit)")
+    p.add_argument("--recipient", action="append", default=[], metavar="PUB", help="recipient public key sod1...")
+    p.add_argument("--message", default="", help="text for the mail (NOT encrypted: no patient details)")
+    p.add_argument("--expires-in-days", type=int, default=14, metavar="N", help="1 to 14 days (default 14)")
+    p.add_argument("--peer-review", action="store_true", help="de-identify the inputs before packing")
+    p.add_argument("--yes", action="store_true",
+                   help="if Peer Review leaves inputs out, send the rest without asking")
+    p.add_argument("--quiet", action="store_true", help="print only the link")
+    p.set_defaults(handler=_run)
+
+
+def _read_passphrase(path: Path) -> str:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise UserError(f"cannot read the passphrase file {path}: {exc.strerror}", exit_code=2) from None
+    if not lines or not lines[0]:
+        raise UserError(f"the passphrase file {path} is empty", exit_code=2)
+    return lines[0]
+
+
+class _Printer:
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.tty = sys.stderr.isatty()
+        self._last = ""
+
+    def __call__(self, r: ProgressReport) -> None:
+        if self.quiet:
+            return
+        pct = f"{100 * r.done / r.total:5.1f}%" if r.total else f"{r.done / 1e6:8.1f} MB"
+        rate = f" {r.rate / 1e6:6.1f} MB/s" if r.rate else ""
+        eta = f" {r.eta_s:4.0f} s left" if r.eta_s is not None else ""
+        line = f"{r.stage:<10} {pct}{rate}{eta} {r.detail}".rstrip()
+        if self.tty:
+            print("\r" + line.ljust(len(self._last)), end="", file=sys.stderr, flush=True)
+        elif r.detail or r.done == r.total:
+            print(line, file=sys.stderr)
+        self._last = line
+
+
+def _run(args) -> int:
+    request = SendRequest(
+        paths=args.paths, to=args.to, cc=args.cc,
+        passphrases=[_read_passphrase(p) for p in args.passphrase_file], recipient_keys=args.recipient,
+        message=args.message, expires_in_days=args.expires_in_days, peer_review=args.peer_review,
+        send_rest_if_left_out=args.yes)
+    printer = _Printer(args.quiet)
+    cancel = CancelToken()
+    try:
+        result = send(request, printer, cancel)
+    except PeerReviewLeftOut as exc:
+        print(exc.report.to_text(), file=sys.stderr)
+        raise
+    except KeyboardInterrupt:
+        cancel.cancel()
+        raise
+    finally:
+        if printer.tty and not args.quiet:
+            print(file=sys.stderr)
+    if args.quiet:
+        print(result.link)
+        return 0 if result.notified else 7
+    print(f"uploaded {result.size / 1e6:.1f} MB; available until {result.expires:%Y-%m-%d %H:%M} UTC")
+    if result.peer_review is not None:
+        print(result.peer_review.to_text())
+    if result.notified:
+        print(f"notified {', '.join(request.to + request.cc)}")
+    else:
+        print(f"the notification mail could not be sent ({result.notify_error}); it waits in the outbox: "
+              "run `sodclient outbox retry` later")
+    print(result.link)
+    return 0 if result.notified else 7

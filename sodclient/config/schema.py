@@ -1,0 +1,122 @@
+"""The settings FTP Config edits: every key, its type, default and check, in one table.
+
+Keeping the schema as data (not scattered getattr calls) is what lets `config set`, `config show`,
+the UI form and the site-defaults file agree on names, types and which values are secret.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from sodclient.errors import UserError
+
+
+class ConfigError(UserError):
+    """A setting is unknown, malformed, or missing for the operation asked."""
+
+    exit_code = 2
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise ConfigError(f"a port must be a number, not {value!r}") from None
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"a port must be between 1 and 65535, not {port}")
+    return port
+
+
+def _text(value: str) -> str:
+    if "\n" in value or "\r" in value:
+        raise ConfigError("settings are single lines")
+    return value.strip()
+
+
+def _host(value: str) -> str:
+    value = _text(value)
+    if value and not re.fullmatch(r"[A-Za-z0-9.\-:\[\]_]+", value):
+        raise ConfigError(f"{value!r} is not a host name or address")
+    return value
+
+
+def _remote_dir(value: str) -> str:
+    value = _text(value)
+    return value.rstrip("/") or ("/" if value else "")
+
+
+def _security(value: str) -> str:
+    value = _text(value).lower()
+    if value not in ("starttls", "ssl", "none"):
+        raise ConfigError("smtp.security must be starttls, ssl or none")
+    return value
+
+
+def _email(value: str) -> str:
+    value = _text(value)
+    if value and not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", value):
+        raise ConfigError(f"{value!r} is not an email address")
+    return value
+
+
+def _link_template(value: str) -> str:
+    value = _text(value)
+    if not value:
+        return value
+    if "{name}" not in value:
+        raise ConfigError("link.template must contain {name} where the uploaded file's name goes")
+    parts = urlsplit(value.replace("{name}", "x"))
+    if parts.scheme not in ("https", "http") or not parts.netloc:
+        raise ConfigError("link.template must be an http(s) URL, e.g. https://files.example.org/{name}")
+    try:
+        value.format(name="x")
+    except (KeyError, IndexError, ValueError):
+        raise ConfigError("link.template may contain no other {...} than {name}") from None
+    return value
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    parse: Callable[[str], Any]
+    default: str
+    secret: bool
+    help: str
+
+
+KEYS: dict[str, Key] = {
+    k.name: k
+    for k in [
+        Key("sftp.host", _host, "", False, "SFTP server name or address"),
+        Key("sftp.port", _port, "22", False, "SFTP server port"),
+        Key("sftp.username", _text, "", False, "SFTP account name"),
+        Key("sftp.password", _text, "", True, "SFTP password (or leave empty and use a key file)"),
+        Key("sftp.key_file", _text, "", False, "private key file for SFTP (OpenSSH format)"),
+        Key("sftp.key_passphrase", _text, "", True, "passphrase of the SFTP key file, if it has one"),
+        Key("sftp.remote_dir", _remote_dir, "", False, "folder on the server that the download site publishes"),
+        Key("smtp.host", _host, "", False, "mail server name or address"),
+        Key("smtp.port", _port, "587", False, "mail server port (587 for starttls, 465 for ssl)"),
+        Key("smtp.security", _security, "starttls", False, "starttls, ssl or none"),
+        Key("smtp.username", _text, "", False, "mail account name (empty: no login)"),
+        Key("smtp.password", _text, "", True, "mail account password"),
+        Key("smtp.from", _email, "", False, "sender address of notification mails"),
+        Key("smtp.ca_file", _text, "", False, "extra CA certificate file for a site's own mail server CA"),
+        Key("link.template", _link_template, "", False, "download URL with {name} for the uploaded file"),
+    ]
+}
+
+
+def parse_value(key: str, raw: str) -> Any:
+    if key not in KEYS:
+        raise ConfigError(f"unknown setting {key!r}; known settings: {', '.join(KEYS)}")
+    return KEYS[key].parse(raw)
+
+
+def mask(key: str, raw: str) -> str:
+    """What `config show` and logs print: secrets only say whether they are set."""
+    if KEYS[key].secret:
+        return "(set)" if raw else "(not set)"
+    return raw

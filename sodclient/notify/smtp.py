@@ -1,0 +1,126 @@
+"""Sending one mail over SMTP with verified TLS, AUTH and timeouts, with plain-language failures."""
+
+from __future__ import annotations
+
+import smtplib
+import socket
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+from sodclient.errors import UserError
+from sodclient.transport.errors import AuthFailed, DnsFailure, PortClosed, Timeout, TransferError
+
+
+class MailError(TransferError):
+    """The notification mail could not be handed to the mail server."""
+
+    retryable = True
+
+
+class TlsUntrusted(MailError):
+    def __init__(self, host: str, detail: str):
+        super().__init__(f"the mail server {host} presented a certificate this computer does not trust ({detail}); "
+                         "nothing was sent. If your site uses its own CA, set smtp.ca_file")
+
+
+@dataclass(frozen=True)
+class SmtpTarget:
+    host: str
+    port: int
+    security: str         # starttls | ssl | none
+    username: str
+    password: str
+    sender: str
+    ca_file: str = ""
+    timeout: float = 30.0
+
+    def __repr__(self) -> str:
+        return f"SmtpTarget({self.username or '-'}@{self.host}:{self.port} {self.security})"
+
+    @classmethod
+    def from_settings(cls, settings) -> "SmtpTarget":
+        settings.require("smtp.host", "smtp.from")
+        return cls(settings["smtp.host"], settings["smtp.port"], settings["smtp.security"],
+                   settings["smtp.username"], settings["smtp.password"], settings["smtp.from"],
+                   settings["smtp.ca_file"])
+
+
+def tls_context(target: SmtpTarget) -> ssl.SSLContext:
+    """System trust store plus the site's own CA if configured; hostname checking always on."""
+    ctx = ssl.create_default_context()
+    if target.ca_file:
+        try:
+            ctx.load_verify_locations(cafile=target.ca_file)
+        except (OSError, ssl.SSLError):
+            raise UserError(f"the CA file {target.ca_file} (smtp.ca_file) cannot be read", exit_code=2) from None
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    return ctx
+
+
+def _connect(target: SmtpTarget) -> smtplib.SMTP:
+    ctx = tls_context(target)
+    if target.security == "ssl":
+        client = smtplib.SMTP_SSL(target.host, target.port, timeout=target.timeout, context=ctx)
+    else:
+        client = smtplib.SMTP(target.host, target.port, timeout=target.timeout)
+        client.ehlo()
+        if target.security == "starttls":
+            if not client.has_extn("starttls"):
+                client.quit()
+                raise MailError(f"the mail server {target.host} does not offer STARTTLS; refusing to send in clear "
+                                "(set smtp.security=ssl with port 465 if the server uses implicit TLS)")
+            client.starttls(context=ctx)
+            client.ehlo()
+    if target.username:
+        client.login(target.username, target.password)
+    return client
+
+
+def send_message(target: SmtpTarget, message: EmailMessage) -> None:
+    """Hand `message` to the server; raises a MailError subclass with a plain diagnosis."""
+    try:
+        client = _connect(target)
+        try:
+            client.send_message(message)
+        finally:
+            try:
+                client.quit()
+            except (smtplib.SMTPException, OSError):
+                pass
+    except ssl.SSLCertVerificationError as exc:
+        raise TlsUntrusted(target.host, exc.verify_message or "verification failed") from None
+    except smtplib.SMTPAuthenticationError:
+        raise AuthFailed("mail server") from None
+    except socket.gaierror:
+        raise DnsFailure(target.host) from None
+    except ConnectionRefusedError:
+        raise PortClosed(target.host, target.port) from None
+    except (socket.timeout, TimeoutError):
+        raise Timeout(target.host, target.port, "talking to the mail server") from None
+    except smtplib.SMTPRecipientsRefused as exc:
+        raise MailError(f"the mail server refused the recipient address(es) {', '.join(exc.recipients)}") from None
+    except smtplib.SMTPSenderRefused:
+        raise MailError(f"the mail server refused the sender address {target.sender}") from None
+    except smtplib.SMTPNotSupportedError:
+        raise MailError(f"the mail server {target.host} does not support login over this connection") from None
+    except (smtplib.SMTPException, ssl.SSLError, OSError) as exc:
+        raise MailError(f"the mail server {target.host} failed: {type(exc).__name__}") from None
+
+
+def check(target: SmtpTarget) -> None:
+    """Connect, secure and log in without sending (test-connection)."""
+    try:
+        _connect(target).quit()
+    except ssl.SSLCertVerificationError as exc:
+        raise TlsUntrusted(target.host, exc.verify_message or "verification failed") from None
+    except smtplib.SMTPAuthenticationError:
+        raise AuthFailed("mail server") from None
+    except socket.gaierror:
+        raise DnsFailure(target.host) from None
+    except ConnectionRefusedError:
+        raise PortClosed(target.host, target.port) from None
+    except (socket.timeout, TimeoutError):
+        raise Timeout(target.host, target.port, "talking to the mail server") from None
+    except (smtplib.SMTPException, ssl.SSLError, OSError) as exc:
+        raise MailError(f"the mail server {target.host} failed: {type(exc).__name__}") from None

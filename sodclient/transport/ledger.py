@@ -1,0 +1,53 @@
+"""Local record of what this app uploaded and when each delivery expires (for purge-expired).
+
+Holds only random remote names, sizes and times: no PHI, no secrets, so it is plain JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sodclient.config.vault import atomic_write
+from sodclient.paths import app_paths
+
+
+@dataclass(frozen=True)
+class Delivery:
+    remote_name: str
+    size: int
+    uploaded: str     # ISO-8601 UTC
+    expires: str      # ISO-8601 UTC
+    purged: bool = False
+
+    @property
+    def expired(self) -> bool:
+        return datetime.fromisoformat(self.expires) <= datetime.now(timezone.utc)
+
+
+def ledger_path() -> Path:
+    return app_paths().data / "deliveries.json"
+
+
+def load() -> list[Delivery]:
+    path = ledger_path()
+    if not path.exists():
+        return []
+    return [Delivery(**d) for d in json.loads(path.read_text())]
+
+
+def _save(items: list[Delivery]) -> None:
+    atomic_write(ledger_path(), json.dumps([asdict(d) for d in items], indent=1).encode())
+
+
+def add(remote_name: str, size: int, expires: datetime) -> Delivery:
+    d = Delivery(remote_name, size, datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                 expires.astimezone(timezone.utc).isoformat(timespec="seconds"))
+    _save(load() + [d])
+    return d
+
+
+def mark_purged(remote_name: str) -> None:
+    _save([Delivery(**{**asdict(d), "purged": True}) if d.remote_name == remote_name else d for d in load()])

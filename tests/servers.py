@@ -1,0 +1,310 @@
+"""Real servers for the tests: OpenSSH sshd, aiosmtpd with STARTTLS + AUTH, a download web site,
+and a TCP proxy that cuts connections. Shared by backend and UI tests (`pytest_plugins`).
+
+Nothing here is mocked: sshd is the Debian OpenSSH binary with its own host key and config on a
+loopback port; the SMTP server demands STARTTLS with a certificate from a throwaway CA (trustme)
+before it accepts AUTH.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
+TEST_USER, TEST_PASSWORD = "sodtest", "Sod-test-Passw0rd"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_port(port: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
+def _ensure_test_user() -> bool:
+    """Password auth needs a real account with a known password; create one when we are root."""
+    if os.geteuid() != 0 or not shutil.which("useradd"):
+        return False
+    if subprocess.run(["id", TEST_USER], capture_output=True).returncode != 0:
+        subprocess.run(["useradd", "--no-create-home", "--shell", "/bin/sh", TEST_USER], check=True,
+                       capture_output=True)
+    subprocess.run(["chpasswd"], input=f"{TEST_USER}:{TEST_PASSWORD}\n", text=True, check=True,
+                   capture_output=True)
+    return True
+
+
+@dataclass
+class SshServer:
+    port: int
+    upload_dir: Path           # writable by both the key user (current) and the password user
+    client_key: Path           # ed25519 private key for the current user, passphrase below
+    client_key_passphrase: str
+    host_key_pub: str
+    username: str              # current user (key auth)
+    password_user: str | None  # test user (password auth) or None when not root
+    password: str = TEST_PASSWORD
+    proc: subprocess.Popen | None = field(default=None, repr=False)
+
+    def settings(self, *, password: bool = False, port: int | None = None) -> dict[str, str]:
+        """`config set` values pointing at this server."""
+        base = {"sftp.host": "127.0.0.1", "sftp.port": str(port or self.port),
+                "sftp.remote_dir": str(self.upload_dir)}
+        if password:
+            return {**base, "sftp.username": self.password_user, "sftp.password": self.password,
+                    "sftp.key_file": ""}
+        return {**base, "sftp.username": self.username, "sftp.key_file": str(self.client_key),
+                "sftp.key_passphrase": self.client_key_passphrase, "sftp.password": ""}
+
+
+def _start_sshd(workdir: Path) -> SshServer:
+    workdir.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(workdir / "host_ed25519")], check=True)
+    passphrase = "client-key-Passphrase1"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", passphrase, "-f", str(workdir / "client_ed25519")],
+                   check=True)
+    shutil.copy(workdir / "client_ed25519.pub", workdir / "authorized_keys")
+    upload = Path(tempfile.mkdtemp(prefix="sod-sftp-"))   # under /tmp so the test user can reach it
+    os.chmod(upload, 0o777)
+    has_user = _ensure_test_user()
+    port = free_port()
+    (workdir / "sshd_config").write_text(f"""
+Port {port}
+ListenAddress 127.0.0.1
+HostKey {workdir}/host_ed25519
+PidFile {workdir}/sshd.pid
+AuthorizedKeysFile {workdir}/authorized_keys
+StrictModes no
+UsePAM no
+PasswordAuthentication {'yes' if has_user else 'no'}
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+Subsystem sftp internal-sftp
+LogLevel ERROR
+MaxStartups 50
+""")
+    if os.geteuid() == 0:
+        Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
+    proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(workdir / "sshd_config")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        _wait_port(port)
+    except RuntimeError:
+        proc.kill()
+        raise RuntimeError("sshd did not start: " + proc.stderr.read().decode(errors="replace"))
+    import pwd
+    return SshServer(port, upload, workdir / "client_ed25519", passphrase,
+                     (workdir / "host_ed25519.pub").read_text().strip(), pwd.getpwuid(os.geteuid()).pw_name,
+                     TEST_USER if has_user else None, proc=proc)
+
+
+@pytest.fixture(scope="session")
+def sshd_server(tmp_path_factory):
+    if not Path(SSHD).exists():
+        pytest.skip("OpenSSH sshd is not installed (scripts/test installs openssh-server)")
+    server = _start_sshd(tmp_path_factory.mktemp("sshd"))
+    yield server
+    server.proc.terminate()
+    server.proc.wait(10)
+    shutil.rmtree(server.upload_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def sshd(sshd_server):
+    """The session's sshd with an emptied upload folder."""
+    for p in sshd_server.upload_dir.iterdir():
+        if p.is_dir():
+            shutil.rmtree(p)
+        else:
+            p.unlink()
+    return sshd_server
+
+
+# --- SMTP ------------------------------------------------------------------------------------
+
+@dataclass
+class SmtpServer:
+    host: str
+    port: int
+    ca_file: Path
+    username: str
+    password: str
+    messages: list
+    controller: object
+    security: str = "starttls"
+
+    def settings(self) -> dict[str, str]:
+        return {"smtp.host": self.host, "smtp.port": str(self.port), "smtp.security": self.security,
+                "smtp.username": self.username, "smtp.password": self.password,
+                "smtp.from": "sender@hospital.example", "smtp.ca_file": str(self.ca_file)}
+
+
+def _smtp(tmp_path_factory, *, implicit_tls: bool = False, trusted: bool = True):
+    import ssl
+    import trustme
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    workdir = tmp_path_factory.mktemp("smtp")
+    ca = trustme.CA()
+    cert = ca.issue_cert("localhost", "127.0.0.1")
+    ca_file = workdir / "ca.pem"
+    if trusted:
+        ca.cert_pem.write_to_path(str(ca_file))
+    else:  # the client will trust a different CA than the one that signed the server
+        trustme.CA().cert_pem.write_to_path(str(ca_file))
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(server_ctx)
+    messages: list = []
+    username, password = "mailer", "Mail-Passw0rd"
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            messages.append(envelope)
+            return "250 OK"
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and auth_data.login.decode() == username \
+            and auth_data.password.decode() == password
+        return AuthResult(success=ok)
+
+    port = free_port()
+    if implicit_tls:
+        controller = Controller(Handler(), hostname="127.0.0.1", port=port, ssl_context=server_ctx,
+                                authenticator=authenticator, auth_required=True, auth_require_tls=False,
+                                server_hostname="localhost")
+    else:
+        controller = Controller(Handler(), hostname="127.0.0.1", port=port, tls_context=server_ctx,
+                                require_starttls=True, authenticator=authenticator, auth_required=True,
+                                auth_require_tls=True)
+    controller.start()
+    return SmtpServer("localhost", port, ca_file, username, password, messages, controller,
+                      "ssl" if implicit_tls else "starttls")
+
+
+@pytest.fixture
+def smtp_server(tmp_path_factory):
+    server = _smtp(tmp_path_factory)
+    yield server
+    server.controller.stop()
+
+
+@pytest.fixture
+def smtp_ssl_server(tmp_path_factory):
+    server = _smtp(tmp_path_factory, implicit_tls=True)
+    yield server
+    server.controller.stop()
+
+
+@pytest.fixture
+def smtp_untrusted_server(tmp_path_factory):
+    server = _smtp(tmp_path_factory, trusted=False)
+    yield server
+    server.controller.stop()
+
+
+# --- download site ---------------------------------------------------------------------------
+
+@pytest.fixture
+def download_site(sshd):
+    """Publishes the SFTP upload folder over HTTP, like the hospital's download site would."""
+    handler = functools.partial(_QuietHandler, directory=str(sshd.upload_dir))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/{{name}}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+# --- a link that breaks ----------------------------------------------------------------------
+
+class CuttingProxy:
+    """TCP proxy to `target_port` that drops the first connection after `cut_after` client bytes."""
+
+    def __init__(self, target_port: int, cut_after: int):
+        self.target_port, self.cut_after = target_port, cut_after
+        self.cuts = 0
+        self._sock = socket.socket()
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(8)
+        self.port = self._sock.getsockname()[1]
+        self._stop = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while not self._stop:
+            try:
+                client, _ = self._sock.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            cut = self.cuts == 0 and self.cut_after > 0
+            threading.Thread(target=self._pump, args=(client, upstream, cut), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, False), daemon=True).start()
+
+    def _pump(self, src, dst, cut):
+        sent = 0
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if cut and sent + len(data) >= self.cut_after:
+                    self.cuts += 1
+                    break
+                dst.sendall(data)
+                sent += len(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+    def close(self):
+        self._stop = True
+        self._sock.close()
+
+
+@pytest.fixture
+def cutting_proxy(sshd):
+    proxies = []
+
+    def make(cut_after: int) -> CuttingProxy:
+        proxy = CuttingProxy(sshd.port, cut_after)
+        proxies.append(proxy)
+        return proxy
+
+    yield make
+    for p in proxies:
+        p.close()
