@@ -1,0 +1,324 @@
+"""Apply the Basic Application Level Confidentiality Profile to one parsed DICOM dataset, recursively.
+
+Every element at every sequence depth goes through the same rules: Table E.1-1 action, private-tag rule,
+curves/overlays, unknown VR, free text and person names not in the table. The identifying values seen on
+the way are collected for the residual scan. Pixel Data is never touched here, so it stays bit-identical.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.multival import MultiValue
+from pydicom.sequence import Sequence
+from pydicom.uid import PYDICOM_IMPLEMENTATION_UID
+
+from sodclient.deid import dicom_rules as rules
+from sodclient.deid.identifiers import IDENTIFYING_TAGS, IdentifierSet
+from sodclient.deid.keys import SendKeys
+from sodclient.deid.profile_table import MODIFIED_DATES_TAGS
+
+DEID_METHOD = "SOD Send Peer Review: PS3.15 Basic Profile"
+_FREE_TEXT_VRS = {"LT", "ST", "UT"}
+_DUMMY_TEXT = "ANONYMIZED"
+_DUMMY_BY_VR = {
+    "DA": "19000101", "TM": "000000", "DT": "19000101000000", "AS": "000D", "IS": "0", "DS": "0",
+    "UR": "", "UI": None,
+}
+_BINARY_VRS = {"OB", "OW", "OD", "OF", "OL", "OV", "UN"}
+_NUMBER_VRS = {"US", "SS", "UL", "SL", "FL", "FD", "UV", "SV", "AT"}
+# File meta elements that survive; the rest (source/sending AE titles, private information) identify sites.
+_META_KEEP = {0x00020001, 0x00020002, 0x00020003, 0x00020010, 0x00020012, 0x00020013}
+_DATE_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})(.*)$", re.S)
+SOP_CLASS_UID, SOP_INSTANCE_UID = 0x00080016, 0x00080018
+ICON_IMAGE_SEQUENCE = 0x00880200
+
+
+@dataclass
+class CleanStats:
+    """Counts for the report; no values."""
+
+    removed: int = 0
+    emptied: int = 0
+    dummied: int = 0
+    uids_replaced: int = 0
+    dates_shifted: int = 0
+    private_removed: int = 0
+    private_kept: int = 0
+    unknown_vr_removed: int = 0
+    overlays_curves_removed: int = 0
+    free_text_removed: int = 0
+    meta_removed: int = 0
+
+    def summary(self) -> list[str]:
+        parts = [
+            (self.removed, "attribute(s) removed by the confidentiality profile"),
+            (self.emptied, "attribute(s) emptied"),
+            (self.dummied, "attribute(s) replaced by neutral values"),
+            (self.uids_replaced, "UID(s) replaced consistently"),
+            (self.dates_shifted, "date(s) shifted by the patient's offset"),
+            (self.private_removed, "private attribute(s) removed"),
+            (self.private_kept, "safe private attribute(s) kept (numeric diffusion parameters)"),
+            (self.unknown_vr_removed, "attribute(s) of unknown type removed"),
+            (self.overlays_curves_removed, "overlay/curve/icon attribute(s) removed"),
+            (self.free_text_removed, "free-text attribute(s) removed"),
+            (self.meta_removed, "file meta attribute(s) removed"),
+        ]
+        return [f"{n} {text}" for n, text in parts if n]
+
+
+@dataclass
+class PatientPseudonym:
+    name: str
+    patient_id: str
+    date_offset_days: int
+
+
+@dataclass
+class _Context:
+    keys: SendKeys
+    keep_dates: bool
+    enhanced: bool
+    pseudonym: PatientPseudonym
+    found: IdentifierSet
+    stats: CleanStats = field(default_factory=CleanStats)
+
+
+def patient_key(ds: Dataset) -> str:
+    """What makes two files the same patient within a send: the original ID (else the name)."""
+    pid = str(ds.get("PatientID", "") or "").strip()
+    if pid:
+        return "id:" + pid
+    return "name:" + str(ds.get("PatientName", "") or "").strip()
+
+
+def pseudonym_for(ds: Dataset, keys: SendKeys) -> PatientPseudonym:
+    key = patient_key(ds)
+    code = keys.patient_code(key)
+    return PatientPseudonym(f"PEER REVIEW^{code}", f"PR-{code}", keys.date_offset_days(key))
+
+
+def clean_dataset(ds: Dataset, keys: SendKeys, keep_dates: bool, found: IdentifierSet) -> tuple[CleanStats, PatientPseudonym]:
+    """De-identify `ds` in place (file meta included); collect identifying values into `found`."""
+    pseudonym = pseudonym_for(ds, keys)
+    enhanced = "PerFrameFunctionalGroupsSequence" in ds or "SharedFunctionalGroupsSequence" in ds
+    ctx = _Context(keys, keep_dates, enhanced, pseudonym, found)
+    _clean(ds, ctx)
+    meta = getattr(ds, "file_meta", None)
+    if meta is not None:
+        _clean_meta(meta, ctx)
+    ds.PatientName = pseudonym.name
+    ds.PatientID = pseudonym.patient_id
+    _mark(ds, keep_dates)
+    return ctx.stats, pseudonym
+
+
+def _clean_meta(meta: FileMetaDataset, ctx: _Context) -> None:
+    for tag in list(meta.keys()):
+        if tag == 0x00020000:
+            continue
+        if tag not in _META_KEEP:
+            del meta[tag]
+            ctx.stats.meta_removed += 1
+    if "MediaStorageSOPInstanceUID" in meta:
+        meta.MediaStorageSOPInstanceUID = ctx.keys.uid(str(meta.MediaStorageSOPInstanceUID))
+    meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
+    meta.ImplementationVersionName = "SODSEND_DEID"
+
+
+def _mark(ds: Dataset, keep_dates: bool) -> None:
+    """Record what was done, as PS3.15 E.1 and PS3.3 C.7.1.1 ask."""
+    ds.PatientIdentityRemoved = "YES"
+    ds.DeidentificationMethod = DEID_METHOD
+    codes = [("113100", "Basic Application Confidentiality Profile")]
+    if keep_dates:
+        codes.append(("113107", "Retain Longitudinal Temporal Information Modified Dates Option"))
+    ds.DeidentificationMethodCodeSequence = Sequence([_code_item(v, m) for v, m in codes])
+    ds.LongitudinalTemporalInformationModified = "MODIFIED" if keep_dates else "REMOVED"
+
+
+def add_method_code(ds: Dataset, value: str, meaning: str) -> None:
+    ds.DeidentificationMethodCodeSequence.append(_code_item(value, meaning))
+
+
+def _code_item(value: str, meaning: str) -> Dataset:
+    item = Dataset()
+    item.CodeValue = value
+    item.CodingSchemeDesignator = "DCM"
+    item.CodeMeaning = meaning
+    return item
+
+
+def _collect(tag: int, elem, found: IdentifierSet) -> None:
+    """Remember identifying values before they are removed, for the residual scan."""
+    vr = elem.VR
+    if vr == "PN":
+        for v in _values(elem):
+            found.add_name(str(v))
+    elif tag in IDENTIFYING_TAGS and vr != "SQ":
+        for v in _values(elem):
+            if isinstance(v, (str, bytes)):
+                found.add_tagged(tag, v.decode("latin-1") if isinstance(v, bytes) else v)
+
+
+def _values(elem) -> list:
+    value = elem.value
+    if value is None or value == "":
+        return []
+    if isinstance(value, (MultiValue, list, tuple)):
+        return [v for v in value if v not in (None, "")]
+    return [value]
+
+
+def _clean(ds: Dataset, ctx: _Context) -> None:
+    stats = ctx.stats
+    creators: dict[tuple[int, int], str] = {}
+    used_blocks: set[tuple[int, int]] = set()
+    for tag in sorted(ds.keys()):
+        group, element = tag >> 16, tag & 0xFFFF
+        if element == 0x0000:            # group lengths would be wrong after cleaning
+            del ds[tag]
+            continue
+        if group & 1:
+            _private(ds, tag, creators, used_blocks, ctx)
+            continue
+        if rules.is_curve_or_overlay_group(group) or tag == ICON_IMAGE_SEQUENCE:
+            del ds[tag]
+            stats.overlays_curves_removed += 1
+            continue
+        elem = ds[tag]
+        _collect(tag, elem, ctx.found)
+        code = rules.profile_action(tag)
+        if code is None:
+            _unlisted(ds, tag, elem, ctx)
+            continue
+        if ctx.keep_dates and tag in MODIFIED_DATES_TAGS and elem.VR in ("DA", "DT", "TM"):
+            _shift_dates(elem, ctx)
+            continue
+        _apply(ds, tag, elem, rules.resolve(code, tag, ctx.enhanced), ctx)
+    # Private creator elements go when nothing of their block survived.
+    for (group, block), _creator in creators.items():
+        if (group, block) not in used_blocks:
+            del ds[(group << 16) | block]
+
+
+def _private(ds: Dataset, tag: int, creators: dict, used_blocks: set, ctx: _Context) -> None:
+    group, element = tag >> 16, tag & 0xFFFF
+    if 0x0010 <= element <= 0x00FF:
+        value = ds[tag].value
+        creators[(group, element)] = value.decode("latin-1") if isinstance(value, bytes) else str(value)
+        return
+    elem = ds[tag]
+    block = element >> 8
+    if element >= 0x1000 and rules.is_safe_private(creators.get((group, block)), tag, elem.VR):
+        used_blocks.add((group, block))
+        ctx.stats.private_kept += 1
+        return
+    if elem.VR == "PN":
+        _collect(tag, elem, ctx.found)
+    del ds[tag]
+    ctx.stats.private_removed += 1
+
+
+def _unlisted(ds: Dataset, tag: int, elem, ctx: _Context) -> None:
+    """Attributes Table E.1-1 does not name: keep what is structural, remove what could hold identity."""
+    vr = elem.VR
+    if vr == "SQ":
+        for item in elem.value or []:
+            _clean(item, ctx)
+    elif vr == "UN":                      # unknown content cannot be checked
+        del ds[tag]
+        ctx.stats.unknown_vr_removed += 1
+    elif vr == "UI":
+        _replace_uids(elem, ctx, only_unknown=True)
+    elif vr == "PN":                      # a person named where the table did not expect it
+        elem.value = ""
+        ctx.stats.emptied += 1
+    elif vr in _FREE_TEXT_VRS:            # free text can name anyone
+        del ds[tag]
+        ctx.stats.free_text_removed += 1
+
+
+def _apply(ds: Dataset, tag: int, elem, action: str, ctx: _Context) -> None:
+    stats = ctx.stats
+    if action == rules.REMOVE:
+        del ds[tag]
+        stats.removed += 1
+    elif action == rules.EMPTY:
+        elem.value = Sequence() if elem.VR == "SQ" else (None if elem.VR in _NUMBER_VRS | _BINARY_VRS else "")
+        stats.emptied += 1
+    elif action == rules.DUMMY:
+        _dummy(elem, tag, ctx)
+        stats.dummied += 1
+    elif action == rules.REPLACE_UID:
+        if elem.VR == "UI":
+            _replace_uids(elem, ctx, only_unknown=False)
+        elif elem.VR == "SQ":
+            for item in elem.value or []:
+                _clean(item, ctx)
+        else:
+            del ds[tag]
+            stats.removed += 1
+    elif action in (rules.CLEAN_ITEMS, rules.KEEP):
+        if elem.VR == "SQ":
+            for item in elem.value or []:
+                _clean(item, ctx)
+
+
+def _dummy(elem, tag: int, ctx: _Context) -> None:
+    vr = elem.VR
+    if tag == rules.PATIENT_ID:
+        elem.value = ctx.pseudonym.patient_id
+    elif vr == "SQ":                      # keep the items (Type 1), cleaned like everything else
+        for item in elem.value or []:
+            _clean(item, ctx)
+    elif vr == "UI":
+        _replace_uids(elem, ctx, only_unknown=False)
+    elif vr in ("DA", "DT") and ctx.keep_dates:
+        _shift_dates(elem, ctx)
+    elif vr in _DUMMY_BY_VR:
+        elem.value = _DUMMY_BY_VR[vr]
+    elif vr in _NUMBER_VRS:
+        elem.value = 0
+    elif vr in _BINARY_VRS:
+        elem.value = b"\x00\x00"
+    else:
+        elem.value = _DUMMY_TEXT
+
+
+def _replace_uids(elem, ctx: _Context, only_unknown: bool) -> None:
+    values = _values(elem)
+    if not values:
+        return
+    new = []
+    for v in values:
+        s = str(v)
+        if only_unknown and rules.is_well_known_uid(s):
+            new.append(s)
+        else:
+            new.append(ctx.keys.uid(s))
+            ctx.stats.uids_replaced += 1
+    elem.value = new if len(new) > 1 else new[0]
+
+
+def _shift_dates(elem, ctx: _Context) -> None:
+    """Shift DA/DT values by the patient's offset; TM values carry no date and are kept."""
+    if elem.VR == "TM":
+        return
+    shifted = []
+    for v in _values(elem):
+        s = str(v)
+        m = _DATE_RE.match(s)
+        try:
+            if not m:
+                raise ValueError
+            day = dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            day += dt.timedelta(days=ctx.pseudonym.date_offset_days)
+            shifted.append(day.strftime("%Y%m%d") + (m.group(4) if elem.VR == "DT" else ""))
+        except ValueError:
+            continue                       # a malformed date or a range is dropped, not guessed at
+    elem.value = (shifted if len(shifted) > 1 else shifted[0]) if shifted else ""
+    ctx.stats.dates_shifted += len(shifted)

@@ -1,0 +1,23 @@
+"""What the sender can choose for Peer Review; everything else is fixed on the safe side."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PeerReviewOptions:
+    # Shift every date of a patient by one secret offset instead of removing dates, so a reviewer still sees
+    # the intervals between exams (DICOM "Retain Longitudinal Temporal Information with Modified Dates").
+    keep_date_intervals: bool = False
+    # Extra values the sender knows identify the patient (e.g. the name as typed on a referral). They are
+    # added to the residual scan; useful for photos and PDFs, which carry no DICOM patient module.
+    extra_identifiers: tuple[str, ...] = ()
+    # Ultrasound images: blank everything outside the declared ultrasound image regions (where the scanner
+    # prints the patient header). When False, every ultrasound image is left out instead.
+    blank_ultrasound_text: bool = True
+    # Identifying values shorter than this are not searched for by the residual scan: a 2- or 3-letter
+    # name part would match random bytes in every image. The report says how many were skipped.
+    min_identifier_length: int = 4
+    # Worker processes for DICOM cleaning (1 = in this process). The residual scan always runs on all outputs.
+    workers: int = 1
