@@ -17,9 +17,12 @@ def register(sub) -> None:
 
 
 def _run(args) -> int:
-    target = SftpTarget.from_settings(load_settings())
+    settings = load_settings()
+    settings.require("sftp.host")
+    target = SftpTarget(settings["sftp.host"], settings["sftp.port"], settings["sftp.username"],
+                        settings["sftp.remote_dir"])
     try:
-        with SftpSession(target, accept_fingerprint=args.fingerprint) as s:
+        with SftpSession(target, accept_fingerprint=args.fingerprint, host_key_only=True) as s:
             fp, kind = s.server_fingerprint, s.server_key_type
     except UnknownHostKey as exc:
         if args.fingerprint:

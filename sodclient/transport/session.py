@@ -85,8 +85,9 @@ class SftpSession:
     """Context manager: `with SftpSession(target, confirm) as s: s.sftp.stat(...)`."""
 
     def __init__(self, target: SftpTarget, confirm_host_key: ConfirmHostKey | None = None,
-                 accept_fingerprint: str | None = None):
+                 accept_fingerprint: str | None = None, host_key_only: bool = False):
         self.target = target
+        self.host_key_only = host_key_only   # trust-host: check/record the key, no login needed
         self.confirm_host_key = confirm_host_key
         self.accept_fingerprint = accept_fingerprint
         self.transport: paramiko.Transport | None = None
@@ -120,6 +121,7 @@ class SftpSession:
         sock = _open_socket(t)
         transport = paramiko.Transport(sock, default_window_size=WINDOW_SIZE, default_max_packet_size=MAX_PACKET)
         self.transport = transport
+        transport.banner_timeout = transport.auth_timeout = t.timeout
         opts = transport.get_security_options()
         opts.ciphers = [c for c in PREFERRED_CIPHERS if c in opts.ciphers] + \
                        [c for c in opts.ciphers if c not in PREFERRED_CIPHERS and "cbc" not in c]
@@ -136,8 +138,12 @@ class SftpSession:
                                   "is this really an SFTP server port?") from None
         except (EOFError, OSError):
             raise ConnectionLost(t.host) from None
+        if not getattr(transport, "initial_kex_done", False):   # start_client returns quietly on timeout
+            raise Timeout(t.host, t.port, "greeting the server")
         self.cipher = transport.remote_cipher
         self._check_host_key(transport.get_remote_server_key())
+        if self.host_key_only:
+            return
         self._authenticate(transport)
         try:
             self.sftp = paramiko.SFTPClient.from_transport(transport, window_size=WINDOW_SIZE,

@@ -1,0 +1,70 @@
+"""Passphrase policy and the tamper-evident audit trail."""
+
+import json
+
+import pytest
+
+from sodclient import audit, passphrase_policy
+from sodclient.cli import main as cli_main
+
+
+@pytest.mark.parametrize("weak", ["short1A", "alllowercase12", "ALLUPPERCASE12", "NoDigitsHereAtAll", ""])
+def test_weak_passphrases_have_problems(weak):
+    assert passphrase_policy.check(weak)
+
+
+def test_generated_passphrases_pass_and_differ():
+    a, b = passphrase_policy.generate(), passphrase_policy.generate()
+    assert passphrase_policy.check(a) == [] and a != b and len(a) >= 20
+
+
+def _fill(n=4):
+    for i in range(n):
+        audit.record("upload", remote_name=f"r{i}.sod", size=i)
+
+
+def test_chain_verifies():
+    _fill()
+    result = audit.verify()
+    assert result.ok and result.records == 4
+    assert cli_main(["audit", "--verify"]) == 0
+
+
+def _lines():
+    return audit.audit_path().read_text().splitlines(keepends=True)
+
+
+def _write(lines):
+    audit.audit_path().write_text("".join(lines))
+
+
+def test_edit_is_detected():
+    _fill()
+    lines = _lines()
+    rec = json.loads(lines[1])
+    rec["fields"]["size"] = 999
+    lines[1] = json.dumps(rec, sort_keys=True) + "\n"
+    _write(lines)
+    assert not audit.verify().ok
+    assert cli_main(["audit", "--verify"]) == 6
+
+
+def test_deletion_reorder_and_truncation_are_detected():
+    _fill()
+    lines = _lines()
+    _write(lines[:1] + lines[2:])
+    assert "out of order" in audit.verify().problem
+    _write([lines[1], lines[0]] + lines[2:])
+    assert not audit.verify().ok
+    _write(lines[:-1])      # tail cut: chain is valid, the head pointer in the keyring is not
+    result = audit.verify()
+    assert not result.ok and "removed" in result.problem
+    _write(lines)
+    assert audit.verify().ok
+
+
+def test_secret_looking_fields_are_refused():
+    with pytest.raises(ValueError):
+        audit.record("send", passphrase="x")
+    with pytest.raises(ValueError):
+        audit.record("send", smtp_password="x")
