@@ -91,6 +91,7 @@ def run_peer_review(
     inputs = expand_inputs([Path(p) for p in paths], exclude=out_dir)
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise UserError("the output folder must be a new or empty folder", exit_code=2)
+    created = not out_dir.exists()
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".peer-review-", dir=out_dir))
     moved: list[Path] = []
@@ -99,9 +100,11 @@ def run_peer_review(
     except BaseException:
         for path in moved:
             path.unlink(missing_ok=True)
-        raise
-    finally:
         shutil.rmtree(staging, ignore_errors=True)
+        if created:
+            shutil.rmtree(out_dir, ignore_errors=True)
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
     return report
 
 

@@ -1,0 +1,71 @@
+"""`sodclient deid -o OUT_DIR PATH...`: Peer Review from the command line.
+
+Exit 0 when every input was made safe, 3 when some were left out (each listed on stderr with the reason).
+The report goes to stdout; it names inputs by number, and the original paths appear only on this terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from sodclient.deid import PeerReviewOptions, run_peer_review
+from sodclient.errors import UserError
+from sodclient.progress import CancelToken, ProgressReport
+from sodformat.errors import CancelledError
+
+EXIT_LEFT_OUT = 3
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "deid",
+        help="de-identify files for Peer Review (DICOM, JPEG, PNG, TIFF, PDF)",
+        description="Write de-identified copies of PATH (files and folders) into OUT_DIR with neutral names. "
+        "Anything that cannot be made safe is left out and listed on stderr.",
+    )
+    parser.add_argument("-o", "--out", dest="out_dir", required=True, type=Path, metavar="OUT_DIR",
+                        help="new or empty folder for the de-identified files")
+    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    parser.add_argument("--keep-date-intervals", action="store_true",
+                        help="shift dates by one secret offset per patient instead of removing them")
+    parser.add_argument("--identifier", action="append", default=[], metavar="TEXT",
+                        help="an extra value that identifies the patient, for the final check (repeatable)")
+    parser.add_argument("--no-ultrasound-blanking", action="store_true",
+                        help="leave ultrasound images out instead of blanking their header area")
+    parser.add_argument("--workers", type=int, default=1, metavar="N",
+                        help="worker processes for DICOM cleaning (default 1)")
+    parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    parser.set_defaults(handler=run)
+
+
+def _stderr_progress(report: ProgressReport) -> None:
+    if report.total:
+        pct = 100 * report.done / report.total
+        print(f"\rde-identifying: {pct:5.1f}% {report.detail:<40}", end="", file=sys.stderr, flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.workers < 1:
+        raise UserError("--workers must be at least 1", exit_code=2)
+    options = PeerReviewOptions(
+        keep_date_intervals=args.keep_date_intervals,
+        extra_identifiers=tuple(args.identifier),
+        blank_ultrasound_text=not args.no_ultrasound_blanking,
+        workers=args.workers,
+    )
+    progress = (lambda _r: None) if args.quiet or not sys.stderr.isatty() else _stderr_progress
+    try:
+        report = run_peer_review(args.paths, args.out_dir, options, progress, CancelToken())
+    except CancelledError:
+        raise UserError("cancelled; nothing was written", exit_code=130)
+    except OSError as exc:
+        raise UserError(f"could not write the output folder ({exc.strerror or type(exc).__name__})") from exc
+    finally:
+        if progress is _stderr_progress:
+            print(file=sys.stderr)
+    sys.stdout.write(report.to_text())
+    for item in report.left_out:
+        print(f"left out: {item.label} ({item.source}): {item.reason}", file=sys.stderr)
+    return 0 if report.all_safe else EXIT_LEFT_OUT
