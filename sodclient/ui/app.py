@@ -1,0 +1,57 @@
+"""Entry point of the desktop app: `sodclient` with no command, or `sodclient FILE.sod`."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from sodclient.library import Library
+from sodclient.paths import app_paths
+from sodclient.ui.common import app_icon
+from sodclient.ui.main_window import MainWindow
+from sodclient.ui.single_instance import InstanceServer, hand_over
+
+_T0 = time.perf_counter()
+
+
+def build_app(argv: list[str]) -> QApplication:
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "sodclient", *argv])
+    app.setApplicationName("SOD Send")
+    app.setOrganizationName("SODSend")
+    app.setDesktopFileName("sodsend")
+    app.setWindowIcon(app_icon())
+    return app
+
+
+def run_app(argv: list[str]) -> int:
+    """Opens the main window (and the given .sod), or hands the file to an already running instance."""
+    sod = next((Path(a).resolve() for a in argv if a.lower().endswith(".sod")), None)
+    app = build_app([])
+    if hand_over(str(sod) if sod else ""):
+        return 0
+    app_paths().ensure()
+    window = MainWindow(Library())
+    server = InstanceServer(window)
+    server.listen()
+
+    def on_message(message: str) -> None:
+        window.showNormal()
+        window.raise_()
+        window.activateWindow()
+        if message:
+            window.open_sod(Path(message))
+
+    server.message_received.connect(on_message)
+    window.show()
+    if sod:
+        QTimer.singleShot(0, lambda: window.open_sod(sod))
+    if os.environ.get("SODCLIENT_STARTUP_PROBE") == "1":  # bench/bench_gui.py: time to first window
+
+        QTimer.singleShot(0, lambda: (print(f"first-window-shown {time.perf_counter() - _T0:.3f}s", flush=True),
+                                      app.quit()))
+    return app.exec()

@@ -1,0 +1,79 @@
+"""Small helpers shared by the windows: plain-language errors, sizes, durations, the app icon."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
+
+from sodformat.errors import CancelledError
+
+
+def icon_pixmap(size: int = 256) -> QPixmap:
+    """The app icon, drawn rather than shipped so an installed wheel needs no data files.
+
+    resources/sodsend.svg holds the same design for installers and desktop files.
+    """
+    pm = QPixmap(size, size)
+    pm.fill(Qt.transparent)
+    p = QPainter(pm)
+    p.setRenderHint(QPainter.Antialiasing)
+    s = size / 256.0
+    p.setPen(Qt.NoPen)
+    p.setBrush(QColor("#1f5fa8"))
+    p.drawRoundedRect(QRectF(8 * s, 8 * s, 240 * s, 240 * s), 40 * s, 40 * s)
+    p.setBrush(QColor("#ffffff"))
+    p.drawRoundedRect(QRectF(64 * s, 116 * s, 128 * s, 92 * s), 14 * s, 14 * s)
+    pen = p.pen()
+    pen.setColor(QColor("#ffffff"))
+    pen.setWidthF(18 * s)
+    p.setPen(pen)
+    p.setBrush(Qt.NoBrush)
+    p.drawArc(QRectF(86 * s, 56 * s, 84 * s, 110 * s), 0, 180 * 16)
+    p.drawLine(int(86 * s), int(111 * s), int(86 * s), int(120 * s))
+    p.drawLine(int(170 * s), int(111 * s), int(170 * s), int(120 * s))
+    p.setPen(QColor("#1f5fa8"))
+    font = QFont("Sans", max(6, int(30 * s)), QFont.Bold)
+    p.setFont(font)
+    p.drawText(QRectF(64 * s, 116 * s, 128 * s, 92 * s), Qt.AlignCenter, "SOD")
+    p.end()
+    return pm
+
+
+def app_icon() -> QIcon:
+    icon = QIcon()
+    for size in (16, 32, 64, 256):
+        icon.addPixmap(icon_pixmap(size))
+    return icon
+
+
+def plain_error(exc: BaseException, nothing_lost: str = "") -> str:
+    """One sentence for the user; the core's errors already are one plain line."""
+    if isinstance(exc, CancelledError):
+        text = "Cancelled."
+    else:
+        text = str(exc).strip() or type(exc).__name__
+        text = text[0].upper() + text[1:]
+        if not text.endswith((".", "!", "?")):
+            text += "."
+    return f"{text} {nothing_lost}".strip()
+
+
+def human_size(n: float | None) -> str:
+    if n is None:
+        return ""
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(n) < 1024 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return ""
+
+
+def human_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    s = int(round(seconds))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s // 3600} h {(s % 3600) // 60:02d} min"

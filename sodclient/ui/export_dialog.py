@@ -1,0 +1,156 @@
+"""Step 1 of FTPSend: what to send, Peer Review, expiry, and how the recipient opens it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout,
+                               QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QRadioButton, QSpinBox,
+                               QVBoxLayout, QWidget)
+
+from sodclient import keys, passphrase_policy
+from sodclient.library import Document
+from sodclient.send import MAX_EXPIRY_DAYS
+from sodclient.ui.common import human_size
+
+
+@dataclass
+class ExportChoice:
+    documents: list[Document]
+    peer_review: bool
+    expires_in_days: int
+    passphrase: str = ""
+    recipient_key: str = ""
+    recipient_email: str = ""   # from the chosen contact, prefills the e-mail step
+
+
+class ExportDialog(QDialog):
+    def __init__(self, selected: list[Document], all_documents: list[Document], parent: QWidget | None = None,
+                 title: str = "FTPSend"):
+        super().__init__(parent)
+        self.selected_docs, self.all_docs = selected, all_documents
+        self.choice: ExportChoice | None = None
+        self.setWindowTitle(title)
+        self.setMinimumWidth(520)
+        layout = QVBoxLayout(self)
+
+        what = QGroupBox("Documents")
+        wl = QVBoxLayout(what)
+        self.selected_radio = QRadioButton(self._label("Selected", selected))
+        self.all_radio = QRadioButton(self._label("All Documents", all_documents))
+        group = QButtonGroup(self)
+        group.addButton(self.selected_radio)
+        group.addButton(self.all_radio)
+        self.selected_radio.setEnabled(bool(selected))
+        (self.selected_radio if selected else self.all_radio).setChecked(True)
+        wl.addWidget(self.selected_radio)
+        wl.addWidget(self.all_radio)
+        layout.addWidget(what)
+
+        self.peer_review = QCheckBox("Peer Review: remove patient-identifying information before sending")
+        layout.addWidget(self.peer_review)
+
+        form = QFormLayout()
+        self.expiry = QSpinBox()
+        self.expiry.setRange(1, MAX_EXPIRY_DAYS)
+        self.expiry.setValue(MAX_EXPIRY_DAYS)
+        self.expiry.setSuffix(" days")
+        form.addRow("Available for", self.expiry)
+        layout.addLayout(form)
+
+        how = QGroupBox("The recipient opens it with")
+        hl = QFormLayout(how)
+        self.use_passphrase = QRadioButton("A passphrase")
+        self.use_key = QRadioButton("Their public key")
+        g2 = QButtonGroup(self)
+        g2.addButton(self.use_passphrase)
+        g2.addButton(self.use_key)
+        self.use_passphrase.setChecked(True)
+        self.passphrase = QLineEdit()
+        self.passphrase.setPlaceholderText("at least 10 characters, upper and lower case and a digit")
+        self.generate_button = QPushButton("Generate")
+        row = QHBoxLayout()
+        row.addWidget(self.passphrase, 1)
+        row.addWidget(self.generate_button)
+        self.policy_label = QLabel()
+        self.policy_label.setWordWrap(True)
+        self.contact = QComboBox()
+        for c in keys.load_contacts():
+            self.contact.addItem(f"{c.name} <{c.email}>" if c.email else c.name, c)
+        hl.addRow(self.use_passphrase)
+        hl.addRow("Passphrase", row)
+        hl.addRow("", self.policy_label)
+        hl.addRow(self.use_key)
+        hl.addRow("Contact", self.contact)
+        reminder = QLabel("Give the passphrase to the recipient by phone or another channel, never in the e-mail.")
+        reminder.setWordWrap(True)
+        reminder.setStyleSheet("color: #555;")
+        hl.addRow(reminder)
+        layout.addWidget(how)
+
+        self.error = QLabel()
+        self.error.setStyleSheet("color: #b00020;")
+        self.error.setWordWrap(True)
+        layout.addWidget(self.error)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        self.next_button = self.buttons.button(QDialogButtonBox.Ok)
+        self.next_button.setText("Next")
+        self.buttons.accepted.connect(self._accept)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+
+        self.generate_button.clicked.connect(self.generate)
+        self.passphrase.textChanged.connect(self._update)
+        self.use_passphrase.toggled.connect(self._update)
+        self.use_key.setEnabled(self.contact.count() > 0)
+        if not self.contact.count():
+            self.use_key.setToolTip("Add the recipient's public key under System → My Key and Contacts")
+        self._update()
+
+    @staticmethod
+    def _label(text: str, docs: list[Document]) -> str:
+        return f"{text} ({len(docs)} document(s), {human_size(sum(d.size for d in docs))})"
+
+    def generate(self) -> None:
+        self.use_passphrase.setChecked(True)
+        self.passphrase.setText(passphrase_policy.generate())
+
+    def _update(self) -> None:
+        by_pass = self.use_passphrase.isChecked()
+        self.passphrase.setEnabled(by_pass)
+        self.generate_button.setEnabled(by_pass)
+        self.contact.setEnabled(not by_pass)
+        if not by_pass:
+            self.policy_label.setText("")
+            return
+        problems = passphrase_policy.check(self.passphrase.text())
+        if not self.passphrase.text():
+            self.policy_label.setStyleSheet("color: #555;")
+            self.policy_label.setText("Type a passphrase or click Generate.")
+        elif problems:
+            self.policy_label.setStyleSheet("color: #b00020;")
+            self.policy_label.setText("Too weak: " + "; ".join(problems) + ".")
+        else:
+            self.policy_label.setStyleSheet("color: #1b7f3b;")
+            self.policy_label.setText("Strong enough.")
+
+    def _accept(self) -> None:
+        docs = self.selected_docs if self.selected_radio.isChecked() else self.all_docs
+        if not docs:
+            self.error.setText("There is nothing to send: choose a case with documents.")
+            return
+        choice = ExportChoice(docs, self.peer_review.isChecked(), self.expiry.value())
+        if self.use_passphrase.isChecked():
+            problems = passphrase_policy.check(self.passphrase.text())
+            if problems:
+                self.error.setText("The passphrase is too weak: " + "; ".join(problems) + ".")
+                return
+            choice.passphrase = self.passphrase.text()
+        else:
+            contact = self.contact.currentData()
+            if contact is None:
+                self.error.setText("Choose a contact.")
+                return
+            choice.recipient_key, choice.recipient_email = contact.recipient, contact.email
+        self.choice = choice
+        self.accept()

@@ -1,0 +1,147 @@
+"""FTP Config (System menu): every backend setting, validated, with Test Connection and host-key trust."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QGroupBox,
+                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget)
+
+from sodclient import audit
+from sodclient.config import KEYS, ConfigError, Settings, load_settings, save_settings
+from sodclient.transport.errors import UnknownHostKey
+from sodclient.ui.common import plain_error
+from sodclient.ui.hostkey_dialog import HostKeyDialog, fingerprint_matcher
+from sodclient.ui.worker import Job
+
+_GROUPS = [("SFTP server (upload)", "sftp."), ("Mail server (notification)", "smtp."), ("Download link", "link.")]
+_LABELS = {"sftp.host": "Host", "sftp.port": "Port", "sftp.username": "User name", "sftp.password": "Password",
+           "sftp.key_file": "Key file", "sftp.key_passphrase": "Key passphrase", "sftp.remote_dir": "Remote folder",
+           "smtp.host": "Host", "smtp.port": "Port", "smtp.security": "Security", "smtp.username": "User name",
+           "smtp.password": "Password", "smtp.from": "From address", "smtp.ca_file": "Extra CA file",
+           "link.template": "Link template"}
+
+
+class FtpConfigDialog(QDialog):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("FTP Config")
+        self.setMinimumWidth(600)
+        self.job: Job | None = None
+        self.hostkey_dialog: HostKeyDialog | None = None
+        self.settings = load_settings()
+        self.fields: dict[str, QLineEdit | QComboBox] = {}
+        layout = QVBoxLayout(self)
+        for title, prefix in _GROUPS:
+            box = QGroupBox(title)
+            form = QFormLayout(box)
+            for key, spec in KEYS.items():
+                if key.startswith(prefix):
+                    form.addRow(_LABELS.get(key, key), self._field(key, spec))
+            layout.addWidget(box)
+        self.diagnosis = QLabel()
+        self.diagnosis.setWordWrap(True)
+        self.diagnosis.setObjectName("diagnosis")
+        layout.addWidget(self.diagnosis)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.Save | QDialogButtonBox.Cancel)
+        self.test_button = self.buttons.addButton("Test Connection", QDialogButtonBox.ActionRole)
+        self.save_button = self.buttons.button(QDialogButtonBox.Save)
+        self.test_button.clicked.connect(lambda: self.test_connection())
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+
+    def _field(self, key: str, spec) -> QWidget:
+        value = self.settings.raw.get(key, spec.default)
+        if key == "smtp.security":
+            w = QComboBox()
+            w.addItems(["starttls", "ssl", "none"])
+            w.setCurrentText(value or "starttls")
+        else:
+            w = QLineEdit(value)
+            if spec.secret:
+                w.setEchoMode(QLineEdit.Password)
+            w.setPlaceholderText(spec.help)
+        w.setToolTip(spec.help)
+        self.fields[key] = w
+        if key in ("sftp.key_file", "smtp.ca_file"):
+            row = QWidget()
+            hl = QHBoxLayout(row)
+            hl.setContentsMargins(0, 0, 0, 0)
+            hl.addWidget(w, 1)
+            browse = QPushButton("Browse…")
+            browse.clicked.connect(lambda _=False, f=w: self._browse(f))
+            hl.addWidget(browse)
+            return row
+        return w
+
+    def _browse(self, field: QLineEdit) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Choose a file")
+        if path:
+            field.setText(path)
+
+    def values(self) -> dict[str, str]:
+        return {k: (w.currentText() if isinstance(w, QComboBox) else w.text().strip()) for k, w in self.fields.items()}
+
+    def _validated(self) -> dict[str, str] | None:
+        """Every value parsed by the backend's own schema; the first problem is shown, nothing saved."""
+        values = self.values()
+        for key, raw in values.items():
+            try:
+                KEYS[key].parse(raw)
+            except ConfigError as exc:
+                self._show_problem(f"{_LABELS.get(key, key)}: {plain_error(exc)}", key)
+                return None
+        return values
+
+    def _show_problem(self, text: str, key: str | None = None) -> None:
+        self.diagnosis.setStyleSheet("color: #b00020;")
+        self.diagnosis.setText(html.escape(text))
+        if key:
+            self.fields[key].setFocus()
+
+    def save(self) -> None:
+        values = self._validated()
+        if values is None:
+            return
+        changed = {k: v for k, v in values.items() if v != self.settings.raw.get(k, "")}
+        try:
+            if changed:
+                save_settings(changed)
+                audit.record("config_changed", keys=sorted(changed))
+        except Exception as exc:  # keyring or disk problems: say so, keep the dialog open
+            self._show_problem(plain_error(exc, "The settings were not saved."))
+            return
+        self.accept()
+
+    # -- Test Connection -----------------------------------------------------------------------------
+    def test_connection(self, confirm=None) -> None:
+        values = self._validated()
+        if values is None:
+            return
+        settings = Settings({**self.settings.raw, **values}, {k: "user" for k in KEYS})
+        from sodclient.send import test_connection
+
+        self.job = Job(lambda progress, cancel: test_connection(settings, confirm), self)
+        self.job.succeeded.connect(self._tested)
+        self.job.failed.connect(lambda exc: self._show_problem(plain_error(exc)))
+        self.test_button.setEnabled(False)
+        self.diagnosis.setStyleSheet("")
+        self.diagnosis.setText("Testing the connection…")
+        self.job.finished.connect(lambda: self.test_button.setEnabled(True))
+        self.job.start()
+
+    def _tested(self, diagnosis) -> None:
+        unknown = next((c.error for c in diagnosis.checks if isinstance(c.error, UnknownHostKey)), None)
+        lines = []
+        for c in diagnosis.checks:
+            colour = "#1b7f3b" if c.ok else "#b00020"
+            lines.append(f"<span style='color:{colour}'><b>{c.name}: {'OK' if c.ok else 'problem'}</b></span> "
+                         f"{html.escape(c.message)}")
+        self.diagnosis.setStyleSheet("")
+        self.diagnosis.setText("<br>".join(lines))
+        if unknown is not None:
+            self.hostkey_dialog = HostKeyDialog(unknown.host, unknown.fingerprint, unknown.key_type, self)
+            self.hostkey_dialog.accepted.connect(
+                lambda: self.test_connection(fingerprint_matcher(unknown.fingerprint)))
+            self.hostkey_dialog.open()

@@ -1,0 +1,113 @@
+"""My Key and Contacts: show (or create) the user's public key, and keep recipients' public keys."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
+                               QLineEdit, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from sodclient import keys
+from sodclient.errors import UserError
+
+
+class KeysDialog(QDialog):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("My Key and Contacts")
+        self.setMinimumWidth(720)
+        layout = QVBoxLayout(self)
+
+        mine = QGroupBox("My key (give the public key to people who send to you)")
+        ml = QFormLayout(mine)
+        self.recipient = QLineEdit(readOnly=True)
+        self.signer = QLineEdit(readOnly=True)
+        self.create_button = QPushButton("Create my key")
+        self.copy_button = QPushButton("Copy public key")
+        row = QHBoxLayout()
+        row.addWidget(self.create_button)
+        row.addWidget(self.copy_button)
+        row.addStretch(1)
+        ml.addRow("Public key", self.recipient)
+        ml.addRow("Signing key", self.signer)
+        ml.addRow(row)
+        layout.addWidget(mine)
+        self.create_button.clicked.connect(self.create_key)
+        self.copy_button.clicked.connect(self.copy_key)
+
+        box = QGroupBox("Contacts (recipients' public keys)")
+        bl = QVBoxLayout(box)
+        self.table = QTableWidget(0, 3)
+        self.table.setHorizontalHeaderLabels(["Name", "E-mail", "Public key"])
+        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.Stretch)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QTableWidget.NoEditTriggers)
+        self.table.setSelectionBehavior(QTableWidget.SelectRows)
+        bl.addWidget(self.table)
+        form = QFormLayout()
+        self.name, self.email = QLineEdit(), QLineEdit()
+        self.key, self.sign_key = QLineEdit(), QLineEdit()
+        self.key.setPlaceholderText("sod1…")
+        self.sign_key.setPlaceholderText("sodsig1… (optional: lets you see who signed what they send you)")
+        form.addRow("Name", self.name)
+        form.addRow("E-mail", self.email)
+        form.addRow("Public key", self.key)
+        form.addRow("Signing key", self.sign_key)
+        bl.addLayout(form)
+        row = QHBoxLayout()
+        self.add_button = QPushButton("Add contact")
+        self.remove_button = QPushButton("Remove selected")
+        row.addWidget(self.add_button)
+        row.addWidget(self.remove_button)
+        row.addStretch(1)
+        bl.addLayout(row)
+        self.error = QLabel()
+        self.error.setStyleSheet("color: #b00020;")
+        bl.addWidget(self.error)
+        layout.addWidget(box)
+        self.add_button.clicked.connect(self.add)
+        self.remove_button.clicked.connect(self.remove)
+        buttons = QDialogButtonBox(QDialogButtonBox.Close)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self._load()
+
+    def _load(self) -> None:
+        ident = keys.own_identity()
+        self.recipient.setText(str(ident.recipient) if ident else "(no key yet)")
+        self.signer.setText(ident.signing_public if ident else "")
+        self.create_button.setVisible(ident is None)
+        self.copy_button.setEnabled(ident is not None)
+        contacts = keys.load_contacts()
+        self.table.setRowCount(len(contacts))
+        for r, c in enumerate(contacts):
+            for col, text in enumerate((c.name, c.email, c.recipient)):
+                item = QTableWidgetItem(text)
+                item.setData(256, c.recipient)
+                self.table.setItem(r, col, item)
+
+    def create_key(self) -> None:
+        keys.own_identity(create=True)
+        self._load()
+
+    def copy_key(self) -> None:
+        QGuiApplication.clipboard().setText(f"{self.recipient.text()}\n{self.signer.text()}")
+        self.copy_button.setText("Copied")
+
+    def add(self) -> None:
+        try:
+            contact = keys.validate_contact(self.name.text(), self.email.text(), self.key.text(),
+                                            self.sign_key.text())
+        except UserError as exc:
+            self.error.setText(str(exc))
+            return
+        keys.add_contact(contact)
+        for w in (self.name, self.email, self.key, self.sign_key):
+            w.clear()
+        self.error.setText("")
+        self._load()
+
+    def remove(self) -> None:
+        rows = {i.row() for i in self.table.selectedIndexes()}
+        for r in rows:
+            keys.remove_contact(self.table.item(r, 0).data(256))
+        self._load()

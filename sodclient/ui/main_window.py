@@ -1,0 +1,434 @@
+"""The main window: patient/case tree, document table with thumbnails, and the toolbar that starts flows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence, QPixmap
+from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHeaderView, QInputDialog, QLabel, QMainWindow,
+                               QMessageBox, QProgressDialog, QSplitter, QTableWidget, QTableWidgetItem, QToolBar,
+                               QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
+
+from sodclient.library import Document, Library, LibraryError
+from sodclient.library.imaging import thumbnail
+from sodclient.ui.common import app_icon, human_size, plain_error
+from sodclient.ui.worker import Job
+
+PATIENT, CASE = 1, 2
+_ROLE = Qt.UserRole
+
+
+class JobProgress(QProgressDialog):
+    """A small window-modal progress for short jobs (library import); Cancel cancels the job."""
+
+    def __init__(self, title: str, job: Job, parent: QWidget):
+        super().__init__(title, "Cancel", 0, 1000, parent)
+        self.setWindowTitle(title)
+        self.setWindowModality(Qt.WindowModal)
+        self.setMinimumDuration(300)
+        self.setAutoClose(False)
+        self.setAutoReset(False)
+        self.canceled.connect(job.cancel)
+        job.progressed.connect(self._on_progress)
+        job.finished.connect(self.close)
+
+    def _on_progress(self, report) -> None:
+        if report.total:
+            self.setValue(int(1000 * report.done / max(1, report.total)))
+        text = f"{report.stage.capitalize()}: {human_size(report.done)}"
+        if report.total:
+            text += f" of {human_size(report.total)}"
+        if report.detail:
+            text += f" ({report.detail})"
+        self.setLabelText(text)
+
+
+class MainWindow(QMainWindow):
+    library_changed = Signal()
+
+    def __init__(self, library: Library | None = None):
+        super().__init__()
+        self.library = library or Library()
+        self.jobs: set[Job] = set()
+        self.flows: list = []           # running send/open flows, kept alive here
+        self._thumb_job: Job | None = None
+        self.setWindowTitle("SOD Send")
+        self.setWindowIcon(app_icon())
+        self.resize(1100, 680)
+        self._build_actions()
+        self._build_menus()
+        self._build_toolbar()
+        self._build_central()
+        self.refresh()
+
+    # -- construction --------------------------------------------------------------------------------
+    def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+        a = QAction(text, self)
+        a.triggered.connect(slot)
+        if shortcut:
+            a.setShortcut(QKeySequence(shortcut))
+        if tip:
+            a.setStatusTip(tip)
+            a.setToolTip(tip)
+        return a
+
+    def _build_actions(self) -> None:
+        self.import_files_action = self._action("&Import Files…", self.import_files, "Ctrl+I",
+                                                "Add files to the library (DICOM is filed automatically)")
+        self.import_folder_action = self._action("Import &Folder…", self.import_folder, None,
+                                                 "Add a folder (for example a DICOM CD) to the library")
+        self.new_patient_action = self._action("New &Patient…", self.new_patient)
+        self.new_case_action = self._action("New &Case…", self.new_case)
+        self.ftpsend_action = self._action("FTPSend", self.ftpsend, "Ctrl+Shift+S",
+                                           "Send the selected or all documents securely")
+        self.open_sod_action = self._action("Open .SOD", self.open_sod_dialog, "Ctrl+O",
+                                            "Open a received .SOD file and import it")
+        self.reply_action = self._action("Reply", self.reply, "Ctrl+R",
+                                         "Reply to the sender of the selected case")
+        self.view_action = self._action("&View", self.view_current, "Return", "Look at the selected image")
+        self.remove_action = self._action("&Remove from Library", self.remove_selected, "Delete")
+        self.ftp_config_action = self._action("FTP &Config…", self.ftp_config,
+                                              tip="Server and mail settings (administrators)")
+        self.keys_action = self._action("My &Key and Contacts…", self.keys_dialog)
+        self.audit_action = self._action("&Audit Log…", self.audit_log)
+        self.quit_action = self._action("&Quit", self.close, "Ctrl+Q")
+        self.about_action = self._action("&About SOD Send", self.about)
+
+    def _build_menus(self) -> None:
+        mb = self.menuBar()
+        m = mb.addMenu("&File")
+        for a in (self.import_files_action, self.import_folder_action, None, self.new_patient_action,
+                  self.new_case_action, None, self.open_sod_action, None, self.quit_action):
+            m.addSeparator() if a is None else m.addAction(a)
+        m = mb.addMenu("&Documents")
+        for a in (self.view_action, self.remove_action):
+            m.addAction(a)
+        m = mb.addMenu("&Send")
+        m.addAction(self.ftpsend_action)
+        m.addAction(self.reply_action)
+        m = mb.addMenu("S&ystem")
+        m.addAction(self.ftp_config_action)
+        m.addAction(self.keys_action)
+        m.addAction(self.audit_action)
+        m = mb.addMenu("&Help")
+        m.addAction(self.about_action)
+
+    def _build_toolbar(self) -> None:
+        tb = QToolBar("Main")
+        tb.setObjectName("main-toolbar")
+        tb.setMovable(False)
+        tb.setIconSize(QSize(24, 24))
+        tb.setToolButtonStyle(Qt.ToolButtonTextOnly)
+        self.import_toolbar_action = self._action("Import", self.import_files,
+                                                  tip="Add files or a folder to the library")
+        for a in (self.import_toolbar_action, self.ftpsend_action, self.open_sod_action, self.reply_action):
+            tb.addAction(a)
+        self.addToolBar(tb)
+        self.toolbar = tb
+
+    def _build_central(self) -> None:
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(["Patients and cases"])
+        self.tree.currentItemChanged.connect(lambda *_: self._load_documents())
+        self.table = QTableWidget(0, 5)
+        self.table.setHorizontalHeaderLabels(["Document", "Type", "Series", "Size", "Modality"])
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.ExtendedSelection)
+        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
+        self.table.itemSelectionChanged.connect(self._selection_changed)
+        self.table.doubleClicked.connect(lambda *_: self.view_current())
+        self.preview = QLabel("No document selected", alignment=Qt.AlignCenter)
+        self.preview.setMinimumWidth(180)
+        self.preview_info = QLabel(alignment=Qt.AlignCenter)
+        self.preview_info.setWordWrap(True)
+        side = QWidget()
+        sl = QVBoxLayout(side)
+        sl.addWidget(self.preview, 1)
+        sl.addWidget(self.preview_info)
+        right = QSplitter(Qt.Horizontal)
+        right.addWidget(self.table)
+        right.addWidget(side)
+        right.setStretchFactor(0, 3)
+        split = QSplitter(Qt.Horizontal)
+        split.addWidget(self.tree)
+        split.addWidget(right)
+        split.setStretchFactor(1, 3)
+        split.setSizes([260, 840])
+        self.setCentralWidget(split)
+        self.statusBar()
+
+    # -- data ----------------------------------------------------------------------------------------
+    def refresh(self, select_case: int | None = None) -> None:
+        keep = select_case if select_case is not None else self.current_case_id()
+        keep_patient = self.current_patient_id()
+        self.tree.blockSignals(True)
+        self.tree.clear()
+        chosen = None
+        for p in self.library.patients():
+            label = p.name + (f"  ({p.birth_date[:4]})" if len(p.birth_date) >= 4 else "")
+            pi = QTreeWidgetItem([label])
+            pi.setData(0, _ROLE, (PATIENT, p.id))
+            self.tree.addTopLevelItem(pi)
+            if keep is None and keep_patient == p.id:
+                chosen = pi
+            for c in self.library.cases(p.id):
+                date = f"{c.date[:4]}-{c.date[4:6]}-{c.date[6:8]}  " if len(c.date) == 8 else ""
+                ci = QTreeWidgetItem([f"{date}{c.description}"])
+                ci.setData(0, _ROLE, (CASE, c.id))
+                pi.addChild(ci)
+                if c.id == keep:
+                    chosen = ci
+            pi.setExpanded(True)
+        self.tree.blockSignals(False)
+        if chosen is None and self.tree.topLevelItemCount():
+            first = self.tree.topLevelItem(0)
+            chosen = first.child(0) if first.childCount() else first
+        if chosen is not None:
+            self.tree.setCurrentItem(chosen)
+        self._load_documents()
+        n_pat, n_case, n_doc = self.library.counts()
+        self.statusBar().showMessage(f"{n_pat} patient(s), {n_case} case(s), {n_doc} document(s)")
+        self.library_changed.emit()
+
+    def _current(self) -> tuple[int, int] | None:
+        item = self.tree.currentItem()
+        return item.data(0, _ROLE) if item is not None else None
+
+    def current_case_id(self) -> int | None:
+        cur = self._current()
+        return cur[1] if cur and cur[0] == CASE else None
+
+    def current_patient_id(self) -> int | None:
+        cur = self._current()
+        if not cur:
+            return None
+        if cur[0] == PATIENT:
+            return cur[1]
+        case = self.library.case(cur[1])
+        return case.patient_id if case else None
+
+    def current_documents(self) -> list[Document]:
+        """All documents of the current case, or of the current patient when a patient is selected."""
+        cur = self._current()
+        if not cur:
+            return []
+        if cur[0] == CASE:
+            return self.library.documents(case_id=cur[1])
+        return self.library.documents(patient_id=cur[1])
+
+    def selected_documents(self) -> list[Document]:
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        return [self._docs[r] for r in rows]
+
+    def _load_documents(self) -> None:
+        self._docs = self.current_documents()
+        self.table.setRowCount(len(self._docs))
+        for r, d in enumerate(self._docs):
+            kind = "DICOM" if d.is_dicom else d.media_type.split("/")[-1].upper()
+            series = d.series_description + (f" #{d.instance_number}" if d.instance_number is not None else "")
+            for col, text in enumerate((d.title, kind, series, human_size(d.size), d.modality)):
+                self.table.setItem(r, col, QTableWidgetItem(text))
+        self.table.resizeColumnsToContents()
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
+        self._selection_changed()
+
+    def select_rows(self, rows: list[int]) -> None:
+        self.table.clearSelection()
+        mode = self.table.selectionMode()
+        self.table.setSelectionMode(QAbstractItemView.MultiSelection)
+        for r in rows:
+            self.table.selectRow(r)
+        self.table.setSelectionMode(mode)
+
+    def _selection_changed(self) -> None:
+        docs = self.selected_documents() if self.table.selectionModel() else []
+        if len(docs) != 1:
+            self.preview.setPixmap(QPixmap())
+            self.preview.setText(f"{len(docs)} documents selected" if docs else "No document selected")
+            self.preview_info.setText("")
+            return
+        doc = docs[0]
+        self.preview_info.setText(f"{doc.title}\n{human_size(doc.size)}")
+        self.preview.setText("…")
+        lib = self.library
+        job = Job(lambda progress, cancel: thumbnail(doc.path, doc.media_type, lib.thumbs_dir, doc.sha256), self)
+        job.succeeded.connect(lambda path, d=doc: self._show_thumb(d, path))
+        self._thumb_job = job
+        job.start()
+
+    def _show_thumb(self, doc: Document, path) -> None:
+        current = self.selected_documents()
+        if len(current) != 1 or current[0].id != doc.id:
+            return
+        if path:
+            self.preview.setPixmap(QPixmap(str(path)))
+        else:
+            self.preview.setText("No preview for this document")
+
+    # -- importing into the library ------------------------------------------------------------------
+    def import_files(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Import documents")
+        if paths:
+            self.import_paths([Path(p) for p in paths])
+
+    def import_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Import a folder")
+        if folder:
+            self.import_paths([Path(folder)])
+
+    def import_paths(self, paths: list[Path]) -> Job:
+        """Runs the library import off the GUI thread; non-DICOM documents go to the current case."""
+        case_id = self.current_case_id()
+        lib = self.library
+        job = Job(lambda progress, cancel: lib.import_paths(paths, case_id=case_id, progress=progress,
+                                                            cancel=cancel), self)
+        self.jobs.add(job)
+        dlg = JobProgress("Importing", job, self)
+
+        def done(result):
+            self.jobs.discard(job)
+            dup = f", {result.duplicates} already in the library" if result.duplicates else ""
+            self.statusBar().showMessage(f"Imported {len(result.documents)} document(s){dup}.", 8000)
+            self.refresh(select_case=result.case_ids[0] if result.case_ids else None)
+
+        def failed(exc):
+            self.jobs.discard(job)
+            QMessageBox.warning(self, "Import", plain_error(exc, "Nothing was added to the library."))
+
+        job.succeeded.connect(done)
+        job.failed.connect(failed)
+        job.start()
+        dlg.show()
+        return job
+
+    def new_patient(self) -> None:
+        name, ok = QInputDialog.getText(self, "New patient", "Patient name:")
+        if ok and name.strip():
+            try:
+                self.library.create_patient(name)
+            except LibraryError as exc:
+                QMessageBox.warning(self, "New patient", str(exc))
+            self.refresh()
+
+    def new_case(self) -> None:
+        pid = self.current_patient_id()
+        if pid is None:
+            QMessageBox.information(self, "New case", "Select or create a patient first.")
+            return
+        text, ok = QInputDialog.getText(self, "New case", "Case description:")
+        if ok and text.strip():
+            case = self.library.create_case(pid, text)
+            self.refresh(select_case=case.id)
+
+    def remove_selected(self) -> None:
+        docs = self.selected_documents()
+        if not docs:
+            return
+        answer = QMessageBox.question(self, "Remove", f"Remove {len(docs)} document(s) from the library?")
+        if answer == QMessageBox.Yes:
+            self.library.remove_documents(d.id for d in docs)
+            self.refresh()
+
+    def view_current(self) -> None:
+        from sodclient.ui.viewer import ViewerDialog
+
+        docs = self.selected_documents()
+        if len(docs) == 1:
+            dlg = ViewerDialog(docs[0], self)
+            dlg.setAttribute(Qt.WA_DeleteOnClose)
+            dlg.open()
+
+    # -- flows ---------------------------------------------------------------------------------------
+    def ftpsend(self):
+        from sodclient.ui.send_flow import SendFlow
+
+        flow = SendFlow(self, selected=self.selected_documents(), all_documents=self.current_documents())
+        self._keep(flow)
+        flow.start()
+        return flow
+
+    def reply(self):
+        from sodclient.ui.send_flow import SendFlow
+
+        case_id = self.current_case_id()
+        case = self.library.case(case_id) if case_id else None
+        flow = SendFlow(self, selected=self.selected_documents(), all_documents=self.current_documents(),
+                        reply_to=case.reply_to if case else "",
+                        reply_subject=f"Re: {case.description}" if case else "Re: documents")
+        self._keep(flow)
+        flow.start()
+        return flow
+
+    def open_sod_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a received .SOD file", "", "SOD containers (*.sod *.SOD)")
+        if path:
+            self.open_sod(Path(path))
+
+    def open_sod(self, path: Path):
+        from sodclient.ui.open_sod import OpenSodDialog
+
+        self.raise_()
+        self.activateWindow()
+        dlg = OpenSodDialog(Path(path), self.library, self)
+        dlg.imported.connect(lambda result: self.refresh(select_case=result.case_ids[0] if result.case_ids else None))
+        self._keep(dlg)
+        dlg.finished.connect(lambda *_: self._release(dlg))
+        dlg.open()
+        return dlg
+
+    def _keep(self, obj) -> None:
+        self.flows.append(obj)
+        if hasattr(obj, "done_signal"):
+            obj.done_signal.connect(lambda *_: self._release(obj))
+
+    def _release(self, obj) -> None:
+        if obj in self.flows:
+            self.flows.remove(obj)
+
+    def ftp_config(self):
+        from sodclient.ui.ftp_config import FtpConfigDialog
+
+        dlg = FtpConfigDialog(self)
+        dlg.setAttribute(Qt.WA_DeleteOnClose)
+        dlg.open()
+        return dlg
+
+    def keys_dialog(self):
+        from sodclient.ui.keys_dialog import KeysDialog
+
+        dlg = KeysDialog(self)
+        dlg.setAttribute(Qt.WA_DeleteOnClose)
+        dlg.open()
+        return dlg
+
+    def audit_log(self):
+        from sodclient.ui.audit_dialog import AuditDialog
+
+        dlg = AuditDialog(self)
+        dlg.setAttribute(Qt.WA_DeleteOnClose)
+        dlg.open()
+        return dlg
+
+    def about(self) -> None:
+        from sodclient import __version__
+
+        QMessageBox.about(self, "About SOD Send",
+                          f"<b>SOD Send {__version__}</b><p>Send medical documents and images securely: "
+                          "encrypted .SOD containers, SFTP upload and a download link by e-mail.</p>")
+
+    def closeEvent(self, event) -> None:
+        busy = [j for j in self.jobs if j.running] + [f for f in self.flows if getattr(f, "busy", False)]
+        if busy:
+            answer = QMessageBox.question(self, "Quit", "A transfer or import is still running. Cancel it and quit?")
+            if answer != QMessageBox.Yes:
+                event.ignore()
+                return
+            for j in self.jobs:
+                j.cancel()
+            for f in self.flows:
+                if hasattr(f, "cancel"):
+                    f.cancel()
+        super().closeEvent(event)

@@ -1,0 +1,178 @@
+"""FTPSend as the sender knows it: Export → (Peer Review report) → E-mail → Progress → link or diagnosis.
+
+The controller opens each dialog with open() (never a blocking exec()), so the window stays live and
+tests drive the very same dialogs through `flow.export_dialog`, `flow.review_dialog`, `flow.email_dialog`
+and `flow.progress_dialog`. All work runs in Jobs over the Qt-free core: `library.stage`,
+`deid.run_peer_review` and `send.send`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from sodclient import audit
+from sodclient.library import Document
+from sodclient.notify.mail import SUBJECT
+from sodclient.paths import app_paths
+from sodclient.send import SendRequest, send
+from sodclient.transport.errors import HostKeyChanged, UnknownHostKey
+from sodclient.ui.common import plain_error
+from sodclient.ui.email_dialog import EmailDialog
+from sodclient.ui.export_dialog import ExportChoice, ExportDialog
+from sodclient.ui.hostkey_dialog import HostKeyDialog, fingerprint_matcher
+from sodclient.ui.main_window import JobProgress
+from sodclient.ui.review_dialog import ReviewDialog
+from sodclient.ui.send_progress import SendProgressDialog
+from sodclient.ui.worker import Job
+
+
+def _peer_review(paths: list[Path], out_dir: Path, progress, cancel):
+    from sodclient.deid import PeerReviewOptions, run_peer_review
+
+    return run_peer_review(paths, out_dir, options=PeerReviewOptions(keep_date_intervals=False),
+                           progress=progress, cancel=cancel)
+
+
+class SendFlow(QObject):
+    done_signal = Signal(object)   # the SendResult, or None when the user stopped
+
+    def __init__(self, window, selected: list[Document], all_documents: list[Document], *, reply_to: str = "",
+                 reply_subject: str = ""):
+        super().__init__(window)
+        self.window = window
+        self.selected, self.all_documents = selected, all_documents
+        self.reply_to, self.reply_subject = reply_to, reply_subject
+        self.choice: ExportChoice | None = None
+        self.email = None
+        self.paths: list[Path] = []
+        self.report = None
+        self.result = None
+        self.job: Job | None = None
+        self.confirm_host_key = None
+        self.export_dialog: ExportDialog | None = None
+        self.review_dialog: ReviewDialog | None = None
+        self.email_dialog: EmailDialog | None = None
+        self.progress_dialog: SendProgressDialog | None = None
+        self.hostkey_dialog: HostKeyDialog | None = None
+        self.workdir = app_paths().ensure().spool / f"outgoing-{uuid.uuid4().hex}"
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.job and self.job.running)
+
+    def cancel(self) -> None:
+        if self.job:
+            self.job.cancel()
+
+    # 1. what to send --------------------------------------------------------------------------------
+    def start(self) -> None:
+        title = "Reply" if self.reply_to or self.reply_subject else "FTPSend"
+        self.export_dialog = ExportDialog(self.selected, self.all_documents, self.window, title=title)
+        self.export_dialog.accepted.connect(self._exported)
+        self.export_dialog.rejected.connect(lambda: self._finish(None))
+        self.export_dialog.open()
+
+    def _exported(self) -> None:
+        self.choice = self.export_dialog.choice
+        try:
+            staged = self.window.library.stage(self.choice.documents, self.workdir / "documents",
+                                               keep_titles=not self.choice.peer_review)
+        except OSError as exc:
+            self.window.statusBar().showMessage(plain_error(exc), 10000)
+            self._finish(None)
+            return
+        if not self.choice.peer_review:
+            self.paths = staged
+            self._ask_email()
+            return
+        out = self.workdir / "reviewed"
+        self.job = Job(lambda progress, cancel: _peer_review(staged, out, progress, cancel), self)
+        self.review_progress = JobProgress("Peer Review: de-identifying", self.job, self.window)
+        self.job.succeeded.connect(self._reviewed)
+        self.job.failed.connect(self._review_failed)
+        self.job.start()
+        self.review_progress.show()
+
+    # 2. Peer Review report --------------------------------------------------------------------------
+    def _review_failed(self, exc) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        QMessageBox.warning(self.window, "Peer Review", plain_error(exc, "Nothing was sent."))
+        self._finish(None)
+
+    def _reviewed(self, report) -> None:
+        self.report = report
+        self.review_dialog = ReviewDialog(report, self.window)
+        self.review_dialog.accepted.connect(self._review_accepted)
+        self.review_dialog.rejected.connect(lambda: self._finish(None))
+        self.review_dialog.open()
+
+    def _review_accepted(self) -> None:
+        report = self.report
+        # send() gets the reviewed copies; the audit trail records that Peer Review ran and was read.
+        audit.record("peer_review", inputs=report.inputs, outputs=len(report.outputs),
+                     left_out=len(report.left_out), reviewed_by_sender=True)
+        self.paths = list(report.outputs)
+        self._ask_email()
+
+    # 3. e-mail --------------------------------------------------------------------------------------
+    def _ask_email(self) -> None:
+        to = self.choice.recipient_email or self.reply_to
+        self.email_dialog = EmailDialog(self.window, to=to, subject=SUBJECT)
+        self.email_dialog.accepted.connect(self._emailed)
+        self.email_dialog.rejected.connect(lambda: self._finish(None))
+        self.email_dialog.open()
+
+    def _emailed(self) -> None:
+        self.email = self.email_dialog.choice
+        self.progress_dialog = SendProgressDialog(self.window, peer_review=self.choice.peer_review,
+                                                  passphrase_used=bool(self.choice.passphrase))
+        self.progress_dialog.cancel_requested.connect(self.cancel)
+        self.progress_dialog.retry_requested.connect(self._send)
+        self.progress_dialog.finished.connect(lambda *_: self._finish(self.result))
+        self.progress_dialog.open()
+        self._send()
+
+    # 4. send ----------------------------------------------------------------------------------------
+    def request(self) -> SendRequest:
+        c, e = self.choice, self.email
+        return SendRequest(paths=list(self.paths), to=e.to, cc=e.cc, message=e.message,
+                           passphrases=[c.passphrase] if c.passphrase else [],
+                           recipient_keys=[c.recipient_key] if c.recipient_key else [],
+                           expires_in_days=c.expires_in_days, peer_review=False)
+
+    def _send(self) -> None:
+        request, confirm = self.request(), self.confirm_host_key
+        self.job = Job(lambda progress, cancel: send(request, progress, cancel, confirm_host_key=confirm), self)
+        self.job.progressed.connect(self.progress_dialog.on_progress)
+        self.job.succeeded.connect(self._sent)
+        self.job.failed.connect(self._send_failed)
+        self.progress_dialog.start()
+        self.job.start()
+
+    def _sent(self, result) -> None:
+        self.result = result
+        self.progress_dialog.show_success(result)
+
+    def _send_failed(self, exc) -> None:
+        if isinstance(exc, UnknownHostKey):
+            self.hostkey_dialog = HostKeyDialog(exc.host, exc.fingerprint, exc.key_type, self.progress_dialog)
+            self.hostkey_dialog.accepted.connect(lambda: self._trust(exc.fingerprint))
+            self.hostkey_dialog.rejected.connect(
+                lambda: self.progress_dialog.show_failure("The server was not trusted, so nothing was sent."))
+            self.progress_dialog.show_failure("Waiting for you to confirm the server's identity.", retry=False)
+            self.hostkey_dialog.open()
+            return
+        self.progress_dialog.show_failure(plain_error(exc), retry=not isinstance(exc, HostKeyChanged))
+
+    def _trust(self, fingerprint: str) -> None:
+        self.confirm_host_key = fingerprint_matcher(fingerprint)
+        self._send()
+
+    def _finish(self, result) -> None:
+        shutil.rmtree(self.workdir, ignore_errors=True)
+        self.done_signal.emit(result)

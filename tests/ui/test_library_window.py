@@ -1,0 +1,62 @@
+"""The main window over a real library: import, tree, table, multi-select, preview, viewer."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QMessageBox
+
+from sodclient.ui.viewer import ViewerDialog
+from tests.library.dicom_factory import make_study
+from tests.ui.conftest import import_and_wait
+
+
+def test_import_folder_fills_tree_and_table(qtbot, window, tmp_path):
+    make_study(tmp_path / "cd" / "s1", n=3, patient_name="Doe^Jane")
+    make_study(tmp_path / "cd" / "s2", n=2, patient_name="Doe^Jane", study_description="MR Knee")
+    import_and_wait(qtbot, window, [tmp_path / "cd"])
+    qtbot.waitUntil(lambda: window.tree.topLevelItemCount() == 1)
+    patient = window.tree.topLevelItem(0)
+    assert patient.text(0).startswith("Doe Jane")
+    assert sorted(patient.child(i).text(0).split("  ")[-1] for i in range(patient.childCount())) == \
+        ["CT Chest", "MR Knee"]
+    window.tree.setCurrentItem(patient)
+    assert window.table.rowCount() == 5          # a patient shows all its documents
+    window.tree.setCurrentItem(patient.child(0))
+    n = window.table.rowCount()
+    window.select_rows(list(range(n)))
+    assert len(window.selected_documents()) == n  # multi-select
+    window.select_rows([0])
+    qtbot.waitUntil(lambda: window.preview.pixmap() is not None and not window.preview.pixmap().isNull(),
+                    timeout=5000)
+    assert "5 document(s)" in window.statusBar().currentMessage() or window.library.counts()[2] == 5
+
+
+def test_non_dicom_without_case_is_refused_with_a_message(qtbot, window, tmp_path, monkeypatch):
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: shown.append(a[2]))
+    (tmp_path / "letter.pdf").write_bytes(b"%PDF-1.4")
+    import_and_wait(qtbot, window, [tmp_path / "letter.pdf"])
+    assert shown and "Choose a patient and case" in shown[0] and "Nothing was added" in shown[0]
+    assert window.library.counts() == (0, 0, 0)
+
+
+def test_document_attaches_to_the_selected_case(qtbot, window, tmp_path):
+    patient = window.library.create_patient("Roe Richard")
+    case = window.library.create_case(patient.id, "Referral")
+    window.refresh(select_case=case.id)
+    (tmp_path / "referral.pdf").write_bytes(b"%PDF-1.4 referral")
+    import_and_wait(qtbot, window, [tmp_path / "referral.pdf"])
+    assert [d.title for d in window.library.documents(case_id=case.id)] == ["referral.pdf"]
+    assert window.table.item(0, 0).text() == "referral.pdf"
+
+
+def test_viewer_window_level(qtbot, window, tmp_path):
+    make_study(tmp_path / "cd", n=1)
+    import_and_wait(qtbot, window, [tmp_path / "cd"])
+    doc = window.library.documents()[0]
+    dlg = ViewerDialog(doc, window)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    before = dlg.image_label.pixmap().toImage()
+    dlg.width_slider.setValue(5)
+    after = dlg.image_label.pixmap().toImage()
+    assert dlg.wl_label.text().endswith("W 5") and before != after
