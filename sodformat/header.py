@@ -106,7 +106,7 @@ def read_header(f: BinaryIO) -> RawHeader:
     body = _read_exact(f, length, "header")
     mac = _read_exact(f, 32, "header")
     try:
-        fields = json.loads(body.decode("ascii"), object_pairs_hook=_reject_duplicates)
+        fields = json.loads(body.decode("utf-8"), object_pairs_hook=_reject_duplicates)
     except (UnicodeDecodeError, ValueError) as exc:
         if isinstance(exc, FormatError):
             raise
