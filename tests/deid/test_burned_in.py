@@ -1,0 +1,53 @@
+"""Images that may show text in their pixels are never passed on unchanged."""
+
+from __future__ import annotations
+
+import numpy as np
+import pydicom
+
+from sodclient.deid import PeerReviewOptions, run_peer_review
+from tests.deid.conftest import copy_sample, sample, ultrasound
+
+
+def test_ultrasound_header_band_is_blanked_and_image_area_kept(tmp_path, out):
+    src = ultrasound(tmp_path / "us.dcm", regions=True)
+    report = run_peer_review([tmp_path / "us.dcm"], out)
+    assert report.all_safe
+    ds = pydicom.dcmread(report.outputs[0])
+    before = np.frombuffer(src.PixelData, np.uint8).reshape(40, 32, 3)
+    after = np.frombuffer(ds.PixelData, np.uint8).reshape(40, 32, 3)
+    assert before[2:8, 2:30].max() == 255 and after[:10].max() == 0   # header band (with "text") blanked
+    assert np.array_equal(before[10:], after[10:])                      # image region untouched
+    assert ds.BurnedInAnnotation == "NO"
+    assert "113101" in [item.CodeValue for item in ds.DeidentificationMethodCodeSequence]
+    change = report.changes[0]
+    assert any("blanked" in a for a in change.actions) and change.warnings
+
+
+def test_ultrasound_without_regions_is_left_out(tmp_path, out):
+    ultrasound(tmp_path / "us.dcm", regions=False)
+    report = run_peer_review([tmp_path / "us.dcm"], out)
+    assert not report.all_safe and report.outputs == []
+    assert "ultrasound" in report.left_out[0].reason
+    assert list(out.iterdir()) == []
+
+
+def test_ultrasound_left_out_when_blanking_is_off(tmp_path, out):
+    ultrasound(tmp_path / "us.dcm", regions=True)
+    report = run_peer_review([tmp_path / "us.dcm"], out, PeerReviewOptions(blank_ultrasound_text=False))
+    assert report.outputs == [] and len(report.left_out) == 1
+
+
+def test_secondary_capture_is_left_out(tmp_path, out):
+    copy_sample("SC_rgb_rle.dcm", tmp_path / "sc.dcm")
+    report = run_peer_review([tmp_path / "sc.dcm"], out)
+    assert report.outputs == []
+    assert "capture" in report.left_out[0].reason
+
+
+def test_burned_in_annotation_yes_is_left_out(tmp_path, out):
+    ds = pydicom.dcmread(sample("CT_small.dcm"))
+    ds.BurnedInAnnotation = "YES"
+    ds.save_as(tmp_path / "ct.dcm")
+    report = run_peer_review([tmp_path / "ct.dcm"], out)
+    assert report.outputs == [] and "burned" in report.left_out[0].reason

@@ -1,0 +1,95 @@
+"""Photos and PDFs: metadata gone, pictures intact, anything that may name the patient left out."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image
+from pypdf import PdfReader
+
+from sodclient.deid import run_peer_review
+from sodclient.deid.documents import clean_jpeg
+from tests.deid.conftest import FAMILY, PHI, assert_no_phi, make_jpeg, make_pdf, make_png, make_tiff
+
+
+def _scan_data(jpeg: bytes) -> bytes:
+    """The entropy-coded data after the SOS segment: the compressed picture itself."""
+    sos = jpeg.index(b"\xff\xda")
+    length = int.from_bytes(jpeg[sos + 2:sos + 4], "big")
+    return jpeg[sos + 2 + length:jpeg.rindex(b"\xff\xd9")]
+
+
+def test_jpeg_loses_exif_xmp_comment_keeps_compressed_data(tmp_path, out):
+    original = make_jpeg(tmp_path / "p.jpg")
+    assert b"Exif" in original and FAMILY.encode() in original
+    report = run_peer_review([tmp_path / "p.jpg"], out)
+    assert report.all_safe
+    cleaned = report.outputs[0].read_bytes()
+    assert report.outputs[0].name == "00001.jpg"
+    assert b"Exif" not in cleaned and b"xmpmeta" not in cleaned and b"\xff\xfe" not in cleaned
+    assert _scan_data(cleaned) == _scan_data(original)             # not re-encoded
+    assert Image.open(io.BytesIO(cleaned)).tobytes() == Image.open(io.BytesIO(original)).tobytes()
+    assert report.changes[0].warnings                                  # sender told to look at the picture
+    assert_no_phi(out)
+
+
+def test_jpeg_trailing_hidden_data_dropped():
+    import numpy as np
+
+    buf = io.BytesIO()
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(buf, format="JPEG")
+    data = buf.getvalue() + b"hidden " + FAMILY.encode()
+    cleaned, actions = clean_jpeg(data)
+    assert FAMILY.encode() not in cleaned and cleaned.endswith(b"\xff\xd9")
+    assert any("after the end" in a for a in actions)
+
+
+def test_png_loses_text_chunks_keeps_idat(tmp_path, out):
+    make_png(tmp_path / "p.png")
+    original = (tmp_path / "p.png").read_bytes()
+    assert b"tEXt" in original and b"iTXt" in original and b"zTXt" in original
+    report = run_peer_review([tmp_path / "p.png"], out)
+    cleaned = report.outputs[0].read_bytes()
+    for chunk in (b"tEXt", b"iTXt", b"zTXt", b"eXIf", b"tIME"):
+        assert chunk not in cleaned
+    idat = lambda d: d[d.index(b"IDAT") - 4:d.index(b"IEND") - 4]   # noqa: E731
+    assert idat(cleaned) == idat(original)
+    assert_no_phi(out)
+
+
+def test_tiff_rebuilt_losslessly_without_tags(tmp_path, out):
+    make_tiff(tmp_path / "s.tif")
+    report = run_peer_review([tmp_path / "s.tif"], out)
+    assert report.all_safe
+    cleaned = Image.open(report.outputs[0])
+    assert cleaned.tobytes() == Image.open(tmp_path / "s.tif").tobytes()
+    assert 270 not in cleaned.tag_v2 and 315 not in cleaned.tag_v2
+    assert_no_phi(out)
+
+
+def test_pdf_without_text_loses_metadata(tmp_path, out):
+    make_pdf(tmp_path / "d.pdf", with_text=False)
+    assert FAMILY.encode() in (tmp_path / "d.pdf").read_bytes()
+    report = run_peer_review([tmp_path / "d.pdf"], out)
+    assert report.all_safe
+    reader = PdfReader(report.outputs[0])
+    meta = reader.metadata or {}
+    assert "/Author" not in meta and "/Title" not in meta and "/Subject" not in meta
+    assert len(reader.pages) == 1
+    assert_no_phi(out)
+
+
+def test_pdf_with_text_is_left_out(tmp_path, out):
+    make_pdf(tmp_path / "r.pdf", with_text=True)
+    report = run_peer_review([tmp_path / "r.pdf"], out)
+    assert report.outputs == [] and "text" in report.left_out[0].reason
+    assert list(out.iterdir()) == []
+
+
+def test_unknown_file_types_are_left_out(tmp_path, out):
+    (tmp_path / "notes.txt").write_text(f"{FAMILY} called")
+    (tmp_path / "letter.docx").write_bytes(b"PK\x03\x04 not really")
+    report = run_peer_review([tmp_path / "notes.txt", tmp_path / "letter.docx"], out)
+    assert report.outputs == [] and len(report.left_out) == 2
+    assert all("not supported" in item.reason for item in report.left_out)
+    assert all(v.lower() not in report.to_text().lower() for v in PHI)

@@ -1,0 +1,62 @@
+"""The final gate: a surviving identifying value blocks the file, whatever the rules missed."""
+
+from __future__ import annotations
+
+import pydicom
+
+from sodclient.deid import PeerReviewOptions, run_peer_review
+from sodclient.deid.identifiers import IdentifierSet
+from sodclient.deid.residual import ResidualScanner
+from tests.deid.conftest import FAMILY, GIVEN, PATIENT_NAME, make_jpeg, sample
+
+
+def test_name_hidden_in_a_kept_attribute_blocks_the_file(tmp_path, out):
+    # Manufacturer is not in Table E.1-1 and is kept by the profile; the scan must catch the name.
+    ds = pydicom.dcmread(sample("CT_small.dcm"))
+    ds.PatientName = PATIENT_NAME
+    ds.Manufacturer = f"{GIVEN.upper()} MEDICAL"
+    ds.save_as(tmp_path / "ct.dcm")
+    report = run_peer_review([tmp_path / "ct.dcm"], out)
+    assert report.outputs == [] and list(out.iterdir()) == []
+    assert "name" in report.left_out[0].reason
+    assert GIVEN.lower() not in report.left_out[0].reason.lower()
+
+
+def test_extra_identifier_blocks_a_photo(tmp_path, out):
+    """A photo whose pixels are fine but a kept segment is not: the sender's extra identifier catches it."""
+    from PIL import Image
+    import numpy as np
+    import io
+
+    buf = io.BytesIO()
+    # An ICC profile is kept (it is colour data); here it is abused to carry a name.
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(buf, format="JPEG", icc_profile=b"x" * 20 + b"Rosalind Quist")
+    (tmp_path / "p.jpg").write_bytes(buf.getvalue())
+    report = run_peer_review([tmp_path / "p.jpg"], out, PeerReviewOptions(extra_identifiers=("Rosalind Quist",)))
+    assert report.outputs == [] and "name" in report.left_out[0].reason
+
+
+def test_scanner_matches_case_and_utf16_and_components():
+    found = IdentifierSet()
+    found.add_name("Quist^Rosalind")
+    found.add_date_of_birth("19700203")
+    found.add_phone("(030) 123-4567")
+    scanner = ResidualScanner.build(found, min_length=4)
+    assert scanner.scan(b"...rosalind...") == "name part"
+    assert scanner.scan(b"QUIST ROSALIND") is not None
+    assert scanner.scan("Rosalind".encode("utf-16-le")) is not None
+    assert scanner.scan("ROSALIND".encode("utf-16-be")) is not None
+    assert scanner.scan(b"RosalindQuist") is not None                  # glued components
+    assert scanner.scan(b"born 03.02.1970") == "date of birth"
+    assert scanner.scan(b"tel 0301234567") == "phone number"
+    assert scanner.scan(b"Quistorp Rosalindes") is None                # not inside longer words
+    assert scanner.scan(b"nothing here") is None
+
+
+def test_short_values_are_skipped_and_reported(tmp_path, out):
+    ds = pydicom.dcmread(sample("CT_small.dcm"))
+    ds.PatientName = "Li^Bo"
+    ds.save_as(tmp_path / "ct.dcm")
+    report = run_peer_review([tmp_path / "ct.dcm"], out)
+    assert report.all_safe
+    assert any("shorter than 4" in note for note in report.notes)
