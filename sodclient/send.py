@@ -148,10 +148,11 @@ class _TailedWriter:
 
 def _run_peer_review(request: SendRequest, out_dir: Path, progress: ProgressSink, cancel: CancelToken):
     try:
-        from sodclient.deid import run_peer_review
+        from sodclient.deid import PeerReviewOptions, run_peer_review
     except ImportError:
         raise UserError("Peer Review is not available in this build", exit_code=2) from None
-    report = run_peer_review(list(request.paths), out_dir, request.peer_review_options, progress, cancel)
+    options = request.peer_review_options or PeerReviewOptions()
+    report = run_peer_review(list(request.paths), out_dir, options, progress, cancel)
     if not report.outputs:
         raise PeerReviewLeftOut(report) if report.left_out else UserError("Peer Review produced nothing to send")
     if report.left_out and not request.send_rest_if_left_out:
@@ -207,7 +208,7 @@ def send(request: SendRequest, progress: ProgressSink = no_progress, cancel: Can
         audit.record("notify-queued", remote_name=remote_name, to=note.to, cc=note.cc, outbox_id=entry.id)
     progress(ProgressReport("notify", 1, 1))
     audit.record("send", remote_name=remote_name, size=upload_result.size, files=len(sources),
-                 recipients_keys=len(request.recipient_keys), recipients_passphrases=len(request.passphrases),
+                 unlock_by_key=len(request.recipient_keys), unlock_by_phrase=len(request.passphrases),
                  to=note.to, cc=note.cc, expires=expires.isoformat(), peer_review=request.peer_review,
                  left_out=len(report.left_out) if report else 0, notified=notified)
     return SendResult(link, remote_name, expires, upload_result.size, notified, error, outbox_id,

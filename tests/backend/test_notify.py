@@ -1,0 +1,79 @@
+"""SMTP against a real aiosmtpd: STARTTLS + AUTH required, certificate verified, outbox on failure."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from sodclient.cli import main as cli_main
+from sodclient.config import load_settings
+from sodclient.notify import MailError, Notification, SmtpTarget, TlsUntrusted, compose, outbox, send_message
+from sodclient.transport.errors import AuthFailed, PortClosed
+
+from tests.backend.helpers import configure
+
+
+def _note():
+    return Notification(["dr.who@clinic.example"], ["archive@clinic.example"], "https://dl.example.org/abc.sod",
+                        datetime.now(timezone.utc) + timedelta(days=3), 12_345_678, "Images for Tuesday")
+
+
+def test_starttls_auth_delivers(smtp_server):
+    configure(smtp=smtp_server)
+    target = SmtpTarget.from_settings(load_settings())
+    send_message(target, compose(_note(), target.sender))
+    (env,) = smtp_server.messages
+    body = env.content.decode()
+    assert env.rcpt_tos == ["dr.who@clinic.example", "archive@clinic.example"]
+    assert "https://dl.example.org/abc.sod" in body and "Images for Tuesday" in body and "Available until" in body
+
+
+def test_implicit_tls(smtp_ssl_server):
+    configure(smtp=smtp_ssl_server, **{"smtp.port": str(smtp_ssl_server.port)})
+    target = SmtpTarget.from_settings(load_settings())
+    send_message(target, compose(_note(), target.sender))
+    assert len(smtp_ssl_server.messages) == 1
+
+
+def test_untrusted_certificate_is_rejected(smtp_untrusted_server):
+    configure(smtp=smtp_untrusted_server)
+    target = SmtpTarget.from_settings(load_settings())
+    with pytest.raises(TlsUntrusted, match="does not trust"):
+        send_message(target, compose(_note(), target.sender))
+    assert smtp_untrusted_server.messages == []
+
+
+def test_wrong_password(smtp_server):
+    configure(smtp=smtp_server, **{"smtp.password": "Wrong-Passw0rd"})
+    with pytest.raises(AuthFailed):
+        send_message(SmtpTarget.from_settings(load_settings()), compose(_note(), "sender@hospital.example"))
+
+
+def test_refuses_cleartext_when_starttls_is_missing(smtp_ssl_server):
+    """A server that does not offer STARTTLS on a starttls setting: refused, never sent in clear."""
+    configure(smtp=smtp_ssl_server, **{"smtp.security": "starttls"})
+    with pytest.raises(MailError) as info:
+        send_message(SmtpTarget(**{**SmtpTarget.from_settings(load_settings()).__dict__, "timeout": 3.0}),
+                     compose(_note(), "sender@hospital.example"))
+    assert "Traceback" not in str(info.value)
+    assert smtp_ssl_server.messages == []
+
+
+def test_outbox_keeps_and_retries(smtp_server, capsys):
+    configure(smtp=smtp_server)
+    entry = outbox.add(_note(), "abc.sod", "mail server down")
+    raw = entry.path.read_bytes()
+    assert b"dr.who" not in raw and b"Images for Tuesday" not in raw   # encrypted at rest
+    assert cli_main(["outbox", "list"]) == 0
+    assert "dr.who@clinic.example" in capsys.readouterr().out
+    assert cli_main(["outbox", "retry"]) == 0
+    assert len(smtp_server.messages) == 1 and outbox.pending() == []
+
+
+def test_outbox_retry_while_still_down(smtp_server, capsys):
+    configure(smtp=smtp_server, **{"smtp.port": "1"})
+    outbox.add(_note(), "abc.sod", "first failure")
+    assert cli_main(["outbox", "retry"]) == 4
+    (entry,) = outbox.pending()
+    assert entry.attempts == 2 and "refused" in entry.last_error
+    with pytest.raises(PortClosed):
+        send_message(SmtpTarget.from_settings(load_settings()), compose(_note(), "sender@hospital.example"))

@@ -1,0 +1,163 @@
+"""End to end: `sodclient send` packs, uploads to a real sshd, mails through a real SMTP server, and the
+link in the mail serves exactly the uploaded bytes, which open with the passphrase."""
+
+import re
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from sodformat import PassphraseIdentity, generate_identity, pack, collect_sources, PassphraseRecipient, unpack
+from sodformat.errors import CancelledError
+from sodclient import audit
+from sodclient.cli import main as cli_main
+from sodclient.notify import outbox
+from sodclient.paths import app_paths
+from sodclient.progress import CancelToken
+from sodclient.send import SendRequest, send
+from sodclient.transport import ledger
+
+from tests.backend.helpers import configure, trust
+
+PASSPHRASE = "Correct-Horse-42-battery"
+
+
+@pytest.fixture
+def ready(sshd, smtp_server, download_site, tmp_path):
+    configure(sshd, smtp_server, download_site)
+    trust(sshd, tmp_path)
+    return sshd, smtp_server
+
+
+def _study(tmp_path) -> Path:
+    root = tmp_path / "DOE_JOHN_study"
+    (root / "series1").mkdir(parents=True)
+    for i in range(5):
+        (root / "series1" / f"DOE_JOHN_{i}.dcm").write_bytes(bytes([i]) * (200_000 + i))
+    (root / "report.pdf").write_bytes(b"%PDF-1.4 fake report " * 1000)
+    return root
+
+
+def _passfile(tmp_path, text=PASSPHRASE) -> Path:
+    p = tmp_path / "pass.txt"
+    p.write_text(text + "\n")
+    return p
+
+
+def test_send_happy_path_link_serves_exact_bytes(ready, tmp_path, capsys):
+    sshd, smtp = ready
+    study = _study(tmp_path)
+    code = cli_main(["send", "--to", "dr.who@clinic.example", "--cc", "ward@clinic.example",
+                     "--passphrase-file", str(_passfile(tmp_path)), "--message", "CT for the meeting",
+                     "--expires-in-days", "3", str(study)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    link = out.strip().splitlines()[-1]
+    name = link.rsplit("/", 1)[1]
+    assert re.fullmatch(r"[a-z2-7]{32}\.sod", name)
+    # the mail: link, expiry, the sender's text; never the passphrase or file/patient names
+    (env,) = smtp.messages
+    mail = env.content.decode()
+    assert link in mail and "CT for the meeting" in mail and "Available until" in mail
+    assert PASSPHRASE not in mail and "DOE" not in mail and "report.pdf" not in mail
+    assert sorted(env.rcpt_tos) == ["dr.who@clinic.example", "ward@clinic.example"]
+    # the link serves exactly what was uploaded, and it opens with the passphrase
+    downloaded = tmp_path / "download.sod"
+    downloaded.write_bytes(urllib.request.urlopen(link, timeout=10).read())
+    assert downloaded.read_bytes() == (sshd.upload_dir / name).read_bytes()
+    contents = unpack(downloaded, tmp_path / "opened", [PassphraseIdentity(PASSPHRASE)])
+    assert (tmp_path / "opened" / "DOE_JOHN_study" / "series1" / "DOE_JOHN_3.dcm").read_bytes() == \
+        (study / "series1" / "DOE_JOHN_3.dcm").read_bytes()
+    assert contents.header.expires.timestamp() - time.time() == pytest.approx(3 * 86400, abs=120)
+    # bookkeeping: ledger, audit chain, nothing left in the spool
+    assert [d.remote_name for d in ledger.load()] == [name]
+    assert audit.verify().ok
+    events = [r["event"] for r in audit.read()]
+    assert {"upload", "notify", "send", "trust-host", "config-change"} <= set(events)
+    assert "DOE" not in audit.audit_path().read_text() and PASSPHRASE not in audit.audit_path().read_text()
+    assert [p for p in app_paths().spool.iterdir() if p.name != "outbox"] == []
+
+
+def test_send_to_public_key(ready, tmp_path):
+    sshd, smtp = ready
+    ident = generate_identity()
+    result = send(SendRequest([_study(tmp_path)], ["dr.who@clinic.example"], recipient_keys=[str(ident.recipient)]))
+    assert result.notified
+    unpack(sshd.upload_dir / result.remote_name, tmp_path / "opened", [ident])
+    assert (tmp_path / "opened" / "DOE_JOHN_study" / "report.pdf").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--passphrase-file", "WEAK"], "too weak"),
+    (["--passphrase-file", "OK", "--expires-in-days", "15"], "1 to 14 days"),
+    (["--passphrase-file", "OK", "--expires-in-days", "0"], "1 to 14 days"),
+    (["--recipient", "sod1notakey"], "not a recipient key"),
+    ([], "passphrase or their public key"),
+])
+def test_send_refuses_bad_requests_before_anything_is_sent(ready, tmp_path, capsys, args, message):
+    sshd, smtp = ready
+    weak = _passfile(tmp_path, "password1")
+    ok = tmp_path / "ok.txt"
+    ok.write_text(PASSPHRASE)
+    args = [str(weak) if a == "WEAK" else str(ok) if a == "OK" else a for a in args]
+    assert cli_main(["send", "--to", "dr.who@clinic.example", *args, str(_study(tmp_path))]) == 2
+    assert message in capsys.readouterr().err
+    assert list(sshd.upload_dir.iterdir()) == [] and smtp.messages == []
+
+
+def test_mail_failure_after_upload_goes_to_outbox_then_retry(ready, smtp_server, tmp_path, capsys):
+    sshd, smtp = ready
+    configure(**{"smtp.port": "1"})   # mail server unreachable
+    code = cli_main(["send", "--to", "dr.who@clinic.example", "--passphrase-file", str(_passfile(tmp_path)),
+                     str(_study(tmp_path))])
+    out = capsys.readouterr().out
+    assert code == 7 and "waits in the outbox" in out
+    link = out.strip().splitlines()[-1]
+    assert (sshd.upload_dir / link.rsplit("/", 1)[1]).exists()   # upload done, nothing lost
+    assert len(outbox.pending()) == 1
+    configure(**{"smtp.port": str(smtp.port)})
+    assert cli_main(["outbox", "retry"]) == 0
+    assert outbox.pending() == [] and link in smtp.messages[0].content.decode()
+    assert audit.verify().ok and "notify-queued" in [r["event"] for r in audit.read()]
+
+
+def test_cancel_during_send_leaves_nothing(ready, tmp_path):
+    sshd, smtp = ready
+    big = tmp_path / "big"
+    big.mkdir()
+    import os
+    (big / "a.bin").write_bytes(os.urandom(40 * 1024 * 1024))
+    cancel = CancelToken()
+
+    def progress(r):
+        if r.stage == "upload" and r.done > 1024 * 1024:
+            cancel.cancel()
+
+    with pytest.raises(CancelledError):
+        send(SendRequest([big], ["dr.who@clinic.example"], passphrases=[PASSPHRASE]), progress, cancel)
+    assert list(sshd.upload_dir.iterdir()) == [] and smtp.messages == []
+    assert [p for p in app_paths().spool.iterdir() if p.name != "outbox"] == []
+
+
+def test_purge_expired(ready, tmp_path, capsys):
+    sshd, smtp = ready
+    fresh = send(SendRequest([_study(tmp_path)], ["dr.who@clinic.example"], passphrases=[PASSPHRASE]))
+    # a delivery from another computer of the site, expired a day ago: found by its container header
+    stale = sshd.upload_dir / "otherstation0000000000000000000.sod"
+    pack(stale, collect_sources([_study(tmp_path / "x")]), [PassphraseRecipient(PASSPHRASE)],
+         expires_in_days=1, created=time.time() - 2 * 86400)
+    # one of ours whose ledger says it expired
+    ours = sshd.upload_dir / "ours000000000000000000000000000.sod"
+    ours.write_bytes(stale.read_bytes())
+    from datetime import datetime, timedelta, timezone
+    ledger.add(ours.name, ours.stat().st_size, datetime.now(timezone.utc) - timedelta(hours=1))
+    (sshd.upload_dir / "index.html").write_text("not ours")
+    assert cli_main(["purge-expired", "--dry-run"]) == 0
+    assert stale.exists() and ours.exists()
+    assert cli_main(["purge-expired"]) == 0
+    out = capsys.readouterr().out
+    assert not stale.exists() and not ours.exists()
+    assert (sshd.upload_dir / fresh.remote_name).exists() and (sshd.upload_dir / "index.html").exists()
+    assert "2 deleted" in out
+    assert audit.verify().ok
