@@ -1,0 +1,164 @@
+"""FTPSend driven through the real dialogs against a real sshd, a real STARTTLS SMTP server and a download
+site; the recipient (a second profile) opens the downloaded .SOD in the app and imports it."""
+
+from __future__ import annotations
+
+import re
+import urllib.request
+
+import paramiko
+import pydicom
+import pytest
+
+from sodclient.config import save_settings
+from sodclient.library import Library
+from sodclient.transport import hostkeys
+from sodclient.ui.main_window import MainWindow
+from tests.library.dicom_factory import make_dicom, make_study
+from tests.ui.conftest import import_and_wait
+
+
+def _configure(sshd, smtp, link):
+    save_settings({**sshd.settings(), **smtp.settings(), "link.template": link})
+
+
+def _load_library(qtbot, window, tmp_path):
+    make_study(tmp_path / "cd", n=3, patient_id="PID-73519", patient_name="Doe^Jane")
+    import_and_wait(qtbot, window, [tmp_path / "cd"])
+    qtbot.waitUntil(lambda: window.table.rowCount() == 3)
+
+
+def _export(qtbot, window, rows, *, peer_review=False, passphrase=None):
+    window.select_rows(rows)
+    flow = window.ftpsend()
+    dlg = flow.export_dialog
+    qtbot.waitUntil(dlg.isVisible)
+    assert dlg.selected_radio.isChecked()
+    dlg.peer_review.setChecked(peer_review)
+    if passphrase:
+        dlg.passphrase.setText(passphrase)
+    else:
+        dlg.generate_button.click()
+    assert dlg.policy_label.text() == "Strong enough."
+    dlg.next_button.click()
+    return flow, dlg.passphrase.text()
+
+
+def _email(qtbot, flow, to="colleague@clinic.example"):
+    qtbot.waitUntil(lambda: flow.email_dialog is not None and flow.email_dialog.isVisible(), timeout=60000)
+    e = flow.email_dialog
+    assert "not encrypted" in e.findChild(type(e.error), "unencrypted-note").text()
+    e.to.setText(to)
+    e.message.setPlainText("Images for Tuesday's board, as discussed.")
+    e.send_button.click()
+    qtbot.waitUntil(lambda: flow.progress_dialog is not None and flow.progress_dialog.isVisible())
+    return flow.progress_dialog
+
+
+def test_send_with_peer_review_and_import_in_second_profile(qtbot, window, tmp_path, sshd, smtp_server,
+                                                            download_site, monkeypatch):
+    _configure(sshd, smtp_server, download_site)
+    _load_library(qtbot, window, tmp_path)
+    flow, passphrase = _export(qtbot, window, [0, 2], peer_review=True)
+
+    # the de-identification report comes before anything leaves
+    qtbot.waitUntil(lambda: flow.review_dialog is not None and flow.review_dialog.isVisible(), timeout=120000)
+    assert "de-identified" in flow.review_dialog.text.toPlainText()
+    assert "Doe" not in flow.review_dialog.text.toPlainText()
+    assert list(sshd.upload_dir.iterdir()) == []
+    flow.review_dialog.continue_button.click()
+
+    progress = _email(qtbot, flow)
+    # first connection: the host-key fingerprint must be confirmed
+    qtbot.waitUntil(lambda: flow.hostkey_dialog is not None and flow.hostkey_dialog.isVisible(), timeout=60000)
+    assert flow.hostkey_dialog.fingerprint.startswith("SHA256:")
+    flow.hostkey_dialog.trust_button.click()
+    qtbot.waitUntil(lambda: progress.close_button.isVisible(), timeout=120000)
+    assert progress.link.text(), progress.headline.text()
+    link = progress.link.text()
+    assert "Sent." in progress.headline.text() and "another channel" in progress.reminder.text()
+    assert hostkeys.lookup("127.0.0.1", sshd.port, "ssh-ed25519") is not None
+    progress.copy_button.click()
+    from PySide6.QtGui import QGuiApplication
+    assert QGuiApplication.clipboard().text() == link
+
+    # the mail holds the link, not the passphrase
+    assert len(smtp_server.messages) == 1
+    mail = smtp_server.messages[0].content.decode()
+    assert link in mail and passphrase not in mail and "Doe" not in mail
+    assert re.search(r"https?://\S+\.sod", mail)
+    downloaded = tmp_path / "download.sod"
+    with urllib.request.urlopen(link) as resp:
+        downloaded.write_bytes(resp.read())
+    progress.close_button.click()
+
+    # the recipient: another profile opens and imports it
+    monkeypatch.setenv("SODCLIENT_HOME", str(tmp_path / "recipient-home"))
+    recipient = MainWindow(Library())
+    qtbot.addWidget(recipient)
+    recipient.show()
+    dlg = recipient.open_sod(downloaded)
+    qtbot.addWidget(dlg)
+    dlg.passphrase.setText(passphrase)
+    dlg.open_button.click()
+    qtbot.waitUntil(lambda: dlg.pages.currentIndex() == 1, timeout=60000)
+    assert dlg.table.rowCount() == 2
+    with qtbot.waitSignal(dlg.imported, timeout=60000):
+        dlg.import_button.click()
+    docs = recipient.library.documents()
+    assert len(docs) == 2 and all(d.is_dicom for d in docs)
+    for d in docs:
+        ds = pydicom.dcmread(d.path)
+        assert "Doe" not in str(ds.PatientName) and ds.PatientID != "PID-73519"
+        assert "General Hospital" not in str(ds.get("InstitutionName", ""))
+    assert all(p.name != "Doe Jane" for p in recipient.library.patients())
+
+
+def test_cancel_mid_upload_keeps_everything(qtbot, window, tmp_path, sshd, smtp_server, download_site):
+    _configure(sshd, smtp_server, download_site)
+    hostkeys.trust("127.0.0.1", sshd.port, paramiko.Ed25519Key.from_private_key_file(
+        str(sshd.client_key.parent / "host_ed25519")))
+    patient = window.library.create_patient("Big Study")
+    case = window.library.create_case(patient.id, "Large")
+    window.refresh(select_case=case.id)
+    big = tmp_path / "big.bin"
+    with open(big, "wb") as f:
+        import os
+        for _ in range(96):
+            f.write(os.urandom(1 << 20))
+    import_and_wait(qtbot, window, [big], timeout=60000)
+    qtbot.waitUntil(lambda: window.table.rowCount() == 1)
+    flow, _ = _export(qtbot, window, [0])
+    progress = _email(qtbot, flow)
+    qtbot.waitUntil(lambda: progress.bars["upload"].value() > 0, timeout=60000)
+    progress.cancel_button.click()
+    qtbot.waitUntil(lambda: progress.retry_button.isVisible(), timeout=60000)
+    assert "Cancelled" in progress.headline.text() and "nothing was lost" in progress.headline.text()
+    assert not [p for p in sshd.upload_dir.iterdir() if p.name.endswith(".sod")]
+    assert smtp_server.messages == []
+    assert window.library.documents()[0].path.exists()
+    # Retry sends it after all
+    progress.retry_button.click()
+    qtbot.waitUntil(lambda: progress.link.text() != "" and progress.close_button.isVisible(), timeout=120000)
+    assert len(smtp_server.messages) == 1
+
+
+def test_changed_host_key_is_refused_in_the_ui(qtbot, window, tmp_path, sshd, smtp_server, download_site):
+    _configure(sshd, smtp_server, download_site)
+    hostkeys.trust("127.0.0.1", sshd.port, paramiko.Ed25519Key.generate() if hasattr(paramiko.Ed25519Key, "generate")
+                   else _other_ed25519(tmp_path))
+    _load_library(qtbot, window, tmp_path)
+    flow, _ = _export(qtbot, window, [0])
+    progress = _email(qtbot, flow)
+    qtbot.waitUntil(lambda: progress.close_button.isVisible(), timeout=60000)
+    text = progress.headline.text()
+    assert "different key" in text and "Nothing was sent" in text
+    assert not progress.retry_button.isVisible() and flow.hostkey_dialog is None
+    assert list(sshd.upload_dir.iterdir()) == [] and smtp_server.messages == []
+
+
+def _other_ed25519(tmp_path):
+    import subprocess
+
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "other")], check=True)
+    return paramiko.Ed25519Key.from_private_key_file(str(tmp_path / "other"))
