@@ -132,8 +132,8 @@ class SftpSession:
         try:
             transport.start_client(timeout=t.timeout)
         except paramiko.SSHException as exc:
-            if "timeout" in str(exc).lower():
-                raise Timeout(t.host, t.port, "greeting the server") from None
+            if "timeout" in str(exc).lower() or "banner" in str(exc).lower():
+                raise Timeout(t.host, t.port, "waiting for the SSH greeting (is it an SFTP port?)") from None
             raise ProtocolFailure(f"SSH negotiation failed ({str(exc).splitlines()[0] if str(exc) else 'no reason'}); "
                                   "is this really an SFTP server port?") from None
         except (EOFError, OSError):
