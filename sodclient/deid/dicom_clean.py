@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from pydicom.datadict import dictionary_VR
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
@@ -173,6 +174,21 @@ def _values(elem) -> list:
     return [value]
 
 
+# VRs of attributes that the table does not list but that still need a look (see _unlisted).
+_NEEDS_LOOK_VRS = {"SQ", "UN", "UI", "PN"} | _FREE_TEXT_VRS
+
+
+def _raw_vr(ds: Dataset, tag: int) -> str:
+    """The VR without converting the value (conversion is the slow part of a walk)."""
+    vr = ds.get_item(tag).VR
+    if vr:
+        return vr
+    try:
+        return dictionary_VR(tag)
+    except KeyError:
+        return "UN"
+
+
 def _clean(ds: Dataset, ctx: _Context) -> None:
     stats = ctx.stats
     creators: dict[tuple[int, int], str] = {}
@@ -189,12 +205,17 @@ def _clean(ds: Dataset, ctx: _Context) -> None:
             del ds[tag]
             stats.overlays_curves_removed += 1
             continue
-        elem = ds[tag]
-        _collect(tag, elem, ctx.found)
         code = rules.profile_action(tag)
         if code is None:
-            _unlisted(ds, tag, elem, ctx)
-            continue
+            if _raw_vr(ds, tag) in _NEEDS_LOOK_VRS:
+                elem = ds[tag]
+                _collect(tag, elem, ctx.found)
+                _unlisted(ds, tag, elem, ctx)
+            elif tag in IDENTIFYING_TAGS:
+                _collect(tag, ds[tag], ctx.found)
+            continue                      # structural attribute: kept as read, never converted
+        elem = ds[tag]
+        _collect(tag, elem, ctx.found)
         if ctx.keep_dates and tag in MODIFIED_DATES_TAGS and elem.VR in ("DA", "DT", "TM"):
             _shift_dates(elem, ctx)
             continue
@@ -211,14 +232,16 @@ def _private(ds: Dataset, tag: int, creators: dict, used_blocks: set, ctx: _Cont
         value = ds[tag].value
         creators[(group, element)] = value.decode("latin-1") if isinstance(value, bytes) else str(value)
         return
-    elem = ds[tag]
     block = element >> 8
-    if element >= 0x1000 and rules.is_safe_private(creators.get((group, block)), tag, elem.VR):
-        used_blocks.add((group, block))
-        ctx.stats.private_kept += 1
-        return
-    if elem.VR == "PN":
-        _collect(tag, elem, ctx.found)
+    creator = creators.get((group, block))
+    if element >= 0x1000 and creator is not None and rules.is_safe_private_block(creator, group):
+        elem = ds[tag]
+        if rules.is_safe_private(creator, tag, elem.VR):
+            used_blocks.add((group, block))
+            ctx.stats.private_kept += 1
+            return
+    if ds.get_item(tag).VR == "PN":       # explicit VR files say so without a conversion
+        _collect(tag, ds[tag], ctx.found)
     del ds[tag]
     ctx.stats.private_removed += 1
 

@@ -44,6 +44,14 @@ SAFE_PRIVATE: frozenset[tuple[str, int, int]] = frozenset({
 })
 
 
+_SAFE_PRIVATE_BLOCKS = {(creator, group) for creator, group, _ in SAFE_PRIVATE}
+
+
+def is_safe_private_block(creator: str, group: int) -> bool:
+    """Cheap first test, before the element's value is converted."""
+    return (creator.strip(), group) in _SAFE_PRIVATE_BLOCKS
+
+
 def is_safe_private(creator: str | None, tag: int, vr: str) -> bool:
     if creator is None or vr not in _SAFE_PRIVATE_NUMERIC_VRS:
         return False
