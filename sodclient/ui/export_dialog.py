@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
-from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout,
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog,
+                               QFormLayout,
                                QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QRadioButton, QSpinBox,
                                QVBoxLayout, QWidget)
 
@@ -22,6 +24,7 @@ class ExportChoice:
     passphrase: str = ""
     recipient_key: str = ""
     recipient_email: str = ""   # from the chosen contact, prefills the e-mail step
+    extra_files: list[Path] = field(default_factory=list)   # attachments from disk (e.g. for a reply)
 
 
 class ExportDialog(QDialog):
@@ -45,6 +48,15 @@ class ExportDialog(QDialog):
         (self.selected_radio if selected else self.all_radio).setChecked(True)
         wl.addWidget(self.selected_radio)
         wl.addWidget(self.all_radio)
+        self.extra_files: list[Path] = []
+        attach = QHBoxLayout()
+        self.attach_button = QPushButton("Add files…")
+        self.attach_button.setToolTip("Attach files from disk that are not in the library")
+        self.attach_label = QLabel("No extra files")
+        attach.addWidget(self.attach_button)
+        attach.addWidget(self.attach_label, 1)
+        wl.addLayout(attach)
+        self.attach_button.clicked.connect(self._choose_files)
         layout.addWidget(what)
 
         self.peer_review = QCheckBox("Peer Review: remove patient-identifying information before sending")
@@ -111,6 +123,15 @@ class ExportDialog(QDialog):
     def _label(text: str, docs: list[Document]) -> str:
         return f"{text} ({len(docs)} document(s), {human_size(sum(d.size for d in docs))})"
 
+    def _choose_files(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Add files to send")
+        self.add_files([Path(p) for p in paths])
+
+    def add_files(self, paths: list[Path]) -> None:
+        self.extra_files.extend(p for p in paths if p not in self.extra_files)
+        n = len(self.extra_files)
+        self.attach_label.setText(f"{n} extra file(s)" if n else "No extra files")
+
     def generate(self) -> None:
         self.use_passphrase.setChecked(True)
         self.passphrase.setText(passphrase_policy.generate())
@@ -136,10 +157,11 @@ class ExportDialog(QDialog):
 
     def _accept(self) -> None:
         docs = self.selected_docs if self.selected_radio.isChecked() else self.all_docs
-        if not docs:
-            self.error.setText("There is nothing to send: choose a case with documents.")
+        if not docs and not self.extra_files:
+            self.error.setText("There is nothing to send: choose a case with documents, or add files.")
             return
-        choice = ExportChoice(docs, self.peer_review.isChecked(), self.expiry.value())
+        choice = ExportChoice(docs, self.peer_review.isChecked(), self.expiry.value(),
+                              extra_files=list(self.extra_files))
         if self.use_passphrase.isChecked():
             problems = passphrase_policy.check(self.passphrase.text())
             if problems:

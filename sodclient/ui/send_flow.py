@@ -37,6 +37,17 @@ def _peer_review(paths: list[Path], out_dir: Path, progress, cancel):
                            progress=progress, cancel=cancel)
 
 
+def _stage_files(paths: list[Path], dest: Path) -> list[Path]:
+    """Attachments from disk are copied so that editing the original meanwhile cannot change what is sent."""
+    out = []
+    for n, src in enumerate(paths, 1):
+        target = dest / f"{n:03d}" / src.name
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        shutil.copy2(src, target)
+        out.append(target)
+    return out
+
+
 class SendFlow(QObject):
     done_signal = Signal(object)   # the SendResult, or None when the user stopped
 
@@ -81,6 +92,7 @@ class SendFlow(QObject):
         try:
             staged = self.window.library.stage(self.choice.documents, self.workdir / "documents",
                                                keep_titles=not self.choice.peer_review)
+            staged += _stage_files(self.choice.extra_files, self.workdir / "attachments")
         except OSError as exc:
             self.window.statusBar().showMessage(plain_error(exc), 10000)
             self._finish(None)

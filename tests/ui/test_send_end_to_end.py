@@ -162,3 +162,37 @@ def _other_ed25519(tmp_path):
 
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "other")], check=True)
     return paramiko.Ed25519Key.from_private_key_file(str(tmp_path / "other"))
+
+
+def test_reply_to_a_signed_delivery_with_an_attachment(qtbot, window, tmp_path, sshd, smtp_server, download_site):
+    from sodclient import keys
+    from sodclient.importer import import_container
+    from sodformat import PassphraseRecipient, collect_sources, generate_identity, pack
+
+    _configure(sshd, smtp_server, download_site)
+    hostkeys.trust("127.0.0.1", sshd.port, paramiko.Ed25519Key.from_private_key_file(
+        str(sshd.client_key.parent / "host_ed25519")))
+    sender = generate_identity()
+    keys.add_contact(keys.validate_contact("Dr Sender", "sender@hospital.example", str(sender.recipient),
+                                           sender.signing_public))
+    make_dicom(tmp_path / "in" / "img.dcm")
+    sod = tmp_path / "in.sod"
+    pack(sod, collect_sources([tmp_path / "in"]), [PassphraseRecipient("Pass-phrase-42")], signer=sender)
+    _, result = import_container(sod, window.library, passphrase="Pass-phrase-42")
+    window.refresh(select_case=result.case_ids[0])
+    flow = window.reply()
+    dlg = flow.export_dialog
+    assert dlg.windowTitle() == "Reply"
+    note = tmp_path / "answer.txt"
+    note.write_text("Findings discussed; see attached.")
+    dlg.add_files([note])
+    dlg.generate_button.click()
+    dlg.next_button.click()
+    qtbot.waitUntil(lambda: flow.email_dialog is not None and flow.email_dialog.isVisible(), timeout=30000)
+    assert flow.email_dialog.to.text() == "sender@hospital.example"
+    flow.email_dialog.send_button.click()
+    progress = flow.progress_dialog
+    qtbot.waitUntil(lambda: progress.close_button.isVisible(), timeout=120000)
+    assert progress.link.text(), progress.headline.text()
+    mail = smtp_server.messages[0]
+    assert "sender@hospital.example" in mail.rcpt_tos
