@@ -27,7 +27,7 @@ from sodformat.manifest import (TAG_DIR, TAG_END, TAG_FILE, TAG_MANIFEST, TAG_SI
 from sodformat.names import NameSet
 from sodformat.recipients import PassphraseIdentity, unwrap_with
 from sodformat.stream import decrypt_chunks
-from sodformat.writer import _cancelled
+from sodformat.writer import _cancelled, _Prefetch
 
 ProgressFn = Callable[[int, int], None]
 
@@ -247,10 +247,13 @@ def _process(path: Path | str, identities: list, sink: _Sink, *, allow_expired: 
             when = raw.info.expires.strftime("%Y-%m-%d %H:%M UTC")
             raise ExpiredError(f"this delivery expired on {when} and can no longer be opened; ask the sender to send it again")
         key = hkdf(file_key, b"sod-v1 payload", salt=raw.nonce)
-        chunks = decrypt_chunks(f, key, raw.info.aead, raw.info.chunk)
-        if progress:
-            chunks = _reporting(chunks, f, total, progress)
-        return _walk(_Plaintext(chunks), raw, sink, cancel)
+        # Decryption (which holds the GIL) runs a few chunks ahead in its own thread, while this thread
+        # hashes and writes (which release it): two cores share the work, memory stays bounded.
+        chunks = _Prefetch(lambda stop: decrypt_chunks(f, key, raw.info.aead, raw.info.chunk, stop))
+        try:
+            return _walk(_Plaintext(_reporting(chunks, f, total, progress) if progress else iter(chunks)), raw, sink, cancel)
+        finally:
+            chunks.close()
 
 
 def _reporting(chunks: Iterator[bytes], f: BinaryIO, total: int, progress: ProgressFn) -> Iterator[bytes]:

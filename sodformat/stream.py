@@ -58,8 +58,9 @@ class StreamWriter:
         self._buf = bytearray()
 
 
-def decrypt_chunks(f: BinaryIO, key: bytes, aead: str, chunk: int) -> Iterator[bytes]:
-    """Yield authenticated plaintext chunks; the last one is yielded only once it is known to be last."""
+def decrypt_chunks(f: BinaryIO, key: bytes, aead: str, chunk: int, stop=None) -> Iterator[bytes]:
+    """Yield authenticated plaintext chunks; the last one is yielded only once it is known to be last.
+    `stop` (a threading.Event) ends the generator early when the consumer gives up."""
     cipher = _AEADS[aead](key)
     sealed_size = chunk + TAG_BYTES
     counter = 0
@@ -79,7 +80,7 @@ def decrypt_chunks(f: BinaryIO, key: bytes, aead: str, chunk: int) -> Iterator[b
                 f"the file is damaged, truncated or altered (payload chunk {counter} failed authentication)"
             ) from None
         yield plain
-        if last:
+        if last or (stop is not None and stop.is_set()):
             return
         counter += 1
         current = following

@@ -13,6 +13,8 @@ import secrets
 import struct
 import threading
 import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
@@ -139,39 +141,62 @@ class _Prefetch:
         self._thread.join()
 
 
+def _compressor_pool(level: int) -> tuple[ThreadPoolExecutor, Callable[[bytes], bytes]]:
+    """Compress blocks on every core (zstd releases the GIL); each worker keeps its own compressor."""
+    local = threading.local()
+
+    def compress(block: bytes) -> bytes:
+        if not hasattr(local, "zstd"):
+            local.zstd = zstandard.ZstdCompressor(level=level)
+        return local.zstd.compress(block)
+
+    return ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 2), thread_name_prefix="sod-zstd"), compress
+
+
 def _read_blocks(sources: list[Source], level: int, stop: threading.Event) -> Iterator[tuple]:
     """Events for the consumer: ("dir", name), ("file", meta), ("block", data, raw_len), ("end", Entry)."""
-    compressor = zstandard.ZstdCompressor(level=level)
-    for src in sources:
-        if stop.is_set():
-            return
-        if src.is_dir:
-            yield ("dir", src.name)
-            continue
-        try:
-            with open(src.path, "rb") as f:
-                block = f.read(limits.BLOCK_INPUT)
-                media_type = sniff(block, src.name)
-                trial = compressor.compress(block) if block and media_type not in COMPRESSED_TYPES else None
-                compress = worth_compressing(media_type, block, trial)
-                compression = "zstd" if compress else "none"
-                yield ("file", file_meta(src.name, media_type, compression))
-                digest, size = hashlib.sha256(), 0
-                while block:
-                    digest.update(block)
-                    size += len(block)
-                    if compress:
-                        data = trial if trial is not None else compressor.compress(block)
-                        trial = None
-                    else:
-                        data = block
-                    yield ("block", data, len(block))
-                    if stop.is_set():
-                        return
+    pool, compress_block = _compressor_pool(level)
+    in_flight = 4  # blocks being compressed ahead: bounded, so memory stays constant
+    try:
+        for src in sources:
+            if stop.is_set():
+                return
+            if src.is_dir:
+                yield ("dir", src.name)
+                continue
+            try:
+                with open(src.path, "rb") as f:
                     block = f.read(limits.BLOCK_INPUT)
-        except OSError as exc:
-            raise _fail_unreadable(src.path, exc) from None
-        yield ("end", Entry(src.name, False, size, digest.hexdigest(), media_type, compression))
+                    media_type = sniff(block, src.name)
+                    trial = compress_block(block) if block and media_type not in COMPRESSED_TYPES else None
+                    compress = worth_compressing(media_type, block, trial)
+                    compression = "zstd" if compress else "none"
+                    yield ("file", file_meta(src.name, media_type, compression))
+                    digest, size = hashlib.sha256(), 0
+                    pending: deque = deque()
+                    while block:
+                        digest.update(block)
+                        size += len(block)
+                        if not compress:
+                            data = block
+                        elif trial is not None:
+                            data, trial = trial, None
+                        else:
+                            data = pool.submit(compress_block, block)
+                        pending.append((data, len(block)))
+                        while len(pending) > in_flight or (pending and not isinstance(pending[0][0], Future)):
+                            data, raw_len = pending.popleft()
+                            yield ("block", data.result() if isinstance(data, Future) else data, raw_len)
+                        if stop.is_set():
+                            return
+                        block = f.read(limits.BLOCK_INPUT)
+                    for data, raw_len in pending:
+                        yield ("block", data.result() if isinstance(data, Future) else data, raw_len)
+            except OSError as exc:
+                raise _fail_unreadable(src.path, exc) from None
+            yield ("end", Entry(src.name, False, size, digest.hexdigest(), media_type, compression))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _cancelled(cancel) -> bool:
@@ -256,7 +281,7 @@ class _BytesReader:
 def pack(out: BinaryIO | Path | str, sources: list[Source], recipients: list, *,
          expires_in_days: float = limits.DEFAULT_EXPIRY_DAYS, signer: Identity | None = None,
          progress: ProgressFn | None = None, cancel=None, created: float | None = None,
-         aead: str = "aes-256-gcm", chunk: int = limits.DEFAULT_CHUNK, level: int = 3) -> PackResult:
+         aead: str = "aes-256-gcm", chunk: int = limits.DEFAULT_CHUNK, level: int = 1) -> PackResult:
     """Pack `sources` for `recipients`. A path output appears only when complete (temp file + rename)."""
     kwargs = dict(expires_in_days=expires_in_days, signer=signer, progress=progress, cancel=cancel,
                   created=created, aead=aead, chunk=chunk, level=level)
@@ -269,10 +294,10 @@ def pack(out: BinaryIO | Path | str, sources: list[Source], recipients: list, *,
     except OSError as exc:
         raise SodError(f"cannot write {out}: {exc.strerror or exc}") from None
     try:
+        # No fsync: the rename only makes a finished container visible; after a power cut the sender
+        # still has every source and simply packs again, so durability would cost time for nothing.
         with os.fdopen(fd, "wb") as f:
             result = write_container(f, sources, recipients, **kwargs)
-            f.flush()
-            os.fsync(f.fileno())
         os.replace(tmp, out)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
