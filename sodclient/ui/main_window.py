@@ -336,7 +336,9 @@ class MainWindow(QMainWindow):
         from sodclient.ui.viewer import ViewerDialog
 
         docs = self.selected_documents()
-        if len(docs) == 1:
+        if len(docs) == 1 and not (docs[0].is_dicom or docs[0].is_image):
+            self.statusBar().showMessage("There is no viewer for this type of document.", 5000)
+        elif len(docs) == 1:
             dlg = ViewerDialog(docs[0], self)
             dlg.setAttribute(Qt.WA_DeleteOnClose)
             dlg.open()

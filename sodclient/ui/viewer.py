@@ -41,11 +41,12 @@ class ViewerDialog(QDialog):
         self.center_slider = QSlider(Qt.Horizontal)
         self.width_slider = QSlider(Qt.Horizontal)
         self.wl_label = QLabel()
-        form = QFormLayout()
+        self.controls = QWidget()
+        form = QFormLayout(self.controls)
         form.addRow("Window centre", self.center_slider)
         form.addRow("Window width", self.width_slider)
         form.addRow("", self.wl_label)
-        layout.addLayout(form)
+        layout.addWidget(self.controls)
         buttons = QDialogButtonBox(QDialogButtonBox.Close)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
@@ -57,9 +58,7 @@ class ViewerDialog(QDialog):
                 self._show(load_image(document.path))
         except ImagingError as exc:
             self.image_label.setText(str(exc))
-        for w in (self.center_slider, self.width_slider):
-            w.setVisible(self.frame is not None and not self.frame.rgb)
-        self.wl_label.setVisible(self.frame is not None and not self.frame.rgb)
+        self.controls.setVisible(self.frame is not None and not self.frame.rgb)
 
     def _setup_sliders(self) -> None:
         f = self.frame

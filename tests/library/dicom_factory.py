@@ -40,7 +40,10 @@ def make_dicom(path: Path, *, patient_id="PID-001", patient_name="Doe^Jane", stu
     ds.WindowCenter = 40
     ds.WindowWidth = 400
     yy, xx = np.mgrid[0:size, 0:size]
-    pixels = ((xx + yy + instance) * 37 % 2000).astype(np.int16)
+    r = np.hypot(xx - size / 2, (yy - size / 2) * 1.25) / size        # an elliptical "body" phantom
+    hu = np.where(r < 0.42, 40 + 30 * np.sin(xx / size * 6 + instance), -1000.0)
+    hu = np.where((r > 0.30) & (r < 0.33), 700.0, hu)                # a bright "bone" ring
+    pixels = (hu + 1024).astype(np.int16)
     ds.PixelData = pixels.tobytes()
     path.parent.mkdir(parents=True, exist_ok=True)
     ds.save_as(path, enforce_file_format=True)

@@ -1,0 +1,156 @@
+"""Renders every window of the app with demo data into docs/screenshots/ (run under Xvfb).
+
+    xvfb-run -a python3 scripts/take_screenshots.py
+
+Uses a throwaway profile (SODCLIENT_HOME) and file keyring; the demo patient is synthetic. The Peer Review
+report and the opened container are real (run on the demo data); the progress window is shown with sample
+figures, since no server is contacted here.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+OUT = ROOT / "docs" / "screenshots"
+_tmp = Path(tempfile.mkdtemp(prefix="sod-shots-"))
+os.environ["SODCLIENT_HOME"] = str(_tmp / "home")
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyrings.alt.file.PlaintextKeyring"
+os.environ["XDG_DATA_HOME"] = str(_tmp / "xdg")
+
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from sodclient import keys  # noqa: E402
+from sodclient.importer import open_container  # noqa: E402
+from sodclient.library import Library  # noqa: E402
+from sodclient.progress import ProgressReport  # noqa: E402
+from sodclient.send import SendResult  # noqa: E402
+from sodclient.ui.app import build_app  # noqa: E402
+from sodclient.ui.audit_dialog import AuditDialog  # noqa: E402
+from sodclient.ui.email_dialog import EmailDialog  # noqa: E402
+from sodclient.ui.export_dialog import ExportDialog  # noqa: E402
+from sodclient.ui.ftp_config import FtpConfigDialog  # noqa: E402
+from sodclient.ui.hostkey_dialog import HostKeyDialog  # noqa: E402
+from sodclient.ui.keys_dialog import KeysDialog  # noqa: E402
+from sodclient.ui.main_window import MainWindow  # noqa: E402
+from sodclient.ui.open_sod import OpenSodDialog  # noqa: E402
+from sodclient.ui.review_dialog import ReviewDialog  # noqa: E402
+from sodclient.ui.send_progress import SendProgressDialog  # noqa: E402
+from sodclient.ui.viewer import ViewerDialog  # noqa: E402
+from sodformat import PassphraseRecipient, collect_sources, generate_identity, pack  # noqa: E402
+from tests.library.dicom_factory import make_study  # noqa: E402
+
+
+def shot(widget, name: str) -> None:
+    widget.show()
+    for _ in range(5):
+        QApplication.processEvents()
+    widget.grab().save(str(OUT / f"{name}.png"))
+    print("wrote", OUT / f"{name}.png")
+
+
+def main() -> int:
+    app = build_app([])
+    OUT.mkdir(parents=True, exist_ok=True)
+    lib = Library()
+    demo = _tmp / "demo"
+    make_study(demo / "ct", n=4, patient_id="DEMO-0001", patient_name="Demo^Patient", size=256)
+    make_study(demo / "mr", n=2, patient_id="DEMO-0001", patient_name="Demo^Patient",
+               study_description="MR Knee", size=256)
+    make_study(demo / "other", n=1, patient_id="DEMO-0002", patient_name="Sample^Second", size=256)
+    lib.import_paths([demo])
+    patient = next(p for p in lib.patients() if p.name == "Demo Patient")
+    case = lib.cases(patient.id)[0]
+    from pypdf import PdfWriter
+
+    pdf = PdfWriter()
+    pdf.add_blank_page(595, 842)
+    pdf.write(demo / "referral.pdf")
+    lib.import_paths([demo / "referral.pdf"], case_id=case.id)
+
+    w = MainWindow(lib)
+    w.refresh(select_case=case.id)
+    w.select_rows([0, 1])
+    w.select_rows([1])
+    QApplication.processEvents()
+    import time
+    time.sleep(0.5)
+    for _ in range(10):
+        QApplication.processEvents()
+    shot(w, "main-window")
+
+    docs = lib.documents(case_id=case.id)
+    export = ExportDialog(docs[:2], docs, w)
+    export.peer_review.setChecked(True)
+    export.generate_button.click()
+    shot(export, "ftpsend-1-export")
+
+    from sodclient.deid import PeerReviewOptions, run_peer_review
+
+    staged = lib.stage(docs[:2], _tmp / "stage", keep_titles=False)
+    report = run_peer_review(staged, _tmp / "reviewed", options=PeerReviewOptions(), progress=lambda r: None,
+                             cancel=None)
+    shot(ReviewDialog(report, w), "ftpsend-2-peer-review")
+
+    email = EmailDialog(w, to="colleague@clinic.example", subject="Secure delivery for you (SOD Send)")
+    email.message.setPlainText("Images for Tuesday's tumour board, as discussed.")
+    shot(email, "ftpsend-3-email")
+
+    progress = SendProgressDialog(w, peer_review=True)
+    progress.start()
+    progress.on_progress(ProgressReport("pack", 700 << 20, 1 << 30, 95e6, 3.0))
+    progress.on_progress(ProgressReport("upload", 610 << 20, None, 88e6, None))
+    progress.on_progress(ProgressReport("upload", 610 << 20, 1 << 30, 88e6, 4.9))
+    shot(progress, "ftpsend-4-progress")
+    done = SendProgressDialog(w, peer_review=True)
+    done.show_success(SendResult("https://files.hospital.example/5f2c9a7e1b.sod", "5f2c9a7e1b.sod",
+                                 datetime.now(timezone.utc) + timedelta(days=14), 1 << 30, True))
+    shot(done, "ftpsend-5-sent")
+    failed = SendProgressDialog(w)
+    failed.show_failure("The SFTP server refused the user name or password (check FTP Config).")
+    shot(failed, "ftpsend-6-failed")
+
+    me = keys.own_identity(create=True)
+    sender = generate_identity()
+    keys.add_contact(keys.validate_contact("Dr A. Sender", "sender@hospital.example", str(sender.recipient),
+                                           sender.signing_public))
+    sod = _tmp / "received.sod"
+    pack(sod, collect_sources([demo / "mr"]), [PassphraseRecipient("Demo-pass-2026")], signer=sender)
+    dlg = OpenSodDialog(sod, Library(), w)
+    shot(dlg, "open-sod-1-passphrase")
+    dlg._opened(open_container(sod, passphrase="Demo-pass-2026"))
+    shot(dlg, "open-sod-2-contents")
+
+    cfg = FtpConfigDialog(w)
+    for k, v in {"sftp.host": "sftp.hospital.example", "sftp.username": "sodsend", "sftp.remote_dir": "/srv/sod",
+                 "smtp.host": "mail.hospital.example", "smtp.from": "sodsend@hospital.example",
+                 "link.template": "https://files.hospital.example/{name}"}.items():
+        cfg.fields[k].setText(v)
+    cfg.diagnosis.setText("<span style='color:#1b7f3b'><b>SFTP: OK</b></span> logged in to sftp.hospital.example "
+                          "(aes256-gcm@openssh.com); folder /srv/sod is writable<br>"
+                          "<span style='color:#1b7f3b'><b>SMTP: OK</b></span> logged in to "
+                          "mail.hospital.example:587 over starttls")
+    shot(cfg, "ftp-config")
+    shot(HostKeyDialog("sftp.hospital.example", "SHA256:oX3mJ0bq7k3Lr4b5O0n8wE9Qm1cH5ZyQ2iYt3y3nYdE",
+                       "ssh-ed25519", w), "host-key")
+    shot(KeysDialog(w), "keys-and-contacts")
+    from sodclient import audit
+
+    audit.record("import", documents=2, duplicates=0, bytes=262144, signer=sender.signing_public, signed=True)
+    shot(AuditDialog(w), "audit-log")
+    viewer = ViewerDialog(next(d for d in lib.documents(case_id=case.id) if d.is_dicom), w)
+    viewer.center_slider.setValue(60)
+    viewer.width_slider.setValue(1500)
+    shot(viewer, "viewer")
+    del me
+    app.quit()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
