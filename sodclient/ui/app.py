@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
 from sodclient.library import Library
@@ -26,6 +26,18 @@ def build_app(argv: list[str]) -> QApplication:
     app.setDesktopFileName("sodsend")
     app.setWindowIcon(app_icon())
     return app
+
+
+class _FileOpenFilter(QObject):
+    def __init__(self, callback, parent: QObject):
+        super().__init__(parent)
+        self.callback = callback
+
+    def eventFilter(self, obj, event) -> bool:
+        if event.type() == QEvent.FileOpen and event.file():
+            self.callback(event.file())
+            return True
+        return False
 
 
 def run_app(argv: list[str]) -> int:
@@ -47,6 +59,8 @@ def run_app(argv: list[str]) -> int:
             window.open_sod(Path(message))
 
     server.message_received.connect(on_message)
+    opener = _FileOpenFilter(on_message, app)  # macOS Finder hands files over as QFileOpenEvent
+    app.installEventFilter(opener)
     window.show()
     if sod:
         QTimer.singleShot(0, lambda: window.open_sod(sod))
