@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from pydicom.datadict import dictionary_VR
+from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
@@ -214,12 +215,21 @@ def _clean(ds: Dataset, ctx: _Context) -> None:
             elif tag in IDENTIFYING_TAGS:
                 _collect(tag, ds[tag], ctx.found)
             continue                      # structural attribute: kept as read, never converted
-        elem = ds[tag]
-        _collect(tag, elem, ctx.found)
-        if ctx.keep_dates and tag in MODIFIED_DATES_TAGS and elem.VR in ("DA", "DT", "TM"):
-            _shift_dates(elem, ctx)
+        vr = _raw_vr(ds, tag)
+        if vr == "PN" or tag in IDENTIFYING_TAGS:
+            _collect(tag, ds[tag], ctx.found)
+        if ctx.keep_dates and tag in MODIFIED_DATES_TAGS and vr in ("DA", "DT", "TM"):
+            _shift_dates(ds[tag], ctx)
             continue
-        _apply(ds, tag, elem, rules.resolve(code, tag, ctx.enhanced), ctx)
+        action = rules.resolve(code, tag, ctx.enhanced)
+        if action == rules.REMOVE:        # removed without converting the value
+            del ds[tag]
+            stats.removed += 1
+        elif action == rules.EMPTY and vr != "SQ":
+            ds[tag] = DataElement(tag, vr, None if vr in _NUMBER_VRS | _BINARY_VRS else "")
+            stats.emptied += 1
+        else:
+            _apply(ds, tag, ds[tag], action, ctx)
     # Private creator elements go when nothing of their block survived.
     for (group, block), _creator in creators.items():
         if (group, block) not in used_blocks:
@@ -227,21 +237,21 @@ def _clean(ds: Dataset, ctx: _Context) -> None:
 
 
 def _private(ds: Dataset, tag: int, creators: dict, used_blocks: set, ctx: _Context) -> None:
+    """Private attributes go, except the few on the safe allow-list (kept only when numeric)."""
     group, element = tag >> 16, tag & 0xFFFF
-    if 0x0010 <= element <= 0x00FF:
-        value = ds[tag].value
-        creators[(group, element)] = value.decode("latin-1") if isinstance(value, bytes) else str(value)
-        return
-    block = element >> 8
-    creator = creators.get((group, block))
-    if element >= 0x1000 and creator is not None and rules.is_safe_private_block(creator, group):
-        elem = ds[tag]
-        if rules.is_safe_private(creator, tag, elem.VR):
+    if group in rules.SAFE_PRIVATE_GROUPS and element >= 0x0010:
+        if element <= 0x00FF:
+            value = ds[tag].value
+            creators[(group, element)] = value.decode("latin-1") if isinstance(value, bytes) else str(value)
+            return
+        block = element >> 8
+        creator = creators.get((group, block))
+        if (element >= 0x1000 and rules.is_safe_private_slot(creator, tag)
+                and rules.is_safe_private(creator, tag, ds[tag].VR)):
             used_blocks.add((group, block))
             ctx.stats.private_kept += 1
             return
-    if ds.get_item(tag).VR == "PN":       # explicit VR files say so without a conversion
-        _collect(tag, ds[tag], ctx.found)
+    # Removed without reading the value: private data is never released, so there is nothing to convert.
     del ds[tag]
     ctx.stats.private_removed += 1
 

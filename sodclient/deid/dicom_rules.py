@@ -44,12 +44,12 @@ SAFE_PRIVATE: frozenset[tuple[str, int, int]] = frozenset({
 })
 
 
-_SAFE_PRIVATE_BLOCKS = {(creator, group) for creator, group, _ in SAFE_PRIVATE}
+SAFE_PRIVATE_GROUPS: frozenset[int] = frozenset(group for _, group, _ in SAFE_PRIVATE)
 
 
-def is_safe_private_block(creator: str, group: int) -> bool:
-    """Cheap first test, before the element's value is converted."""
-    return (creator.strip(), group) in _SAFE_PRIVATE_BLOCKS
+def is_safe_private_slot(creator: str | None, tag: int) -> bool:
+    """Whether (creator, group, element offset) is on the allow-list; checked before reading the value."""
+    return creator is not None and (creator.strip(), tag >> 16, tag & 0xFF) in SAFE_PRIVATE
 
 
 def is_safe_private(creator: str | None, tag: int, vr: str) -> bool:

@@ -21,6 +21,7 @@ from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRL
 
 from sodclient.deid import burned_in, documents
 from sodclient.deid.dicom_clean import add_method_code, clean_dataset
+from sodclient.deid.dicom_write import save_dicom
 from sodclient.deid.identifiers import IdentifierSet
 from sodclient.deid.keys import SendKeys
 from sodclient.deid.options import PeerReviewOptions
@@ -266,7 +267,7 @@ def _process_dicom(path: Path, has_preamble: bool, result: ItemResult, staging: 
     _ensure_file_meta(ds, transfer_syntax)
     ds.preamble = b"\x00" * 128          # the preamble can hide another file format (e.g. TIFF)
     staged = Path(staging) / f"{result.index:06d}.part"
-    ds.save_as(staged, enforce_file_format=True)
+    save_dicom(ds, staged)
     result.staged = str(staged)
 
 
