@@ -8,11 +8,11 @@ from dataclasses import asdict, dataclass
 
 from sodformat import limits
 from sodformat.errors import FormatError
+from sodformat.codecs import CODECS
 from sodformat.names import check_name
 
 # Record tags inside the decrypted payload (see SPEC.md, "Payload records").
 TAG_FILE, TAG_DIR, TAG_MANIFEST, TAG_SIGNATURE, TAG_END = b"F", b"D", b"M", b"S", b"Z"
-COMPRESSIONS = ("none", "zstd")
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class Entry:
     size: int = 0              # bytes after decompression
     sha256: str = ""           # hex digest of the original bytes
     media_type: str = ""
-    compression: str = "none"
+    compression: str = "none"    # one of codecs.CODECS
 
     def to_json(self) -> dict:
         if self.is_dir:
@@ -62,7 +62,7 @@ def parse_file_meta(data: bytes) -> tuple[str, str, str]:
     meta = loads_object(data, "entry record")
     if set(meta) != {"name", "media_type", "compression"}:
         raise FormatError("an entry record has unexpected fields")
-    if meta["compression"] not in COMPRESSIONS or not isinstance(meta["media_type"], str) or len(meta["media_type"]) > 255:
+    if meta["compression"] not in CODECS or not isinstance(meta["media_type"], str) or len(meta["media_type"]) > 255:
         raise FormatError("an entry record is malformed")
     return check_name(meta["name"]), meta["media_type"], meta["compression"]
 
@@ -94,6 +94,8 @@ def parse_manifest(data: bytes) -> list[Entry]:
             raise FormatError("the manifest has a malformed entry")
         size, digest = item["size"], item["sha256"]
         if type(size) is not int or size < 0 or not isinstance(digest, str) or len(digest) != 64:
+            raise FormatError("the manifest has a malformed entry")
+        if item["compression"] not in CODECS:
             raise FormatError("the manifest has a malformed entry")
         entries.append(Entry(check_name(item["name"]), False, size, digest, item["media_type"], item["compression"]))
     return entries

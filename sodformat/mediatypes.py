@@ -1,4 +1,4 @@
-"""Media types by content (not by name) and whether compressing an entry is worth it."""
+"""Media types by content (not by name), and which of them are already compressed."""
 
 from __future__ import annotations
 
@@ -38,10 +38,3 @@ def sniff(first_block: bytes, name: str) -> str:
         return "image/webp"
     guessed, _ = mimetypes.guess_type(name, strict=False)
     return guessed or "application/octet-stream"
-
-
-def worth_compressing(media_type: str, first_block: bytes, compressed_first_block: bytes | None) -> bool:
-    """Compress when the first block shrinks by at least 5%; known-compressed formats are never tried."""
-    if media_type in COMPRESSED_TYPES or not first_block or compressed_first_block is None:
-        return False
-    return len(compressed_first_block) <= 0.95 * len(first_block)

@@ -18,6 +18,7 @@ import zstandard
 from cryptography.exceptions import InvalidSignature
 
 from sodformat import limits
+from sodformat.codecs import unshuffle2
 from sodformat.errors import (AuthenticationError, CancelledError, ExpiredError, FormatError, LimitError,
                               NoMatchingIdentityError, SodError)
 from sodformat.header import HeaderInfo, RawHeader, hkdf, read_header
@@ -171,7 +172,6 @@ def _decompress(data: bytes) -> bytes:
 def _walk(plain: _Plaintext, raw: RawHeader, sink: _Sink, cancel) -> Contents:
     """Read every record in order, feeding the sink; check the manifest, the signature and the end."""
     names, entries = NameSet(), []
-    decompressor_needed = False
     while True:
         if _cancelled(cancel):
             raise CancelledError("cancelled")
@@ -191,7 +191,6 @@ def _walk(plain: _Plaintext, raw: RawHeader, sink: _Sink, cancel) -> Contents:
                 continue
             name, media_type, compression = parse_file_meta(meta)
             names.add(name, False)
-            decompressor_needed = compression == "zstd"
             sink.begin_file(name)
             digest, size = hashlib.sha256(), 0
             while True:
@@ -201,8 +200,10 @@ def _walk(plain: _Plaintext, raw: RawHeader, sink: _Sink, cancel) -> Contents:
                 if n > limits.MAX_BLOCK_BYTES:
                     raise LimitError("a data block is larger than this reader allows")
                 data = plain.read(n)
-                if decompressor_needed:
+                if compression != "none":
                     data = _decompress(data)
+                    if compression == "zstd+shuffle2":
+                        data = unshuffle2(data)
                 digest.update(data)
                 size += len(data)
                 sink.write(data)

