@@ -31,8 +31,18 @@ class HostKeyDialog(QDialog):
         layout.addWidget(buttons)
 
 
-def fingerprint_matcher(accepted: str):
-    """A confirm_host_key callback that trusts exactly the fingerprint the user confirmed."""
-    from sodclient.transport.hostkeys import same_fingerprint
+class FingerprintMatcher:
+    """A confirm_host_key callback that trusts exactly the fingerprint the user confirmed (picklable,
+    so it can go with a send into the worker process)."""
 
-    return lambda host, fingerprint, key_type: same_fingerprint(fingerprint, accepted)
+    def __init__(self, accepted: str):
+        self.accepted = accepted
+
+    def __call__(self, host: str, fingerprint: str, key_type: str) -> bool:
+        from sodclient.transport.hostkeys import same_fingerprint
+
+        return same_fingerprint(fingerprint, self.accepted)
+
+
+def fingerprint_matcher(accepted: str) -> FingerprintMatcher:
+    return FingerprintMatcher(accepted)

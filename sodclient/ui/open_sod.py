@@ -17,9 +17,14 @@ from sodclient import keys
 from sodclient.importer import OpenedContainer, import_opened, open_container
 from sodclient.library import Library
 from sodclient.ui.common import human_duration, human_size, plain_error
-from sodclient.ui.worker import Job
+from sodclient.ui.worker import Job, ProcessJob
 from sodformat import inspect
 from sodformat.errors import SodError
+
+
+def _open_in_worker(path: Path, passphrase: str | None, use_own_key: bool, progress, cancel) -> OpenedContainer:
+    identity = keys.own_identity() if use_own_key else None
+    return open_container(path, passphrase=passphrase, identity=identity, progress=progress, cancel=cancel)
 
 
 class OpenSodDialog(QDialog):
@@ -143,14 +148,12 @@ class OpenSodDialog(QDialog):
     # -- step 1 --------------------------------------------------------------------------------------
     def unlock(self) -> None:
         passphrase = self.passphrase.text()
-        identity = keys.own_identity() if self.use_key.isChecked() else None
-        if not passphrase and identity is None:
+        use_key = self.use_key.isChecked()
+        if not passphrase and not use_key:
             self._error("Enter the passphrase, or tick “Use my key”.")
             return
-        path = self.path
-        self.job = Job(lambda progress, cancel: open_container(path, passphrase=passphrase or None,
-                                                               identity=identity, progress=progress,
-                                                               cancel=cancel), self)
+        # A process, not a thread: the passphrase KDF holds the GIL long enough to freeze the window.
+        self.job = ProcessJob(_open_in_worker, (self.path, passphrase or None, use_key), parent=self)
         self.job.progressed.connect(self._on_progress)
         self.job.succeeded.connect(self._opened)
         self.job.failed.connect(self._open_failed)

@@ -27,7 +27,7 @@ from sodclient.ui.hostkey_dialog import HostKeyDialog, fingerprint_matcher
 from sodclient.ui.main_window import JobProgress
 from sodclient.ui.review_dialog import ReviewDialog
 from sodclient.ui.send_progress import SendProgressDialog
-from sodclient.ui.worker import Job
+from sodclient.ui.worker import Job, ProcessJob
 
 
 def _peer_review(paths: list[Path], out_dir: Path, progress, cancel):
@@ -46,6 +46,10 @@ def _stage_files(paths: list[Path], dest: Path) -> list[Path]:
         shutil.copy2(src, target)
         out.append(target)
     return out
+
+
+def _send_in_worker(request: SendRequest, confirm_host_key, progress, cancel):
+    return send(request, progress, cancel, confirm_host_key=confirm_host_key)
 
 
 class SendFlow(QObject):
@@ -158,8 +162,8 @@ class SendFlow(QObject):
                            expires_in_days=c.expires_in_days, peer_review=False)
 
     def _send(self) -> None:
-        request, confirm = self.request(), self.confirm_host_key
-        self.job = Job(lambda progress, cancel: send(request, progress, cancel, confirm_host_key=confirm), self)
+        # A process, not a thread: the passphrase KDF holds the GIL long enough to freeze the window.
+        self.job = ProcessJob(_send_in_worker, (self.request(), self.confirm_host_key), parent=self)
         self.job.progressed.connect(self.progress_dialog.on_progress)
         self.job.succeeded.connect(self._sent)
         self.job.failed.connect(self._send_failed)

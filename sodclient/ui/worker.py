@@ -6,11 +6,16 @@ thread by a queued signal and coalesced, so a fast producer can never flood the 
 
 from __future__ import annotations
 
+import importlib
+import multiprocessing
+import pickle
 import threading
+from queue import Empty
 from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
 
+from sodclient.errors import UserError
 from sodclient.progress import CancelToken, ProgressReport
 
 _POOL: QThreadPool | None = None
@@ -118,3 +123,110 @@ def run_job(fn: Callable[..., Any], parent: QObject | None = None, *, on_progres
     if on_failure:
         job.failed.connect(on_failure)
     return job.start()
+
+
+# -- work that must not share the GIL with the GUI ---------------------------------------------------------
+# Some core steps hold Python's GIL for a long time inside C code: the Argon2id key derivation of a
+# passphrase blocks every Python thread for ~0.3 s, which would freeze the window. Those run as a
+# ProcessJob: the same signals, but the call runs in a spawned child process and sends its progress,
+# result or error back through a queue. Cancel reaches the child through an Event.
+
+
+def _freeze_error(exc: BaseException) -> tuple:
+    attrs = {}
+    for k, v in vars(exc).items():
+        try:
+            pickle.dumps(v)
+        except Exception:
+            continue
+        attrs[k] = v
+    return type(exc).__module__, type(exc).__qualname__, str(exc), attrs
+
+
+def _thaw_error(frozen: tuple) -> BaseException:
+    module, qualname, message, attrs = frozen
+    try:
+        cls = getattr(importlib.import_module(module), qualname)
+        exc = cls.__new__(cls)
+        Exception.__init__(exc, message)
+        exc.__dict__.update(attrs)
+        return exc
+    except Exception:
+        return UserError(message)
+
+
+def _child_main(fn, args, kwargs, queue, cancel_event) -> None:
+    token = CancelToken()
+
+    def watch() -> None:
+        cancel_event.wait()
+        token.cancel()
+
+    threading.Thread(target=watch, daemon=True).start()
+    try:
+        result = fn(*args, progress=lambda r: queue.put(("progress", r)), cancel=token, **kwargs)
+    except BaseException as exc:
+        queue.put(("error", _freeze_error(exc)))
+    else:
+        try:
+            queue.put(("ok", result))
+        except Exception as exc:  # an unpicklable result is a programming error: say so, do not hang
+            queue.put(("error", _freeze_error(RuntimeError(f"result could not be returned: {exc}"))))
+
+
+class _ProcessRunnable(QRunnable):
+    def __init__(self, job: "ProcessJob"):
+        super().__init__()
+        self.job = job
+        self.setAutoDelete(True)
+
+    def run(self) -> None:
+        job = self.job
+        ctx = multiprocessing.get_context("spawn")
+        queue, cancel_event = ctx.Queue(), ctx.Event()
+        proc = ctx.Process(target=_child_main, args=(job.fn, job.args, job.kwargs, queue, cancel_event),
+                           daemon=True, name="sodsend-worker")
+        proc.start()
+        outcome = None
+        while outcome is None:
+            if job.cancel_token.cancelled:
+                cancel_event.set()
+            try:
+                kind, payload = queue.get(timeout=0.1)
+            except Empty:
+                if not proc.is_alive():
+                    try:
+                        kind, payload = queue.get(timeout=0.5)
+                    except Empty:
+                        outcome = ("error", UserError("The background task stopped unexpectedly; nothing was "
+                                                      f"changed (exit code {proc.exitcode})."))
+                        break
+                else:
+                    continue
+            if kind == "progress":
+                job._report(payload)
+            elif kind == "ok":
+                outcome = ("ok", payload)
+            else:
+                outcome = ("error", _thaw_error(payload))
+        proc.join(10)
+        if outcome[0] == "ok":
+            job._bridge.done.emit(outcome[1])
+        else:
+            job._bridge.error.emit(outcome[1])
+
+
+class ProcessJob(Job):
+    """A Job whose call runs in a child process: `fn` must be a module-level function and its
+    arguments and result picklable; it is called as fn(*args, progress=..., cancel=..., **kwargs)."""
+
+    def __init__(self, fn: Callable[..., Any], args: tuple = (), kwargs: dict | None = None,
+                 parent: QObject | None = None):
+        super().__init__(fn, parent)
+        self.args, self.kwargs = args, kwargs or {}
+
+    def start(self) -> "ProcessJob":
+        self.running = True
+        self._tick.start()
+        pool().start(_ProcessRunnable(self))
+        return self
