@@ -145,6 +145,10 @@ class Library:
             path=self.managed_path(row["sha256"]),
         )
 
+    @staticmethod
+    def _case(r: sqlite3.Row) -> Case:
+        return Case(r["id"], r["patient_id"], r["study_uid"], r["description"], r["date"], r["reply_to"])
+
     def patients(self) -> list[Patient]:
         with self._connect() as db:
             rows = db.execute("SELECT * FROM patients ORDER BY name COLLATE NOCASE, id").fetchall()
@@ -160,12 +164,12 @@ class Library:
             rows = db.execute(
                 "SELECT * FROM cases WHERE patient_id = ? ORDER BY date DESC, id", (patient_id,)
             ).fetchall()
-        return [Case(r["id"], r["patient_id"], r["study_uid"], r["description"], r["date"], r["reply_to"]) for r in rows]
+        return [self._case(r) for r in rows]
 
     def case(self, case_id: int) -> Case | None:
         with self._connect() as db:
             r = db.execute("SELECT * FROM cases WHERE id = ?", (case_id,)).fetchone()
-        return Case(r["id"], r["patient_id"], r["study_uid"], r["description"], r["date"], r["reply_to"]) if r else None
+        return self._case(r) if r else None
 
     def documents(self, *, case_id: int | None = None, patient_id: int | None = None) -> list[Document]:
         """Documents of one case, of all cases of one patient, or of the whole library."""

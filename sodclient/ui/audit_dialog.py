@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHeaderView, QLabel, QTableWidget, QTableWidgetItem,
+                               QVBoxLayout)
 
 from sodclient import audit
 from sodclient.ui.common import plain_error

@@ -7,9 +7,11 @@ from pathlib import Path
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHeaderView, QInputDialog, QLabel, QMainWindow,
-                               QMessageBox, QProgressDialog, QSplitter, QTableWidget, QTableWidgetItem, QToolBar,
+                               QMenu, QMessageBox, QProgressDialog, QSplitter, QTableWidget, QTableWidgetItem,
+                               QToolBar,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
+from sodclient import audit
 from sodclient.library import Document, Library, LibraryError
 from sodclient.library.imaging import thumbnail
 from sodclient.ui.common import app_icon, human_size, plain_error
@@ -122,6 +124,10 @@ class MainWindow(QMainWindow):
         tb.setToolButtonStyle(Qt.ToolButtonTextOnly)
         self.import_toolbar_action = self._action("Import", self.import_files,
                                                   tip="Add files or a folder to the library")
+        import_menu = QMenu(self)
+        import_menu.addAction(self.import_files_action)
+        import_menu.addAction(self.import_folder_action)
+        self.import_toolbar_action.setMenu(import_menu)
         for a in (self.import_toolbar_action, self.ftpsend_action, self.open_sod_action, self.reply_action):
             tb.addAction(a)
         self.addToolBar(tb)
@@ -158,6 +164,7 @@ class MainWindow(QMainWindow):
         split.setStretchFactor(1, 3)
         split.setSizes([260, 840])
         self.setCentralWidget(split)
+        self.setAcceptDrops(True)
         self.statusBar()
 
     # -- data ----------------------------------------------------------------------------------------
@@ -290,6 +297,7 @@ class MainWindow(QMainWindow):
 
         def done(result):
             self.jobs.discard(job)
+            audit.record("library_import", documents=len(result.documents), duplicates=result.duplicates)
             dup = f", {result.duplicates} already in the library" if result.duplicates else ""
             self.statusBar().showMessage(f"Imported {len(result.documents)} document(s){dup}.", 8000)
             self.refresh(select_case=result.case_ids[0] if result.case_ids else None)
@@ -303,6 +311,21 @@ class MainWindow(QMainWindow):
         job.start()
         dlg.show()
         return job
+
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        """Dropped .sod files open for import; other files and folders go into the library."""
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        sods = [p for p in paths if p.suffix.lower() == ".sod"]
+        others = [p for p in paths if p.suffix.lower() != ".sod"]
+        for p in sods:
+            self.open_sod(p)
+        if others:
+            self.import_paths(others)
+        event.acceptProposedAction()
 
     def new_patient(self) -> None:
         name, ok = QInputDialog.getText(self, "New patient", "Patient name:")

@@ -136,8 +136,8 @@ class SendProgressDialog(QDialog):
         else:
             self._set(self.marks["notify"], "!")
             self.headline.setText("<b>Uploaded, but the e-mail could not be sent yet</b> "
-                                  f"({html.escape(result.notify_error)}). It waits in the outbox and is retried; you can also "
-                                  "give the recipient this link yourself:")
+                                  f"({html.escape(result.notify_error)}). It waits in the outbox and is "
+                                  "retried; you can also give the recipient this link yourself:")
         self.link.setText(result.link)
         self.link_row.setVisible(True)
         if self.passphrase_used:
