@@ -1,0 +1,49 @@
+"""Run one de-identification tool through its Python API on a folder; print timing as JSON.
+
+    python3 bench/deid_runner.py TOOL IN_DIR OUT_DIR
+
+Imports happen before the clock starts, so the figure is the tool's work, not interpreter start-up
+(the parent script measures the whole process as well). TOOL is one of: sod, sod2 (2 worker processes),
+dicognito, dicom-anonymizer.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+
+def _cpu() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def main() -> int:
+    tool, src, out = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+    if tool in ("sod", "sod2"):
+        from sodclient.deid import PeerReviewOptions, run_peer_review
+
+        options = PeerReviewOptions(workers=2 if tool == "sod2" else 1)
+        work = lambda: run_peer_review([src], out, options)  # noqa: E731
+    elif tool == "dicognito":
+        from dicognito.__main__ import main as dicognito_main
+
+        work = lambda: dicognito_main(["--quiet", "--output-directory", str(out), str(src)])  # noqa: E731
+    elif tool == "dicom-anonymizer":
+        from dicomanonymizer import anonymize
+
+        work = lambda: anonymize(str(src), str(out), {}, True)  # noqa: E731
+    else:
+        raise SystemExit(f"unknown tool {tool}")
+    t0, c0 = time.perf_counter(), _cpu()
+    work()
+    print(json.dumps({"wall": time.perf_counter() - t0, "cpu": _cpu() - c0}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
