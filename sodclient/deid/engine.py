@@ -137,7 +137,7 @@ def _run(inputs, out_dir, staging, options, progress, cancel, moved) -> PeerRevi
         label = f"input {result.index + 1}"
         source = inputs[result.index]
         if result.reason is None and result.staged is not None:
-            hit = scanner.scan(Path(result.staged).read_bytes())
+            hit = scanner.scan_file(result.staged)
             name = f"{number + 1:05d}{result.ext}"
             hit = hit or scanner.scan_name(name)
             if hit:

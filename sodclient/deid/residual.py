@@ -103,5 +103,23 @@ class ResidualScanner:
                 return category
         return None
 
+    def scan_file(self, path, chunk_size: int = 16 << 20) -> str | None:
+        """Scan a file in chunks (large studies never sit in memory twice). Windows overlap by the
+        longest needle plus one byte, so no value can hide across a chunk border."""
+        if self.pattern is None:
+            return None
+        overlap = max(map(len, (*self.text_needles, *self.wide_needles))) + 1
+        tail = b""
+        with open(path, "rb") as fh:
+            while True:
+                chunk = fh.read(chunk_size)
+                if not chunk:
+                    return None
+                window = tail + chunk
+                hit = self.scan(window)
+                if hit is not None:
+                    return hit
+                tail = window[-overlap:]
+
     def scan_name(self, name: str) -> str | None:
         return self.scan(name.encode("utf-8"))

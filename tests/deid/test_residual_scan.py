@@ -60,3 +60,19 @@ def test_short_values_are_skipped_and_reported(tmp_path, out):
     report = run_peer_review([tmp_path / "ct.dcm"], out)
     assert report.all_safe
     assert any("shorter than 4" in note for note in report.notes)
+
+
+def test_file_scan_finds_values_across_chunk_borders(tmp_path):
+    found = IdentifierSet()
+    found.add_name("Quist^Rosalind")
+    scanner = ResidualScanner.build(found, min_length=4)
+    for offset in range(0, 12):
+        path = tmp_path / f"f{offset}.bin"
+        path.write_bytes(b"\x01" * (64 - offset) + b" Rosalind " + b"\x02" * 100)
+        assert scanner.scan_file(path, chunk_size=64) == "name part", offset
+        wide = tmp_path / f"w{offset}.bin"
+        wide.write_bytes(b"\x01" * (64 - offset) + "ROSALIND".encode("utf-16-be") + b"\x02" * 100)
+        assert scanner.scan_file(wide, chunk_size=64) is not None, offset
+    clean = tmp_path / "clean.bin"
+    clean.write_bytes(b"\x03" * 1000)
+    assert scanner.scan_file(clean, chunk_size=64) is None
