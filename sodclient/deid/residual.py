@@ -74,8 +74,9 @@ class ResidualScanner:
         pattern = _trie_pattern(sorted(set(text) | set(wide)))
         return cls(pattern, text, wide, searched, skipped)
 
-    def scan(self, data: bytes | memoryview) -> str | None:
-        """The category of the first identifying value found (e.g. "name part"), or None when clean."""
+    def scan(self, data: bytes | memoryview, *, at_start: bool = True, at_end: bool = True) -> str | None:
+        """The category of the first identifying value found (e.g. "name part"), or None when clean.
+        `at_start`/`at_end` say whether the buffer edges are the file's edges (word boundaries)."""
         if self.pattern is None:
             return None
         buf = bytes(data).lower()
@@ -84,22 +85,22 @@ class ResidualScanner:
             m = self.pattern.search(buf, pos)
             if m is None:
                 return None
-            hit = self._accept(buf, m.start())
+            hit = self._accept(buf, m.start(), at_start, at_end)
             if hit is not None:
                 return hit
             pos = m.start() + 1
 
-    def _accept(self, buf: bytes, start: int) -> str | None:
+    def _accept(self, buf: bytes, start: int, at_start: bool, at_end: bool) -> str | None:
         """Check every needle that matches at `start`: UTF-16 always counts, text only on word boundaries."""
         for needle, category in self.wide_needles.items():
             if buf.startswith(needle, start):
                 return category
-        before_ok = start == 0 or buf[start - 1] not in _ALNUM
+        before_ok = buf[start - 1] not in _ALNUM if start > 0 else at_start
         if not before_ok:
             return None
         for needle, category in self.text_needles.items():
             end = start + len(needle)
-            if buf.startswith(needle, start) and (end >= len(buf) or buf[end] not in _ALNUM):
+            if buf.startswith(needle, start) and (buf[end] not in _ALNUM if end < len(buf) else at_end):
                 return category
         return None
 
@@ -110,16 +111,17 @@ class ResidualScanner:
             return None
         overlap = max(map(len, (*self.text_needles, *self.wide_needles))) + 1
         tail = b""
+        first = True
         with open(path, "rb") as fh:
-            while True:
-                chunk = fh.read(chunk_size)
-                if not chunk:
-                    return None
+            chunk = fh.read(chunk_size)
+            while chunk:
+                following = fh.read(chunk_size)
                 window = tail + chunk
-                hit = self.scan(window)
+                hit = self.scan(window, at_start=first, at_end=not following)
                 if hit is not None:
                     return hit
-                tail = window[-overlap:]
+                tail, chunk, first = window[-overlap:], following, False
+        return None
 
     def scan_name(self, name: str) -> str | None:
         return self.scan(name.encode("utf-8"))

@@ -76,3 +76,13 @@ def test_file_scan_finds_values_across_chunk_borders(tmp_path):
     clean = tmp_path / "clean.bin"
     clean.write_bytes(b"\x03" * 1000)
     assert scanner.scan_file(clean, chunk_size=64) is None
+
+
+def test_chunk_borders_do_not_invent_word_boundaries(tmp_path):
+    found = IdentifierSet()
+    found.add_name("Quist^Rosalind")
+    scanner = ResidualScanner.build(found, min_length=4)
+    for offset in range(0, 12):
+        path = tmp_path / f"f{offset}.bin"
+        path.write_bytes(b"\x01" * (64 - offset) + b"xRosalindes" + b"\x02" * 100)
+        assert scanner.scan_file(path, chunk_size=64) is None, offset
