@@ -223,7 +223,12 @@ def _pack_and_upload(sources, recipients, days, spool_file: Path, target: SftpTa
     total_in = sum(s.size for s in sources)
     meter = RateMeter("pack", total_in, progress)
 
+    connected = threading.Event()
+
     def packer() -> None:
+        while not connected.wait(0.1):   # pack once the server is known to be usable
+            if either.cancelled:
+                return
         writer = _TailedWriter(spool_file, growing)
         try:
             result = pack(writer, sources, recipients, expires_in_days=days,
@@ -254,7 +259,7 @@ def _pack_and_upload(sources, recipients, days, spool_file: Path, target: SftpTa
     threading.Thread(target=forward_cancel, daemon=True).start()
     try:
         result = upload(target, growing, remote_name, progress=progress, cancel=upload_cancel,
-                        confirm_host_key=confirm_host_key)
+                        confirm_host_key=confirm_host_key, on_connected=connected.set)
     except CancelledError:
         either.internal.cancel()
         thread.join()

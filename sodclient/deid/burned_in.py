@@ -26,6 +26,8 @@ def burned_in_reason(ds: Dataset) -> str | None:
         return None
     if str(ds.get("BurnedInAnnotation", "")).upper() == "YES":
         return "it is flagged as having text burned into the pixels"
+    if str(ds.get("RecognizableVisualFeatures", "")).upper() == "YES":
+        return "it is flagged as showing recognizable features (e.g. a face)"
     modality = str(ds.get("Modality", "")).upper()
     sop_class = str(ds.get("SOPClassUID", ""))
     if modality == "US" or sop_class in _ULTRASOUND_CLASSES:

@@ -166,6 +166,19 @@ def _collect(tag: int, elem, found: IdentifierSet) -> None:
                 found.add_tagged(tag, v.decode("latin-1") if isinstance(v, bytes) else v)
 
 
+def _collect_all(ds: Dataset, found: IdentifierSet) -> None:
+    """Collect identifying values from a subtree that is about to be removed as a whole."""
+    for tag in ds.keys():
+        if tag >> 16 & 1:
+            continue
+        vr = _raw_vr(ds, tag)
+        if vr == "SQ":
+            for item in ds[tag].value or []:
+                _collect_all(item, found)
+        elif vr == "PN" or tag in IDENTIFYING_TAGS:
+            _collect(tag, ds[tag], found)
+
+
 def _values(elem) -> list:
     value = elem.value
     if value is None or value == "":
@@ -223,6 +236,9 @@ def _clean(ds: Dataset, ctx: _Context) -> None:
             continue
         action = rules.resolve(code, tag, ctx.enhanced)
         if action == rules.REMOVE:        # removed without converting the value
+            if vr == "SQ":                # but first remember who its items name, for the final check
+                for item in ds[tag].value or []:
+                    _collect_all(item, ctx.found)
             del ds[tag]
             stats.removed += 1
         elif action == rules.EMPTY and vr != "SQ":

@@ -214,17 +214,26 @@ def process_input(index: int, path_str: str, size: int, staging: str, keys: Send
             cleaned, info = documents.clean_document(kind or "", data)
             result.kind, result.ext, result.actions, result.warnings = info.kind, info.ext, info.actions, info.warnings
             result.staged = _stage(staging, index, cleaned)
+    except StagingWriteError:
+        raise                              # our own output failed (e.g. disk full): the whole run fails
     except documents.NotSafe as exc:
         result.reason = str(exc)
-    except (InvalidDicomError, EOFError, OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        result.reason = f"it could not be read ({type(exc).__name__})"
+    except Exception as exc:  # any damaged or hostile input is left out, never half-processed
+        result.reason = f"it could not be read or cleaned ({type(exc).__name__})"
         result.staged = None
     return result
 
 
+class StagingWriteError(Exception):
+    """Writing a cleaned copy into the staging folder failed; not the input's fault."""
+
+
 def _stage(staging: str, index: int, data: bytes) -> str:
     path = Path(staging) / f"{index:06d}.part"
-    path.write_bytes(data)
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise StagingWriteError(exc.strerror or type(exc).__name__) from exc
     return str(path)
 
 
@@ -267,7 +276,10 @@ def _process_dicom(path: Path, has_preamble: bool, result: ItemResult, staging: 
     _ensure_file_meta(ds, transfer_syntax)
     ds.preamble = b"\x00" * 128          # the preamble can hide another file format (e.g. TIFF)
     staged = Path(staging) / f"{result.index:06d}.part"
-    save_dicom(ds, staged)
+    try:
+        save_dicom(ds, staged)
+    except OSError as exc:
+        raise StagingWriteError(exc.strerror or type(exc).__name__) from exc
     result.staged = str(staged)
 
 

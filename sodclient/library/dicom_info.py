@@ -5,9 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import pydicom
-from pydicom.errors import InvalidDicomError
-
 
 @dataclass(frozen=True)
 class DicomTags:
@@ -42,6 +39,9 @@ def read_tags(path: Path) -> DicomTags | None:
     """Tags of a Part 10 DICOM file, or None when the file is not DICOM or is unreadable."""
     if not looks_like_dicom(path):
         return None
+    import pydicom  # imported on first use: it is the largest part of the app's start-up time
+    from pydicom.errors import InvalidDicomError
+
     try:
         ds = pydicom.dcmread(path, stop_before_pixels=True)
     except (InvalidDicomError, OSError, ValueError, EOFError, TypeError, KeyError):

@@ -18,6 +18,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from sodformat.errors import CancelledError, SodError
 
@@ -119,27 +120,24 @@ class UploadResult:
 
 
 def _one_attempt(session: SftpSession, source, remote_name: str, meter: RateMeter,
-                 cancel: CancelToken) -> int:
+                 cancel: CancelToken, on_connected) -> int:
     sftp = session.sftp
     part, final = session.path(f".{remote_name}.part"), session.path(remote_name)
-    session.check_folder()
-    try:
-        offset = sftp.stat(part).st_size or 0
-    except FileNotFoundError:
-        offset = 0
+    pre = session.preflight(part)
     size = source.final_size()
+    offset = pre.part_size or 0
     if size is not None and offset > size:
         offset = 0
-    if size is not None:
-        free = session.free_space()
-        if free is not None and free < size - offset:
-            raise DiskFull(size - offset, free)
+    if size is not None and pre.free is not None and pre.free < size - offset:
+        raise DiskFull(size - offset, pre.free)
+    if on_connected is not None:
+        on_connected()
     try:
         f = sftp.open(part, "r+b" if offset else "wb")
     except OSError as exc:
         raise diagnose_io(exc, session, size) from None
     try:
-        f.MAX_REQUEST_SIZE = session.max_write()
+        f.MAX_REQUEST_SIZE = pre.max_write
         f.set_pipelined(True)
         f.seek(offset)
         meter.update(offset, "resuming" if offset else "", force=True)
@@ -174,9 +172,22 @@ def _verify(session: SftpSession, part: str, source, size: int, cancel: CancelTo
 
 def upload(target: SftpTarget, source, remote_name: str, *, progress: ProgressSink = no_progress,
            cancel: CancelToken | None = None, confirm_host_key: ConfirmHostKey | None = None,
-           max_attempts: int = 6, backoff_s: float = 1.0) -> UploadResult:
-    """Upload `source` (FileSource or GrowingFile) as `remote_name`; resumes after network faults."""
+           max_attempts: int = 6, backoff_s: float = 1.0,
+           on_connected: Callable[[], None] | None = None) -> UploadResult:
+    """Upload `source` (FileSource or GrowingFile) as `remote_name`; resumes after network faults.
+
+    `on_connected` is called once, when the first connection is logged in and the remote folder
+    checked: the send pipeline starts packing then, so the CPU-heavy handshake does not compete with
+    compression, and nothing is packed for a server we cannot use."""
     cancel = cancel or CancelToken()
+    if on_connected is not None:
+        first_call = on_connected
+        called = threading.Event()
+
+        def on_connected() -> None:   # once, even if a later attempt reconnects
+            if not called.is_set():
+                called.set()
+                first_call()
     meter = RateMeter("upload", source.final_size(), progress)
     t0 = time.monotonic()
     attempt, delay = 0, backoff_s
@@ -188,7 +199,7 @@ def upload(target: SftpTarget, source, remote_name: str, *, progress: ProgressSi
             with session:
                 cipher = session.cipher
                 meter.total = source.final_size()
-                size = _one_attempt(session, source, remote_name, meter, cancel)
+                size = _one_attempt(session, source, remote_name, meter, cancel, on_connected)
                 return UploadResult(remote_name, session.path(remote_name), size, time.monotonic() - t0,
                                     attempt, cipher)
         except CancelledError:

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHeaderView, QInp
 
 from sodclient import audit
 from sodclient.library import Document, Library, LibraryError
-from sodclient.library.imaging import thumbnail
 from sodclient.ui.common import app_icon, human_size, plain_error
 from sodclient.ui.worker import Job
 
@@ -261,7 +260,13 @@ class MainWindow(QMainWindow):
         self.preview_info.setText(f"{doc.title}\n{human_size(doc.size)}")
         self.preview.setText("…")
         lib = self.library
-        job = Job(lambda progress, cancel: thumbnail(doc.path, doc.media_type, lib.thumbs_dir, doc.sha256), self)
+
+        def make_thumbnail(progress, cancel):
+            from sodclient.library.imaging import thumbnail  # numpy/pydicom load on first use, not at start
+
+            return thumbnail(doc.path, doc.media_type, lib.thumbs_dir, doc.sha256)
+
+        job = Job(make_thumbnail, self)
         job.succeeded.connect(lambda path, d=doc: self._show_thumb(d, path))
         self._thumb_job = job
         job.start()
