@@ -16,7 +16,7 @@ _RISKY_MODALITIES = {"US", "SC", "OT", "XC", "ES", "DOC"}
 _SECONDARY_CAPTURE_PREFIX = "1.2.840.10008.5.1.4.1.1.7"
 _ULTRASOUND_CLASSES = {"1.2.840.10008.5.1.4.1.1.6.1", "1.2.840.10008.5.1.4.1.1.3.1",
                        "1.2.840.10008.5.1.4.1.1.6.2"}
-_UNCOMPRESSED = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2"}
+UNCOMPRESSED = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2"}
 _BLANKABLE_PHOTOMETRIC = {"MONOCHROME1", "MONOCHROME2", "RGB", "PALETTE COLOR"}
 
 
@@ -46,7 +46,7 @@ def blank_outside_ultrasound_regions(ds: Dataset, transfer_syntax: str) -> str |
     regions = ds.get("SequenceOfUltrasoundRegions")
     if not regions:
         return "it declares no ultrasound regions, so the text areas are unknown"
-    if transfer_syntax not in _UNCOMPRESSED:
+    if transfer_syntax not in UNCOMPRESSED:
         return "its pixels are compressed; blanking them would need a lossy re-encode"
     photometric = str(ds.get("PhotometricInterpretation", ""))
     bits = int(ds.get("BitsAllocated", 0))

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pydicom
 from pydicom.errors import InvalidDicomError
-from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+from pydicom.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from sodclient.deid import burned_in, documents
 from sodclient.deid.dicom_clean import add_method_code, clean_dataset
@@ -97,7 +97,10 @@ def run_peer_review(
     staging = Path(tempfile.mkdtemp(prefix=".peer-review-", dir=out_dir))
     moved: list[Path] = []
     try:
-        report = _run(inputs, out_dir, staging, options, progress, cancel, moved)
+        try:
+            report = _run(inputs, out_dir, staging, options, progress, cancel, moved)
+        except StagingWriteError as exc:
+            raise UserError(f"could not write the de-identified copies ({exc})") from exc
     except BaseException:
         for path in moved:
             path.unlink(missing_ok=True)
@@ -250,6 +253,8 @@ def _process_dicom(path: Path, has_preamble: bool, result: ItemResult, staging: 
     transfer_syntax = str(meta.get("TransferSyntaxUID", ""))
     if not sop_class:
         raise documents.NotSafe("it is not a complete DICOM object (no SOP Class)")
+    if _cut_short(ds, path) or _truncated_image(ds, sop_class, transfer_syntax):
+        raise documents.NotSafe("the file is incomplete (its image data is missing or cut short)")
     stats, _pseudonym = clean_dataset(ds, keys, options.keep_date_intervals, result.found)
     if sop_class == _DICOMDIR_CLASS:
         raise documents.NotSafe("a DICOMDIR index lists patients; the recipient's viewer rebuilds it")
@@ -281,6 +286,42 @@ def _process_dicom(path: Path, has_preamble: bool, result: ItemResult, staging: 
     except OSError as exc:
         raise StagingWriteError(exc.strerror or type(exc).__name__) from exc
     result.staged = str(staged)
+
+
+def _cut_short(ds, path: Path) -> bool:
+    """pydicom stops quietly at a cut-off element; the last element must end where the file ends."""
+    if str(ds.file_meta.get("TransferSyntaxUID", "")) == "1.2.840.10008.1.2.1.99":
+        return False                      # deflated: positions refer to the inflated stream
+    keys = list(ds.keys())
+    if not keys:
+        return True
+    last = ds.get_item(max(keys))
+    if not getattr(last, "is_raw", False) or last.length == 0xFFFFFFFF or last.value_tell is None:
+        return False
+    return last.value_tell + last.length != path.stat().st_size
+
+
+def _truncated_image(ds, sop_class: str, transfer_syntax: str) -> bool:
+    """An image whose pixel data is absent or shorter than its header says: a cut-off copy."""
+    is_image_class = "Image Storage" in UID(sop_class).name
+    pixel_tags = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
+    if is_image_class and not any(t in ds for t in pixel_tags):
+        return True
+    if "Rows" not in ds or "Columns" not in ds:
+        return False
+    if not any(t in ds for t in pixel_tags):
+        return True
+    if "PixelData" not in ds or transfer_syntax not in burned_in.UNCOMPRESSED:
+        return False
+    samples = int(ds.get("SamplesPerPixel", 1) or 1)
+    if str(ds.get("PhotometricInterpretation", "")) == "YBR_FULL_422":
+        samples = 2                       # chroma shared by two pixels: 2 values per pixel on average
+    try:
+        expected = (int(ds.Rows) * int(ds.Columns) * samples
+                    * int(ds.get("NumberOfFrames", 1) or 1) * int(ds.get("BitsAllocated", 8) or 8) + 7) // 8
+    except (TypeError, ValueError):
+        return True
+    return len(ds.get_item("PixelData").value or b"") < expected
 
 
 def _ensure_file_meta(ds, transfer_syntax: str) -> None:

@@ -101,3 +101,22 @@ def test_non_empty_out_dir_refused(tmp_path):
     with pytest.raises(UserError):
         run_peer_review([tmp_path / "a.dcm"], tmp_path / "out")
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["keep.txt"]
+
+
+def test_damaged_and_hostile_inputs_are_left_out_not_fatal(tmp_path):
+    from tests.deid.conftest import make_jpeg, sample
+
+    good = copy_sample("CT_small.dcm", tmp_path / "good.dcm")
+    data = sample("CT_small.dcm").read_bytes()
+    (tmp_path / "truncated.dcm").write_bytes(data[:700])
+    (tmp_path / "garbage.dcm").write_bytes(b"\x00" * 50 + b"nonsense" * 40)
+    (tmp_path / "empty").write_bytes(b"")
+    jpeg = make_jpeg(tmp_path / "x.jpg")
+    (tmp_path / "x.jpg").write_bytes(jpeg[: len(jpeg) // 2])
+    (tmp_path / "fake.pdf").write_bytes(b"%PDF-1.7\n garbage")
+    inputs = [good, tmp_path / "truncated.dcm", tmp_path / "garbage.dcm", tmp_path / "empty",
+              tmp_path / "x.jpg", tmp_path / "fake.pdf"]
+    report = run_peer_review(inputs, tmp_path / "out")
+    assert [c.label for c in report.changes] == ["input 1"]
+    assert len(report.left_out) == 5
+    assert all(item.reason for item in report.left_out)
