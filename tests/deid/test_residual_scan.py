@@ -7,7 +7,7 @@ import pydicom
 from sodclient.deid import PeerReviewOptions, run_peer_review
 from sodclient.deid.identifiers import IdentifierSet
 from sodclient.deid.residual import ResidualScanner
-from tests.deid.conftest import FAMILY, GIVEN, PATIENT_NAME, make_jpeg, sample
+from tests.deid.conftest import GIVEN, PATIENT_NAME, sample
 
 
 def test_name_hidden_in_a_kept_attribute_blocks_the_file(tmp_path, out):

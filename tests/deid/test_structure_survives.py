@@ -9,19 +9,6 @@ import pydicom
 from sodclient.deid import PeerReviewOptions, run_peer_review
 
 
-def _dicoms(report):
-    return {p: pydicom.dcmread(p) for p in report.outputs if p.suffix == ".dcm"}
-
-
-def _by_source(planted_set, report):
-    """Map the CT inputs to their outputs through the report's neutral labels (input order is stable)."""
-    out = {}
-    for change in report.changes:
-        number = int(change.label.split()[1])
-        out[number] = change.output
-    return out
-
-
 def test_uids_replaced_consistently_and_references_resolve(planted_set, out):
     report = run_peer_review([planted_set["dir"]], out)
     cts = [pydicom.dcmread(p) for p in sorted(report.outputs) if p.suffix == ".dcm" and pydicom.dcmread(p).Modality == "CT"]
