@@ -125,12 +125,18 @@ class _EitherCancel:
 class _TailedWriter:
     """The file object pack() writes to: tells the uploader how far the spool file is written."""
 
-    def __init__(self, path: Path, growing: GrowingFile):
+    def __init__(self, path: Path, growing: GrowingFile, gate: threading.Event, cancel: "_EitherCancel"):
         self._f = open(path, "wb", buffering=0)
         self._growing = growing
+        self._gate, self._cancel = gate, cancel
         self.pos = 0
 
     def write(self, data) -> int:
+        # The first write is the header, after the passphrase KDF (Argon2id): that ran while the SSH
+        # handshake waited on the network. Compression waits until the server proved usable.
+        while not self._gate.wait(0.1):
+            if self._cancel.cancelled:
+                raise CancelledError("cancelled")
         view = memoryview(data)
         while view:
             n = self._f.write(view)
@@ -226,10 +232,7 @@ def _pack_and_upload(sources, recipients, days, spool_file: Path, target: SftpTa
     connected = threading.Event()
 
     def packer() -> None:
-        while not connected.wait(0.1):   # pack once the server is known to be usable
-            if either.cancelled:
-                return
-        writer = _TailedWriter(spool_file, growing)
+        writer = _TailedWriter(spool_file, growing, connected, either)
         try:
             result = pack(writer, sources, recipients, expires_in_days=days,
                           progress=lambda done, total: meter.update(done), cancel=either)
