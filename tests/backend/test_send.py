@@ -161,3 +161,44 @@ def test_purge_expired(ready, tmp_path, capsys):
     assert (sshd.upload_dir / fresh.remote_name).exists() and (sshd.upload_dir / "index.html").exists()
     assert "2 deleted" in out
     assert audit.verify().ok
+
+
+def _dicom(path: Path) -> None:
+    import numpy as np
+    from pydicom.dataset import FileDataset, FileMetaDataset
+    from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID = CTImageStorage, generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = FileDataset(None, {}, file_meta=meta, preamble=b"\0" * 128)
+    ds.SOPClassUID, ds.SOPInstanceUID = CTImageStorage, meta.MediaStorageSOPInstanceUID
+    ds.StudyInstanceUID, ds.SeriesInstanceUID = generate_uid(), generate_uid()
+    ds.PatientName, ds.PatientID, ds.Modality = "Doe^Johnathan", "MRN-7731", "CT"
+    ds.Rows = ds.Columns = 64
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.PixelData = np.full((64, 64), 1000, dtype=np.uint16).tobytes()
+    ds.save_as(path, enforce_file_format=True)
+
+
+def test_peer_review_left_out_stops_unless_confirmed(ready, tmp_path, capsys):
+    sshd, smtp = ready
+    inputs = tmp_path / "case"
+    inputs.mkdir()
+    _dicom(inputs / "ct.dcm")
+    (inputs / "scan-notes.bin").write_bytes(b"\x00\x01unknown format" * 50)
+    base = ["send", "--to", "dr.who@clinic.example", "--passphrase-file", str(_passfile(tmp_path)),
+            "--peer-review", str(inputs)]
+    assert cli_main(base) == 5
+    captured = capsys.readouterr()
+    assert "left out" in captured.err and "1 left out" in captured.err
+    assert list(sshd.upload_dir.iterdir()) == [] and smtp.messages == []
+    assert cli_main(base + ["--yes"]) == 0
+    link = capsys.readouterr().out.strip().splitlines()[-1]
+    contents = unpack(sshd.upload_dir / link.rsplit("/", 1)[1], tmp_path / "opened", [PassphraseIdentity(PASSPHRASE)])
+    files = [e for e in contents.entries if not e.is_dir]
+    assert len(files) == 1 and files[0].media_type == "application/dicom"
+    opened = next(p for p in (tmp_path / "opened").rglob("*") if p.is_file())
+    assert b"Johnathan" not in opened.read_bytes() and b"MRN-7731" not in opened.read_bytes()
+    assert [p for p in app_paths().spool.iterdir() if p.name != "outbox"] == []   # de-identified copies removed
