@@ -86,7 +86,10 @@ def open_container(
                           cancel=cancel)
     except BaseException as exc:
         shutil.rmtree(workdir, ignore_errors=True)
-        _audit_failure(path, exc)
+        try:
+            _audit_failure(path, exc)
+        except Exception:  # the audit store itself failed: the original error is the one to report
+            pass
         raise
     files = [workdir / e.name for e in contents.entries if not e.is_dir]
     contact = contact_for_signer(contents.signer)
@@ -105,18 +108,24 @@ def import_opened(
     """Files an opened container into the library (one transaction), then removes the temporary folder."""
     received = datetime.now().strftime("%Y-%m-%d %H:%M")
     label = f"Received {received}" + (f" from {opened.sender_name}" if opened.sender_name else "")
+
+    def record(result: ImportResult) -> None:  # inside the library transaction: no audit, no import
+        audit.record("import", documents=len(result.documents), duplicates=result.duplicates,
+                     bytes=opened.total_size, signer=opened.signer or "", signed=bool(opened.signer))
+
     try:
         if not opened.files:
             raise SodError("This container holds no documents.")
         result = library.import_paths(opened.files, unfiled_case=label, reply_to=reply_to or opened.sender_email,
-                                      progress=progress, cancel=cancel)
+                                      before_commit=record, progress=progress, cancel=cancel)
     except BaseException as exc:
-        _audit_failure(opened.source, exc)
+        try:
+            _audit_failure(opened.source, exc)
+        except Exception:  # the audit store itself failed: the original error is the one to report
+            pass
         raise
     finally:
         opened.discard()
-    audit.record("import", documents=len(result.documents), duplicates=result.duplicates,
-                 bytes=opened.total_size, signer=opened.signer or "", signed=bool(opened.signer))
     return result
 
 

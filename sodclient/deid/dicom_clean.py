@@ -168,7 +168,7 @@ def _collect(tag: int, elem, found: IdentifierSet) -> None:
 
 def _collect_all(ds: Dataset, found: IdentifierSet) -> None:
     """Collect identifying values from a subtree that is about to be removed as a whole."""
-    for tag in ds.keys():
+    for tag in map(int, ds.keys()):
         if tag >> 16 & 1:
             continue
         vr = _raw_vr(ds, tag)
@@ -207,7 +207,7 @@ def _clean(ds: Dataset, ctx: _Context) -> None:
     stats = ctx.stats
     creators: dict[tuple[int, int], str] = {}
     used_blocks: set[tuple[int, int]] = set()
-    for tag in sorted(ds.keys()):
+    for tag in sorted(map(int, ds.keys())):   # plain ints: BaseTag equality is a Python-level call
         group, element = tag >> 16, tag & 0xFFFF
         if element == 0x0000:            # group lengths would be wrong after cleaning
             del ds[tag]

@@ -16,7 +16,7 @@ import uuid
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from sodclient.library.dicom_info import read_tags
 from sodclient.library.models import Case, Document, ImportResult, Patient
@@ -271,6 +271,7 @@ class Library:
         case_id: int | None = None,
         unfiled_case: str | None = None,
         reply_to: str = "",
+        before_commit: Callable[[ImportResult], None] | None = None,
         progress: ProgressSink = no_progress,
         cancel: CancelToken | None = None,
     ) -> ImportResult:
@@ -280,6 +281,7 @@ class Library:
         without one, `unfiled_case` names a new case under the "Unfiled" patient (used for received
         containers); with neither, non-DICOM files are refused before anything is copied. `reply_to` is
         remembered on every case that received documents (the sender of a received container).
+        `before_commit(result)` runs inside the transaction (the audit record): if it fails, nothing is kept.
         """
         cancel = cancel or CancelToken()
         files = iter_files(paths)
@@ -334,6 +336,8 @@ class Library:
                     for cid in result.case_ids:
                         db.execute("UPDATE cases SET reply_to = ? WHERE id = ?", (reply_to, cid))
                 cancel.raise_if_cancelled()
+                if before_commit is not None:
+                    before_commit(result)
         except BaseException:
             for p in created:
                 p.unlink(missing_ok=True)

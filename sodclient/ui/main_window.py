@@ -295,14 +295,16 @@ class MainWindow(QMainWindow):
         """Runs the library import off the GUI thread; non-DICOM documents go to the current case."""
         case_id = self.current_case_id()
         lib = self.library
-        job = Job(lambda progress, cancel: lib.import_paths(paths, case_id=case_id, progress=progress,
-                                                            cancel=cancel), self)
+        def audited(result) -> None:  # runs inside the library transaction
+            audit.record("library_import", documents=len(result.documents), duplicates=result.duplicates)
+
+        job = Job(lambda progress, cancel: lib.import_paths(paths, case_id=case_id, before_commit=audited,
+                                                            progress=progress, cancel=cancel), self)
         self.jobs.add(job)
         dlg = JobProgress("Importing", job, self)
 
         def done(result):
             self.jobs.discard(job)
-            audit.record("library_import", documents=len(result.documents), duplicates=result.duplicates)
             dup = f", {result.duplicates} already in the library" if result.duplicates else ""
             self.statusBar().showMessage(f"Imported {len(result.documents)} document(s){dup}.", 8000)
             self.refresh(select_case=result.case_ids[0] if result.case_ids else None)

@@ -94,3 +94,13 @@ def test_contacts_validate_and_persist():
     assert [c.name for c in keys.load_contacts()] == ["Zed"]
     keys.remove_contact(str(other.recipient))
     assert keys.load_contacts() == []
+
+
+def test_an_import_that_cannot_be_audited_is_not_kept(tmp_path):
+    sod = _container(tmp_path, [PassphraseRecipient(PASS)])
+    lib = Library()
+    audit.audit_path().mkdir(parents=True)  # the audit file cannot be written: a real I/O failure
+    with pytest.raises(OSError):
+        import_container(sod, lib, passphrase=PASS)
+    assert lib.counts() == (0, 0, 0)
+    assert [p for p in lib.files_dir.rglob("*") if p.is_file()] == []
