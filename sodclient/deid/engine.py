@@ -134,28 +134,27 @@ def _run(inputs, out_dir, staging, options, progress, cancel, moved) -> PeerRevi
     scanner = ResidualScanner.build(found, options.min_identifier_length)
 
     report = PeerReviewReport(inputs=len(inputs))
-    number = 0
-    for result in results:
+    released: list[tuple[ItemResult, Path]] = []
+    for result in results:                       # the final check, on every staged byte and name
         _check_cancel(cancel)
-        label = f"input {result.index + 1}"
-        source = inputs[result.index]
         if result.reason is None and result.staged is not None:
-            hit = scanner.scan_file(result.staged)
-            name = f"{number + 1:05d}{result.ext}"
-            hit = hit or scanner.scan_name(name)
+            final = out_dir / f"{len(released) + 1:05d}{result.ext}"
+            hit = scanner.scan_file(result.staged) or scanner.scan_name(final.name)
             if hit:
                 result.reason = f"a {hit} of the patient was still found in the cleaned copy"
+            else:
+                released.append((result, final))
         done += result.size
         meter.update(done, f"checked {result.index + 1} of {len(inputs)} file(s)")
         if result.reason is not None:
-            report.left_out.append(LeftOut(source, result.reason, label))
-            continue
-        number += 1
-        final = out_dir / f"{number:05d}{result.ext}"
+            report.left_out.append(LeftOut(inputs[result.index], result.reason, f"input {result.index + 1}"))
+    _check_cancel(cancel)
+    for result, final in released:               # only now does anything appear in out_dir
         os.replace(result.staged, final)
         moved.append(final)
         report.outputs.append(final)
-        report.changes.append(OutputChange(final, label, result.kind, result.actions, result.warnings))
+        report.changes.append(OutputChange(final, f"input {result.index + 1}", result.kind, result.actions,
+                                           result.warnings))
     if scanner.skipped_short:
         report.notes.append(
             f"{scanner.skipped_short} identifying value(s) shorter than {options.min_identifier_length} "

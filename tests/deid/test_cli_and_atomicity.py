@@ -64,7 +64,7 @@ class _CancelAfter(CancelToken):
         super().raise_if_cancelled()
 
 
-@pytest.mark.parametrize("checks", [1, 3, 4, 5])   # while cleaning; in the final scan, before and after a move
+@pytest.mark.parametrize("checks", [1, 3, 4, 5, 6])   # while cleaning; during and after the final scan
 def test_cancel_leaves_nothing_behind(tmp_path, checks):
     for i in range(3):
         copy_sample("CT_small.dcm", tmp_path / f"{i}.dcm")
