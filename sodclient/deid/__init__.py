@@ -6,10 +6,34 @@
 DICOM objects get the whole PS3.15 Basic Application Level Confidentiality Profile at every depth; photos
 and PDFs lose their metadata; anything that may still name the patient is left out and reported; a final
 residual scan of every output byte blocks any file in which an original identifying value survived.
+
+Importing this package is cheap (no pydicom, numpy or Pillow): the engine loads on the first run, so the
+app and the command line start fast.
 """
 
-from sodclient.deid.engine import run_peer_review
+from __future__ import annotations
+
+from pathlib import Path
+
 from sodclient.deid.options import PeerReviewOptions
 from sodclient.deid.report import LeftOut, OutputChange, PeerReviewReport
+from sodclient.progress import CancelToken, ProgressSink, no_progress
 
 __all__ = ["run_peer_review", "PeerReviewOptions", "PeerReviewReport", "LeftOut", "OutputChange"]
+
+
+def run_peer_review(
+    paths: list[Path],
+    out_dir: Path,
+    options: PeerReviewOptions = PeerReviewOptions(),
+    progress: ProgressSink = no_progress,
+    cancel: CancelToken | None = None,
+) -> PeerReviewReport:
+    """De-identify `paths` (files and folders) into `out_dir` (new or empty), stage "deidentify".
+
+    Returns the report; raises UserError (one line) when the output cannot be written or an input path
+    does not exist, CancelledError when cancelled. On any failure nothing is left in `out_dir`.
+    """
+    from sodclient.deid.engine import run_peer_review as run
+
+    return run(paths, out_dir, options, progress, cancel)
