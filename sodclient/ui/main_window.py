@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHeaderView, QInp
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from sodclient import audit
+from sodclient.errors import UserError
 from sodclient.library import Document, Library, LibraryError
 from sodclient.ui.common import app_icon, human_size, plain_error
 from sodclient.ui.worker import Job
@@ -374,9 +375,33 @@ class MainWindow(QMainWindow):
             dlg.open()
 
     # -- flows ---------------------------------------------------------------------------------------
+    def _send_setup_problem(self) -> str:
+        """Why sending cannot work yet (servers not configured), or ""; checked before the dialogs open."""
+        from sodclient.config import load_settings
+        from sodclient.notify.smtp import SmtpTarget
+        from sodclient.transport import SftpTarget
+
+        try:
+            settings = load_settings()
+            SftpTarget.from_settings(settings)
+            SmtpTarget.from_settings(settings)
+            settings.require("link.template")
+        except UserError as exc:
+            return plain_error(exc)
+        return ""
+
+    def _ensure_send_setup(self) -> bool:
+        problem = self._send_setup_problem()
+        if problem:
+            dlg = self.ftp_config()
+            dlg.diagnosis.setText(f"Set up the servers before sending: {problem}")
+        return not problem
+
     def ftpsend(self):
         from sodclient.ui.send_flow import SendFlow
 
+        if not self._ensure_send_setup():
+            return None
         flow = SendFlow(self, selected=self.selected_documents(), all_documents=self.current_documents())
         self._keep(flow)
         flow.start()
@@ -385,6 +410,8 @@ class MainWindow(QMainWindow):
     def reply(self):
         from sodclient.ui.send_flow import SendFlow
 
+        if not self._ensure_send_setup():
+            return None
         case_id = self.current_case_id()
         case = self.library.case(case_id) if case_id else None
         flow = SendFlow(self, selected=self.selected_documents(), all_documents=self.current_documents(),

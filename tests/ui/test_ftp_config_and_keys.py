@@ -116,3 +116,9 @@ def test_audit_log_window_shows_a_verified_trail(qtbot):
     qtbot.addWidget(dlg)
     assert "intact" in dlg.status.text() and dlg.table.rowCount() == 1
     assert dlg.table.item(0, 1).text() == "import"
+
+
+def test_ftpsend_before_setup_opens_ftp_config(qtbot, window):
+    assert window.ftpsend() is None
+    dlg = next(w for w in window.findChildren(FtpConfigDialog) if w.isVisible())
+    assert "Set up the servers before sending" in dlg.diagnosis.text()
