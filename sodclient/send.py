@@ -48,6 +48,15 @@ class PeerReviewLeftOut(UserError):
                          "sent. Review the report, then send the rest anyway (--yes) or fix the inputs")
 
 
+class UploadPending(TransferError):
+    """The upload could not finish; the encrypted container is kept and `outbox retry` resumes it."""
+
+    def __init__(self, cause: TransferError, outbox_id: str):
+        self.cause, self.outbox_id = cause, outbox_id
+        super().__init__(f"{cause} - the encrypted container is kept; `sodclient outbox retry` (or Retry in the "
+                         "app) resumes the upload where it stopped and then sends the mail")
+
+
 @dataclass
 class SendRequest:
     paths: list[Path]
@@ -191,9 +200,17 @@ def send(request: SendRequest, progress: ProgressSink = no_progress, cancel: Can
             sources = collect_sources(paths)
         except SodError as exc:
             raise UserError(str(exc), exit_code=2) from None
-        up = _pack_and_upload(sources, recipients, request.expires_in_days, work / "container.sod", sftp_target,
-                              remote_name, progress, cancel, confirm_host_key)
-        result_header, upload_result = up
+        try:
+            result_header, upload_result = _pack_and_upload(sources, recipients, request.expires_in_days,
+                                                            work / "container.sod", sftp_target, remote_name,
+                                                            progress, cancel, confirm_host_key)
+        except _KeptContainer as kept:
+            link = settings["link.template"].format(name=remote_name)
+            note = Notification(list(request.to), list(request.cc), link, kept.header.expires, kept.size,
+                                request.message)
+            entry = outbox.add_pending_upload(note, remote_name, kept.path, str(kept.cause))
+            audit.record("upload-pending", remote_name=remote_name, size=kept.size, outbox_id=entry.id)
+            raise UploadPending(kept.cause, entry.id) from None
     finally:
         shutil.rmtree(work, ignore_errors=True)   # de-identified copies and the spool container
 
@@ -219,6 +236,14 @@ def send(request: SendRequest, progress: ProgressSink = no_progress, cancel: Can
                  left_out=len(report.left_out) if report else 0, notified=notified)
     return SendResult(link, remote_name, expires, upload_result.size, notified, error, outbox_id,
                       upload_result, report)
+
+
+class _KeptContainer(Exception):
+    """Internal: the upload failed after the container was complete; send() parks it in the outbox."""
+
+    def __init__(self, cause: TransferError, path: Path, header, size: int):
+        super().__init__(str(cause))
+        self.cause, self.path, self.header, self.size = cause, path, header, size
 
 
 def _pack_and_upload(sources, recipients, days, spool_file: Path, target: SftpTarget, remote_name: str,
@@ -270,6 +295,15 @@ def _pack_and_upload(sources, recipients, days, spool_file: Path, target: SftpTa
     except SodError as exc:  # packing failed: upload() re-raised it from the spool reader
         thread.join()
         raise UserError(str(exc)) from None
+    except TransferError as exc:
+        if not connected.is_set():   # never reached a usable server: nothing worth keeping
+            either.internal.cancel()
+            thread.join()
+            raise
+        thread.join()                # let the pack finish: the finished container is kept for a later retry
+        if "header" not in outcome:
+            raise
+        raise _KeptContainer(exc, spool_file, outcome["header"], spool_file.stat().st_size) from None
     except BaseException:
         either.internal.cancel()
         thread.join()
@@ -289,4 +323,4 @@ def test_connection(settings=None, confirm_host_key: ConfirmHostKey | None = Non
 
 test_connection.__test__ = False  # not a pytest test despite its name
 
-__all__ = ["SendRequest", "SendResult", "send", "validate", "PeerReviewLeftOut", "test_connection", "ConfigError"]
+__all__ = ["SendRequest", "SendResult", "send", "validate", "PeerReviewLeftOut", "UploadPending", "test_connection", "ConfigError"]

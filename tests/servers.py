@@ -246,10 +246,12 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 # --- a link that breaks ----------------------------------------------------------------------
 
 class CuttingProxy:
-    """TCP proxy to `target_port` that drops the first connection after `cut_after` client bytes."""
+    """TCP proxy to `target_port` that drops connections after `cut_after` client bytes: the first
+    `cut_connections` ones (None: every one, a link that keeps failing)."""
 
-    def __init__(self, target_port: int, cut_after: int):
-        self.target_port, self.cut_after = target_port, cut_after
+    def __init__(self, target_port: int, cut_after: int, cut_connections: int | None = 1):
+        self.target_port, self.cut_after, self.cut_connections = target_port, cut_after, cut_connections
+        self._accepted = 0
         self.cuts = 0
         self._sock = socket.socket()
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -266,7 +268,8 @@ class CuttingProxy:
             except OSError:
                 return
             upstream = socket.create_connection(("127.0.0.1", self.target_port))
-            cut = self.cuts == 0 and self.cut_after > 0
+            self._accepted += 1
+            cut = self.cut_after > 0 and (self.cut_connections is None or self._accepted <= self.cut_connections)
             threading.Thread(target=self._pump, args=(client, upstream, cut), daemon=True).start()
             threading.Thread(target=self._pump, args=(upstream, client, False), daemon=True).start()
 
@@ -300,8 +303,8 @@ class CuttingProxy:
 def cutting_proxy(sshd):
     proxies = []
 
-    def make(cut_after: int) -> CuttingProxy:
-        proxy = CuttingProxy(sshd.port, cut_after)
+    def make(cut_after: int, cut_connections: int | None = 1) -> CuttingProxy:
+        proxy = CuttingProxy(sshd.port, cut_after, cut_connections)
         proxies.append(proxy)
         return proxy
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from sodclient.config import load_settings
 from sodclient.notify import outbox
-from sodclient.notify.smtp import SmtpTarget
 
 
 def register(sub) -> None:
@@ -21,7 +20,9 @@ def _list(args) -> int:
         return 0
     for e in entries:
         to = ", ".join(e.to + e.cc)
-        print(f"{e.id}  {e.created}  to {to}  link {e.link}  attempts {e.attempts}\n    last error: {e.last_error}")
+        what = "upload + mail" if e.upload_pending else "mail"
+        print(f"{e.id}  {e.created}  {what} to {to}  link {e.link}  attempts {e.attempts}\n"
+              f"    last error: {e.last_error}")
     return 0
 
 
@@ -30,7 +31,7 @@ def _retry(args) -> int:
     if not entries:
         print("the outbox is empty")
         return 0
-    outcomes = outbox.retry(SmtpTarget.from_settings(load_settings()), entries)
+    outcomes = outbox.retry(load_settings(), entries)
     for o in outcomes:
         print(f"{o.entry.id}: {'sent' if o.sent else 'still pending - ' + o.error}")
     return 0 if all(o.sent for o in outcomes) else 4

@@ -8,6 +8,7 @@ retry time. Entries are written atomically and removed only after the server acc
 from __future__ import annotations
 
 import json
+import os
 import secrets
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -17,6 +18,7 @@ from sodclient.config.vault import atomic_write, seal, unseal
 from sodclient.notify.mail import Notification, compose
 from sodclient.notify.smtp import SmtpTarget, send_message
 from sodclient.paths import app_paths
+from sodclient.progress import CancelToken, ProgressSink, no_progress
 from sodclient.transport.errors import TransferError
 
 _PURPOSE = "outbox"
@@ -24,6 +26,11 @@ _PURPOSE = "outbox"
 
 def outbox_dir() -> Path:
     return app_paths().spool / "outbox"
+
+
+def pending_dir() -> Path:
+    """Finished, encrypted containers whose upload did not complete (resumed by retry)."""
+    return app_paths().spool / "pending"
 
 
 @dataclass
@@ -39,6 +46,7 @@ class OutboxEntry:
     message: str
     attempts: int = 0
     last_error: str = ""
+    upload_pending: bool = False    # the container in pending_dir() still has to be uploaded first
     extra: dict = field(default_factory=dict)
 
     def notification(self) -> Notification:
@@ -62,6 +70,17 @@ def add(n: Notification, remote_name: str, error: str) -> OutboxEntry:
     return entry
 
 
+def add_pending_upload(n: Notification, remote_name: str, container: Path, error: str) -> OutboxEntry:
+    """Park a finished container whose upload failed; retry() uploads (resuming) and then mails."""
+    pending_dir().mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.replace(container, pending_dir() / remote_name)
+    entry = OutboxEntry(secrets.token_hex(8), datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                        remote_name, list(n.to), list(n.cc), n.link, n.expires.isoformat(), n.size, n.message,
+                        attempts=1, last_error=error, upload_pending=True)
+    _save(entry)
+    return entry
+
+
 def pending() -> list[OutboxEntry]:
     folder = outbox_dir()
     if not folder.exists():
@@ -80,14 +99,21 @@ class RetryOutcome:
     error: str = ""
 
 
-def retry(target: SmtpTarget, entries: list[OutboxEntry] | None = None) -> list[RetryOutcome]:
-    """Try every pending mail once; sent ones leave the outbox, failed ones record why."""
+def retry(settings=None, entries: list[OutboxEntry] | None = None,
+          progress: ProgressSink = no_progress, cancel: CancelToken | None = None) -> list[RetryOutcome]:
+    """Try every pending entry once: resume its upload if needed, then mail. Done entries leave the
+    outbox; failed ones record why and stay."""
     from sodclient import audit
+    from sodclient.config import load_settings
 
+    settings = settings or load_settings()
+    smtp = SmtpTarget.from_settings(settings)
     outcomes = []
     for entry in pending() if entries is None else entries:
         try:
-            send_message(target, compose(entry.notification(), target.sender))
+            if entry.upload_pending:
+                _finish_upload(entry, settings, progress, cancel)
+            send_message(smtp, compose(entry.notification(), smtp.sender))
         except TransferError as exc:
             entry.attempts += 1
             entry.last_error = str(exc)
@@ -99,3 +125,24 @@ def retry(target: SmtpTarget, entries: list[OutboxEntry] | None = None) -> list[
                      attempts=entry.attempts + 1)
         outcomes.append(RetryOutcome(entry, True))
     return outcomes
+
+
+def _finish_upload(entry: OutboxEntry, settings, progress: ProgressSink, cancel: CancelToken | None) -> None:
+    from sodclient import audit
+    from sodclient.transport import ledger
+    from sodclient.transport.session import SftpTarget
+    from sodclient.transport.upload import FileSource, upload
+
+    container = pending_dir() / entry.remote_name
+    source = FileSource(container)
+    try:
+        result = upload(SftpTarget.from_settings(settings), source, entry.remote_name, progress=progress,
+                        cancel=cancel)
+    finally:
+        source.close()
+    ledger.add(entry.remote_name, result.size, datetime.fromisoformat(entry.expires))
+    audit.record("upload", remote_name=entry.remote_name, size=result.size, attempts=result.attempts,
+                 seconds=round(result.seconds, 2), cipher=result.cipher, via="outbox")
+    entry.upload_pending = False
+    _save(entry)
+    container.unlink(missing_ok=True)

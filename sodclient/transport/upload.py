@@ -27,6 +27,8 @@ from sodclient.transport.errors import ConnectionLost, DiskFull, TransferError, 
 from sodclient.transport.session import ConfirmHostKey, SftpSession, SftpTarget, diagnose_io
 
 WRITE_CHUNK = 1024 * 1024
+RETRY_ATTEMPTS = 6          # connection attempts per upload before giving up
+RETRY_BACKOFF_S = 1.0       # first wait; doubles each time, at most 30 s
 CHECK_BYTES = 64 * 1024
 
 
@@ -172,7 +174,7 @@ def _verify(session: SftpSession, part: str, source, size: int, cancel: CancelTo
 
 def upload(target: SftpTarget, source, remote_name: str, *, progress: ProgressSink = no_progress,
            cancel: CancelToken | None = None, confirm_host_key: ConfirmHostKey | None = None,
-           max_attempts: int = 6, backoff_s: float = 1.0,
+           max_attempts: int | None = None, backoff_s: float | None = None,
            on_connected: Callable[[], None] | None = None) -> UploadResult:
     """Upload `source` (FileSource or GrowingFile) as `remote_name`; resumes after network faults.
 
@@ -180,6 +182,8 @@ def upload(target: SftpTarget, source, remote_name: str, *, progress: ProgressSi
     checked: the send pipeline starts packing then, so the CPU-heavy handshake does not compete with
     compression, and nothing is packed for a server we cannot use."""
     cancel = cancel or CancelToken()
+    max_attempts = RETRY_ATTEMPTS if max_attempts is None else max_attempts
+    backoff_s = RETRY_BACKOFF_S if backoff_s is None else backoff_s
     if on_connected is not None:
         first_call = on_connected
         called = threading.Event()

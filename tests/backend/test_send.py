@@ -202,3 +202,44 @@ def test_peer_review_left_out_stops_unless_confirmed(ready, tmp_path, capsys):
     opened = next(p for p in (tmp_path / "opened").rglob("*") if p.is_file())
     assert b"Johnathan" not in opened.read_bytes() and b"MRN-7731" not in opened.read_bytes()
     assert [p for p in app_paths().spool.iterdir() if p.name != "outbox"] == []   # de-identified copies removed
+
+
+def test_upload_that_keeps_failing_is_kept_and_resumed_by_outbox_retry(ready, cutting_proxy, tmp_path, capsys,
+                                                                         monkeypatch):
+    import os
+
+    import importlib
+
+    upload_module = importlib.import_module("sodclient.transport.upload")  # the package re-exports upload()
+    from sodclient.transport import hostkeys
+
+    sshd, smtp = ready
+    monkeypatch.setattr(upload_module, "RETRY_ATTEMPTS", 2)
+    monkeypatch.setattr(upload_module, "RETRY_BACKOFF_S", 0.05)
+    proxy = cutting_proxy(cut_after=2 * 1024 * 1024, cut_connections=None)   # the link keeps dropping
+    hostkeys.trust("127.0.0.1", proxy.port,
+                   hostkeys.load().lookup(hostkeys.host_id("127.0.0.1", sshd.port))["ssh-ed25519"])
+    configure(**{"sftp.port": str(proxy.port)})
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "scan.bin").write_bytes(os.urandom(6 * 1024 * 1024))
+    code = cli_main(["send", "--to", "dr.who@clinic.example", "--passphrase-file", str(_passfile(tmp_path)),
+                     str(data)])
+    err = capsys.readouterr().err
+    assert code == 4 and "outbox retry" in err and "lost" in err
+    (entry,) = outbox.pending()
+    assert entry.upload_pending and smtp.messages == []
+    parts = list(sshd.upload_dir.glob(".*.part"))
+    assert len(parts) == 1 and parts[0].stat().st_size > 0   # a partial upload, never published
+    assert cli_main(["outbox", "list"]) == 0 and "upload + mail" in capsys.readouterr().out
+
+    configure(**{"sftp.port": str(sshd.port)})   # the network is back
+    assert cli_main(["outbox", "retry"]) == 0
+    published = sshd.upload_dir / entry.remote_name
+    assert published.exists() and not list(sshd.upload_dir.glob(".*.part"))
+    assert entry.link in smtp.messages[0].content.decode()
+    unpack(published, tmp_path / "opened", [PassphraseIdentity(PASSPHRASE)])
+    assert (tmp_path / "opened" / "data" / "scan.bin").read_bytes() == (data / "scan.bin").read_bytes()
+    assert outbox.pending() == [] and not any(outbox.pending_dir().iterdir())
+    assert [d.remote_name for d in ledger.load()] == [entry.remote_name]
+    assert audit.verify().ok
