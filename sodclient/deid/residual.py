@@ -62,7 +62,9 @@ class ResidualScanner:
                 skipped += 1
                 continue
             searched += 1
-            for variant in {clean, clean.lower(), clean.upper()}:
+            # the buffer is lower-cased bytewise (ASCII); these spellings cover non-ASCII letters
+            spellings = {clean, clean.lower(), clean.upper(), clean.title(), clean.capitalize(), clean.casefold()}
+            for variant in spellings:
                 for enc in ("utf-8", "latin-1"):
                     try:
                         text.setdefault(variant.encode(enc).lower(), category)

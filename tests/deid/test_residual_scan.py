@@ -86,3 +86,26 @@ def test_chunk_borders_do_not_invent_word_boundaries(tmp_path):
         path = tmp_path / f"f{offset}.bin"
         path.write_bytes(b"\x01" * (64 - offset) + b"xRosalindes" + b"\x02" * 100)
         assert scanner.scan_file(path, chunk_size=64) is None, offset
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_names = st.text(alphabet=st.sampled_from("abcdefghijklmnopqrstuvwxyzäöüéß"), min_size=4, max_size=12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(family=_names, given_name=_names, noise=st.binary(max_size=300), cut=st.integers(0, 300),
+       encoding=st.sampled_from(["utf-8", "utf-16-le", "utf-16-be", "latin-1"]),
+       case=st.sampled_from(["lower", "upper", "title"]))
+def test_planted_name_is_always_found(family, given_name, noise, cut, encoding, case):
+    found = IdentifierSet()
+    found.add_name(f"{family}^{given_name}")
+    scanner = ResidualScanner.build(found, min_length=4)
+    planted = getattr(given_name, case)()
+    try:
+        encoded = planted.encode(encoding)
+    except UnicodeEncodeError:
+        return
+    cut = min(cut, len(noise))
+    data = noise[:cut] + b"\x00 " + encoded + b" \x00" + noise[cut:]
+    assert scanner.scan(data) is not None
