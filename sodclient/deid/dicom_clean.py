@@ -103,7 +103,8 @@ def pseudonym_for(ds: Dataset, keys: SendKeys) -> PatientPseudonym:
     return PatientPseudonym(f"PEER REVIEW^{code}", f"PR-{code}", keys.date_offset_days(key))
 
 
-def clean_dataset(ds: Dataset, keys: SendKeys, keep_dates: bool, found: IdentifierSet) -> tuple[CleanStats, PatientPseudonym]:
+def clean_dataset(ds: Dataset, keys: SendKeys, keep_dates: bool,
+                  found: IdentifierSet) -> tuple[CleanStats, PatientPseudonym]:
     """De-identify `ds` in place (file meta included); collect identifying values into `found`."""
     pseudonym = pseudonym_for(ds, keys)
     enhanced = "PerFrameFunctionalGroupsSequence" in ds or "SharedFunctionalGroupsSequence" in ds

@@ -226,7 +226,8 @@ def clean_document(kind: str, data: bytes) -> tuple[bytes, DocResult]:
     if kind == "jpeg":
         out, actions = clean_jpeg(data)
         verify_same_pixels(data, out)
-        return out, DocResult("JPEG image", ".jpg", actions + ["compressed image data kept byte for byte"], [PHOTO_WARNING])
+        return out, DocResult("JPEG image", ".jpg", actions + ["compressed image data kept byte for byte"],
+                              [PHOTO_WARNING])
     if kind == "png":
         out, actions = clean_png(data)
         verify_same_pixels(data, out)

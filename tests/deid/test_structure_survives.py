@@ -11,7 +11,8 @@ from sodclient.deid import PeerReviewOptions, run_peer_review
 
 def test_uids_replaced_consistently_and_references_resolve(planted_set, out):
     report = run_peer_review([planted_set["dir"]], out)
-    cts = [pydicom.dcmread(p) for p in sorted(report.outputs) if p.suffix == ".dcm" and pydicom.dcmread(p).Modality == "CT"]
+    dicoms = [pydicom.dcmread(p) for p in sorted(report.outputs) if p.suffix == ".dcm"]
+    cts = [ds for ds in dicoms if ds.Modality == "CT"]
     assert len(cts) == 3
     originals = set(planted_set["uids"]) | {planted_set["study"]}
     for ds in cts:
