@@ -283,7 +283,8 @@ def _unlisted(ds: Dataset, tag: int, elem, ctx: _Context) -> None:
         del ds[tag]
         ctx.stats.unknown_vr_removed += 1
     elif vr == "UI":
-        _replace_uids(elem, ctx, only_unknown=True)
+        if tag not in rules.CLASS_UID_TAGS:
+            _replace_uids(elem, ctx, only_unknown=True)
     elif vr == "PN":                      # a person named where the table did not expect it
         elem.value = ""
         ctx.stats.emptied += 1

@@ -88,6 +88,21 @@ def resolve(code: str, tag: int, enhanced: bool) -> str:
     return REMOVE  # an unknown combination: remove
 
 
+# UID attributes that name kinds of things (classes, syntaxes, coding schemes), never instances: kept even
+# when the value is not in pydicom's dictionary (a private SOP class, a coding scheme OID such as SNOMED's).
+CLASS_UID_TAGS: frozenset[int] = frozenset({
+    0x00080016,  # SOP Class UID
+    0x00081150,  # Referenced SOP Class UID
+    0x0008001A,  # Related General SOP Class UID
+    0x0008001B,  # Original Specialized Equipment / SOP Class UID
+    0x0008010C,  # Coding Scheme UID
+    0x00041510,  # Referenced SOP Class UID in File
+    0x00041512,  # Referenced Transfer Syntax UID in File
+    0x00020002,  # Media Storage SOP Class UID
+    0x00020010,  # Transfer Syntax UID
+})
+
+
 def is_well_known_uid(value: str) -> bool:
     """SOP classes, transfer syntaxes, coding schemes: public constants that identify nobody."""
     return value in UID_dictionary

@@ -99,3 +99,26 @@ def test_workers_give_the_same_structure(planted_set, out):
     cts = [ds for ds in cts if ds.Modality == "CT"]
     assert len({ds.StudyInstanceUID for ds in cts}) == 1 and len(cts) == 3
     assert len(report.outputs) == 9
+
+
+def test_class_uids_and_coding_schemes_are_kept(tmp_path, out):
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+
+    from tests.deid.conftest import sample
+
+    ds = pydicom.dcmread(sample("CT_small.dcm"))
+    code = Dataset()
+    code.CodeValue, code.CodingSchemeDesignator, code.CodeMeaning = "T-D0050", "SRT", "Tissue"
+    code.CodingSchemeUID = "2.16.840.1.113883.6.96"
+    ds.AnatomicRegionSequence = Sequence([code])
+    ds.ReferencedInstanceSequence = Sequence([Dataset()])
+    ds.ReferencedInstanceSequence[0].ReferencedSOPClassUID = "1.3.12.2.1107.5.9.1"   # a private class
+    ds.ReferencedInstanceSequence[0].ReferencedSOPInstanceUID = "1.2.3.4.5.6.7"
+    ds.save_as(tmp_path / "ct.dcm")
+    report = run_peer_review([tmp_path / "ct.dcm"], out)
+    result = pydicom.dcmread(report.outputs[0])
+    assert result.AnatomicRegionSequence[0].CodingSchemeUID == "2.16.840.1.113883.6.96"
+    item = result.ReferencedInstanceSequence[0]
+    assert item.ReferencedSOPClassUID == "1.3.12.2.1107.5.9.1"
+    assert item.ReferencedSOPInstanceUID != "1.2.3.4.5.6.7" and item.ReferencedSOPInstanceUID.startswith("2.25.")
