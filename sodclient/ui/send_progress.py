@@ -92,6 +92,7 @@ class SendProgressDialog(QDialog):
         self.running = True
         for key, _ in STAGES[1:]:
             self._set(self.marks[key], _WAIT)
+            self.bars[key].setRange(0, 1000)
             self.bars[key].setValue(0)
         self.result_box.setVisible(False)
         self.retry_button.setVisible(False)
@@ -110,8 +111,12 @@ class SendProgressDialog(QDialog):
                 self._set(self.marks[k], _RUN)
         done = report.total is not None and report.done >= report.total
         self._set(self.marks[key], _DONE if done else _RUN)
+        bar = self.bars[key]
         if report.total:
-            self.bars[key].setValue(int(1000 * report.done / max(1, report.total)))
+            bar.setRange(0, 1000)
+            bar.setValue(int(1000 * report.done / max(1, report.total)))
+        else:  # the upload starts before packing has finished: its total is not known yet
+            bar.setRange(0, 0)
         if key in ("pack", "upload") and report.rate:
             eta = f", {human_duration(report.eta_s)} left" if report.eta_s is not None else ""
             total = f" of {human_size(report.total)}" if report.total else ""
@@ -129,6 +134,7 @@ class SendProgressDialog(QDialog):
         self.running = False
         for k, _ in STAGES[1:]:
             self._set(self.marks[k], _DONE)
+            self.bars[k].setRange(0, 1000)
             self.bars[k].setValue(1000)
         self.rate.setText(f"Sent {human_size(result.size)}; available until {result.expires:%Y-%m-%d %H:%M} UTC.")
         if result.notified:
@@ -153,6 +159,7 @@ class SendProgressDialog(QDialog):
     def show_failure(self, message: str, retry: bool = True) -> None:
         self.running = False
         for k, _ in STAGES[1:]:
+            self.bars[k].setRange(0, 1000)
             if self.marks[k].text() == _RUN:
                 self._set(self.marks[k], "✗")
         self.rate.setText("")
