@@ -30,6 +30,8 @@ def register(subparsers) -> None:
     parser.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     parser.add_argument("--keep-date-intervals", action="store_true",
                         help="shift dates by one secret offset per patient instead of removing them")
+    parser.add_argument("--keep-patient-characteristics", action="store_true",
+                        help="keep sex, age (computed if missing, capped at 90), size and weight")
     parser.add_argument("--identifier", action="append", default=[], metavar="TEXT",
                         help="an extra value that identifies the patient, for the final check (repeatable)")
     parser.add_argument("--no-ultrasound-blanking", action="store_true",
@@ -51,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--workers must be at least 1", exit_code=2)
     options = PeerReviewOptions(
         keep_date_intervals=args.keep_date_intervals,
+        keep_patient_characteristics=args.keep_patient_characteristics,
         extra_identifiers=tuple(args.identifier),
         blank_ultrasound_text=not args.no_ultrasound_blanking,
         workers=args.workers,

@@ -21,7 +21,7 @@ from pydicom.uid import PYDICOM_IMPLEMENTATION_UID
 from sodclient.deid import dicom_rules as rules
 from sodclient.deid.identifiers import IDENTIFYING_TAGS, IdentifierSet
 from sodclient.deid.keys import SendKeys
-from sodclient.deid.profile_table import MODIFIED_DATES_TAGS
+from sodclient.deid.profile_table import MODIFIED_DATES_TAGS, PATIENT_CHARACTERISTICS_TAGS
 
 DEID_METHOD = "SOD Send Peer Review: PS3.15 Basic Profile"
 _FREE_TEXT_VRS = {"LT", "ST", "UT"}
@@ -83,6 +83,7 @@ class PatientPseudonym:
 class _Context:
     keys: SendKeys
     keep_dates: bool
+    keep_characteristics: bool
     enhanced: bool
     pseudonym: PatientPseudonym
     found: IdentifierSet
@@ -103,20 +104,45 @@ def pseudonym_for(ds: Dataset, keys: SendKeys) -> PatientPseudonym:
     return PatientPseudonym(f"PEER REVIEW^{code}", f"PR-{code}", keys.date_offset_days(key))
 
 
-def clean_dataset(ds: Dataset, keys: SendKeys, keep_dates: bool,
-                  found: IdentifierSet) -> tuple[CleanStats, PatientPseudonym]:
+def clean_dataset(ds: Dataset, keys: SendKeys, keep_dates: bool, found: IdentifierSet,
+                  keep_characteristics: bool = False) -> tuple[CleanStats, PatientPseudonym]:
     """De-identify `ds` in place (file meta included); collect identifying values into `found`."""
     pseudonym = pseudonym_for(ds, keys)
     enhanced = "PerFrameFunctionalGroupsSequence" in ds or "SharedFunctionalGroupsSequence" in ds
-    ctx = _Context(keys, keep_dates, enhanced, pseudonym, found)
+    if keep_characteristics and not ds.get("PatientAge"):
+        age = age_at_exam(ds)
+        if age:
+            ds.PatientAge = age
+    ctx = _Context(keys, keep_dates, keep_characteristics, enhanced, pseudonym, found)
     _clean(ds, ctx)
     meta = getattr(ds, "file_meta", None)
     if meta is not None:
         _clean_meta(meta, ctx)
     ds.PatientName = pseudonym.name
     ds.PatientID = pseudonym.patient_id
-    _mark(ds, keep_dates)
+    _mark(ds, keep_dates, keep_characteristics)
     return ctx.stats, pseudonym
+
+
+def age_at_exam(ds: Dataset) -> str | None:
+    """The patient's age (DICOM AS, e.g. '047Y', '003M') at the study, from the dates about to be removed.
+    Ages over 89 become '090Y': alone they can single a person out (HIPAA Safe Harbor)."""
+    try:
+        born = dt.datetime.strptime(str(ds.get("PatientBirthDate", "")), "%Y%m%d").date()
+        seen_raw = str(ds.get("StudyDate", "") or ds.get("ContentDate", "") or ds.get("SeriesDate", ""))
+        seen = dt.datetime.strptime(seen_raw, "%Y%m%d").date()
+    except ValueError:
+        return None
+    days = (seen - born).days
+    if days < 0:
+        return None
+    years = seen.year - born.year - ((seen.month, seen.day) < (born.month, born.day))
+    if years >= 2:
+        return f"{min(years, 90):03d}Y"
+    months = (seen.year - born.year) * 12 + seen.month - born.month - (seen.day < born.day)
+    if months >= 1:
+        return f"{months:03d}M"
+    return f"{days // 7:03d}W" if days >= 7 else f"{days:03d}D"
 
 
 def _clean_meta(meta: FileMetaDataset, ctx: _Context) -> None:
@@ -132,13 +158,15 @@ def _clean_meta(meta: FileMetaDataset, ctx: _Context) -> None:
     meta.ImplementationVersionName = "SODSEND_DEID"
 
 
-def _mark(ds: Dataset, keep_dates: bool) -> None:
+def _mark(ds: Dataset, keep_dates: bool, keep_characteristics: bool) -> None:
     """Record what was done, as PS3.15 E.1 and PS3.3 C.7.1.1 ask."""
     ds.PatientIdentityRemoved = "YES"
     ds.DeidentificationMethod = DEID_METHOD
     codes = [("113100", "Basic Application Confidentiality Profile")]
     if keep_dates:
         codes.append(("113107", "Retain Longitudinal Temporal Information Modified Dates Option"))
+    if keep_characteristics:
+        codes.append(("113108", "Retain Patient Characteristics Option"))
     ds.DeidentificationMethodCodeSequence = Sequence([_code_item(v, m) for v, m in codes])
     ds.LongitudinalTemporalInformationModified = "MODIFIED" if keep_dates else "REMOVED"
 
@@ -229,6 +257,8 @@ def _clean(ds: Dataset, ctx: _Context) -> None:
             elif tag in IDENTIFYING_TAGS:
                 _collect(tag, ds[tag], ctx.found)
             continue                      # structural attribute: kept as read, never converted
+        if ctx.keep_characteristics and tag in PATIENT_CHARACTERISTICS_TAGS:
+            continue                      # kept as read, by the sender's choice
         vr = _raw_vr(ds, tag)
         if vr == "PN" or tag in IDENTIFYING_TAGS:
             _collect(tag, ds[tag], ctx.found)

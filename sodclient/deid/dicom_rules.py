@@ -94,7 +94,7 @@ CLASS_UID_TAGS: frozenset[int] = frozenset({
     0x00080016,  # SOP Class UID
     0x00081150,  # Referenced SOP Class UID
     0x0008001A,  # Related General SOP Class UID
-    0x0008001B,  # Original Specialized Equipment / SOP Class UID
+    0x0008001B,  # Original Specialized SOP Class UID
     0x0008010C,  # Coding Scheme UID
     0x00041510,  # Referenced SOP Class UID in File
     0x00041512,  # Referenced Transfer Syntax UID in File

@@ -254,7 +254,8 @@ def _process_dicom(path: Path, has_preamble: bool, result: ItemResult, staging: 
         raise documents.NotSafe("it is not a complete DICOM object (no SOP Class)")
     if _cut_short(ds, path) or _truncated_image(ds, sop_class, transfer_syntax):
         raise documents.NotSafe("the file is incomplete (its image data is missing or cut short)")
-    stats, _pseudonym = clean_dataset(ds, keys, options.keep_date_intervals, result.found)
+    stats, _pseudonym = clean_dataset(ds, keys, options.keep_date_intervals, result.found,
+                                      options.keep_patient_characteristics)
     if sop_class == _DICOMDIR_CLASS:
         raise documents.NotSafe("a DICOMDIR index lists patients; the recipient's viewer rebuilds it")
     if sop_class.startswith(_SR_PREFIX):

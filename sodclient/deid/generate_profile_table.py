@@ -26,6 +26,7 @@ Rows: {rows}
 such as X/Z/D). `MASKED_ACTIONS` holds the repeating-group rows as (mask, value, action): a tag matches when
 `tag & mask == value`. `MODIFIED_DATES_TAGS` are the rows the "Retain Longitudinal Temporal Information with
 Modified Dates" option marks C (clean = shift), used when the sender keeps date intervals.
+`PATIENT_CHARACTERISTICS_TAGS` are the rows the "Retain Patient Characteristics" option marks K (keep).
 """
 
 '''
@@ -48,6 +49,7 @@ def generate(source_dir: Path) -> str:
     exact: dict[int, tuple[str, str]] = {}
     masked: list[tuple[int, int, str, str]] = []
     modified_dates: set[int] = set()
+    characteristics: set[int] = set()
     for row in rows:
         parsed = _parse_tag(row["tag"])
         name = " ".join(row["name"].split("(see")[0].split())
@@ -60,6 +62,8 @@ def generate(source_dir: Path) -> str:
             exact[value] = (action, name)
             if row.get("rtnLongModifDatesOpt") == "C":
                 modified_dates.add(value)
+            if row.get("rtnPatCharsOpt") == "K":
+                characteristics.add(value)
         else:
             masked.append((mask, value, action, name))
     lines = [HEADER.format(source=readme, rows=len(rows))]
@@ -74,6 +78,10 @@ def generate(source_dir: Path) -> str:
     lines.append("MODIFIED_DATES_TAGS: frozenset[int] = frozenset({")
     for tag in sorted(modified_dates):
         lines.append(f"    0x{tag:08X},")
+    lines.append("})\n")
+    lines.append("PATIENT_CHARACTERISTICS_TAGS: frozenset[int] = frozenset({")
+    for tag in sorted(characteristics):
+        lines.append(f"    0x{tag:08X},  # {exact[tag][1]}")
     lines.append("})\n")
     return "\n".join(lines)
 

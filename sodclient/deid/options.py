@@ -10,6 +10,10 @@ class PeerReviewOptions:
     # Shift every date of a patient by one secret offset instead of removing dates, so a reviewer still sees
     # the intervals between exams (DICOM "Retain Longitudinal Temporal Information with Modified Dates").
     keep_date_intervals: bool = False
+    # Keep sex, age, size, weight and the like (DICOM "Retain Patient Characteristics Option"): reviewers often
+    # need them. The age is computed from the birth date when missing (capped at 90, as HIPAA asks), and the
+    # birth date itself is still removed.
+    keep_patient_characteristics: bool = False
     # Extra values the sender knows identify the patient (e.g. the name as typed on a referral). They are
     # added to the residual scan; useful for photos and PDFs, which carry no DICOM patient module.
     extra_identifiers: tuple[str, ...] = ()

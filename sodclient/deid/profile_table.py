@@ -8,6 +8,7 @@ Rows: 621
 such as X/Z/D). `MASKED_ACTIONS` holds the repeating-group rows as (mask, value, action): a tag matches when
 `tag & mask == value`. `MODIFIED_DATES_TAGS` are the rows the "Retain Longitudinal Temporal Information with
 Modified Dates" option marks C (clean = shift), used when the sender keeps date intervals.
+`PATIENT_CHARACTERISTICS_TAGS` are the rows the "Retain Patient Characteristics" option marks K (keep).
 """
 
 
@@ -803,4 +804,16 @@ MODIFIED_DATES_TAGS: frozenset[int] = frozenset({
     0x40080109,
     0x40080112,
     0x40080113,
+})
+
+PATIENT_CHARACTERISTICS_TAGS: frozenset[int] = frozenset({
+    0x00100040,  # Patient's Sex
+    0x00101010,  # Patient's Age
+    0x00101020,  # Patient's Size
+    0x00101030,  # Patient's Weight
+    0x00102160,  # Ethnic Group
+    0x001021A0,  # Smoking Status
+    0x001021C0,  # Pregnancy Status
+    0x00102203,  # Patient's Sex Neutered
+    0x0072005F,  # Selector AS Value
 })

@@ -122,3 +122,36 @@ def test_class_uids_and_coding_schemes_are_kept(tmp_path, out):
     item = result.ReferencedInstanceSequence[0]
     assert item.ReferencedSOPClassUID == "1.3.12.2.1107.5.9.1"
     assert item.ReferencedSOPInstanceUID != "1.2.3.4.5.6.7" and item.ReferencedSOPInstanceUID.startswith("2.25.")
+
+
+def test_keep_patient_characteristics(planted_set, out):
+    from tests.deid.conftest import BIRTH_DATE
+
+    src = pydicom.dcmread(planted_set["cts"][0])
+    src.PatientSex, src.PatientWeight = "F", "61.5"
+    del src.PatientAge
+    src.save_as(planted_set["cts"][0])
+    report = run_peer_review([planted_set["cts"][0]], out, PeerReviewOptions(keep_patient_characteristics=True))
+    ds = pydicom.dcmread(report.outputs[0])
+    assert ds.PatientSex == "F" and float(ds.PatientWeight) == 61.5
+    assert ds.PatientAge == "062Y"                    # born 1961-04-12, study 2024-03-05
+    assert not ds.get("PatientBirthDate") and BIRTH_DATE.encode() not in report.outputs[0].read_bytes()
+    assert [c.CodeValue for c in ds.DeidentificationMethodCodeSequence] == ["113100", "113108"]
+    # and by default they go
+    default = run_peer_review([planted_set["cts"][0]], out.parent / "out2")
+    ds = pydicom.dcmread(default.outputs[0])
+    assert not ds.get("PatientSex") and "PatientWeight" not in ds and "PatientAge" not in ds
+
+
+def test_age_over_89_is_capped():
+    from pydicom.dataset import Dataset
+
+    from sodclient.deid.dicom_clean import age_at_exam
+
+    ds = Dataset()
+    ds.PatientBirthDate, ds.StudyDate = "19200101", "20240305"
+    assert age_at_exam(ds) == "090Y"
+    ds.PatientBirthDate = "20240101"
+    assert age_at_exam(ds) == "002M"
+    ds.PatientBirthDate = "20240301"
+    assert age_at_exam(ds) == "004D"
