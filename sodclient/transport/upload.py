@@ -135,7 +135,7 @@ def _one_attempt(session: SftpSession, source, remote_name: str, meter: RateMete
     if on_connected is not None:
         on_connected()
     try:
-        f = sftp.open(part, "r+b" if offset else "wb")
+        f = sftp.open(part, "r+b" if offset else "wb", bufsize=0)   # no extra copy: we write 1 MiB at a time
     except OSError as exc:
         raise diagnose_io(exc, session, size) from None
     try:
