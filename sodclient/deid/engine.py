@@ -166,6 +166,8 @@ def _run(inputs, out_dir, staging, options, progress, cancel, moved) -> PeerRevi
         report.notes.append("dates were shifted by one secret offset per patient; intervals between dates are kept")
     else:
         report.notes.append("dates were removed or replaced")
+    if options.keep_patient_characteristics:
+        report.notes.append("sex, age, size and weight were kept as the sender asked (age capped at 90)")
     meter.update(done, "done", force=True)
     return report
 
@@ -265,7 +267,8 @@ def _process_dicom(path: Path, has_preamble: bool, result: ItemResult, staging: 
     modality = str(ds.get("Modality", "")) or "DICOM"
     result.kind = f"DICOM {modality} object"
     result.ext = ".dcm"
-    result.actions = stats.summary()
+    result.actions = ["patient name and ID replaced by a neutral pseudonym (the same for one patient in this send)",
+                      *stats.summary()]
     risk = burned_in.burned_in_reason(ds)
     if risk is not None:
         if not (options.blank_ultrasound_text and burned_in.is_ultrasound(ds)):
