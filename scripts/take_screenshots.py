@@ -77,11 +77,12 @@ def main() -> int:
     w.refresh(select_case=case.id)
     w.select_rows([0, 1])
     w.select_rows([1])
-    QApplication.processEvents()
     import time
-    time.sleep(0.5)
-    for _ in range(10):
+
+    end = time.monotonic() + 2  # let the background thumbnail jobs finish
+    while time.monotonic() < end:
         QApplication.processEvents()
+        time.sleep(0.02)
     shot(w, "main-window")
 
     docs = lib.documents(case_id=case.id)

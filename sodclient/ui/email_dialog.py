@@ -35,6 +35,8 @@ class EmailDialog(QDialog):
         self.to.setPlaceholderText("colleague@hospital.org")
         self.cc = QLineEdit()
         self.subject = QLineEdit(subject)
+        self.subject.setReadOnly(True)  # fixed text, so no patient detail ever ends up in a mail subject
+        self.subject.setToolTip("The subject is fixed so that no patient detail can end up in it.")
         self.message = QPlainTextEdit()
         self.message.setPlaceholderText("A short note for the recipient (no patient details)")
         form.addRow("To", self.to)
@@ -43,7 +45,7 @@ class EmailDialog(QDialog):
         form.addRow("Message", self.message)
         layout.addLayout(form)
         warn = QLabel("⚠ The e-mail and this message are <b>not encrypted</b>. Do not write patient details "
-                      "here, and never the passphrase. Only the attached documents are encrypted.")
+                      "here, and never the passphrase. Only the documents behind the download link are encrypted.")
         warn.setWordWrap(True)
         warn.setObjectName("unencrypted-note")
         warn.setStyleSheet("background: #fff4e5; border: 1px solid #f0b45a; padding: 6px;")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence, QPixmap
+from PySide6.QtGui import QAction, QIcon, QKeySequence, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHeaderView, QInputDialog, QLabel, QMainWindow,
                                QMenu, QMessageBox, QProgressDialog, QSplitter, QTableWidget, QTableWidgetItem,
                                QToolBar,
@@ -143,6 +143,7 @@ class MainWindow(QMainWindow):
         self.table.setSelectionMode(QAbstractItemView.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
+        self.table.setIconSize(QSize(32, 32))
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.table.doubleClicked.connect(lambda *_: self.view_current())
@@ -241,6 +242,37 @@ class MainWindow(QMainWindow):
         self.table.resizeColumnsToContents()
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
         self._selection_changed()
+        self._load_row_icons()
+
+    def _load_row_icons(self) -> None:
+        """Small thumbnails in the table, made in the background (cached by content hash)."""
+        docs, lib = list(self._docs), self.library
+        if not any(d.is_dicom or d.is_image for d in docs):
+            return
+
+        def make_all(progress, cancel):
+            from sodclient.library.imaging import thumbnail
+
+            out = {}
+            for d in docs:
+                cancel.raise_if_cancelled()
+                if d.is_dicom or d.is_image:
+                    out[d.id] = thumbnail(d.path, d.media_type, lib.thumbs_dir, d.sha256)
+            return out
+
+        if getattr(self, "_icons_job", None) is not None:
+            self._icons_job.cancel()
+        job = Job(make_all, self)
+        job.succeeded.connect(lambda paths, shown=docs: self._show_row_icons(shown, paths))
+        self._icons_job = job
+        job.start()
+
+    def _show_row_icons(self, shown: list[Document], paths: dict) -> None:
+        if [d.id for d in shown] != [d.id for d in self._docs]:
+            return  # the view changed meanwhile
+        for row, d in enumerate(shown):
+            if paths.get(d.id):
+                self.table.item(row, 0).setIcon(QIcon(str(paths[d.id])))
 
     def select_rows(self, rows: list[int]) -> None:
         self.table.clearSelection()

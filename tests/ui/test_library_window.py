@@ -60,3 +60,10 @@ def test_viewer_window_level(qtbot, window, tmp_path):
     dlg.width_slider.setValue(5)
     after = dlg.image_label.pixmap().toImage()
     assert dlg.wl_label.text().endswith("W 5") and before != after
+
+
+def test_table_shows_thumbnails(qtbot, window, tmp_path):
+    make_study(tmp_path / "cd", n=2)
+    import_and_wait(qtbot, window, [tmp_path / "cd"])
+    qtbot.waitUntil(lambda: window.table.rowCount() == 2 and not window.table.item(1, 0).icon().isNull(),
+                    timeout=10000)
