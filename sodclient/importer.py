@@ -117,7 +117,8 @@ def import_opened(
         if not opened.files:
             raise SodError("This container holds no documents.")
         result = library.import_paths(opened.files, unfiled_case=label, reply_to=reply_to or opened.sender_email,
-                                      before_commit=record, progress=progress, cancel=cancel)
+                                      before_commit=record, move=True, progress=progress,
+                                      cancel=cancel)
     except BaseException as exc:
         try:
             _audit_failure(opened.source, exc)

@@ -236,6 +236,30 @@ class Library:
         return len(shas)
 
     # -- importing -----------------------------------------------------------------------------------
+    def _adopt_file(self, src: Path, created: list[Path], meter: RateMeter, done: int,
+                    cancel: CancelToken) -> tuple[str, int]:
+        """Hashes src and renames it into the store (no second copy of a multi-GB delivery)."""
+        h = hashlib.sha256()
+        size = 0
+        with open(src, "rb") as fin:
+            while chunk := fin.read(_CHUNK):
+                cancel.raise_if_cancelled()
+                h.update(chunk)
+                size += len(chunk)
+                meter.update(done + size)
+        sha = h.hexdigest()
+        final = self.managed_path(sha)
+        if final.exists():
+            return sha, size
+        final.parent.mkdir(exist_ok=True, mode=0o700)
+        try:
+            os.replace(src, final)
+        except OSError:  # another file system: copy (and verify by hashing again)
+            return self._store_file(src, created, meter, done, cancel)
+        os.chmod(final, 0o600)
+        created.append(final)
+        return sha, size
+
     def _store_file(self, src: Path, created: list[Path], meter: RateMeter, done: int,
                     cancel: CancelToken) -> tuple[str, int]:
         """Copies src into the store while hashing it; returns (sha256, size)."""
@@ -272,6 +296,7 @@ class Library:
         unfiled_case: str | None = None,
         reply_to: str = "",
         before_commit: Callable[[ImportResult], None] | None = None,
+        move: bool = False,
         progress: ProgressSink = no_progress,
         cancel: CancelToken | None = None,
     ) -> ImportResult:
@@ -282,6 +307,8 @@ class Library:
         containers); with neither, non-DICOM files are refused before anything is copied. `reply_to` is
         remembered on every case that received documents (the sender of a received container).
         `before_commit(result)` runs inside the transaction (the audit record): if it fails, nothing is kept.
+        `move=True` renames the files into the store instead of copying them (for a private temporary
+        folder such as an unpacked container, which is discarded afterwards either way).
         """
         cancel = cancel or CancelToken()
         files = iter_files(paths)
@@ -299,10 +326,11 @@ class Library:
                 unfiled_id: int | None = None
                 for f in files:
                     cancel.raise_if_cancelled()
-                    sha, size = self._store_file(f, created, meter, done, cancel)
+                    store = self._adopt_file if move else self._store_file
+                    sha, size = store(f, created, meter, done, cancel)
                     done += size
-                    meter.update(done, detail=f"file {len(result.documents) + result.duplicates + 1} of {len(files)}",
-                                 force=len(files) <= 200)
+                    meter.update(done, detail=f"file {len(result.documents) + result.duplicates + 1} of "
+                                 f"{len(files)}", force=len(files) <= 200)
                     stored = self.managed_path(sha)
                     tags = read_tags(stored)
                     if tags and tags.study_uid:

@@ -131,3 +131,16 @@ def test_window_level_and_thumbnails(tmp_path):
     thumb = thumbnail(doc.path, doc.media_type, lib.thumbs_dir, doc.sha256)
     assert thumb and Image.open(thumb).size == (64, 64)
     assert thumb.name == f"{doc.sha256}.png"
+
+
+def test_move_import_renames_into_the_store_and_rolls_back(tmp_path):
+    lib = Library()
+    files = make_study(tmp_path / "unpacked", n=2)
+    (tmp_path / "unpacked" / "x.txt").write_text("no case for me")
+    with pytest.raises(LibraryError):
+        lib.import_paths([tmp_path / "unpacked"], move=True)
+    assert lib.counts() == (0, 0, 0) and _managed_files(lib) == []
+    files = make_study(tmp_path / "unpacked2", n=2)
+    result = lib.import_paths(files, move=True)
+    assert len(result.documents) == 2 and not any(f.exists() for f in files)
+    assert all(d.path.exists() and (d.path.stat().st_mode & 0o777) == 0o600 for d in result.documents)
