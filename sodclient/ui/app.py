@@ -8,11 +8,11 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from sodclient.library import Library
 from sodclient.paths import app_paths
-from sodclient.ui.common import app_icon
+from sodclient.ui.common import app_icon, plain_error
 from sodclient.ui.main_window import MainWindow
 from sodclient.ui.single_instance import InstanceServer, hand_over
 
@@ -40,14 +40,31 @@ class _FileOpenFilter(QObject):
         return False
 
 
+def _report_unexpected(window):
+    """Last resort for a bug in a slot: tell the user in one line (details go to stderr), keep running."""
+    previous = sys.excepthook
+
+    def hook(kind, exc, tb):
+        previous(kind, exc, tb)
+        QMessageBox.warning(window, "SOD Send", plain_error(exc, "Nothing was lost; please report this."))
+
+    return hook
+
+
 def run_app(argv: list[str]) -> int:
     """Opens the main window (and the given .sod), or hands the file to an already running instance."""
     sod = next((Path(a).resolve() for a in argv if a.lower().endswith(".sod")), None)
     app = build_app([])
     if hand_over(str(sod) if sod else ""):
         return 0
-    app_paths().ensure()
-    window = MainWindow(Library())
+    try:
+        app_paths().ensure()
+        library = Library()
+    except Exception as exc:  # an unreadable profile: say so in a window, not a traceback
+        QMessageBox.critical(None, "SOD Send", plain_error(exc, "Your library could not be opened."))
+        return 1
+    window = MainWindow(library)
+    sys.excepthook = _report_unexpected(window)
     server = InstanceServer(window)
     server.listen()
 
