@@ -197,15 +197,16 @@ def _collect(tag: int, elem, found: IdentifierSet) -> None:
 
 def _collect_all(ds: Dataset, found: IdentifierSet) -> None:
     """Collect identifying values from a subtree that is about to be removed as a whole."""
-    for tag in map(int, ds.keys()):
+    for key in ds.keys():
+        tag = int(key)
         if tag >> 16 & 1:
             continue
-        vr = _raw_vr(ds, tag)
+        vr = _raw_vr(ds, key)
         if vr == "SQ":
-            for item in ds[tag].value or []:
+            for item in ds[key].value or []:
                 _collect_all(item, found)
         elif vr == "PN" or tag in IDENTIFYING_TAGS:
-            _collect(tag, ds[tag], found)
+            _collect(tag, ds[key], found)
 
 
 def _values(elem) -> list:
@@ -236,47 +237,50 @@ def _clean(ds: Dataset, ctx: _Context) -> None:
     stats = ctx.stats
     creators: dict[tuple[int, int], str] = {}
     used_blocks: set[tuple[int, int]] = set()
-    for tag in sorted(map(int, ds.keys())):   # plain ints: BaseTag equality is a Python-level call
+    # `key` (pydicom's own tag object) for dataset access: its dict then matches by identity; `tag` (a
+    # plain int) for our tables: comparing pydicom tags with ints is a Python-level call, costly per element.
+    for key in sorted(ds.keys()):
+        tag = int(key)
         group, element = tag >> 16, tag & 0xFFFF
         if element == 0x0000:            # group lengths would be wrong after cleaning
-            del ds[tag]
+            del ds[key]
             continue
         if group & 1:
-            _private(ds, tag, creators, used_blocks, ctx)
+            _private(ds, key, creators, used_blocks, ctx)
             continue
         if rules.is_curve_or_overlay_group(group) or tag == ICON_IMAGE_SEQUENCE:
-            del ds[tag]
+            del ds[key]
             stats.overlays_curves_removed += 1
             continue
         code = rules.profile_action(tag)
         if code is None:
-            if _raw_vr(ds, tag) in _NEEDS_LOOK_VRS:
-                elem = ds[tag]
+            if _raw_vr(ds, key) in _NEEDS_LOOK_VRS:
+                elem = ds[key]
                 _collect(tag, elem, ctx.found)
-                _unlisted(ds, tag, elem, ctx)
+                _unlisted(ds, key, elem, ctx)
             elif tag in IDENTIFYING_TAGS:
-                _collect(tag, ds[tag], ctx.found)
+                _collect(tag, ds[key], ctx.found)
             continue                      # structural attribute: kept as read, never converted
         if ctx.keep_characteristics and tag in PATIENT_CHARACTERISTICS_TAGS:
             continue                      # kept as read, by the sender's choice
-        vr = _raw_vr(ds, tag)
+        vr = _raw_vr(ds, key)
         if vr == "PN" or tag in IDENTIFYING_TAGS:
-            _collect(tag, ds[tag], ctx.found)
+            _collect(tag, ds[key], ctx.found)
         if ctx.keep_dates and tag in MODIFIED_DATES_TAGS and vr in ("DA", "DT", "TM"):
-            _shift_dates(ds[tag], ctx)
+            _shift_dates(ds[key], ctx)
             continue
         action = rules.resolve(code, tag, ctx.enhanced)
         if action == rules.REMOVE:        # removed without converting the value
             if vr == "SQ":                # but first remember who its items name, for the final check
-                for item in ds[tag].value or []:
+                for item in ds[key].value or []:
                     _collect_all(item, ctx.found)
-            del ds[tag]
+            del ds[key]
             stats.removed += 1
         elif action == rules.EMPTY and vr != "SQ":
-            ds[tag] = DataElement(tag, vr, None if vr in _NUMBER_VRS | _BINARY_VRS else "")
+            ds[key] = DataElement(key, vr, None if vr in _NUMBER_VRS | _BINARY_VRS else "")
             stats.emptied += 1
         else:
-            _apply(ds, tag, ds[tag], action, ctx)
+            _apply(ds, key, ds[key], action, ctx)
     # Private creator elements go when nothing of their block survived.
     for (group, block), _creator in creators.items():
         if (group, block) not in used_blocks:
@@ -313,7 +317,7 @@ def _unlisted(ds: Dataset, tag: int, elem, ctx: _Context) -> None:
         del ds[tag]
         ctx.stats.unknown_vr_removed += 1
     elif vr == "UI":
-        if tag not in rules.CLASS_UID_TAGS:
+        if int(tag) not in rules.CLASS_UID_TAGS:
             _replace_uids(elem, ctx, only_unknown=True)
     elif vr == "PN":                      # a person named where the table did not expect it
         elem.value = ""
@@ -351,7 +355,7 @@ def _apply(ds: Dataset, tag: int, elem, action: str, ctx: _Context) -> None:
 
 def _dummy(elem, tag: int, ctx: _Context) -> None:
     vr = elem.VR
-    if tag == rules.PATIENT_ID:
+    if int(tag) == rules.PATIENT_ID:
         elem.value = ctx.pseudonym.patient_id
     elif vr == "SQ":                      # keep the items (Type 1), cleaned like everything else
         for item in elem.value or []:
