@@ -195,3 +195,37 @@ def test_reply_to_a_signed_delivery_with_an_attachment(qtbot, window, tmp_path, 
     assert progress.link.text(), progress.headline.text()
     mail = smtp_server.messages[0]
     assert "sender@hospital.example" in mail.rcpt_tos
+
+
+def test_mail_failure_after_upload_shows_the_link_and_keeps_the_mail(qtbot, window, tmp_path, sshd, smtp_server,
+                                                                     download_site):
+    from sodclient.notify import outbox
+
+    save_settings({**sshd.settings(), **smtp_server.settings(), "smtp.password": "Wrong-passw0rd",
+                   "link.template": download_site})
+    hostkeys.trust("127.0.0.1", sshd.port, paramiko.Ed25519Key.from_private_key_file(
+        str(sshd.client_key.parent / "host_ed25519")))
+    _load_library(qtbot, window, tmp_path)
+    flow, _ = _export(qtbot, window, [0])
+    progress = _email(qtbot, flow)
+    qtbot.waitUntil(lambda: progress.close_button.isVisible(), timeout=120000)
+    assert "could not be sent yet" in progress.headline.text() and progress.link.text()
+    assert smtp_server.messages == [] and len(outbox.pending()) == 1
+    assert [p for p in sshd.upload_dir.iterdir() if p.name.endswith(".sod")]
+
+
+def test_peer_review_report_with_a_left_out_document(qtbot, tmp_path):
+    from sodclient.deid import PeerReviewOptions, run_peer_review
+    from sodclient.progress import CancelToken
+    from sodclient.ui.review_dialog import ReviewDialog
+
+    good = make_dicom(tmp_path / "in" / "a.dcm")
+    bad = tmp_path / "in" / "b.pdf"
+    bad.write_bytes(b"%PDF-1.4 broken")
+    report = run_peer_review([good, bad], tmp_path / "out", options=PeerReviewOptions(),
+                             progress=lambda r: None, cancel=CancelToken())
+    dlg = ReviewDialog(report)
+    qtbot.addWidget(dlg)
+    assert not report.all_safe and dlg.continue_button.isEnabled()
+    assert dlg.continue_button.text() == "Send the 1 safe document(s)"
+    assert "Left out" in dlg.text.toPlainText()
