@@ -7,7 +7,6 @@ import html
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QGroupBox,
                                QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget)
 
-from sodclient import audit
 from sodclient.config import KEYS, ConfigError, Settings, load_settings, save_settings
 from sodclient.transport.errors import UnknownHostKey
 from sodclient.ui.common import plain_error
@@ -107,8 +106,7 @@ class FtpConfigDialog(QDialog):
         changed = {k: v for k, v in values.items() if v != self.settings.raw.get(k, "")}
         try:
             if changed:
-                save_settings(changed)
-                audit.record("config_changed", keys=sorted(changed))
+                save_settings(changed)  # the core audits the change (key names only)
         except Exception as exc:  # keyring or disk problems: say so, keep the dialog open
             self._show_problem(plain_error(exc, "The settings were not saved."))
             return

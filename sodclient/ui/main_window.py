@@ -94,6 +94,8 @@ class MainWindow(QMainWindow):
                                               tip="Server and mail settings (administrators)")
         self.keys_action = self._action("My &Key and Contacts…", self.keys_dialog)
         self.audit_action = self._action("&Audit Log…", self.audit_log)
+        self.outbox_action = self._action("&Outbox…", self.outbox,
+                                          tip="Uploads and e-mails that could not be finished yet")
         self.quit_action = self._action("&Quit", self.close, "Ctrl+Q")
         self.about_action = self._action("&About SOD Send", self.about)
 
@@ -112,6 +114,7 @@ class MainWindow(QMainWindow):
         m = mb.addMenu("S&ystem")
         m.addAction(self.ftp_config_action)
         m.addAction(self.keys_action)
+        m.addAction(self.outbox_action)
         m.addAction(self.audit_action)
         m = mb.addMenu("&Help")
         m.addAction(self.about_action)
@@ -491,6 +494,14 @@ class MainWindow(QMainWindow):
         from sodclient.ui.keys_dialog import KeysDialog
 
         dlg = KeysDialog(self)
+        dlg.setAttribute(Qt.WA_DeleteOnClose)
+        dlg.open()
+        return dlg
+
+    def outbox(self):
+        from sodclient.ui.outbox import OutboxDialog
+
+        dlg = OutboxDialog(self)
         dlg.setAttribute(Qt.WA_DeleteOnClose)
         dlg.open()
         return dlg

@@ -18,13 +18,14 @@ from sodclient import audit
 from sodclient.library import Document
 from sodclient.notify.mail import SUBJECT
 from sodclient.paths import app_paths
-from sodclient.send import SendRequest, send
+from sodclient.send import SendRequest, UploadPending, send
 from sodclient.transport.errors import HostKeyChanged, UnknownHostKey
 from sodclient.ui.common import plain_error
 from sodclient.ui.email_dialog import EmailDialog
 from sodclient.ui.export_dialog import ExportChoice, ExportDialog
 from sodclient.ui.hostkey_dialog import HostKeyDialog, fingerprint_matcher
 from sodclient.ui.main_window import JobProgress
+from sodclient.ui.outbox import retry_in_worker
 from sodclient.ui.review_dialog import ReviewDialog
 from sodclient.ui.send_progress import SendProgressDialog
 from sodclient.ui.worker import Job, ProcessJob
@@ -68,6 +69,7 @@ class SendFlow(QObject):
         self.result = None
         self.job: Job | None = None
         self.confirm_host_key = None
+        self.outbox_id = ""      # set when the backend kept the container or the mail for a later retry
         self.export_dialog: ExportDialog | None = None
         self.review_dialog: ReviewDialog | None = None
         self.email_dialog: EmailDialog | None = None
@@ -148,7 +150,7 @@ class SendFlow(QObject):
         self.progress_dialog = SendProgressDialog(self.window, peer_review=self.choice.peer_review,
                                                   passphrase_used=bool(self.choice.passphrase))
         self.progress_dialog.cancel_requested.connect(self.cancel)
-        self.progress_dialog.retry_requested.connect(self._send)
+        self.progress_dialog.retry_requested.connect(self._retry)
         self.progress_dialog.finished.connect(lambda *_: self._finish(self.result))
         self.progress_dialog.open()
         self._send()
@@ -170,11 +172,39 @@ class SendFlow(QObject):
         self.progress_dialog.start()
         self.job.start()
 
+    def _retry(self) -> None:
+        """Retry resumes what the backend kept (upload or mail); otherwise it sends again."""
+        if not self.outbox_id:
+            self._send()
+            return
+        self.job = ProcessJob(retry_in_worker, ([self.outbox_id],), parent=self)
+        self.job.progressed.connect(self.progress_dialog.on_progress)
+        self.job.succeeded.connect(self._retried)
+        self.job.failed.connect(self._send_failed)
+        self.progress_dialog.start()
+        self.job.start()
+
+    def _retried(self, outcomes) -> None:
+        if not outcomes:  # retried meanwhile from System → Outbox
+            self.outbox_id = ""
+            self.progress_dialog.show_failure("This delivery is no longer in the outbox (it was already sent).",
+                                              retry=False)
+            return
+        _, sent, error, result = outcomes[0]
+        if sent:
+            self.outbox_id = ""
+            self._sent(result)
+        else:
+            self.progress_dialog.show_failure(f"{error}. The delivery stays in the outbox (System → Outbox).")
+
     def _sent(self, result) -> None:
         self.result = result
+        self.outbox_id = "" if result.notified else result.outbox_id
         self.progress_dialog.show_success(result)
 
     def _send_failed(self, exc) -> None:
+        if isinstance(exc, UploadPending):
+            self.outbox_id = exc.outbox_id
         if isinstance(exc, UnknownHostKey):
             self.hostkey_dialog = HostKeyDialog(exc.host, exc.fingerprint, exc.key_type, self.progress_dialog)
             self.hostkey_dialog.accepted.connect(lambda: self._trust(exc.fingerprint))

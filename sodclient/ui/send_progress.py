@@ -95,6 +95,7 @@ class SendProgressDialog(QDialog):
             self.bars[key].setRange(0, 1000)
             self.bars[key].setValue(0)
         self.result_box.setVisible(False)
+        self.retry_button.setText("Retry")
         self.retry_button.setVisible(False)
         self.close_button.setVisible(False)
         self.cancel_button.setVisible(True)
@@ -142,8 +143,8 @@ class SendProgressDialog(QDialog):
         else:
             self._set(self.marks["notify"], "!")
             self.headline.setText("<b>Uploaded, but the e-mail could not be sent yet</b> "
-                                  f"({html.escape(result.notify_error)}). It waits in the outbox and is "
-                                  "retried; you can also give the recipient this link yourself:")
+                                  f"({html.escape(result.notify_error)}). It waits in the outbox (System → "
+                                  "Outbox); Retry sends it now. You can also give the recipient this link:")
         self.link.setText(result.link)
         self.link_row.setVisible(True)
         if self.passphrase_used:
@@ -153,6 +154,8 @@ class SendProgressDialog(QDialog):
             self.reminder.setText("It opens only with the recipient's own key.")
         self.result_box.setVisible(True)
         self.cancel_button.setVisible(False)
+        self.retry_button.setText("Retry e-mail")
+        self.retry_button.setVisible(not result.notified)
         self.close_button.setVisible(True)
         self.close_button.setDefault(True)
 

@@ -50,7 +50,7 @@ def test_save_then_test_connection_with_fingerprint_confirmation(qtbot, sshd, sm
     s = load_settings()
     assert s["sftp.port"] == sshd.port and s["smtp.password"] == smtp_server.password
     assert smtp_server.password.encode() not in settings_path().read_bytes()  # stored encrypted
-    assert audit.read()[-1]["event"] == "config_changed"
+    assert audit.read()[-1]["event"] == "config-change"
 
 
 def test_wrong_password_is_diagnosed(qtbot, sshd, smtp_server, download_site):

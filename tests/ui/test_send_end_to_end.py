@@ -212,6 +212,16 @@ def test_mail_failure_after_upload_shows_the_link_and_keeps_the_mail(qtbot, wind
     assert "could not be sent yet" in progress.headline.text() and progress.link.text()
     assert smtp_server.messages == [] and len(outbox.pending()) == 1
     assert [p for p in sshd.upload_dir.iterdir() if p.name.endswith(".sod")]
+    box = window.outbox()
+    assert box.table.rowCount() == 1 and box.table.item(0, 1).text() == "e-mail"
+    box.close()
+    # the admin fixes the password; Retry e-mail sends the queued mail (no second upload)
+    save_settings({"smtp.password": smtp_server.password})
+    assert progress.retry_button.isVisible() and progress.retry_button.text() == "Retry e-mail"
+    progress.retry_button.click()
+    qtbot.waitUntil(lambda: "Sent." in progress.headline.text(), timeout=60000)
+    assert len(smtp_server.messages) == 1 and outbox.pending() == []
+    assert len([p for p in sshd.upload_dir.iterdir() if p.name.endswith(".sod")]) == 1
 
 
 def test_peer_review_report_with_a_left_out_document(qtbot, tmp_path):
