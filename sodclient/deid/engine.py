@@ -158,8 +158,8 @@ def _run(inputs, out_dir, staging, options, progress, cancel, moved) -> PeerRevi
     if scanner.skipped_short:
         report.notes.append(
             f"{scanner.skipped_short} identifying value(s) shorter than {options.min_identifier_length} "
-            "characters (e.g. short name parts) were not searched for by the final check: they would match "
-            "almost anywhere. They were still removed wherever the profile removes them."
+            "characters (e.g. short name parts), or numbers under 6 digits, were not searched for by the final "
+            "check: they would match almost anywhere. They were still removed wherever the profile removes them."
         )
     report.notes.append(f"final check searched every output byte and name for {scanner.searched} identifying value(s)")
     if options.keep_date_intervals:

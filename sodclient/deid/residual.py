@@ -15,8 +15,13 @@ from dataclasses import dataclass, field
 
 from sodclient.deid.identifiers import IdentifierSet
 
-# Values we write ourselves: never identifying, so never searched for.
-_OWN_VALUES = {"anonymized", "peer review", "peer", "review", "yes", "no", "removed", "modified"}
+# Placeholder words (ours, and what earlier anonymizers leave as a "name"): not identifying, so not searched
+# for; otherwise re-sending already anonymized data would block every file. Real surnames are not listed:
+# a patient called "Peer" or "Review" blocks the files that carry our pseudonym, erring on the safe side.
+OWN_VALUES = frozenset({"anonymized", "anonymous", "anonymised", "removed", "modified", "unknown", "yes", "no"})
+# All-digit values shorter than this (a 4-digit study ID) equal ordinary numbers in the header
+# (exposure time, window width) too often; they are counted as skipped instead.
+_MIN_DIGITS = 6
 _ALNUM = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789")
 
 
@@ -56,9 +61,10 @@ class ResidualScanner:
         searched = skipped = 0
         for value, category in found.values.items():
             clean = value.strip()
-            if clean.lower() in _OWN_VALUES:
+            if clean.lower() in OWN_VALUES:
                 continue
-            if len(clean) < min_length or not any(c.isalnum() for c in clean):
+            too_short = len(clean) < min_length or (clean.isdigit() and len(clean) < _MIN_DIGITS)
+            if too_short or not any(c.isalnum() for c in clean):
                 skipped += 1
                 continue
             searched += 1
