@@ -25,6 +25,7 @@ class ExportChoice:
     recipient_key: str = ""
     recipient_email: str = ""   # from the chosen contact, prefills the e-mail step
     extra_files: list[Path] = field(default_factory=list)   # attachments from disk (e.g. for a reply)
+    keep_date_intervals: bool = False   # Peer Review shifts dates by one secret offset instead of removing them
 
 
 class ExportDialog(QDialog):
@@ -61,6 +62,11 @@ class ExportDialog(QDialog):
 
         self.peer_review = QCheckBox("Peer Review: remove patient-identifying information before sending")
         layout.addWidget(self.peer_review)
+        self.keep_intervals = QCheckBox("Keep the time between exams (shift all dates by one secret offset)")
+        self.keep_intervals.setEnabled(False)
+        self.keep_intervals.setContentsMargins(24, 0, 0, 0)
+        self.peer_review.toggled.connect(self.keep_intervals.setEnabled)
+        layout.addWidget(self.keep_intervals)
 
         form = QFormLayout()
         self.expiry = QSpinBox()
@@ -161,7 +167,8 @@ class ExportDialog(QDialog):
             self.error.setText("There is nothing to send: choose a case with documents, or add files.")
             return
         choice = ExportChoice(docs, self.peer_review.isChecked(), self.expiry.value(),
-                              extra_files=list(self.extra_files))
+                              extra_files=list(self.extra_files),
+                              keep_date_intervals=self.peer_review.isChecked() and self.keep_intervals.isChecked())
         if self.use_passphrase.isChecked():
             problems = passphrase_policy.check(self.passphrase.text())
             if problems:

@@ -31,10 +31,10 @@ from sodclient.ui.send_progress import SendProgressDialog
 from sodclient.ui.worker import Job, ProcessJob
 
 
-def _peer_review(paths: list[Path], out_dir: Path, progress, cancel):
+def _peer_review(paths: list[Path], out_dir: Path, keep_date_intervals: bool, progress, cancel):
     from sodclient.deid import PeerReviewOptions, run_peer_review
 
-    return run_peer_review(paths, out_dir, options=PeerReviewOptions(keep_date_intervals=False),
+    return run_peer_review(paths, out_dir, options=PeerReviewOptions(keep_date_intervals=keep_date_intervals),
                            progress=progress, cancel=cancel)
 
 
@@ -108,7 +108,8 @@ class SendFlow(QObject):
             self._ask_email()
             return
         out = self.workdir / "reviewed"
-        self.job = Job(lambda progress, cancel: _peer_review(staged, out, progress, cancel), self)
+        keep = self.choice.keep_date_intervals
+        self.job = Job(lambda progress, cancel: _peer_review(staged, out, keep, progress, cancel), self)
         self.review_progress = JobProgress("Peer Review: de-identifying", self.job, self.window)
         self.job.succeeded.connect(self._reviewed)
         self.job.failed.connect(self._review_failed)

@@ -85,3 +85,9 @@ def test_second_launch_hands_the_file_to_the_running_instance(qtbot, window, tmp
     qtbot.waitUntil(lambda: bool(received), timeout=30000)
     qtbot.waitUntil(lambda: proc.poll() is not None, timeout=30000)
     assert received == [str(sod.resolve())] and proc.returncode == 0
+
+
+def test_app_starts_and_shows_its_window(tmp_path):
+    env = {**os.environ, "SODCLIENT_STARTUP_PROBE": "1"}
+    out = subprocess.run([sys.executable, "-m", "sodclient"], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and "first-window-shown" in out.stdout
