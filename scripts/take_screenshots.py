@@ -144,6 +144,14 @@ def main() -> int:
 
     audit.record("import", documents=2, duplicates=0, bytes=262144, signer=sender.signing_public, signed=True)
     shot(AuditDialog(w), "audit-log")
+    from sodclient.notify import outbox as outbox_store
+    from sodclient.notify.mail import Notification
+    from sodclient.ui.outbox import OutboxDialog
+
+    outbox_store.add(Notification(["colleague@clinic.example"], [], "https://files.hospital.example/5f2c9a7e1b.sod",
+                                  datetime.now(timezone.utc) + timedelta(days=14), 1 << 30),
+                     "5f2c9a7e1b.sod", "the mail server mail.hospital.example refused the login")
+    shot(OutboxDialog(w), "outbox")
     viewer = ViewerDialog(next(d for d in lib.documents(case_id=case.id) if d.is_dicom), w)
     viewer.center_slider.setValue(60)
     viewer.width_slider.setValue(1500)

@@ -84,6 +84,8 @@ class KeysDialog(QDialog):
                 item = QTableWidgetItem(text)
                 item.setData(256, c.recipient)
                 self.table.setItem(r, col, item)
+        self.table.resizeColumnToContents(0)
+        self.table.resizeColumnToContents(1)
 
     def create_key(self) -> None:
         keys.own_identity(create=True)

@@ -65,6 +65,8 @@ class OutboxDialog(QDialog):
             what = "upload, then e-mail" if e.upload_pending else "e-mail"
             for c, text in enumerate((e.created.replace("+00:00", ""), what, ", ".join(e.to + e.cc), e.last_error)):
                 self.table.setItem(r, c, QTableWidgetItem(text))
+        for c in range(3):
+            self.table.resizeColumnToContents(c)
         self.retry_button.setEnabled(bool(entries))
         if not entries and not self.status.text():
             self.status.setText("The outbox is empty.")
