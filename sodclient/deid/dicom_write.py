@@ -16,7 +16,7 @@ from pathlib import Path
 from pydicom.charset import default_encoding
 from pydicom.dataset import FileDataset, validate_file_meta
 from pydicom.filebase import DicomBytesIO
-from pydicom.filewriter import write_data_element, write_file_meta_info
+from pydicom.filewriter import write_data_element
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 from pydicom.valuerep import EXPLICIT_VR_LENGTH_32
 
@@ -51,9 +51,7 @@ def save_dicom(ds: FileDataset, path: Path) -> None:
         return
     implicit, little = encoding
     validate_file_meta(ds.file_meta, enforce_standard=True)
-    meta = DicomBytesIO()
-    meta.is_little_endian, meta.is_implicit_VR = True, False
-    write_file_meta_info(meta, ds.file_meta, enforce_standard=True)
+    meta = _encode_file_meta(ds.file_meta)
     body = DicomBytesIO()
     body.is_little_endian, body.is_implicit_VR = little, implicit
     _write_dataset(body, ds, implicit, little)
@@ -61,8 +59,32 @@ def save_dicom(ds: FileDataset, path: Path) -> None:
     with open(path, "wb") as fh:
         fh.write(preamble)
         fh.write(b"DICM")
-        fh.write(meta.getvalue())
+        fh.write(meta)
         fh.write(body.getvalue())
+
+
+_META_TEXT_PAD = {"UI": b"\x00", "SH": b" ", "AE": b" ", "UR": b" "}
+
+
+def _encode_file_meta(file_meta) -> bytes:
+    """The File Meta Information group, explicit VR little endian, with its group length first.
+    (pydicom's writer validates the group twice and dispatches every element; this is the same bytes.)"""
+    body = DicomBytesIO()
+    body.is_little_endian, body.is_implicit_VR = True, False
+    for key in sorted(file_meta.keys()):
+        if key == 0x00020000:
+            continue
+        elem = file_meta[key]
+        if elem.VR in _META_TEXT_PAD and isinstance(elem.value, str):
+            value = elem.value.encode("ascii")
+            if len(value) % 2:
+                value += _META_TEXT_PAD[elem.VR]
+            body.write(struct.pack("<HH2sH", key >> 16, key & 0xFFFF, elem.VR.encode("ascii"), len(value)))
+            body.write(value)
+        else:
+            write_data_element(body, elem)
+    content = body.getvalue()
+    return struct.pack("<HH2sHI", 0x0002, 0x0000, b"UL", 4, len(content)) + content
 
 
 def _write_dataset(fp: DicomBytesIO, ds: FileDataset, implicit: bool, little: bool) -> None:
