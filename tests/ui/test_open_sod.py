@@ -82,8 +82,13 @@ def test_second_launch_hands_the_file_to_the_running_instance(qtbot, window, tmp
     server.message_received.connect(received.append)
     proc = subprocess.Popen([sys.executable, "-m", "sodclient", str(sod)], env={**os.environ},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    qtbot.waitUntil(lambda: bool(received), timeout=30000)
-    qtbot.waitUntil(lambda: proc.poll() is not None, timeout=30000)
+    try:
+        qtbot.waitUntil(lambda: bool(received), timeout=30000)
+        qtbot.waitUntil(lambda: proc.poll() is not None, timeout=30000)
+    finally:
+        if proc.poll() is None:  # it opened its own window instead of handing over: fail, leave nothing running
+            proc.kill()
+            proc.wait()
     assert received == [str(sod.resolve())] and proc.returncode == 0
 
 
