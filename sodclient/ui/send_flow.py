@@ -108,8 +108,9 @@ class SendFlow(QObject):
             self._ask_email()
             return
         out = self.workdir / "reviewed"
-        keep = self.choice.keep_date_intervals
-        self.job = Job(lambda progress, cancel: _peer_review(staged, out, keep, progress, cancel), self)
+        # In a process too: de-identifying large series is CPU-bound Python and numpy, which would
+        # otherwise compete with the window for the GIL.
+        self.job = ProcessJob(_peer_review, (staged, out, self.choice.keep_date_intervals), parent=self)
         self.review_progress = JobProgress("Peer Review: de-identifying", self.job, self.window)
         self.job.succeeded.connect(self._reviewed)
         self.job.failed.connect(self._review_failed)
