@@ -10,6 +10,7 @@ Records hold no PHI and no secrets: remote names, sizes, counts and e-mail addre
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -21,6 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from sodclient.config import vault
+
+try:
+    import fcntl
+except ImportError:  # Windows: one process at a time is the app's own rule there
+    fcntl = None
 from sodclient.paths import app_paths
 
 _LOCK = threading.Lock()
@@ -64,13 +70,27 @@ def _check_fields(fields: dict[str, Any]) -> None:
             raise TypeError(f"audit field {name!r} must be a plain value")
 
 
+@contextlib.contextmanager
+def _file_lock():
+    """Serialises writers across processes (the UI's send child and the CLI), so the chain stays linear."""
+    path = audit_path()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with open(path.with_suffix(".lock"), "a") as lock:
+        if fcntl is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            if fcntl is not None:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def record(event: str, **fields: Any) -> dict[str, Any]:
     """Append one event; returns the stored record."""
     _check_fields(fields)
     key = _key()
-    with _LOCK:
+    with _LOCK, _file_lock():
         path = audit_path()
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         count, prev = _head()
         body = {"seq": count + 1, "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "event": event, "fields": fields, "prev": prev}

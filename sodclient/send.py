@@ -29,7 +29,7 @@ from sodclient.notify.smtp import SmtpTarget, send_message
 from sodclient.paths import app_paths
 from sodclient.progress import CancelToken, ProgressReport, ProgressSink, RateMeter, no_progress
 from sodclient.transport import ledger
-from sodclient.transport.errors import TransferError
+from sodclient.transport.errors import Picklable, TransferError
 from sodclient.transport.session import ConfirmHostKey, SftpTarget
 from sodclient.transport.upload import GrowingFile, UploadResult, new_remote_name, upload
 
@@ -37,7 +37,7 @@ MAX_EXPIRY_DAYS = 14
 _EMAIL = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+")
 
 
-class PeerReviewLeftOut(UserError):
+class PeerReviewLeftOut(Picklable, UserError):
     """Peer Review could not make every input safe; the sender must look at the report first."""
 
     exit_code = 5

@@ -21,13 +21,14 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from sodclient.errors import UserError
+from sodclient.transport.errors import Picklable
 from sodclient.paths import app_paths
 
 SERVICE = "SODSend"
 _MAGIC = b"SODVAULT1\n"
 
 
-class KeyringUnavailable(UserError):
+class KeyringUnavailable(Picklable, UserError):
     """No usable OS key store: we refuse to keep secrets without one."""
 
     exit_code = 3

@@ -9,7 +9,21 @@ from __future__ import annotations
 from sodclient.errors import UserError
 
 
-class TransferError(UserError):
+def _rebuild(cls, message: str, state: dict) -> Exception:
+    exc = cls.__new__(cls)
+    Exception.__init__(exc, message)
+    exc.__dict__.update(state)
+    return exc
+
+
+class Picklable:
+    """Lets errors with their own __init__ cross a process boundary (the UI runs sends in a child process)."""
+
+    def __reduce__(self):
+        return (_rebuild, (type(self), str(self), dict(self.__dict__)))
+
+
+class TransferError(Picklable, UserError):
     """Base class of every upload/connection diagnosis."""
 
     exit_code = 4

@@ -206,7 +206,7 @@ def upload(target: SftpTarget, source, remote_name: str, *, progress: ProgressSi
                 size = _one_attempt(session, source, remote_name, meter, cancel, on_connected)
                 return UploadResult(remote_name, session.path(remote_name), size, time.monotonic() - t0,
                                     attempt, cipher)
-        except CancelledError:
+        except (CancelledError, KeyboardInterrupt):
             _discard_part(target, remote_name)
             raise
         except SodError:  # the source (the container being packed) failed: nothing to publish

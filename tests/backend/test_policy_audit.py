@@ -68,3 +68,22 @@ def test_secret_looking_fields_are_refused():
         audit.record("send", passphrase="x")
     with pytest.raises(ValueError):
         audit.record("send", smtp_password="x")
+
+
+def test_errors_survive_a_process_boundary():
+    """The UI runs sends in a child process: diagnoses must pickle with their details."""
+    import pickle
+
+    from sodclient.config import KeyringUnavailable
+    from sodclient.send import PeerReviewLeftOut, UploadPending
+    from sodclient.transport import errors
+
+    samples = [errors.UnknownHostKey("h", "SHA256:abc", "ssh-ed25519"), errors.HostKeyChanged("h", "a", "b"),
+               errors.AuthFailed(), errors.PortClosed("h", 22), errors.Timeout("h", 22), errors.DnsFailure("h"),
+               errors.RemoteFolderMissing("/x"), errors.PermissionDenied("/x"), errors.DiskFull(10, 1),
+               UploadPending(errors.ConnectionLost("h"), "id1"), KeyringUnavailable()]
+    for exc in samples:
+        back = pickle.loads(pickle.dumps(exc))
+        assert type(back) is type(exc) and str(back) == str(exc) and back.exit_code == exc.exit_code
+    back = pickle.loads(pickle.dumps(samples[0]))
+    assert back.fingerprint == "SHA256:abc" and back.key_type == "ssh-ed25519"
