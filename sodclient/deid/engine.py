@@ -52,8 +52,19 @@ class ItemResult:
     found: IdentifierSet = field(default_factory=IdentifierSet)
 
 
-def expand_inputs(paths: list[Path], exclude: Path | None = None) -> list[Path]:
-    """Files as given, folders recursively in a stable order; `exclude` (the output folder) is skipped."""
+# Files the operating system drops into folders. Inside a chosen folder they are skipped (never sent) and
+# counted in the report, rather than flagged one by one as "left out". Thumbs.db even holds thumbnails.
+_SYSTEM_FILES = {".ds_store", "thumbs.db", "ehthumbs.db", "desktop.ini", ".directory"}
+
+
+def is_system_file(name: str) -> bool:
+    return name.lower() in _SYSTEM_FILES or name.startswith("._")   # "._x": macOS AppleDouble metadata
+
+
+def expand_inputs(paths: list[Path], exclude: Path | None = None,
+                  skipped: list[Path] | None = None) -> list[Path]:
+    """Files as given, folders recursively in a stable order; `exclude` (the output folder) is skipped,
+    and so are operating-system files found inside folders (appended to `skipped`)."""
     files: list[Path] = []
     for number, path in enumerate(paths, 1):
         path = Path(path)
@@ -64,7 +75,12 @@ def expand_inputs(paths: list[Path], exclude: Path | None = None) -> list[Path]:
                 if exclude is not None and _is_within(root_path, exclude):
                     dirs.clear()
                     continue
-                files.extend(root_path / name for name in sorted(names))
+                for name in sorted(names):
+                    if is_system_file(name):
+                        if skipped is not None:
+                            skipped.append(root_path / name)
+                        continue
+                    files.append(root_path / name)
         elif path.is_file():
             files.append(path)
         else:
@@ -89,7 +105,8 @@ def run_peer_review(
 ) -> PeerReviewReport:
     """De-identify `paths` into `out_dir` (created if missing, must be empty). See the module docstring."""
     out_dir = Path(out_dir)
-    inputs = expand_inputs([Path(p) for p in paths], exclude=out_dir)
+    skipped: list[Path] = []
+    inputs = expand_inputs([Path(p) for p in paths], exclude=out_dir, skipped=skipped)
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise UserError("the output folder must be a new or empty folder", exit_code=2)
     created = not out_dir.exists()
@@ -99,6 +116,9 @@ def run_peer_review(
     try:
         try:
             report = _run(inputs, out_dir, staging, options, progress, cancel, moved)
+            if skipped:
+                report.notes.insert(0, f"{len(skipped)} operating-system file(s) in the folders (e.g. .DS_Store, "
+                                       "Thumbs.db) were skipped and will not be sent")
         except StagingWriteError as exc:
             raise UserError(f"could not write the de-identified copies ({exc})") from exc
     except BaseException:

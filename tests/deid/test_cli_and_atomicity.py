@@ -120,3 +120,18 @@ def test_damaged_and_hostile_inputs_are_left_out_not_fatal(tmp_path):
     assert [c.label for c in report.changes] == ["input 1"]
     assert len(report.left_out) == 5
     assert all(item.reason for item in report.left_out)
+
+
+def test_system_files_in_folders_are_skipped_and_noted(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    copy_sample("CT_small.dcm", src / "a.dcm")
+    (src / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    (src / "Thumbs.db").write_bytes(b"\xd0\xcf\x11\xe0")
+    (src / "._a.dcm").write_bytes(b"\x00\x05\x16\x07")
+    report = run_peer_review([src], tmp_path / "out")
+    assert report.all_safe and report.inputs == 1
+    assert "3 operating-system file(s)" in report.to_text()
+    # given explicitly, such a file is an input like any other, and is left out
+    report = run_peer_review([src / "Thumbs.db"], tmp_path / "out2")
+    assert len(report.left_out) == 1
