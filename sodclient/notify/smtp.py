@@ -73,6 +73,10 @@ def _connect(target: SmtpTarget) -> smtplib.SMTP:
             client.starttls(context=ctx)
             client.ehlo()
     if target.username:
+        if target.security == "none":
+            client.close()
+            raise MailError("refusing to send the mail account's password without encryption: set smtp.security "
+                            "to starttls or ssl (security=none is only for a relay that needs no login)")
         client.login(target.username, target.password)
     return client
 

@@ -77,3 +77,28 @@ def test_outbox_retry_while_still_down(smtp_server, capsys):
     assert entry.attempts == 2 and "refused" in entry.last_error
     with pytest.raises(PortClosed):
         send_message(SmtpTarget.from_settings(load_settings()), compose(_note(), "sender@hospital.example"))
+
+
+def test_no_password_in_clear(smtp_server):
+    configure(smtp=smtp_server, **{"smtp.security": "none"})
+    with pytest.raises(MailError, match="without encryption"):
+        send_message(SmtpTarget.from_settings(load_settings()), compose(_note(), "sender@hospital.example"))
+
+
+def test_test_connection_all_ok(sshd, smtp_server, download_site, tmp_path, capsys):
+    from tests.backend.helpers import trust
+
+    configure(sshd, smtp_server, download_site)
+    trust(sshd, tmp_path)
+    capsys.readouterr()
+    assert cli_main(["test-connection"]) == 0
+    out = capsys.readouterr().out
+    assert "SFTP: OK" in out and "SMTP: OK" in out and "logged in" in out and "download link: OK" in out
+
+
+def test_secret_from_stdin_stays_out_of_argv(monkeypatch, capsys):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("Typed-Secret-99\n"))
+    assert cli_main(["config", "set", "smtp.password=-"]) == 0
+    assert load_settings()["smtp.password"] == "Typed-Secret-99"
