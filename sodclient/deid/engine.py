@@ -276,6 +276,9 @@ def _process_dicom(path: Path, has_preamble: bool, result: ItemResult, staging: 
         raise documents.NotSafe("it is not a complete DICOM object (no SOP Class)")
     if _cut_short(ds, path) or _truncated_image(ds, sop_class, transfer_syntax):
         raise documents.NotSafe("the file is incomplete (its image data is missing or cut short)")
+    if _embedded_overlay(ds):
+        raise documents.NotSafe("it has an overlay stored inside the pixel data (a retired encoding that can "
+                                "carry text), which cannot be removed without changing the pixels")
     stats, _pseudonym = clean_dataset(ds, keys, options.keep_date_intervals, result.found,
                                       options.keep_patient_characteristics)
     if sop_class == _DICOMDIR_CLASS:
@@ -309,6 +312,16 @@ def _process_dicom(path: Path, has_preamble: bool, result: ItemResult, staging: 
     except OSError as exc:
         raise StagingWriteError(exc.strerror or type(exc).__name__) from exc
     result.staged = str(staged)
+
+
+def _embedded_overlay(ds) -> bool:
+    """Retired encoding: overlay planes in the unused high bits of Pixel Data (Overlay Bits Allocated > 1).
+    Removing the 60xx group would leave those bits, and the text they may draw, in the pixels."""
+    for group in range(0x6000, 0x6020, 2):
+        elem = ds.get((group << 16) | 0x0100)
+        if elem is not None and elem.value not in (None, b"", 1):
+            return True
+    return False
 
 
 def _cut_short(ds, path: Path) -> bool:

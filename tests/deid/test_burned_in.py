@@ -51,3 +51,14 @@ def test_burned_in_annotation_yes_is_left_out(tmp_path, out):
     ds.save_as(tmp_path / "ct.dcm")
     report = run_peer_review([tmp_path / "ct.dcm"], out)
     assert report.outputs == [] and "burned" in report.left_out[0].reason
+
+
+def test_overlay_embedded_in_pixel_data_is_left_out(tmp_path, out):
+    ds = pydicom.dcmread(sample("CT_small.dcm"))
+    ds.add_new(0x60000010, "US", 128)
+    ds.add_new(0x60000011, "US", 128)
+    ds.add_new(0x60000100, "US", 16)      # Overlay Bits Allocated = Bits Allocated: inside the pixels
+    ds.add_new(0x60000102, "US", 15)      # Overlay Bit Position
+    ds.save_as(tmp_path / "ct.dcm")
+    report = run_peer_review([tmp_path / "ct.dcm"], out)
+    assert report.outputs == [] and "overlay" in report.left_out[0].reason
