@@ -161,15 +161,21 @@ def _one_attempt(session: SftpSession, source, remote_name: str, meter: RateMete
 
 
 def _verify(session: SftpSession, part: str, source, size: int, cancel: CancelToken) -> None:
+    """Size, then the first and last 64 KiB; a mismatch removes the part so the retry starts afresh."""
+    problem = ""
     remote_size = session.sftp.stat(part).st_size
     if remote_size != size:
-        raise VerificationFailed(f"server has {remote_size} bytes, expected {size}")
-    with session.sftp.open(part, "rb") as rf:
-        for offset in sorted({0, max(0, size - CHECK_BYTES)}):
-            rf.seek(offset)
-            remote = rf.read(CHECK_BYTES)
-            if remote != source.read_at(offset, CHECK_BYTES, cancel):
-                raise VerificationFailed(f"bytes at offset {offset} differ")
+        problem = f"server has {remote_size} bytes, expected {size}"
+    else:
+        with session.sftp.open(part, "rb") as rf:
+            for offset in sorted({0, max(0, size - CHECK_BYTES)}):
+                rf.seek(offset)
+                if rf.read(CHECK_BYTES) != source.read_at(offset, CHECK_BYTES, cancel):
+                    problem = f"bytes at offset {offset} differ"
+                    break
+    if problem:
+        session.sftp.remove(part)
+        raise VerificationFailed(problem)
 
 
 def upload(target: SftpTarget, source, remote_name: str, *, progress: ProgressSink = no_progress,
@@ -179,8 +185,8 @@ def upload(target: SftpTarget, source, remote_name: str, *, progress: ProgressSi
     """Upload `source` (FileSource or GrowingFile) as `remote_name`; resumes after network faults.
 
     `on_connected` is called once, when the first connection is logged in and the remote folder
-    checked: the send pipeline starts packing then, so the CPU-heavy handshake does not compete with
-    compression, and nothing is packed for a server we cannot use."""
+    checked: the send pipeline starts compressing then, so the CPU-heavy handshake does not compete
+    with it, and nothing is packed for a server we cannot use."""
     cancel = cancel or CancelToken()
     max_attempts = RETRY_ATTEMPTS if max_attempts is None else max_attempts
     backoff_s = RETRY_BACKOFF_S if backoff_s is None else backoff_s

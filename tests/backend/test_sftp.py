@@ -201,3 +201,16 @@ def test_test_connection_reports_ok_sftp(sshd, tmp_path, capsys):
     assert cli_main(["test-connection"]) == 4
     out = capsys.readouterr().out
     assert "SFTP: OK" in out and "SMTP: PROBLEM" in out
+
+
+def test_a_wrong_partial_file_is_not_published(sshd, tmp_path):
+    """A .part whose bytes differ from ours (e.g. a damaged earlier attempt) fails verification, is removed,
+    and the retry uploads afresh: the published file is exactly ours."""
+    configure(sshd)
+    trust(sshd, tmp_path)
+    src = _payload(tmp_path, 300_000)
+    name = new_remote_name()
+    (sshd.upload_dir / f".{name}.part").write_bytes(b"\xff" * 300_000)   # same size, wrong bytes
+    result = upload(_target(), FileSource(src), name, backoff_s=0.01)
+    assert result.attempts == 2
+    assert (sshd.upload_dir / name).read_bytes() == src.read_bytes()
