@@ -12,7 +12,7 @@ import shutil
 import uuid
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 
 from sodclient import audit
 from sodclient.library import Document
@@ -39,13 +39,19 @@ def _peer_review(paths: list[Path], out_dir: Path, keep_date_intervals: bool, pr
 
 
 def _stage_files(paths: list[Path], dest: Path) -> list[Path]:
-    """Attachments from disk are copied so that editing the original meanwhile cannot change what is sent."""
+    """Attachments from disk are copied beside the staged documents (so editing the original meanwhile
+    cannot change what is sent), under names that do not clash with them."""
+    dest.mkdir(parents=True, exist_ok=True, mode=0o700)
+    taken = {p.name.lower() for p in dest.iterdir()}
     out = []
-    for n, src in enumerate(paths, 1):
-        target = dest / f"{n:03d}" / src.name
-        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        shutil.copy2(src, target)
-        out.append(target)
+    for src in paths:
+        name, k = src.name, 1
+        while name.lower() in taken:
+            k += 1
+            name = f"{src.stem} ({k}){src.suffix}"
+        taken.add(name.lower())
+        shutil.copy2(src, dest / name)
+        out.append(dest / name)
     return out
 
 
@@ -98,7 +104,7 @@ class SendFlow(QObject):
         try:
             staged = self.window.library.stage(self.choice.documents, self.workdir / "documents",
                                                keep_titles=not self.choice.peer_review)
-            staged += _stage_files(self.choice.extra_files, self.workdir / "attachments")
+            staged += _stage_files(self.choice.extra_files, self.workdir / "documents")
         except OSError as exc:
             self.window.statusBar().showMessage(plain_error(exc), 10000)
             self._finish(None)
@@ -121,7 +127,10 @@ class SendFlow(QObject):
     def _review_failed(self, exc) -> None:
         from PySide6.QtWidgets import QMessageBox
 
-        QMessageBox.warning(self.window, "Peer Review", plain_error(exc, "Nothing was sent."))
+        box = QMessageBox(QMessageBox.Warning, "Peer Review", plain_error(exc, "Nothing was sent."),
+                          QMessageBox.Ok, self.window)
+        box.setAttribute(Qt.WA_DeleteOnClose)
+        box.open()
         self._finish(None)
 
     def _reviewed(self, report) -> None:
