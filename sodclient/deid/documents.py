@@ -15,9 +15,7 @@ from pathlib import Path
 
 from PIL import Image
 
-
-class NotSafe(Exception):
-    """The document cannot be released; the message is a PHI-free reason for the report."""
+from sodclient.deid.errors import NotSafe
 
 
 @dataclass

@@ -9,7 +9,7 @@ import pytest
 
 from sodclient.deid.dicom_clean import clean_dataset
 from sodclient.deid.dicom_write import save_dicom
-from sodclient.deid.engine import _ensure_file_meta
+from sodclient.deid.dicom_file import _ensure_file_meta
 from sodclient.deid.identifiers import IdentifierSet
 from sodclient.deid.keys import SendKeys
 from tests.deid.conftest import plant_phi, sample
