@@ -33,7 +33,7 @@ def main() -> int:
 
     root = tmpdir(a.workdir)
     os.environ["SODCLIENT_HOME"] = str(root / "home")
-    from sodclient.transport import FileSource, SftpTarget, hostkeys, new_remote_name, upload
+    from sodclient.transport import FileSource, SftpTarget, new_remote_name, upload
     from sodclient.transport.session import SftpSession
 
     sshd = start_sshd(root)

@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from sodformat import PassphraseRecipient, collect_sources, pack, parse_recipient
 from sodformat.errors import CancelledError, SodError

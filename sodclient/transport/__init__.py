@@ -1,5 +1,13 @@
 """SFTP transport: host-key trust, resumable verified upload, and plain-language diagnoses."""
 
-from sodclient.transport.errors import *  # noqa: F401,F403  (the diagnosis classes are the public API)
+from sodclient.transport.errors import (AuthFailed, ConnectionLost, DiskFull, DnsFailure, FingerprintMismatch,
+                                        HostKeyChanged, PermissionDenied, PortClosed, ProtocolFailure,
+                                        RemoteFolderMissing, Timeout, TransferError, UnknownHostKey,
+                                        VerificationFailed)
 from sodclient.transport.session import ConfirmHostKey, SftpSession, SftpTarget
 from sodclient.transport.upload import FileSource, GrowingFile, UploadResult, new_remote_name, upload
+
+__all__ = ["AuthFailed", "ConnectionLost", "DiskFull", "DnsFailure", "FingerprintMismatch", "HostKeyChanged",
+           "PermissionDenied", "PortClosed", "ProtocolFailure", "RemoteFolderMissing", "Timeout", "TransferError",
+           "UnknownHostKey", "VerificationFailed", "ConfirmHostKey", "SftpSession", "SftpTarget", "FileSource",
+           "GrowingFile", "UploadResult", "new_remote_name", "upload"]

@@ -272,7 +272,8 @@ class SftpSession:
         max_write = 32 * 1024
         if isinstance(limits, tuple) and limits[0] == CMD_EXTENDED_REPLY:
             msg = limits[1]
-            _max_packet, _max_read, server_max = msg.get_int64(), msg.get_int64(), msg.get_int64()
+            msg.get_int64(), msg.get_int64()   # max packet and max read length: not needed here
+            server_max = msg.get_int64()
             max_write = max(32 * 1024, min(server_max or 32 * 1024, 255 * 1024))
         free = None
         if isinstance(statvfs, tuple) and statvfs[0] == CMD_EXTENDED_REPLY:

@@ -3,8 +3,6 @@
 import subprocess
 import sys
 
-import keyring
-import keyring.core
 import pytest
 
 from sodclient.cli import main as cli_main

@@ -70,6 +70,10 @@ def test_secret_looking_fields_are_refused():
         audit.record("send", smtp_password="x")
 
 
+class _Report:
+    left_out = ["input 1"]
+
+
 def test_errors_survive_a_process_boundary():
     """The UI runs sends in a child process: diagnoses must pickle with their details."""
     import pickle
@@ -81,7 +85,8 @@ def test_errors_survive_a_process_boundary():
     samples = [errors.UnknownHostKey("h", "SHA256:abc", "ssh-ed25519"), errors.HostKeyChanged("h", "a", "b"),
                errors.AuthFailed(), errors.PortClosed("h", 22), errors.Timeout("h", 22), errors.DnsFailure("h"),
                errors.RemoteFolderMissing("/x"), errors.PermissionDenied("/x"), errors.DiskFull(10, 1),
-               UploadPending(errors.ConnectionLost("h"), "id1"), KeyringUnavailable()]
+               UploadPending(errors.ConnectionLost("h"), "id1"), KeyringUnavailable(),
+               PeerReviewLeftOut(_Report())]
     for exc in samples:
         back = pickle.loads(pickle.dumps(exc))
         assert type(back) is type(exc) and str(back) == str(exc) and back.exit_code == exc.exit_code

@@ -4,7 +4,6 @@ import hashlib
 import os
 import socket
 import subprocess
-import threading
 from pathlib import Path
 
 import paramiko
