@@ -109,4 +109,33 @@ def _write_dataset(fp: DicomBytesIO, ds: FileDataset, implicit: bool, little: bo
                 write(tag_vr_short.pack(group, element, elem.VR.encode("ascii"), len(value)))
             write(value)
         else:
+            if not elem.is_raw:
+                value = _plain_ascii_value(elem)
+                if value is not None:           # values we set (UIDs, codes, pseudonyms, blanks)
+                    group, element = tag >> 16, tag & 0xFFFF
+                    vr = elem.VR.encode("ascii")
+                    if implicit:
+                        write(tag_len_implicit.pack(group, element, len(value)))
+                    else:
+                        write(tag_vr_short.pack(group, element, vr, len(value)))
+                    write(value)
+                    continue
             write_data_element(fp, ds[tag] if elem.is_raw else elem, charset)
+
+
+# Short-length string VRs whose single ASCII value encodes the same in every character set.
+_PLAIN_PAD = {"UI": b"\x00", "CS": b" ", "SH": b" ", "LO": b" ", "AE": b" "}
+
+
+def _plain_ascii_value(elem) -> bytes | None:
+    """The encoded value for the simple cases pydicom would encode identically; None otherwise."""
+    pad = _PLAIN_PAD.get(elem.VR)
+    if pad is None:
+        return None
+    value = elem.value
+    if value is None:
+        return b""
+    if not isinstance(value, str) or not value.isascii():
+        return None
+    data = value.encode("ascii")
+    return data + pad if len(data) % 2 else data
