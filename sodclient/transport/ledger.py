@@ -5,13 +5,22 @@ Holds only random remote names, sizes and times: no PHI, no secrets, so it is pl
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from sodclient.config.vault import atomic_write
 from sodclient.paths import app_paths
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
+
+_THREAD_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -42,12 +51,25 @@ def _save(items: list[Delivery]) -> None:
     atomic_write(ledger_path(), json.dumps([asdict(d) for d in items], indent=1).encode())
 
 
+@contextlib.contextmanager
+def _locked():
+    """Two sends finishing at once (UI and CLI) must not lose each other's entry."""
+    path = ledger_path()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with _THREAD_LOCK, open(path.with_suffix(".lock"), "a") as lock:
+        if fcntl is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def add(remote_name: str, size: int, expires: datetime) -> Delivery:
     d = Delivery(remote_name, size, datetime.now(timezone.utc).isoformat(timespec="seconds"),
                  expires.astimezone(timezone.utc).isoformat(timespec="seconds"))
-    _save(load() + [d])
+    with _locked():
+        _save(load() + [d])
     return d
 
 
 def mark_purged(remote_name: str) -> None:
-    _save([Delivery(**{**asdict(d), "purged": True}) if d.remote_name == remote_name else d for d in load()])
+    with _locked():
+        _save([Delivery(**{**asdict(d), "purged": True}) if d.remote_name == remote_name else d for d in load()])
