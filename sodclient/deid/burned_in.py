@@ -41,13 +41,28 @@ def is_ultrasound(ds: Dataset) -> bool:
     return str(ds.get("Modality", "")).upper() == "US" or str(ds.get("SOPClassUID", "")) in _ULTRASOUND_CLASSES
 
 
+def decompress_for_blanking(ds: Dataset) -> str | None:
+    """Decode compressed pixels (JPEG baseline via Pillow, RLE, ...) and store them uncompressed, so the
+    blanked image is not compressed a second time. The SOP Instance UID stays (it is already replaced).
+    Returns None on success, else why not."""
+    try:
+        ds.decompress(generate_instance_uid=False)
+    except Exception:  # missing decoder plugin or damaged stream: pydicom raises several types
+        return "its compressed pixels cannot be decoded here"
+    return None
+
+
 def blank_outside_ultrasound_regions(ds: Dataset, transfer_syntax: str) -> str | None:
-    """Zero every pixel outside the declared ultrasound regions. Returns None on success, else why not."""
+    """Zero every pixel outside the declared ultrasound regions. Returns None on success, else why not.
+    Compressed images are decoded first and stored uncompressed."""
     regions = ds.get("SequenceOfUltrasoundRegions")
     if not regions:
         return "it declares no ultrasound regions, so the text areas are unknown"
     if transfer_syntax not in UNCOMPRESSED:
-        return "its pixels are compressed; blanking them would need a lossy re-encode"
+        why_not = decompress_for_blanking(ds)
+        if why_not is not None:
+            return why_not
+        transfer_syntax = str(ds.file_meta.TransferSyntaxUID)
     photometric = str(ds.get("PhotometricInterpretation", ""))
     bits = int(ds.get("BitsAllocated", 0))
     if photometric not in _BLANKABLE_PHOTOMETRIC or bits not in (8, 16) or "PixelData" not in ds:

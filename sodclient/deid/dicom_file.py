@@ -64,6 +64,8 @@ def process_dicom(path: Path, has_preamble: bool, result, staging: str, keys: Se
         if why_not is not None:
             raise NotSafe(f"left out because {risk} and {why_not}")
         add_method_code(ds, "113101", "Clean Pixel Data Option")
+        if str(ds.file_meta.TransferSyntaxUID) != transfer_syntax:
+            result.actions.append("compressed pixels decoded and stored uncompressed (not compressed a second time)")
         result.actions.append("pixels outside the ultrasound image regions blanked (patient header area)")
         result.warnings.append("text inside the ultrasound image area (e.g. annotations) was not checked")
     else:

@@ -62,3 +62,29 @@ def test_overlay_embedded_in_pixel_data_is_left_out(tmp_path, out):
     ds.save_as(tmp_path / "ct.dcm")
     report = run_peer_review([tmp_path / "ct.dcm"], out)
     assert report.outputs == [] and "overlay" in report.left_out[0].reason
+
+
+def test_compressed_ultrasound_is_decoded_blanked_and_stored_uncompressed(tmp_path, out):
+    """JPEG baseline ultrasound (decodable with Pillow): blanked, stored uncompressed, image area equal."""
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+    from pydicom.uid import ExplicitVRLittleEndian
+
+    ds = pydicom.dcmread(sample("SC_rgb_jpeg_dcmtk.dcm"))
+    ds.Modality = "US"
+    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.6.1"
+    region = Dataset()
+    region.RegionLocationMinX0, region.RegionLocationMinY0 = 0, 20
+    region.RegionLocationMaxX1, region.RegionLocationMaxY1 = int(ds.Columns) - 1, int(ds.Rows) - 1
+    ds.SequenceOfUltrasoundRegions = Sequence([region])
+    ds.save_as(tmp_path / "us.dcm")
+    decoded = pydicom.dcmread(tmp_path / "us.dcm").pixel_array
+
+    report = run_peer_review([tmp_path / "us.dcm"], out)
+    assert report.all_safe, report.to_text()
+    result = pydicom.dcmread(report.outputs[0])
+    assert result.file_meta.TransferSyntaxUID == ExplicitVRLittleEndian
+    pixels = result.pixel_array
+    assert pixels[:20].max() == 0 and decoded[:20].max() > 0
+    assert np.array_equal(pixels[20:], decoded[20:])
+    assert any("decoded" in a for a in report.changes[0].actions)
