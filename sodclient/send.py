@@ -178,9 +178,22 @@ def _run_peer_review(request: SendRequest, out_dir: Path, progress: ProgressSink
 def send(request: SendRequest, progress: ProgressSink = no_progress, cancel: CancelToken | None = None,
          confirm_host_key: ConfirmHostKey | None = None) -> SendResult:
     """Review, pack, upload and notify. Raises UserError subclasses (transport.errors, PeerReviewLeftOut,
-    ConfigError) with a plain diagnosis; on a mail failure after a good upload the result says
-    `notified=False` and the mail waits in the outbox."""
-    cancel = cancel or CancelToken()
+    UploadPending, ConfigError) with a plain diagnosis, or CancelledError; on a mail failure after a good
+    upload the result says `notified=False` and the mail waits in the outbox. Failed attempts are audited
+    too (the error's kind only: messages may name hosts or folders)."""
+    try:
+        return _send(request, progress, cancel or CancelToken(), confirm_host_key)
+    except (UserError, SodError) as exc:
+        if not isinstance(exc, UploadPending):   # that one has its own "upload-pending" record
+            try:
+                audit.record("send-failed", reason=type(exc).__name__, to=list(request.to), cc=list(request.cc))
+            except Exception:  # the audit store failing must not hide why the send failed
+                pass
+        raise
+
+
+def _send(request: SendRequest, progress: ProgressSink, cancel: CancelToken,
+          confirm_host_key: ConfirmHostKey | None) -> SendResult:
     recipients = validate(request)
     settings = load_settings()
     sftp_target = SftpTarget.from_settings(settings)

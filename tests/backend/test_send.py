@@ -104,6 +104,7 @@ def test_send_refuses_bad_requests_before_anything_is_sent(ready, tmp_path, caps
     assert cli_main(["send", "--to", "dr.who@clinic.example", *args, str(_study(tmp_path))]) == 2
     assert message in capsys.readouterr().err
     assert list(sshd.upload_dir.iterdir()) == [] and smtp.messages == []
+    assert audit.read()[-1]["event"] == "send-failed" and audit.verify().ok
 
 
 def test_mail_failure_after_upload_goes_to_outbox_then_retry(ready, smtp_server, tmp_path, capsys):
