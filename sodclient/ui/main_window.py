@@ -347,7 +347,7 @@ class MainWindow(QMainWindow):
 
         def failed(exc):
             self.jobs.discard(job)
-            QMessageBox.warning(self, "Import", plain_error(exc, "Nothing was added to the library."))
+            self.show_message("Import", plain_error(exc, "Nothing was added to the library."))
 
         job.succeeded.connect(done)
         job.failed.connect(failed)
@@ -369,6 +369,14 @@ class MainWindow(QMainWindow):
         if others:
             self.import_paths(others)
         event.acceptProposedAction()
+
+    def show_message(self, title: str, text: str) -> QMessageBox:
+        """A warning that does not block the event loop (opened, not exec'd)."""
+        box = QMessageBox(QMessageBox.Warning, title, text, QMessageBox.Ok, self)
+        box.setAttribute(Qt.WA_DeleteOnClose)
+        self.last_message = box
+        box.open()
+        return box
 
     def new_patient(self) -> None:
         name, ok = QInputDialog.getText(self, "New patient", "Patient name:")

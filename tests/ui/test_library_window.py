@@ -30,12 +30,13 @@ def test_import_folder_fills_tree_and_table(qtbot, window, tmp_path):
     assert "5 document(s)" in window.statusBar().currentMessage() or window.library.counts()[2] == 5
 
 
-def test_non_dicom_without_case_is_refused_with_a_message(qtbot, window, tmp_path, monkeypatch):
-    shown = []
-    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: shown.append(a[2]))
+def test_non_dicom_without_case_is_refused_with_a_message(qtbot, window, tmp_path):
     (tmp_path / "letter.pdf").write_bytes(b"%PDF-1.4")
     import_and_wait(qtbot, window, [tmp_path / "letter.pdf"])
-    assert shown and "Choose a patient and case" in shown[0] and "Nothing was added" in shown[0]
+    box = window.last_message
+    assert isinstance(box, QMessageBox) and box.isVisible()
+    assert "Choose a patient and case" in box.text() and "Nothing was added" in box.text()
+    box.close()
     assert window.library.counts() == (0, 0, 0)
 
 
@@ -67,3 +68,21 @@ def test_table_shows_thumbnails(qtbot, window, tmp_path):
     import_and_wait(qtbot, window, [tmp_path / "cd"])
     qtbot.waitUntil(lambda: window.table.rowCount() == 2 and not window.table.item(1, 0).icon().isNull(),
                     timeout=10000)
+
+
+def test_dropping_files_imports_them_and_a_sod_opens_it(qtbot, window, tmp_path):
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    from sodclient.ui.open_sod import OpenSodDialog
+    from sodformat import PassphraseRecipient, collect_sources, pack
+
+    files = make_study(tmp_path / "cd", n=2)
+    sod = tmp_path / "x.sod"
+    pack(sod, collect_sources([files[0]]), [PassphraseRecipient("Dropped-file-1")])
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in (*files, sod)])
+    event = QDropEvent(QPointF(10, 10), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    window.dropEvent(event)
+    qtbot.waitUntil(lambda: window.library.counts()[2] == 2, timeout=20000)
+    assert any(isinstance(f, OpenSodDialog) and f.path == sod for f in window.flows)
