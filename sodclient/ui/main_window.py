@@ -18,6 +18,7 @@ from sodclient.ui.common import app_icon, human_size, plain_error
 from sodclient.ui.worker import Job
 
 PATIENT, CASE = 1, 2
+_MAX_ROW_ICONS = 300
 _ROLE = Qt.UserRole
 
 
@@ -248,8 +249,9 @@ class MainWindow(QMainWindow):
         self._load_row_icons()
 
     def _load_row_icons(self) -> None:
-        """Small thumbnails in the table, made in the background (cached by content hash)."""
-        docs, lib = list(self._docs), self.library
+        """Small thumbnails in the table, made in the background (cached by content hash); the first
+        _MAX_ROW_ICONS rows only, so opening a 5000-image study does not decode 5000 images."""
+        docs, lib = list(self._docs)[:_MAX_ROW_ICONS], self.library
         if not any(d.is_dicom or d.is_image for d in docs):
             return
 
@@ -271,7 +273,7 @@ class MainWindow(QMainWindow):
         job.start()
 
     def _show_row_icons(self, shown: list[Document], paths: dict) -> None:
-        if [d.id for d in shown] != [d.id for d in self._docs]:
+        if [d.id for d in shown] != [d.id for d in self._docs[:len(shown)]]:
             return  # the view changed meanwhile
         for row, d in enumerate(shown):
             if paths.get(d.id):
