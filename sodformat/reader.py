@@ -18,6 +18,7 @@ import zstandard
 from cryptography.exceptions import InvalidSignature
 
 from sodformat import limits
+from sodformat.buffers import BufferRing
 from sodformat.codecs import unshuffle2
 from sodformat.errors import (AuthenticationError, CancelledError, ExpiredError, FormatError, LimitError,
                               NoMatchingIdentityError, SodError)
@@ -31,6 +32,7 @@ from sodformat.stream import decrypt_chunks
 from sodformat.writer import _cancelled, _Prefetch
 
 ProgressFn = Callable[[int, int], None]
+_RING_BUFFERS = 4  # decrypted chunks in flight between the decryption thread and this one
 
 
 @dataclass(frozen=True)
@@ -74,40 +76,51 @@ def _unlock(raw: RawHeader, identities: list) -> bytes:
 
 
 class _Plaintext:
-    """Exact-length reads across the decrypted chunks."""
+    """Exact-length reads across the decrypted chunks, handing each chunk's buffer back once consumed."""
 
-    def __init__(self, chunks: Iterator[bytes]):
-        self._chunks = chunks
-        self._buf = b""
+    def __init__(self, chunks: Iterator[tuple], ring: BufferRing):
+        self._chunks, self._ring = chunks, ring
+        self._view: memoryview = memoryview(b"")
+        self._buf: bytearray | None = None
         self._pos = 0
 
+    def _advance(self) -> None:
+        if self._buf is not None:
+            self._view.release()
+            self._ring.release(self._buf)
+            self._buf = None
+        try:
+            self._view, self._buf = next(self._chunks)
+        except StopIteration:
+            raise FormatError("the container ends in the middle of a record") from None
+        self._pos = 0
+
+    def pieces(self, n: int) -> Iterator[memoryview]:
+        """The next `n` bytes as views into the chunk buffers, valid until the next call."""
+        while n:
+            if self._pos == len(self._view):
+                self._advance()
+            take = min(n, len(self._view) - self._pos)
+            yield self._view[self._pos : self._pos + take]
+            self._pos += take
+            n -= take
+
     def read(self, n: int) -> bytes:
-        end = self._pos + n
-        if end <= len(self._buf):
-            data = self._buf[self._pos : end]
-            self._pos = end
+        if self._pos + n <= len(self._view):  # the common case: within the current chunk
+            data = bytes(self._view[self._pos : self._pos + n])
+            self._pos += n
             return data
-        parts = [self._buf[self._pos :]]
-        need = n - len(parts[0])
-        while need > 0:
-            try:
-                self._buf = next(self._chunks)
-            except StopIteration:
-                raise FormatError("the container ends in the middle of a record") from None
-            take = self._buf[:need]
-            parts.append(take)
-            need -= len(take)
-            self._pos = len(take)
-        return b"".join(parts)
+        return b"".join(bytes(p) for p in self.pieces(n))
 
     def u32(self) -> int:
         return struct.unpack(">I", self.read(4))[0]
 
     def at_end(self) -> bool:
-        if self._pos < len(self._buf):
+        if self._pos < len(self._view):
             return False
-        for chunk in self._chunks:
-            if chunk:
+        for view, buf in self._chunks:
+            self._ring.release(buf)
+            if len(view):
                 return False
         return True
 
@@ -199,11 +212,15 @@ def _walk(plain: _Plaintext, raw: RawHeader, sink: _Sink, cancel) -> Contents:
                     break
                 if n > limits.MAX_BLOCK_BYTES:
                     raise LimitError("a data block is larger than this reader allows")
-                data = plain.read(n)
-                if compression != "none":
-                    data = _decompress(data)
-                    if compression == "zstd+shuffle2":
-                        data = unshuffle2(data)
+                if compression == "none":  # stream the views: no copy between decryption and disk
+                    for piece in plain.pieces(n):
+                        digest.update(piece)
+                        sink.write(piece)
+                    size += n
+                    continue
+                data = _decompress(plain.read(n))
+                if compression == "zstd+shuffle2":
+                    data = unshuffle2(data)
                 digest.update(data)
                 size += len(data)
                 sink.write(data)
@@ -249,15 +266,18 @@ def _process(path: Path | str, identities: list, sink: _Sink, *, allow_expired: 
             raise ExpiredError(f"this delivery expired on {when} and can no longer be opened; ask the sender to send it again")
         key = hkdf(file_key, b"sod-v1 payload", salt=raw.nonce)
         # Decryption (which holds the GIL) runs a few chunks ahead in its own thread, while this thread
-        # hashes and writes (which release it): two cores share the work, memory stays bounded.
-        chunks = _Prefetch(lambda stop: decrypt_chunks(f, key, raw.info.aead, raw.info.chunk, stop))
+        # hashes and writes (which release it): two cores share the work. The ring bounds memory.
+        ring = BufferRing(_RING_BUFFERS, raw.info.chunk)
+        chunks = _Prefetch(lambda stop: decrypt_chunks(f, key, raw.info.aead, raw.info.chunk, ring, stop),
+                           depth=_RING_BUFFERS)
         try:
-            return _walk(_Plaintext(_reporting(chunks, f, total, progress) if progress else iter(chunks)), raw, sink, cancel)
+            stream = _reporting(chunks, f, total, progress) if progress else iter(chunks)
+            return _walk(_Plaintext(stream, ring), raw, sink, cancel)
         finally:
             chunks.close()
 
 
-def _reporting(chunks: Iterator[bytes], f: BinaryIO, total: int, progress: ProgressFn) -> Iterator[bytes]:
+def _reporting(chunks: Iterator[tuple], f: BinaryIO, total: int, progress: ProgressFn) -> Iterator[tuple]:
     for chunk in chunks:
         progress(f.tell(), total)
         yield chunk

@@ -9,6 +9,7 @@ from typing import BinaryIO, Iterator
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
+from sodformat.buffers import BufferRing
 from sodformat.errors import AuthenticationError, FormatError
 from sodformat.limits import TAG_BYTES
 
@@ -20,67 +21,76 @@ def chunk_nonce(counter: int, last: bool) -> bytes:
 
 
 class StreamWriter:
-    """Buffers plaintext and writes sealed chunks; the final chunk is held back until close()."""
+    """Fills one chunk-sized buffer and seals it once more data arrives: the final chunk is held back
+    until close(), so it is the one sealed with the last-chunk flag."""
 
     def __init__(self, out: BinaryIO, key: bytes, aead: str, chunk: int):
         self._out, self._chunk = out, chunk
         self._aead = _AEADS[aead](key)
-        self._buf = bytearray()
+        self._plain = bytearray(chunk)
+        self._fill = 0
         self._sealed = bytearray(chunk + TAG_BYTES)
         self._counter = 0
         self.bytes_written = 0
 
     def write(self, data) -> None:
-        self._buf += data
+        view = memoryview(data).cast("B")
         chunk = self._chunk
-        if len(self._buf) <= chunk:
-            return
-        start = 0
-        with memoryview(self._buf) as view:
-            # Strictly more than one chunk buffered: what is sealed here is certainly not the last chunk.
-            while len(self._buf) - start > chunk:
-                self._seal(view[start : start + chunk], last=False)
-                start += chunk
-        del self._buf[:start]
+        while view:
+            if self._fill == chunk:  # full, and more is coming: certainly not the last chunk
+                self._seal(self._plain, last=False)
+                self._fill = 0
+            take = min(chunk - self._fill, len(view))
+            self._plain[self._fill : self._fill + take] = view[:take]
+            self._fill += take
+            view = view[take:]
 
     def _seal(self, plain, last: bool) -> None:
-        n = self._aead.encrypt_into(chunk_nonce(self._counter, last), plain, None, self._sealed)
-        self._out.write(memoryview(self._sealed)[:n])
-        self.bytes_written += n
+        out = memoryview(self._sealed)[: len(plain) + TAG_BYTES]  # encrypt_into wants the exact size
+        self._aead.encrypt_into(chunk_nonce(self._counter, last), plain, None, out)
+        self._out.write(out)
+        self.bytes_written += len(out)
         self._counter += 1
 
     def close(self) -> None:
         """Seal what is left as the last chunk (never empty: the payload always ends with a record)."""
-        if not self._buf:
+        if not self._fill:
             raise ValueError("the last chunk must not be empty")
-        self._sealed = bytearray(len(self._buf) + TAG_BYTES)
-        self._seal(self._buf, last=True)
-        self._buf = bytearray()
+        with memoryview(self._plain) as view:
+            self._seal(view[: self._fill], last=True)
+        self._fill = 0
 
 
-def decrypt_chunks(f: BinaryIO, key: bytes, aead: str, chunk: int, stop=None) -> Iterator[bytes]:
-    """Yield authenticated plaintext chunks; the last one is yielded only once it is known to be last.
-    `stop` (a threading.Event) ends the generator early when the consumer gives up."""
+def decrypt_chunks(f: BinaryIO, key: bytes, aead: str, chunk: int, ring: BufferRing, stop=None) -> Iterator[tuple]:
+    """Yield (plaintext view, buffer) per authenticated chunk; the consumer hands each buffer back to
+    `ring` when done with it. The last chunk is yielded only once it is known to be last (one chunk of
+    read-ahead). `stop` (a threading.Event) ends the generator early when the consumer gives up."""
     cipher = _AEADS[aead](key)
     sealed_size = chunk + TAG_BYTES
+    current, following = bytearray(sealed_size), bytearray(sealed_size)
+    n_current = f.readinto(current)
     counter = 0
-    current = f.read(sealed_size)
     while True:
-        if len(current) == sealed_size:
-            following = f.read(sealed_size)
-            last = not following
+        if n_current == sealed_size:
+            n_following = f.readinto(following)
+            last = n_following == 0
         else:
-            following, last = b"", True
-        if last and len(current) <= TAG_BYTES:
+            n_following, last = 0, True
+        if last and n_current <= TAG_BYTES:
             raise FormatError("the file is truncated (the encrypted payload is missing or cut short)")
+        plain = ring.acquire(stop)
+        if plain is None:
+            return
         try:
-            plain = cipher.decrypt(chunk_nonce(counter, last), current, None)
+            n = cipher.decrypt_into(chunk_nonce(counter, last), memoryview(current)[:n_current], None,
+                                    memoryview(plain)[: n_current - TAG_BYTES])
         except InvalidTag:
+            ring.release(plain)
             raise AuthenticationError(
                 f"the file is damaged, truncated or altered (payload chunk {counter} failed authentication)"
             ) from None
-        yield plain
+        yield memoryview(plain)[:n], plain
         if last or (stop is not None and stop.is_set()):
             return
         counter += 1
-        current = following
+        current, following, n_current = following, current, n_following

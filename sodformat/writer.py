@@ -16,12 +16,14 @@ import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
 
 import zstandard
 
 from sodformat import codecs, limits
+from sodformat.buffers import BufferRing
 from sodformat.errors import CancelledError, SodError
 from sodformat.header import HeaderInfo, encode_header, hkdf, read_header
 from sodformat.keys import Identity
@@ -33,6 +35,7 @@ from sodformat.recipients import b64encode, make_stanza
 from sodformat.stream import StreamWriter
 
 ProgressFn = Callable[[int, int], None]
+_RING_BUFFERS = 6  # blocks in flight between the reading thread and the encrypting thread
 
 
 @dataclass(frozen=True)
@@ -170,45 +173,59 @@ def _small_file(src: Source, enc: _Encoders) -> list[tuple]:
     codec, data = codecs.choose(media_type, block, enc.compress)
     events = [("file", file_meta(src.name, media_type, codec))]
     if block:
-        events.append(("block", data, len(block)))
+        events.append(("block", data, len(block), None))
     events.append(("end", Entry(src.name, False, len(block), hashlib.sha256(block).hexdigest(), media_type, codec)))
     return events
 
 
-def _large_file(src: Source, enc: _Encoders, stop: threading.Event) -> Iterator[tuple]:
-    """Events of a multi-block file, streamed: a few blocks compress ahead in the pool (bounded memory)."""
+def _large_file(src: Source, enc: _Encoders, ring: BufferRing, stop: threading.Event) -> Iterator[tuple]:
+    """Events of a multi-block file, streamed through recycled buffers; with a codec, a few blocks
+    compress ahead in the pool. Uncompressed blocks carry their buffer, which the consumer releases."""
     in_flight = 4
     try:
-        with open(src.path, "rb") as f:
-            block = f.read(limits.BLOCK_INPUT)
-            media_type = sniff(block, src.name)
-            codec, first = codecs.choose(media_type, block, enc.compress)
+        with open(src.path, "rb", buffering=0) as f:
+            first_block = f.read(limits.BLOCK_INPUT)
+            media_type = sniff(first_block, src.name)
+            codec, first = codecs.choose(media_type, first_block, enc.compress)
             encode = codecs.encoder(codec, enc.compress)
             yield ("file", file_meta(src.name, media_type, codec))
-            digest, size = hashlib.sha256(), 0
-            pending: deque = deque()
-            while block:
-                digest.update(block)
-                size += len(block)
-                pending.append((first if first is not None else enc.pool.submit(encode, block), len(block)))
-                first = None
-                while len(pending) > in_flight or (pending and not isinstance(pending[0][0], Future)):
-                    data, raw_len = pending.popleft()
-                    yield ("block", data.result() if isinstance(data, Future) else data, raw_len)
-                if stop.is_set():
-                    return
-                block = f.read(limits.BLOCK_INPUT)
-            for data, raw_len in pending:
-                yield ("block", data.result() if isinstance(data, Future) else data, raw_len)
+            digest, size = hashlib.sha256(first_block), len(first_block)
+            if codec == "none":
+                yield ("block", first_block, len(first_block), None)
+                while (buf := ring.acquire(stop)) is not None:
+                    n = f.readinto(buf)
+                    if not n:
+                        ring.release(buf)
+                        break
+                    view = memoryview(buf)[:n]
+                    digest.update(view)
+                    size += n
+                    yield ("block", view, n, partial(ring.release, buf))
+            else:
+                pending: deque = deque([(first, len(first_block))])
+                while block := f.read(limits.BLOCK_INPUT):
+                    digest.update(block)
+                    size += len(block)
+                    pending.append((enc.pool.submit(encode, block), len(block)))
+                    while len(pending) > in_flight or not isinstance(pending[0][0], Future):
+                        data, raw_len = pending.popleft()
+                        yield ("block", data.result() if isinstance(data, Future) else data, raw_len, None)
+                    if stop.is_set():
+                        return
+                for data, raw_len in pending:
+                    yield ("block", data.result() if isinstance(data, Future) else data, raw_len, None)
+            if stop.is_set():
+                return
     except OSError as exc:
         raise _fail_unreadable(src.path, exc) from None
     yield ("end", Entry(src.name, False, size, digest.hexdigest(), media_type, codec))
 
 
 def _read_blocks(sources: list[Source], level: int, stop: threading.Event) -> Iterator[tuple]:
-    """Events for the consumer, in source order: ("dir", name), ("file", meta), ("block", data, raw_len),
-    ("end", Entry)."""
+    """Events for the consumer, in source order: ("dir", name), ("file", meta),
+    ("block", data, raw_len, release callback or None), ("end", Entry)."""
     enc = _Encoders(level)
+    ring = BufferRing(_RING_BUFFERS, limits.BLOCK_INPUT)
     small_ahead = 2 * (os.cpu_count() or 2)  # small files in flight: bounded by count x 1 MiB
     pending: deque = deque()
     try:
@@ -223,7 +240,7 @@ def _read_blocks(sources: list[Source], level: int, stop: threading.Event) -> It
                 while pending:
                     item = pending.popleft()
                     yield from item.result() if isinstance(item, Future) else item
-                yield from _large_file(src, enc, stop)
+                yield from _large_file(src, enc, ring, stop)
             while len(pending) > small_ahead:
                 item = pending.popleft()
                 yield from item.result() if isinstance(item, Future) else item
@@ -280,6 +297,8 @@ def write_container(out: BinaryIO, sources: list[Source], recipients: list, *, e
             if kind == "block":
                 stream.write(struct.pack(">I", len(event[1])))
                 stream.write(event[1])
+                if event[3] is not None:
+                    event[3]()  # hand the block's buffer back to the reading thread
                 done += event[2]
                 if progress:
                     progress(done, total)
