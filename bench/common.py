@@ -9,7 +9,10 @@ import time
 
 
 def run_measured(cmd: list[str] | str, *, shell: bool = False, env=None, cwd=None) -> tuple[float, int]:
-    """Wall seconds and peak RSS (bytes, largest single process of the command) of one run."""
+    """Wall seconds and peak RSS (bytes, largest single process of the command) of one run.
+
+    Dirty pages left by the previous run are flushed first, so no contender pays for another's writeback."""
+    os.sync()
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, shell=shell, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)

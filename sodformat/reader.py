@@ -9,7 +9,9 @@ import os
 import secrets
 import shutil
 import struct
-from dataclasses import dataclass
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
@@ -125,34 +127,33 @@ class _Plaintext:
         return True
 
 
+class _NullWriter:
+    def write(self, data) -> None: ...
+    def __enter__(self): return self
+    def __exit__(self, *exc) -> None: ...
+
+
 class _Sink:
-    """Where verified bytes go: nowhere (verify) or a folder (unpack)."""
+    """Where verified bytes go: nowhere (verify) or a folder (unpack). Files may be written from
+    several threads at once, one file per thread."""
 
     def begin_dir(self, name: str) -> None: ...
-    def begin_file(self, name: str) -> None: ...
-    def write(self, data: bytes) -> None: ...
-    def end_file(self) -> None: ...
+
+    def open_file(self, name: str):
+        return _NullWriter()
 
 
-class _FolderSink(_Sink):
-    """Creates entries under a fresh private folder; nothing outside it is ever touched."""
+class _FileWriter:
+    """One output file; every 64 MiB it checks that the disk keeps a reserve (decompression bombs)."""
 
     _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
 
-    def __init__(self, root: Path):
-        self._root = root
-        self._file = None
+    def __init__(self, path: Path):
+        self._file = os.fdopen(os.open(path, self._FLAGS, 0o600), "wb")
+        self._root = path.parent
         self._since_check = 0
 
-    def begin_dir(self, name: str) -> None:
-        (self._root / name).mkdir(mode=0o700, parents=True, exist_ok=True)
-
-    def begin_file(self, name: str) -> None:
-        path = self._root / name
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self._file = os.fdopen(os.open(path, self._FLAGS, 0o600), "wb")
-
-    def write(self, data: bytes) -> None:
+    def write(self, data) -> None:
         self._since_check += len(data)
         if self._since_check >= 64 * 1024 * 1024:
             self._since_check = 0
@@ -160,13 +161,26 @@ class _FolderSink(_Sink):
                 raise SodError("not enough disk space to unpack this container")
         self._file.write(data)
 
-    def end_file(self) -> None:
-        self._file.close()
-        self._file = None
+    def __enter__(self):
+        return self
 
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
+    def __exit__(self, *exc) -> None:
+        self._file.close()
+
+
+class _FolderSink(_Sink):
+    """Creates entries under a fresh private folder; nothing outside it is ever touched."""
+
+    def __init__(self, root: Path):
+        self._root = root
+
+    def begin_dir(self, name: str) -> None:
+        (self._root / name).mkdir(mode=0o700, parents=True, exist_ok=True)
+
+    def open_file(self, name: str) -> _FileWriter:
+        path = self._root / name
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return _FileWriter(path)
 
 
 def _decompress(data: bytes) -> bytes:
@@ -182,14 +196,49 @@ def _decompress(data: bytes) -> bytes:
     return out
 
 
+def _decode(data: bytes, compression: str) -> bytes:
+    data = _decompress(data)
+    return unshuffle2(data) if compression == "zstd+shuffle2" else data
+
+
+def _write_held_file(sink: _Sink, name: str, compression: str, blocks: list[bytes]) -> tuple[int, str]:
+    """Decode, hash and write a small file whose blocks are all in hand (in a worker thread)."""
+    digest, size = hashlib.sha256(), 0
+    with sink.open_file(name) as out:
+        for block in blocks:
+            data = _decode(block, compression)
+            digest.update(data)
+            size += len(data)
+            out.write(data)
+    return size, digest.hexdigest()
+
+
+_HELD_BLOCKS = 2  # compressed files of up to this many blocks are decoded in the pool, several at once
+
+
 def _walk(plain: _Plaintext, raw: RawHeader, sink: _Sink, cancel) -> Contents:
-    """Read every record in order, feeding the sink; check the manifest, the signature and the end."""
+    """Read every record in order, feeding the sink; check the manifest, the signature and the end.
+
+    Small compressed files (a DICOM series is thousands of them) are decompressed, hashed and written
+    by a pool, a few at a time, so a series unpacks on every core; larger files stream in order."""
     names, entries = NameSet(), []
-    while True:
-        if _cancelled(cancel):
-            raise CancelledError("cancelled")
-        tag = plain.read(1)
-        if tag in (TAG_FILE, TAG_DIR):
+    workers = min(4, os.cpu_count() or 2)
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sod-unpack")
+    in_flight: deque = deque()  # (index in entries, future)
+
+    def settle(keep: int) -> None:
+        while len(in_flight) > keep:
+            index, future = in_flight.popleft()
+            size, digest = future.result()
+            entries[index] = replace(entries[index], size=size, sha256=digest)
+
+    try:
+        while True:
+            if _cancelled(cancel):
+                raise CancelledError("cancelled")
+            tag = plain.read(1)
+            if tag not in (TAG_FILE, TAG_DIR):
+                break
             if len(entries) >= limits.MAX_ENTRIES:
                 raise LimitError("the container holds more entries than this reader allows")
             length = plain.u32()
@@ -204,38 +253,51 @@ def _walk(plain: _Plaintext, raw: RawHeader, sink: _Sink, cancel) -> Contents:
                 continue
             name, media_type, compression = parse_file_meta(meta)
             names.add(name, False)
-            sink.begin_file(name)
-            digest, size = hashlib.sha256(), 0
-            while True:
+            entry = Entry(name, False, 0, "", media_type, compression)
+            held: list[bytes] = []
+            n = plain.u32()
+            while compression != "none" and 0 < n <= limits.MAX_BLOCK_BYTES and len(held) < _HELD_BLOCKS:
+                held.append(plain.read(n))
                 n = plain.u32()
-                if n == 0:
-                    break
-                if n > limits.MAX_BLOCK_BYTES:
-                    raise LimitError("a data block is larger than this reader allows")
-                if compression == "none":  # stream the views: no copy between decryption and disk
-                    for piece in plain.pieces(n):
-                        digest.update(piece)
-                        sink.write(piece)
-                    size += n
-                    continue
-                data = _decompress(plain.read(n))
-                if compression == "zstd+shuffle2":
-                    data = unshuffle2(data)
-                digest.update(data)
-                size += len(data)
-                sink.write(data)
-            sink.end_file()
-            entries.append(Entry(name, False, size, digest.hexdigest(), media_type, compression))
-        elif tag == TAG_MANIFEST:
-            length = plain.u32()
-            if length > limits.MAX_MANIFEST_BYTES:
-                raise LimitError("the manifest is larger than this reader allows")
-            manifest_bytes = plain.read(length)
-            if parse_manifest(manifest_bytes) != entries:
-                raise AuthenticationError("the manifest does not match the contents (hash or size mismatch)")
-            break
-        else:
-            raise FormatError("the container's payload is malformed (unexpected record)")
+            if n == 0 and held:
+                entries.append(entry)
+                in_flight.append((len(entries) - 1, pool.submit(_write_held_file, sink, name, compression, held)))
+                settle(keep=2 * workers)  # bounded: a few small files in memory at a time
+                continue
+            digest, size = hashlib.sha256(), 0
+            with sink.open_file(name) as out:
+                for block in held:  # a file too large to hand to the pool: go on in order
+                    data = _decode(block, compression)
+                    digest.update(data)
+                    size += len(data)
+                    out.write(data)
+                while n:
+                    if n > limits.MAX_BLOCK_BYTES:
+                        raise LimitError("a data block is larger than this reader allows")
+                    if compression == "none":  # stream the views: no copy between decryption and disk
+                        for piece in plain.pieces(n):
+                            digest.update(piece)
+                            out.write(piece)
+                        size += n
+                    else:
+                        data = _decode(plain.read(n), compression)
+                        digest.update(data)
+                        size += len(data)
+                        out.write(data)
+                    n = plain.u32()
+            entries.append(replace(entry, size=size, sha256=digest.hexdigest()))
+        settle(keep=0)
+    finally:
+        # Workers must be finished before the caller removes a failed unpack's folder.
+        pool.shutdown(wait=True, cancel_futures=True)
+    if tag != TAG_MANIFEST:
+        raise FormatError("the container's payload is malformed (unexpected record)")
+    length = plain.u32()
+    if length > limits.MAX_MANIFEST_BYTES:
+        raise LimitError("the manifest is larger than this reader allows")
+    manifest_bytes = plain.read(length)
+    if parse_manifest(manifest_bytes) != entries:
+        raise AuthenticationError("the manifest does not match the contents (hash or size mismatch)")
     signer = None
     tag = plain.read(1)
     if raw.info.signer is not None:
@@ -303,16 +365,13 @@ def unpack(path: Path | str, out_dir: Path | str, identities: list, *, allow_exp
     except OSError as exc:
         _remove_created(created_parents)
         raise SodError(f"cannot create {out_dir}: {exc.strerror or exc}") from None
-    sink = _FolderSink(tmp)
     try:
-        contents = _process(path, identities, sink, allow_expired=allow_expired, progress=progress,
+        contents = _process(path, identities, _FolderSink(tmp), allow_expired=allow_expired, progress=progress,
                             cancel=cancel, now=now)
-        sink.close()
         if out_dir.exists():
             out_dir.rmdir()
         os.rename(tmp, out_dir)
     except BaseException as exc:
-        sink.close()
         shutil.rmtree(tmp, ignore_errors=True)
         _remove_created(created_parents)
         if isinstance(exc, OSError):
