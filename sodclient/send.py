@@ -23,6 +23,7 @@ from sodclient import audit, passphrase_policy
 from sodclient.config import load_settings
 from sodclient.config.schema import ConfigError
 from sodclient.errors import UserError
+from sodclient.keys import own_identity
 from sodclient.notify import outbox
 from sodclient.notify.mail import Notification, compose
 from sodclient.notify.smtp import SmtpTarget, send_message
@@ -69,6 +70,7 @@ class SendRequest:
     peer_review: bool = False
     peer_review_options: Any = None
     send_rest_if_left_out: bool = False                         # True once the sender saw the report
+    sign: bool = True                                           # sign with the user's own key, if they have one
 
     def __repr__(self) -> str:  # passphrases never appear in logs or tracebacks
         return (f"SendRequest({len(self.paths)} path(s), to={self.to}, cc={self.cc}, "
@@ -195,6 +197,7 @@ def send(request: SendRequest, progress: ProgressSink = no_progress, cancel: Can
 def _send(request: SendRequest, progress: ProgressSink, cancel: CancelToken,
           confirm_host_key: ConfirmHostKey | None) -> SendResult:
     recipients = validate(request)
+    signer = own_identity() if request.sign else None   # recipients then see who sent it, verified
     settings = load_settings()
     sftp_target = SftpTarget.from_settings(settings)
     smtp_target = SmtpTarget.from_settings(settings)
@@ -214,7 +217,7 @@ def _send(request: SendRequest, progress: ProgressSink, cancel: CancelToken,
         except SodError as exc:
             raise UserError(str(exc), exit_code=2) from None
         try:
-            result_header, upload_result = _pack_and_upload(sources, recipients, request.expires_in_days,
+            result_header, upload_result = _pack_and_upload(sources, recipients, request.expires_in_days, signer,
                                                             work / "container.sod", sftp_target, remote_name,
                                                             progress, cancel, confirm_host_key)
         except _KeptContainer as kept:
@@ -246,7 +249,7 @@ def _send(request: SendRequest, progress: ProgressSink, cancel: CancelToken,
     audit.record("send", remote_name=remote_name, size=upload_result.size, files=len(sources),
                  unlock_by_key=len(request.recipient_keys), unlock_by_phrase=len(request.passphrases),
                  to=note.to, cc=note.cc, expires=expires.isoformat(), peer_review=request.peer_review,
-                 left_out=len(report.left_out) if report else 0, notified=notified)
+                 left_out=len(report.left_out) if report else 0, notified=notified, signed=signer is not None)
     return SendResult(link, remote_name, expires, upload_result.size, notified, error, outbox_id,
                       upload_result, report)
 
@@ -259,7 +262,7 @@ class _KeptContainer(Exception):
         self.cause, self.path, self.header, self.size = cause, path, header, size
 
 
-def _pack_and_upload(sources, recipients, days, spool_file: Path, target: SftpTarget, remote_name: str,
+def _pack_and_upload(sources, recipients, days, signer, spool_file: Path, target: SftpTarget, remote_name: str,
                      progress: ProgressSink, cancel: CancelToken, confirm_host_key):
     growing = GrowingFile(spool_file)
     either = _EitherCancel(cancel)
@@ -272,7 +275,7 @@ def _pack_and_upload(sources, recipients, days, spool_file: Path, target: SftpTa
     def packer() -> None:
         writer = _TailedWriter(spool_file, growing, connected, either)
         try:
-            result = pack(writer, sources, recipients, expires_in_days=days,
+            result = pack(writer, sources, recipients, expires_in_days=days, signer=signer,
                           progress=lambda done, total: meter.update(done), cancel=either)
             writer.close()
             outcome["header"] = result.header

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import Callable
 
-import numpy as np
-
 from sodformat.mediatypes import COMPRESSED_TYPES
 
 CODECS = ("none", "zstd", "zstd+shuffle2")
@@ -24,12 +22,16 @@ _TEXTUAL = ("text/", "application/pdf", "application/json", "application/xml", "
 def shuffle2(block: bytes) -> bytes:
     """numpy transposes at ~2.5 GB/s and releases the GIL, so compression workers run in parallel
     (bytes slicing did ~0.5 GB/s while holding the GIL)."""
+    import numpy as np  # on first use: most commands (inspect, keygen) never need it
+
     even = len(block) & ~1
     pairs = np.frombuffer(block, dtype=np.uint8, count=even).reshape(-1, 2)
     return pairs.T.tobytes() + bytes(block[even:])
 
 
 def unshuffle2(data: bytes) -> bytes:
+    import numpy as np
+
     even = len(data) & ~1
     planes = np.frombuffer(data, dtype=np.uint8, count=even).reshape(2, -1)
     return planes.T.tobytes() + bytes(data[even:])

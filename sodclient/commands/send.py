@@ -24,6 +24,8 @@ def register(sub) -> None:
     p.add_argument("--yes", action="store_true",
                    help="if Peer Review leaves inputs out, send the rest without asking")
     p.add_argument("--quiet", action="store_true", help="print only the link")
+    p.add_argument("--no-sign", action="store_true",
+                   help="do not sign with your own key (by default a send is signed when you have one)")
     p.set_defaults(handler=_run)
 
 
@@ -62,7 +64,7 @@ def _run(args) -> int:
         paths=args.paths, to=args.to, cc=args.cc,
         passphrases=[_read_passphrase(p) for p in args.passphrase_file], recipient_keys=args.recipient,
         message=args.message, expires_in_days=args.expires_in_days, peer_review=args.peer_review,
-        send_rest_if_left_out=args.yes)
+        send_rest_if_left_out=args.yes, sign=not args.no_sign)
     printer = _Printer(args.quiet)
     cancel = CancelToken()
     try:

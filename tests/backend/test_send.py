@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from sodformat import PassphraseIdentity, generate_identity, pack, collect_sources, PassphraseRecipient, unpack
+from sodformat import PassphraseIdentity, generate_identity, pack, collect_sources, PassphraseRecipient, unpack, verify
 from sodformat.errors import CancelledError
 from sodclient import audit
 from sodclient.cli import main as cli_main
+from sodclient.keys import own_identity
 from sodclient.notify import outbox
 from sodclient.paths import app_paths
 from sodclient.progress import CancelToken
@@ -86,6 +87,21 @@ def test_send_to_public_key(ready, tmp_path):
     assert result.notified
     unpack(sshd.upload_dir / result.remote_name, tmp_path / "opened", [ident])
     assert (tmp_path / "opened" / "DOE_JOHN_study" / "report.pdf").exists()
+
+
+def test_send_is_signed_with_own_key_when_there_is_one(ready, tmp_path):
+    sshd, smtp = ready
+    ident, study = generate_identity(), _study(tmp_path)
+
+    def send_and_read_signer(**kw):
+        result = send(SendRequest([study], ["dr.who@clinic.example"], recipient_keys=[str(ident.recipient)], **kw))
+        return verify(sshd.upload_dir / result.remote_name, [ident]).signer
+
+    assert send_and_read_signer() is None  # no own key yet
+    me = own_identity(create=True)
+    assert send_and_read_signer() == me.signing_public
+    assert send_and_read_signer(sign=False) is None
+    assert [r["fields"]["signed"] for r in audit.read() if r["event"] == "send"] == [False, True, False]
 
 
 @pytest.mark.parametrize("args, message", [
