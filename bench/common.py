@@ -34,9 +34,12 @@ def interleaved(n: int, fns: dict) -> dict:
     """Run each contender once per round, round after round, so background load hits all alike.
     Returns name -> Run of medians (peak RSS: the largest seen)."""
     runs: dict = {name: [] for name in fns}
-    for _ in range(n):
-        for name, fn in fns.items():
-            runs[name].append(fn())
+    order = list(fns)
+    for i in range(n):
+        # Rotate who goes first: on this VM the first run after a pause often finds its input partly
+        # paged out (DAMON proactive reclaim), a cost the next contender then does not pay.
+        for name in order[i % len(order):] + order[: i % len(order)]:
+            runs[name].append(fns[name]())
     return {name: Run(statistics.median(r.wall for r in rs), max(r.rss for r in rs),
                       statistics.median(r.user for r in rs), statistics.median(r.sys for r in rs))
             for name, rs in runs.items()}

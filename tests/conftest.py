@@ -1,4 +1,5 @@
-"""Suite-wide isolation: every test gets its own SODCLIENT_HOME and Qt runs offscreen."""
+"""Suite-wide isolation: every test gets its own SODCLIENT_HOME and its own real file keyring
+(keyrings.alt, under the test's tmp folder), and Qt runs offscreen."""
 
 import os
 
@@ -14,3 +15,15 @@ def _isolated_home(tmp_path_factory, monkeypatch):
     home = tmp_path_factory.mktemp("sodhome")
     monkeypatch.setenv("SODCLIENT_HOME", str(home))
     return home
+
+
+@pytest.fixture(autouse=True)
+def _file_keyring(tmp_path, monkeypatch):
+    """A real keyring backend on headless machines: the code under test goes through `keyring` as in use."""
+    import keyring.core
+
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    keyring.core.init_backend()
+    yield
+    keyring.core.init_backend()

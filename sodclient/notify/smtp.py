@@ -5,6 +5,7 @@ from __future__ import annotations
 import smtplib
 import socket
 import ssl
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
 
@@ -81,17 +82,11 @@ def _connect(target: SmtpTarget) -> smtplib.SMTP:
     return client
 
 
-def send_message(target: SmtpTarget, message: EmailMessage) -> None:
-    """Hand `message` to the server; raises a MailError subclass with a plain diagnosis."""
+@contextmanager
+def _diagnosed(target: SmtpTarget):
+    """Turn whatever smtplib, ssl and the socket raise into one plain-language MailError/TransferError."""
     try:
-        client = _connect(target)
-        try:
-            client.send_message(message)
-        finally:
-            try:
-                client.quit()
-            except (smtplib.SMTPException, OSError):
-                pass
+        yield
     except ssl.SSLCertVerificationError as exc:
         raise TlsUntrusted(target.host, exc.verify_message or "verification failed") from None
     except smtplib.SMTPAuthenticationError:
@@ -112,19 +107,20 @@ def send_message(target: SmtpTarget, message: EmailMessage) -> None:
         raise MailError(f"the mail server {target.host} failed: {type(exc).__name__}") from None
 
 
+def send_message(target: SmtpTarget, message: EmailMessage) -> None:
+    """Hand `message` to the server; raises a MailError subclass with a plain diagnosis."""
+    with _diagnosed(target):
+        client = _connect(target)
+        try:
+            client.send_message(message)
+        finally:
+            try:
+                client.quit()
+            except (smtplib.SMTPException, OSError):
+                pass
+
+
 def check(target: SmtpTarget) -> None:
     """Connect, secure and log in without sending (test-connection)."""
-    try:
+    with _diagnosed(target):
         _connect(target).quit()
-    except ssl.SSLCertVerificationError as exc:
-        raise TlsUntrusted(target.host, exc.verify_message or "verification failed") from None
-    except smtplib.SMTPAuthenticationError:
-        raise AuthFailed("mail server") from None
-    except socket.gaierror:
-        raise DnsFailure(target.host) from None
-    except ConnectionRefusedError:
-        raise PortClosed(target.host, target.port) from None
-    except (socket.timeout, TimeoutError):
-        raise Timeout(target.host, target.port, "talking to the mail server") from None
-    except (smtplib.SMTPException, ssl.SSLError, OSError) as exc:
-        raise MailError(f"the mail server {target.host} failed: {type(exc).__name__}") from None

@@ -1,4 +1,4 @@
-"""UI tests: real dialogs offscreen, a real file keyring, and helpers to wait for flows without exec()."""
+"""UI tests: real dialogs offscreen and helpers to wait for flows without exec()."""
 
 from __future__ import annotations
 
@@ -6,17 +6,6 @@ import pytest
 
 from sodclient.library import Library
 from sodclient.ui.main_window import MainWindow
-
-
-@pytest.fixture(autouse=True)
-def _file_keyring(tmp_path, monkeypatch):
-    import keyring.core
-
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
-    keyring.core.init_backend()
-    yield
-    keyring.core.init_backend()
 
 
 @pytest.fixture
