@@ -33,7 +33,8 @@ Modified Dates" option marks C (clean = shift), used when the sender keeps date 
 
 
 def _parse_tag(tag: str) -> tuple[int, int] | None:
-    """'(0008,0050)' -> (0xFFFFFFFF, 0x00080050); '(50XX,XXXX)' -> (mask, value); None for non-tags."""
+    """'(0008,0050)' -> (0xFFFFFFFF, 0x00080050); a repeating group such as '(50xx,xxxx)' -> (mask, value);
+    None for non-tags."""
     m = re.fullmatch(r"\(([0-9A-FX]{4}),([0-9A-FX]{4})\)", tag.strip().upper())
     if not m:
         return None
