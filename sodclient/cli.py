@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import pkgutil
 import sys
+
+from sodformat.errors import SodError
 
 from sodclient import __version__, commands
 from sodclient.errors import UserError
@@ -34,9 +35,6 @@ def _gui_requested(argv: list[str]) -> bool:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if _gui_requested(argv):
-        if importlib.util.find_spec("sodclient.ui") is None:
-            build_parser().print_help()
-            return 0
         from sodclient.ui.app import run_app  # Qt is imported only here
 
         return run_app(argv)
@@ -50,6 +48,12 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         print(f"sodclient: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except SodError as exc:  # the container's own one-line errors (damaged, expired, wrong key...)
+        print(f"sodclient: error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("sodclient: cancelled", file=sys.stderr)
         return 130
+    except Exception as exc:  # never a traceback for a user; the type says where to look
+        print(f"sodclient: error: unexpected failure ({type(exc).__name__}: {exc})", file=sys.stderr)
+        return 1
