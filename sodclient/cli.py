@@ -13,7 +13,7 @@ from sodclient import __version__, commands
 from sodclient.errors import UserError
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sodclient",
         description="SOD Send: send medical documents securely. Run without a command to open the app; "
@@ -21,10 +21,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"sodclient {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{commands.__name__}.{info.name}")
-        module.register(sub)
+    for name in _command_modules(only):
+        importlib.import_module(f"{commands.__name__}.{name}").register(sub)
     return parser
+
+
+def _command_modules(only: str | None) -> list[str]:
+    """Module names under sodclient.commands; just the one for `only` when it names a command, so a
+    command does not pay for importing every other command's dependencies (paramiko, pydicom...)."""
+    names = sorted(m.name for m in pkgutil.iter_modules(commands.__path__))
+    if only:
+        wanted = only.replace("-", "_")
+        for candidate in (wanted, wanted + "_"):  # `import` lives in import_.py (a Python keyword)
+            if candidate in names:
+                return [candidate]
+    return names
 
 
 def _gui_requested(argv: list[str]) -> bool:
@@ -38,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         from sodclient.ui.app import run_app  # Qt is imported only here
 
         return run_app(argv)
-    parser = build_parser()
+    parser = build_parser(only=argv[0] if not argv[0].startswith("-") else None)
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help()

@@ -11,11 +11,25 @@ from sodclient.ui.main_window import MainWindow
 @pytest.fixture
 def window(qtbot):
     w = MainWindow(Library())
-    qtbot.addWidget(w)
     w.show()
     yield w
-    for job in list(w.jobs):
+    close_when_idle(qtbot, w)
+
+
+def close_when_idle(qtbot, w) -> None:
+    """Cancel the window's work, wait for it to end, then close it. Not left to pytest-qt, which closes
+    widgets before fixtures finish: with a job still running, closeEvent would ask its (modal) "cancel
+    and quit?" question, and nobody answers in a test run."""
+    jobs = [*w.jobs, *([w._icons_job] if getattr(w, "_icons_job", None) else [])]
+    for job in jobs:
         job.cancel()
+    for flow in list(w.flows):
+        if hasattr(flow, "cancel"):
+            flow.cancel()
+    qtbot.waitUntil(lambda: not any(j.running for j in jobs)
+                    and not any(getattr(f, "busy", False) for f in w.flows), timeout=60000)
+    w.close()
+    w.deleteLater()
 
 
 def import_and_wait(qtbot, window, paths, timeout=20000):

@@ -14,7 +14,7 @@ from sodclient.library import Library
 from sodclient.transport import hostkeys
 from sodclient.ui.main_window import MainWindow
 from tests.library.dicom_factory import make_dicom, make_study
-from tests.ui.conftest import import_and_wait
+from tests.ui.conftest import close_when_idle, import_and_wait
 
 
 def _configure(sshd, smtp, link):
@@ -94,7 +94,6 @@ def test_send_with_peer_review_and_import_in_second_profile(qtbot, window, tmp_p
     # the recipient: another profile opens and imports it
     monkeypatch.setenv("SODCLIENT_HOME", str(tmp_path / "recipient-home"))
     recipient = MainWindow(Library())
-    qtbot.addWidget(recipient)
     recipient.show()
     dlg = recipient.open_sod(downloaded)
     qtbot.addWidget(dlg)
@@ -111,6 +110,7 @@ def test_send_with_peer_review_and_import_in_second_profile(qtbot, window, tmp_p
         assert "Doe" not in str(ds.PatientName) and ds.PatientID != "PID-73519"
         assert "General Hospital" not in str(ds.get("InstitutionName", ""))
     assert all(p.name != "Doe Jane" for p in recipient.library.patients())
+    close_when_idle(qtbot, recipient)
 
 
 def test_cancel_mid_upload_keeps_everything(qtbot, window, tmp_path, sshd, smtp_server, download_site):
