@@ -15,6 +15,8 @@ from sodformat.mediatypes import COMPRESSED_TYPES
 CODECS = ("none", "zstd", "zstd+shuffle2")
 GOOD_ENOUGH = 0.70    # a shuffled trial this small is taken without also trying plain zstd
 WORTH_IT = 0.95       # compress only if the first block shrinks by at least 5%
+SAMPLE = 64 * 1024    # a first look at this much decides quickly that data will not compress ...
+INCOMPRESSIBLE = 0.98  # ... if plain zstd cannot take 2% off it
 
 _TEXTUAL = ("text/", "application/pdf", "application/json", "application/xml", "application/rtf")
 
@@ -48,6 +50,9 @@ def encoder(codec: str, compress: Callable[[bytes], bytes]) -> Callable[[bytes],
 def choose(media_type: str, first_block: bytes, compress: Callable[[bytes], bytes]) -> tuple[str, bytes]:
     """The codec for an entry and its first block already encoded (so the trial work is not wasted)."""
     if not first_block or media_type in COMPRESSED_TYPES:
+        return "none", first_block
+    sample = first_block[:SAMPLE]
+    if len(compress(sample)) > INCOMPRESSIBLE * len(sample):  # random, encrypted or packed: no full trials
         return "none", first_block
     size = len(first_block)
     candidates = []
