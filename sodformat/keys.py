@@ -15,7 +15,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from sodformat import bech32
@@ -117,7 +117,3 @@ def load_identity(path: Path | str) -> Identity:
     if len(keys) != 1:
         raise SodError(f"{path} is not a SOD identity file")
     return Identity(_decode(keys[0], SECRET_HRP, "identity (expected SOD-SECRET-KEY-1...)"))
-
-
-def x25519_public(recipient: X25519Recipient) -> X25519PublicKey:
-    return X25519PublicKey.from_public_bytes(recipient.public)

@@ -12,7 +12,7 @@ import struct
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
 
@@ -25,7 +25,7 @@ from sodformat.codecs import unshuffle2
 from sodformat.errors import (AuthenticationError, CancelledError, ExpiredError, FormatError, LimitError,
                               NoMatchingIdentityError, SodError)
 from sodformat.header import HeaderInfo, RawHeader, hkdf, read_header
-from sodformat.keys import Identity, parse_signer
+from sodformat.keys import parse_signer
 from sodformat.manifest import (TAG_DIR, TAG_END, TAG_FILE, TAG_MANIFEST, TAG_SIGNATURE, Entry, parse_dir_meta,
                                 parse_file_meta, parse_manifest, signature_message)
 from sodformat.names import NameSet
@@ -386,7 +386,3 @@ def _remove_created(parents: list[Path]) -> None:
             p.rmdir()
         except OSError:
             pass
-
-
-def now_utc() -> datetime:
-    return datetime.now(timezone.utc)

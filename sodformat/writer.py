@@ -7,6 +7,7 @@ while the calling thread frames, encrypts and writes them, so two cores share th
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import queue
 import secrets
@@ -318,18 +319,8 @@ def write_container(out: BinaryIO, sources: list[Source], recipients: list, *, e
         stream.write(TAG_SIGNATURE + signer.ed25519.sign(signature_message(header, manifest)))
     stream.write(TAG_END)
     stream.close()
-    info = read_header(_BytesReader(header)).info
+    info = read_header(io.BytesIO(header)).info
     return PackResult(info, entries, len(header) + stream.bytes_written)
-
-
-class _BytesReader:
-    def __init__(self, data: bytes):
-        self._data, self._pos = data, 0
-
-    def read(self, n: int) -> bytes:
-        chunk = self._data[self._pos : self._pos + n]
-        self._pos += len(chunk)
-        return chunk
 
 
 def pack(out: BinaryIO | Path | str, sources: list[Source], recipients: list, *,

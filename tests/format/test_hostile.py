@@ -9,7 +9,7 @@ import zstandard
 
 import sodformat
 from sodformat import SodError, unpack
-from sodformat.errors import AuthenticationError, FormatError, LimitError
+from sodformat.errors import AuthenticationError, LimitError
 
 from . import craft
 from .conftest import leftovers

@@ -6,7 +6,6 @@ independent of machine speed. The input is a sparse file: 1 GiB to read, no disk
 
 import tracemalloc
 
-import sodformat
 from sodformat import collect_sources, pack, verify
 
 GIB = 1024**3

@@ -12,7 +12,7 @@ import sodformat
 from sodformat import PassphraseIdentity, SodError, collect_sources, pack, unpack, verify
 from sodformat.names import check_name
 
-from .conftest import FAST_KDF, make_tree, tree_snapshot
+from .conftest import make_tree, tree_snapshot
 
 
 def test_nested_tree_round_trip_x25519(tmp_path, identity):

@@ -6,7 +6,6 @@ committed; test_vectors.py pins that every future reader still opens them to exa
 
 import json
 import random
-import shutil
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
