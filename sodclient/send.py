@@ -18,6 +18,7 @@ from typing import Any
 
 from sodformat import PassphraseRecipient, collect_sources, pack, parse_recipient
 from sodformat.errors import CancelledError, SodError
+from sodformat.limits import MAX_EXPIRY_DAYS
 
 from sodclient import audit, passphrase_policy
 from sodclient.config import load_settings
@@ -34,7 +35,6 @@ from sodclient.transport.errors import Picklable, TransferError
 from sodclient.transport.session import ConfirmHostKey, SftpTarget
 from sodclient.transport.upload import GrowingFile, UploadResult, new_remote_name, upload
 
-MAX_EXPIRY_DAYS = 14
 _EMAIL = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+")
 
 

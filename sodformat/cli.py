@@ -11,21 +11,8 @@ from sodformat import limits
 from sodformat.errors import SodError
 from sodformat.keys import generate_identity, load_identity, parse_recipient
 from sodformat.reader import inspect, unpack, verify
-from sodformat.recipients import PassphraseIdentity, PassphraseRecipient
+from sodformat.recipients import PassphraseIdentity, PassphraseRecipient, read_passphrase_file
 from sodformat.writer import collect_sources, pack
-
-
-def read_passphrase_file(path: str) -> str:
-    """The file's text without its trailing newline (what `echo pass > f` writes)."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SodError(f"cannot read passphrase file {path}: {getattr(exc, 'strerror', None) or exc}") from None
-    text = text[:-1] if text.endswith("\n") else text
-    text = text[:-1] if text.endswith("\r") else text
-    if not text:
-        raise SodError(f"passphrase file {path} is empty")
-    return text
 
 
 class _Progress:

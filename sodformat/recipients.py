@@ -11,6 +11,7 @@ import binascii
 import os
 import unicodedata
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
@@ -158,3 +159,17 @@ def parse_stanza(raw: object) -> dict:
                 "body": b64decode(raw["body"], body_len, "body")}
     # Unknown stanza types are skipped (a newer writer may add recipient kinds), as in age.
     return {"type": kind}
+
+
+def read_passphrase_file(path: str) -> str:
+    """The file's text without its trailing newline (what `echo pass > f` writes). Every command that
+    takes --passphrase-file reads it this way, so one file gives the same passphrase everywhere."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SodError(f"cannot read passphrase file {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    text = text[:-1] if text.endswith("\n") else text
+    text = text[:-1] if text.endswith("\r") else text
+    if not text:
+        raise SodError(f"passphrase file {path} is empty")
+    return text

@@ -13,6 +13,7 @@ from sodclient.library import Library, LibraryError
 from sodclient.progress import ProgressReport
 from sodformat import load_identity
 from sodformat.errors import CancelledError, SodError
+from sodformat.recipients import read_passphrase_file
 
 
 def register(subparsers) -> None:
@@ -40,9 +41,9 @@ def run(args: argparse.Namespace) -> int:
     identity = None
     if args.passphrase_file:
         try:
-            passphrase = args.passphrase_file.read_text(encoding="utf-8").splitlines()[0]
-        except (OSError, IndexError, UnicodeDecodeError):
-            raise UserError("The passphrase file cannot be read or is empty.", exit_code=2) from None
+            passphrase = read_passphrase_file(args.passphrase_file)
+        except SodError as exc:
+            raise UserError(str(exc), exit_code=2) from None
     elif args.identity:
         try:
             identity = load_identity(args.identity)

@@ -5,6 +5,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from sodformat.errors import SodError
+from sodformat.limits import DEFAULT_EXPIRY_DAYS, MAX_EXPIRY_DAYS
+from sodformat.recipients import read_passphrase_file
+
 from sodclient.errors import UserError
 from sodclient.progress import CancelToken, ProgressReport
 from sodclient.send import PeerReviewLeftOut, SendRequest, send
@@ -19,7 +23,8 @@ def register(sub) -> None:
                    help="file whose first line is a transfer passphrase (min. 10 chars, upper, lower, digit)")
     p.add_argument("--recipient", action="append", default=[], metavar="PUB", help="recipient public key sod1...")
     p.add_argument("--message", default="", help="text for the mail (NOT encrypted: no patient details)")
-    p.add_argument("--expires-in-days", type=int, default=14, metavar="N", help="1 to 14 days (default 14)")
+    p.add_argument("--expires-in-days", type=int, default=DEFAULT_EXPIRY_DAYS, metavar="N",
+                   help=f"1 to {MAX_EXPIRY_DAYS} days (default {DEFAULT_EXPIRY_DAYS})")
     p.add_argument("--peer-review", action="store_true", help="de-identify the inputs before packing")
     p.add_argument("--yes", action="store_true",
                    help="if Peer Review leaves inputs out, send the rest without asking")
@@ -31,12 +36,9 @@ def register(sub) -> None:
 
 def _read_passphrase(path: Path) -> str:
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise UserError(f"cannot read the passphrase file {path}: {exc.strerror}", exit_code=2) from None
-    if not lines or not lines[0]:
-        raise UserError(f"the passphrase file {path} is empty", exit_code=2)
-    return lines[0]
+        return read_passphrase_file(path)
+    except SodError as exc:
+        raise UserError(str(exc), exit_code=2) from None
 
 
 class _Printer:

@@ -95,3 +95,17 @@ def test_symlinks_are_refused_at_pack_time(tmp_path):
     proc = sod("pack", "-o", tmp_path / "c.sod", "--passphrase-file", tmp_path / "pw", tmp_path / "d")
     _assert_one_line_error(proc)
     assert "symbolic link" in proc.stderr and not (tmp_path / "c.sod").exists()
+
+
+def test_passphrase_files_lose_only_their_final_newline(tmp_path):
+    """One rule for every --passphrase-file (sod, sodclient send, sodclient import)."""
+    from sodformat import SodError
+    from sodformat.recipients import read_passphrase_file
+
+    for written, meant in (("Sunny-Day-2026\n", "Sunny-Day-2026"), ("Sunny-Day-2026\r\n", "Sunny-Day-2026"),
+                           (" spaced  pass 1A ", " spaced  pass 1A ")):
+        (tmp_path / "pw").write_bytes(written.encode())
+        assert read_passphrase_file(tmp_path / "pw") == meant
+    (tmp_path / "pw").write_text("\n")
+    with pytest.raises(SodError, match="empty"):
+        read_passphrase_file(tmp_path / "pw")
