@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -25,7 +25,6 @@ SECRET_HRP = "sod-secret-key-"
 RECIPIENT_HRP = "sod"
 SIGNER_HRP = "sodsig"
 
-_RAW = serialization.Encoding.Raw, serialization.PublicFormat.Raw
 
 
 def _derive(seed: bytes, label: bytes) -> bytes:
@@ -77,11 +76,11 @@ class Identity:
 
     @property
     def recipient(self) -> X25519Recipient:
-        return X25519Recipient(self.x25519.public_key().public_bytes(*_RAW))
+        return X25519Recipient(self.x25519.public_key().public_bytes_raw())
 
     @property
     def signing_public(self) -> str:
-        return signer_string(self.ed25519.public_key().public_bytes(*_RAW))
+        return signer_string(self.ed25519.public_key().public_bytes_raw())
 
     def secret_string(self) -> str:
         return bech32.encode(SECRET_HRP, self._seed).upper()

@@ -31,7 +31,7 @@ from sodformat.manifest import (TAG_DIR, TAG_END, TAG_FILE, TAG_MANIFEST, TAG_SI
 from sodformat.names import NameSet
 from sodformat.recipients import PassphraseIdentity, unwrap_with
 from sodformat.stream import decrypt_chunks
-from sodformat.writer import _cancelled, _Prefetch
+from sodformat.threads import Prefetch, is_cancelled
 
 ProgressFn = Callable[[int, int], None]
 _RING_BUFFERS = 4  # decrypted chunks in flight between the decryption thread and this one
@@ -234,7 +234,7 @@ def _walk(plain: _Plaintext, raw: RawHeader, sink: _Sink, cancel) -> Contents:
 
     try:
         while True:
-            if _cancelled(cancel):
+            if is_cancelled(cancel):
                 raise CancelledError("cancelled")
             tag = plain.read(1)
             if tag not in (TAG_FILE, TAG_DIR):
@@ -330,8 +330,12 @@ def _process(path: Path | str, identities: list, sink: _Sink, *, allow_expired: 
         # Decryption (which holds the GIL) runs a few chunks ahead in its own thread, while this thread
         # hashes and writes (which release it): two cores share the work. The ring bounds memory.
         ring = BufferRing(_RING_BUFFERS, raw.info.chunk)
-        chunks = _Prefetch(lambda stop: decrypt_chunks(f, key, raw.info.aead, raw.info.chunk, ring, stop),
-                           depth=_RING_BUFFERS)
+
+        def produce(put, stop):
+            for chunk in decrypt_chunks(f, key, raw.info.aead, raw.info.chunk, ring, stop):
+                put(chunk)
+
+        chunks = Prefetch(produce, name="sod-decrypt")
         try:
             stream = _reporting(chunks, f, total, progress) if progress else iter(chunks)
             return _walk(_Plaintext(stream, ring), raw, sink, cancel)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
@@ -25,7 +25,6 @@ from sodformat.errors import FormatError, LimitError, SodError
 from sodformat.keys import Identity, X25519Recipient
 
 _ZERO_NONCE = bytes(12)
-_RAW = serialization.Encoding.Raw, serialization.PublicFormat.Raw
 ARGON2_SALT_PREFIX = b"sod-v1 argon2id\x00"
 X25519_INFO = b"sod-v1 x25519"
 
@@ -101,7 +100,7 @@ class PassphraseIdentity:
 
 def x25519_stanza(recipient: X25519Recipient, file_key: bytes) -> dict:
     ephemeral = X25519PrivateKey.generate()
-    share = ephemeral.public_key().public_bytes(*_RAW)
+    share = ephemeral.public_key().public_bytes_raw()
     shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(recipient.public))
     key = HKDF(hashes.SHA256(), 32, salt=share + recipient.public, info=X25519_INFO).derive(shared)
     return {"type": "x25519", "share": b64encode(share), "body": _wrap(key, file_key)}

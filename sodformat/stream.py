@@ -4,7 +4,7 @@ truncation all fail authentication."""
 
 from __future__ import annotations
 
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Callable, Iterator
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
@@ -20,45 +20,86 @@ def chunk_nonce(counter: int, last: bool) -> bytes:
     return counter.to_bytes(11, "big") + (b"\x01" if last else b"\x00")
 
 
-class StreamWriter:
-    """Fills one chunk-sized buffer and seals it once more data arrives: the final chunk is held back
-    until close(), so it is the one sealed with the last-chunk flag."""
+class ChunkFiller:
+    """Lays the payload plaintext into chunk-sized buffers taken from `acquire()`. A full buffer is handed
+    to `emit(buffer, length, last)` only once more data arrives, so the final one, emitted by close(), is
+    the one flagged last. Documents can be read straight into the buffers (read_from): no extra copy."""
+
+    def __init__(self, chunk: int, acquire: Callable[[], bytearray], emit: Callable[[bytearray, int, bool], None]):
+        self._chunk, self._acquire, self._emit = chunk, acquire, emit
+        self._buf = acquire()
+        self._fill = 0
+
+    def _room(self) -> int:
+        if self._fill == self._chunk:  # full, and more is coming: certainly not the last chunk
+            self._emit(self._buf, self._chunk, False)
+            self._buf, self._fill = self._acquire(), 0
+        return self._chunk - self._fill
+
+    def write(self, data) -> None:
+        view = memoryview(data).cast("B")
+        while view:
+            take = min(self._room(), len(view))
+            self._buf[self._fill : self._fill + take] = view[:take]
+            self._fill += take
+            view = view[take:]
+
+    def read_from(self, f: BinaryIO, n: int, digest) -> None:
+        """Exactly `n` bytes of `f` into the chunks, hashed while still in the CPU cache; EOFError if `f`
+        ends first."""
+        while n:
+            take = min(self._room(), n)
+            view = memoryview(self._buf)[self._fill : self._fill + take]
+            got = f.readinto(view)
+            if not got:
+                raise EOFError
+            digest.update(view[:got])
+            self._fill += got
+            n -= got
+
+    def close(self) -> None:
+        """Emit what is left as the last chunk (never empty: the payload always ends with a record)."""
+        if not self._fill:
+            raise ValueError("the last chunk must not be empty")
+        self._emit(self._buf, self._fill, True)
+        self._fill = 0
+
+
+class ChunkSealer:
+    """Seals successive plaintext chunks, each with its counter nonce, and writes them out."""
 
     def __init__(self, out: BinaryIO, key: bytes, aead: str, chunk: int):
-        self._out, self._chunk = out, chunk
+        self._out = out
         self._aead = _AEADS[aead](key)
-        self._plain = bytearray(chunk)
-        self._fill = 0
         self._sealed = bytearray(chunk + TAG_BYTES)
         self._counter = 0
         self.bytes_written = 0
 
-    def write(self, data) -> None:
-        view = memoryview(data).cast("B")
-        chunk = self._chunk
-        while view:
-            if self._fill == chunk:  # full, and more is coming: certainly not the last chunk
-                self._seal(self._plain, last=False)
-                self._fill = 0
-            take = min(chunk - self._fill, len(view))
-            self._plain[self._fill : self._fill + take] = view[:take]
-            self._fill += take
-            view = view[take:]
-
-    def _seal(self, plain, last: bool) -> None:
+    def seal(self, plain, last: bool) -> None:
         out = memoryview(self._sealed)[: len(plain) + TAG_BYTES]  # encrypt_into wants the exact size
         self._aead.encrypt_into(chunk_nonce(self._counter, last), plain, None, out)
         self._out.write(out)
         self.bytes_written += len(out)
         self._counter += 1
 
+
+class StreamWriter:
+    """Filling and sealing in one thread, for payloads written in one go (tests, small containers)."""
+
+    def __init__(self, out: BinaryIO, key: bytes, aead: str, chunk: int):
+        self._sealer = ChunkSealer(out, key, aead, chunk)
+        buf = bytearray(chunk)
+        self._filler = ChunkFiller(chunk, lambda: buf, lambda b, n, last: self._sealer.seal(memoryview(b)[:n], last))
+
+    def write(self, data) -> None:
+        self._filler.write(data)
+
     def close(self) -> None:
-        """Seal what is left as the last chunk (never empty: the payload always ends with a record)."""
-        if not self._fill:
-            raise ValueError("the last chunk must not be empty")
-        with memoryview(self._plain) as view:
-            self._seal(view[: self._fill], last=True)
-        self._fill = 0
+        self._filler.close()
+
+    @property
+    def bytes_written(self) -> int:
+        return self._sealer.bytes_written
 
 
 def decrypt_chunks(f: BinaryIO, key: bytes, aead: str, chunk: int, ring: BufferRing, stop=None) -> Iterator[tuple]:

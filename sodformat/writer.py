@@ -1,15 +1,10 @@
-"""Packing: documents in, one encrypted .SOD container out, in constant memory.
-
-A reader thread reads, hashes and compresses blocks (hashlib, zstd and file I/O release the GIL)
-while the calling thread frames, encrypts and writes them, so two cores share the work.
-"""
+"""Packing: documents in, one encrypted .SOD container out, in constant memory."""
 
 from __future__ import annotations
 
 import hashlib
 import io
 import os
-import queue
 import secrets
 import struct
 import threading
@@ -17,9 +12,8 @@ import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator
+from typing import BinaryIO, Callable
 
 import zstandard
 
@@ -33,10 +27,13 @@ from sodformat.manifest import (TAG_DIR, TAG_END, TAG_FILE, TAG_MANIFEST, TAG_SI
 from sodformat.mediatypes import sniff
 from sodformat.names import NameSet, check_name
 from sodformat.recipients import b64encode, make_stanza
-from sodformat.stream import StreamWriter
+from sodformat.space import preallocate
+from sodformat.stream import ChunkFiller, ChunkSealer
+from sodformat.threads import Prefetch, Stopped, is_cancelled
 
 ProgressFn = Callable[[int, int], None]
-_RING_BUFFERS = 6  # blocks in flight between the reading thread and the encrypting thread
+_RING_CHUNKS = 4                  # plaintext chunks in flight between the framing thread and the sealing one
+_PROGRESS_STEP = 1024 * 1024      # report progress at most once per MiB of documents
 
 
 @dataclass(frozen=True)
@@ -102,49 +99,6 @@ def collect_sources(paths: list[Path | str]) -> list[Source]:
     return sources
 
 
-class _Prefetch:
-    """Runs a generator in a thread, a few items ahead of the consumer (bounded: constant memory)."""
-
-    _DONE = object()
-
-    def __init__(self, make: Callable[[threading.Event], Iterator], depth: int = 4):
-        self._queue: queue.Queue = queue.Queue(depth)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(make,), daemon=True, name="sod-prefetch")
-        self._thread.start()
-
-    def _put(self, item) -> bool:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def _run(self, make) -> None:
-        try:
-            for item in make(self._stop):
-                if not self._put(item):
-                    return
-            self._put(self._DONE)
-        except BaseException as exc:  # handed to the consumer, which raises it
-            self._put(exc)
-
-    def __iter__(self):
-        while True:
-            item = self._queue.get()
-            if item is self._DONE:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
 class _Encoders:
     """Compression on every core (zstd releases the GIL); each worker thread keeps its own context."""
 
@@ -160,106 +114,164 @@ class _Encoders:
         return zstd.compress(block)
 
 
-def _small_file(src: Source, enc: _Encoders) -> list[tuple]:
-    """All events of a file of at most one block, made in a worker so many small files (DICOM slices)
-    are read, hashed and compressed in parallel."""
+def _changed(path: Path) -> SodError:
+    return SodError(f"cannot pack {path}: the file changed while it was being packed")
+
+
+_U32 = struct.Struct(">I")
+
+
+def _record(tag: bytes, body: bytes) -> bytes:
+    return tag + _U32.pack(len(body)) + body
+
+
+@dataclass(frozen=True)
+class _HeldFile:
+    """A file of at most one block, read, hashed and compressed by a pool worker."""
+
+    meta: bytes
+    data: bytes      # the stored block (empty for an empty file)
+    entry: Entry
+
+
+def _small_file(src: Source, enc: _Encoders) -> _HeldFile:
+    """Many small files (DICOM slices) are read, hashed and compressed in parallel this way."""
     try:
         with open(src.path, "rb") as f:
             block = f.read(limits.BLOCK_INPUT)
             if f.read(1):
-                raise SodError(f"cannot pack {src.path}: the file changed while it was being packed")
+                raise _changed(src.path)
     except OSError as exc:
         raise _fail_unreadable(src.path, exc) from None
     media_type = sniff(block, src.name)
     codec, data = codecs.choose(media_type, block, enc.compress)
-    events = [("file", file_meta(src.name, media_type, codec))]
-    if block:
-        events.append(("block", data, len(block), None))
-    events.append(("end", Entry(src.name, False, len(block), hashlib.sha256(block).hexdigest(), media_type, codec)))
-    return events
+    entry = Entry(src.name, False, len(block), hashlib.sha256(block).hexdigest(), media_type, codec)
+    return _HeldFile(file_meta(src.name, media_type, codec), data, entry)
 
 
-def _large_file(src: Source, enc: _Encoders, ring: BufferRing, stop: threading.Event) -> Iterator[tuple]:
-    """Events of a multi-block file, streamed through recycled buffers; with a codec, a few blocks
-    compress ahead in the pool. Uncompressed blocks carry their buffer, which the consumer releases."""
-    in_flight = 4
-    try:
-        with open(src.path, "rb", buffering=0) as f:
-            first_block = f.read(limits.BLOCK_INPUT)
-            media_type = sniff(first_block, src.name)
-            codec, first = codecs.choose(media_type, first_block, enc.compress)
-            encode = codecs.encoder(codec, enc.compress)
-            yield ("file", file_meta(src.name, media_type, codec))
-            digest, size = hashlib.sha256(first_block), len(first_block)
-            if codec == "none":
-                yield ("block", first_block, len(first_block), None)
-                while (buf := ring.acquire(stop)) is not None:
-                    n = f.readinto(buf)
-                    if not n:
-                        ring.release(buf)
-                        break
-                    view = memoryview(buf)[:n]
-                    digest.update(view)
-                    size += n
-                    yield ("block", view, n, partial(ring.release, buf))
-            else:
-                pending: deque = deque([(first, len(first_block))])
-                while block := f.read(limits.BLOCK_INPUT):
-                    digest.update(block)
-                    size += len(block)
-                    pending.append((enc.pool.submit(encode, block), len(block)))
-                    while len(pending) > in_flight or not isinstance(pending[0][0], Future):
-                        data, raw_len = pending.popleft()
-                        yield ("block", data.result() if isinstance(data, Future) else data, raw_len, None)
-                    if stop.is_set():
-                        return
-                for data, raw_len in pending:
-                    yield ("block", data.result() if isinstance(data, Future) else data, raw_len, None)
-            if stop.is_set():
-                return
-    except OSError as exc:
-        raise _fail_unreadable(src.path, exc) from None
-    yield ("end", Entry(src.name, False, size, digest.hexdigest(), media_type, codec))
+class _Framer:
+    """Builds the payload plaintext (records, blocks, manifest, signature) into chunk buffers, in the
+    producer thread. `advanced` counts source bytes framed so far, for progress."""
 
+    def __init__(self, filler: ChunkFiller, level: int, stop: threading.Event):
+        self._fill, self._stop = filler, stop
+        self._enc = _Encoders(level)
+        self.entries: list[Entry] = []
+        self.advanced = 0
 
-def _read_blocks(sources: list[Source], level: int, stop: threading.Event) -> Iterator[tuple]:
-    """Events for the consumer, in source order: ("dir", name), ("file", meta),
-    ("block", data, raw_len, release callback or None), ("end", Entry)."""
-    enc = _Encoders(level)
-    ring = BufferRing(_RING_BUFFERS, limits.BLOCK_INPUT)
-    small_ahead = 2 * (os.cpu_count() or 2)  # small files in flight: bounded by count x 1 MiB
-    pending: deque = deque()
-    try:
-        for src in sources:
-            if stop.is_set():
-                return
-            if src.is_dir:
-                pending.append([("dir", src.name)])
-            elif src.size <= limits.BLOCK_INPUT:
-                pending.append(enc.pool.submit(_small_file, src, enc))
-            else:
-                while pending:
-                    item = pending.popleft()
-                    yield from item.result() if isinstance(item, Future) else item
-                yield from _large_file(src, enc, ring, stop)
-            while len(pending) > small_ahead:
+    def _check_stop(self) -> None:
+        if self._stop.is_set():
+            raise Stopped
+
+    def documents(self, sources: list[Source]) -> None:
+        """Every source in order; small files are prepared a few at a time in the pool."""
+        ahead = 2 * (os.cpu_count() or 2)  # small files in flight: bounded by count x 1 MiB
+        pending: deque = deque()  # folder names and futures of small files, in source order
+
+        def settle(keep: int) -> None:
+            while len(pending) > keep:
                 item = pending.popleft()
-                yield from item.result() if isinstance(item, Future) else item
-        while pending:
-            item = pending.popleft()
-            yield from item.result() if isinstance(item, Future) else item
-    finally:
-        enc.pool.shutdown(wait=True, cancel_futures=True)
+                if isinstance(item, str):
+                    self._fill.write(_record(TAG_DIR, dumps({"name": item})))
+                    self.entries.append(Entry(item, True))
+                else:
+                    self._held_file(item.result())
 
+        try:
+            for src in sources:
+                self._check_stop()
+                if src.is_dir:
+                    pending.append(src.name)
+                elif src.size <= limits.BLOCK_INPUT:
+                    pending.append(self._enc.pool.submit(_small_file, src, self._enc))
+                else:
+                    settle(keep=0)
+                    self._large_file(src)
+                settle(keep=ahead)
+            settle(keep=0)
+        finally:
+            self._enc.pool.shutdown(wait=True, cancel_futures=True)
 
-def _cancelled(cancel) -> bool:
-    if cancel is None:
-        return False
-    return cancel.is_set() if hasattr(cancel, "is_set") else bool(cancel.cancelled)
+    def _held_file(self, held: _HeldFile) -> None:
+        self._fill.write(_record(TAG_FILE, held.meta))
+        if held.data:
+            self._fill.write(_U32.pack(len(held.data)))
+            self._fill.write(held.data)
+        self._fill.write(_U32.pack(0))
+        self.entries.append(held.entry)
+        self.advanced += held.entry.size
 
+    def _large_file(self, src: Source) -> None:
+        try:
+            with open(src.path, "rb", buffering=0) as f:
+                size = os.fstat(f.fileno()).st_size
+                first = f.read(limits.BLOCK_INPUT)
+                media_type = sniff(first, src.name)
+                codec, stored = codecs.choose(media_type, first, self._enc.compress)
+                self._fill.write(_record(TAG_FILE, file_meta(src.name, media_type, codec)))
+                if stored:  # a file emptied since it was listed has no blocks at all
+                    self._fill.write(_U32.pack(len(stored)))
+                    self._fill.write(stored)
+                self.advanced += len(first)
+                digest = hashlib.sha256(first)
+                if codec == "none":
+                    size = self._raw_blocks(f, src.path, size - len(first), digest) + len(first)
+                else:
+                    size = self._encoded_blocks(f, codecs.encoder(codec, self._enc.compress), digest) + len(first)
+                if f.read(1):
+                    raise _changed(src.path)
+        except OSError as exc:
+            raise _fail_unreadable(src.path, exc) from None
+        self._fill.write(_U32.pack(0))
+        self.entries.append(Entry(src.name, False, size, digest.hexdigest(), media_type, codec))
 
-def _record(tag: bytes, body: bytes) -> bytes:
-    return tag + struct.pack(">I", len(body)) + body
+    def _raw_blocks(self, f, path: Path, left: int, digest) -> int:
+        """Stored as is: read straight into the chunk buffers and hashed there, the fast path for large
+        incompressible documents. The size is fixed when the file is opened; a file that then shrinks
+        or grows is refused rather than packed half-old, half-new."""
+        total = left
+        while left > 0:
+            self._check_stop()
+            n = min(limits.BLOCK_INPUT, left)
+            self._fill.write(_U32.pack(n))
+            try:
+                self._fill.read_from(f, n, digest)
+            except EOFError:
+                raise _changed(path) from None
+            left -= n
+            self.advanced += n
+        return total
+
+    def _encoded_blocks(self, f, encode: Callable[[bytes], bytes], digest) -> int:
+        """Compressed: a few blocks compress ahead in the pool while earlier ones are framed."""
+        pending: deque[tuple[Future, int]] = deque()
+        size = 0
+
+        def settle(keep: int) -> None:
+            while len(pending) > keep:
+                future, raw_len = pending.popleft()
+                data = future.result()
+                self._fill.write(_U32.pack(len(data)))
+                self._fill.write(data)
+                self.advanced += raw_len
+
+        while block := f.read(limits.BLOCK_INPUT):
+            self._check_stop()
+            digest.update(block)
+            size += len(block)
+            pending.append((self._enc.pool.submit(encode, block), len(block)))
+            settle(keep=4)
+        settle(keep=0)
+        return size
+
+    def trailer(self, header: bytes, signer: Identity | None) -> None:
+        """Manifest, signature (over header and manifest) and end record; then the last chunk."""
+        manifest = encode_manifest(self.entries)
+        self._fill.write(_record(TAG_MANIFEST, manifest))
+        if signer is not None:
+            self._fill.write(TAG_SIGNATURE + signer.ed25519.sign(signature_message(header, manifest)))
+        self._fill.write(TAG_END)
+        self._fill.close()
 
 
 def _check_expiry(days: float) -> None:
@@ -270,7 +282,11 @@ def _check_expiry(days: float) -> None:
 def write_container(out: BinaryIO, sources: list[Source], recipients: list, *, expires_in_days: float,
                     signer: Identity | None, progress: ProgressFn | None, cancel, created: float | None,
                     aead: str, chunk: int, level: int) -> PackResult:
-    """Write the whole container sequentially to `out` (a file, a pipe, or an uploader's spool file)."""
+    """Write the whole container sequentially to `out` (a file, a pipe, or an uploader's spool file).
+
+    Two threads share the work: a producer reads, hashes, compresses and frames the plaintext straight
+    into chunk buffers (hashlib, zstd and file reads release the GIL), while this thread seals each
+    chunk and writes it (the AEAD holds the GIL). A small ring of chunk buffers bounds memory."""
     if not recipients:
         raise SodError("at least one recipient (passphrase or public key) is required")
     _check_expiry(expires_in_days)
@@ -285,42 +301,48 @@ def write_container(out: BinaryIO, sources: list[Source], recipients: list, *, e
         fields["signer"] = signer.signing_public
     header = encode_header(fields, file_key)
     out.write(header)
-    stream = StreamWriter(out, hkdf(file_key, b"sod-v1 payload", salt=nonce), aead, chunk)
+    sealer = ChunkSealer(out, hkdf(file_key, b"sod-v1 payload", salt=nonce), aead, chunk)
+    ring = BufferRing(_RING_CHUNKS, chunk)
+    framers: list[_Framer] = []
+
+    def produce(put, stop) -> None:
+        def acquire() -> bytearray:
+            buf = ring.acquire(stop)
+            if buf is None:
+                raise Stopped
+            return buf
+
+        framer = _Framer(ChunkFiller(chunk, acquire, lambda buf, n, last: put((buf, n, last, framer.advanced))),
+                         level, stop)
+        framers.append(framer)
+        framer.documents(sources)
+        framer.trailer(header, signer)
+
     total = sum(s.size for s in sources)
-    done = 0
-    entries: list[Entry] = []
-    prefetch = _Prefetch(lambda stop: _read_blocks(sources, level, stop))
+    reported = -1
+    chunks = Prefetch(produce, name="sod-frame")
     try:
-        for event in prefetch:
-            if _cancelled(cancel):
+        for buf, n, last, done in chunks:
+            if is_cancelled(cancel):
                 raise CancelledError("cancelled")
-            kind = event[0]
-            if kind == "block":
-                stream.write(struct.pack(">I", len(event[1])))
-                stream.write(event[1])
-                if event[3] is not None:
-                    event[3]()  # hand the block's buffer back to the reading thread
-                done += event[2]
-                if progress:
-                    progress(done, total)
-            elif kind == "file":
-                stream.write(_record(TAG_FILE, event[1]))
-            elif kind == "end":
-                stream.write(b"\x00\x00\x00\x00")
-                entries.append(event[1])
-            else:  # a folder
-                stream.write(_record(TAG_DIR, dumps({"name": event[1]})))
-                entries.append(Entry(event[1], True))
+            with memoryview(buf) as view:
+                sealer.seal(view[:n], last)
+            ring.release(buf)
+            if progress and (last or done - reported >= _PROGRESS_STEP):
+                progress(done, total)
+                reported = done
     finally:
-        prefetch.close()
-    manifest = encode_manifest(entries)
-    stream.write(_record(TAG_MANIFEST, manifest))
-    if signer is not None:
-        stream.write(TAG_SIGNATURE + signer.ed25519.sign(signature_message(header, manifest)))
-    stream.write(TAG_END)
-    stream.close()
+        chunks.close()
     info = read_header(io.BytesIO(header)).info
-    return PackResult(info, entries, len(header) + stream.bytes_written)
+    return PackResult(info, framers[0].entries, len(header) + sealer.bytes_written)
+
+
+def _size_bound(sources: list[Source], chunk: int) -> int:
+    """About the largest the container can be: blocks are never stored larger than the document
+    (a codec is used only if it shrinks the data), plus records, manifest and per-chunk tags."""
+    payload = sum(s.size + 4 * (s.size // limits.BLOCK_INPUT + 2) + 2 * len(s.name.encode()) + 400
+                  for s in sources) + 1024
+    return limits.MAX_HEADER_BYTES + payload + limits.TAG_BYTES * (payload // chunk + 1)
 
 
 def pack(out: BinaryIO | Path | str, sources: list[Source], recipients: list, *,
@@ -341,8 +363,10 @@ def pack(out: BinaryIO | Path | str, sources: list[Source], recipients: list, *,
     try:
         # No fsync: the rename only makes a finished container visible; after a power cut the sender
         # still has every source and simply packs again, so durability would cost time for nothing.
+        preallocate(fd, _size_bound(sources, chunk))
         with os.fdopen(fd, "wb") as f:
             result = write_container(f, sources, recipients, **kwargs)
+            f.truncate()  # give back what the reservation over-estimated
         os.replace(tmp, out)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
