@@ -12,6 +12,7 @@ import struct
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from functools import partial
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
@@ -31,7 +32,7 @@ from sodformat.manifest import (TAG_DIR, TAG_END, TAG_FILE, TAG_MANIFEST, TAG_SI
 from sodformat.names import NameSet
 from sodformat.recipients import PassphraseIdentity, unwrap_with
 from sodformat.stream import decrypt_chunks
-from sodformat.threads import Prefetch, is_cancelled
+from sodformat.threads import InOrder, Prefetch, is_cancelled
 
 ProgressFn = Callable[[int, int], None]
 _RING_BUFFERS = 4  # decrypted chunks in flight between the decryption thread and this one
@@ -78,10 +79,11 @@ def _unlock(raw: RawHeader, identities: list) -> bytes:
 
 
 class _Plaintext:
-    """Exact-length reads across the decrypted chunks, handing each chunk's buffer back once consumed."""
+    """Exact-length reads across the decrypted chunks, handing each chunk's buffer to `release` once
+    consumed (unpack releases through the hashing thread, so views still queued for hashing stay valid)."""
 
-    def __init__(self, chunks: Iterator[tuple], ring: BufferRing):
-        self._chunks, self._ring = chunks, ring
+    def __init__(self, chunks: Iterator[tuple], release: Callable[[bytearray], None]):
+        self._chunks, self._release = chunks, release
         self._view: memoryview = memoryview(b"")
         self._buf: bytearray | None = None
         self._pos = 0
@@ -89,7 +91,7 @@ class _Plaintext:
     def _advance(self) -> None:
         if self._buf is not None:
             self._view.release()
-            self._ring.release(self._buf)
+            self._release(self._buf)
             self._buf = None
         try:
             self._view, self._buf = next(self._chunks)
@@ -121,7 +123,7 @@ class _Plaintext:
         if self._pos < len(self._view):
             return False
         for view, buf in self._chunks:
-            self._ring.release(buf)
+            self._release(buf)
             if len(view):
                 return False
         return True
@@ -216,15 +218,20 @@ def _write_held_file(sink: _Sink, name: str, compression: str, blocks: list[byte
 _HELD_BLOCKS = 2  # compressed files of up to this many blocks are decoded in the pool, several at once
 
 
-def _walk(plain: _Plaintext, raw: RawHeader, sink: _Sink, cancel) -> Contents:
+def _walk(plain: _Plaintext, raw: RawHeader, sink: _Sink, cancel, hasher: InOrder) -> Contents:
     """Read every record in order, feeding the sink; check the manifest, the signature and the end.
 
     Small compressed files (a DICOM series is thousands of them) are decompressed, hashed and written
-    by a pool, a few at a time, so a series unpacks on every core; larger files stream in order."""
+    by a pool, a few at a time, so a series unpacks on every core; larger files stream in order, their
+    bytes written here and hashed in order by `hasher`, beside this thread."""
     names, entries = NameSet(), []
     workers = min(4, os.cpu_count() or 2)
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sod-unpack")
     in_flight: deque = deque()  # (index in entries, future)
+    digests: dict[int, str] = {}  # index in entries -> SHA-256 of a streamed file, set by the hasher
+
+    def finish(index: int, digest) -> None:
+        digests[index] = digest.hexdigest()
 
     def settle(keep: int) -> None:
         while len(in_flight) > keep:
@@ -268,7 +275,7 @@ def _walk(plain: _Plaintext, raw: RawHeader, sink: _Sink, cancel) -> Contents:
             with sink.open_file(name) as out:
                 for block in held:  # a file too large to hand to the pool: go on in order
                     data = _decode(block, compression)
-                    digest.update(data)
+                    hasher.call(digest.update, data)
                     size += len(data)
                     out.write(data)
                 while n:
@@ -276,17 +283,21 @@ def _walk(plain: _Plaintext, raw: RawHeader, sink: _Sink, cancel) -> Contents:
                         raise LimitError("a data block is larger than this reader allows")
                     if compression == "none":  # stream the views: no copy between decryption and disk
                         for piece in plain.pieces(n):
-                            digest.update(piece)
+                            hasher.call(digest.update, piece)
                             out.write(piece)
                         size += n
                     else:
                         data = _decode(plain.read(n), compression)
-                        digest.update(data)
+                        hasher.call(digest.update, data)
                         size += len(data)
                         out.write(data)
                     n = plain.u32()
-            entries.append(replace(entry, size=size, sha256=digest.hexdigest()))
+            hasher.call(finish, len(entries), digest)
+            entries.append(replace(entry, size=size))
         settle(keep=0)
+        hasher.drain()
+        for index, sha256 in digests.items():
+            entries[index] = replace(entries[index], sha256=sha256)
     finally:
         # Workers must be finished before the caller removes a failed unpack's folder.
         pool.shutdown(wait=True, cancel_futures=True)
@@ -327,8 +338,9 @@ def _process(path: Path | str, identities: list, sink: _Sink, *, allow_expired: 
             when = raw.info.expires.strftime("%Y-%m-%d %H:%M UTC")
             raise ExpiredError(f"this delivery expired on {when} and can no longer be opened; ask the sender to send it again")
         key = hkdf(file_key, b"sod-v1 payload", salt=raw.nonce)
-        # Decryption (which holds the GIL) runs a few chunks ahead in its own thread, while this thread
-        # hashes and writes (which release it): two cores share the work. The ring bounds memory.
+        # Three threads share two or more cores: one reads and decrypts a few chunks ahead (the AEAD
+        # holds the GIL), this one parses and writes, and one hashes (hashing and writing release the
+        # GIL). A chunk's buffer returns to the ring only after the hasher is past it: memory is bounded.
         ring = BufferRing(_RING_BUFFERS, raw.info.chunk)
 
         def produce(put, stop):
@@ -336,11 +348,13 @@ def _process(path: Path | str, identities: list, sink: _Sink, *, allow_expired: 
                 put(chunk)
 
         chunks = Prefetch(produce, name="sod-decrypt")
+        hasher = InOrder(name="sod-hash")
         try:
             stream = _reporting(chunks, f, total, progress) if progress else iter(chunks)
-            return _walk(_Plaintext(stream, ring), raw, sink, cancel)
+            return _walk(_Plaintext(stream, partial(hasher.call, ring.release)), raw, sink, cancel, hasher)
         finally:
             chunks.close()
+            hasher.close()
 
 
 def _reporting(chunks: Iterator[tuple], f: BinaryIO, total: int, progress: ProgressFn) -> Iterator[tuple]:

@@ -44,16 +44,16 @@ class ChunkFiller:
             self._fill += take
             view = view[take:]
 
-    def read_from(self, f: BinaryIO, n: int, digest) -> None:
-        """Exactly `n` bytes of `f` into the chunks, hashed while still in the CPU cache; EOFError if `f`
-        ends first."""
+    def read_from(self, f: BinaryIO, n: int, on_read: Callable[[memoryview], None]) -> None:
+        """Exactly `n` bytes of `f` straight into the chunks, each piece also given to `on_read` (for
+        hashing; the piece stays valid until its buffer is released); EOFError if `f` ends first."""
         while n:
             take = min(self._room(), n)
             view = memoryview(self._buf)[self._fill : self._fill + take]
             got = f.readinto(view)
             if not got:
                 raise EOFError
-            digest.update(view[:got])
+            on_read(view[:got])
             self._fill += got
             n -= got
 

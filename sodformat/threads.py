@@ -64,3 +64,40 @@ class Prefetch:
     def close(self) -> None:
         self.stop.set()
         self._thread.join()
+
+
+class InOrder:
+    """Runs calls in one background thread, strictly in the order they were given.
+
+    Unpack hashes documents this way: the hashing (which releases the GIL) then runs beside the
+    thread that parses and writes, and a buffer handed back after its pieces were queued for hashing
+    is only reused once they were hashed. The first error is raised again by drain()."""
+
+    def __init__(self, name: str):
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True, name=name)
+        self._thread.start()
+
+    def call(self, fn: Callable, *args) -> None:
+        self._queue.put((fn, args))
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            fn, args = item
+            try:
+                fn(*args)
+            except BaseException as exc:
+                self._error = self._error or exc
+
+    def drain(self) -> None:
+        """Wait until every call given so far has run."""
+        done = threading.Event()
+        self.call(done.set)
+        done.wait()
+        if self._error is not None:
+            raise self._error
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()

@@ -11,7 +11,8 @@ import threading
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO, Callable
 
@@ -29,10 +30,10 @@ from sodformat.names import NameSet, check_name
 from sodformat.recipients import b64encode, make_stanza
 from sodformat.space import preallocate
 from sodformat.stream import ChunkFiller, ChunkSealer
-from sodformat.threads import Prefetch, Stopped, is_cancelled
+from sodformat.threads import InOrder, is_cancelled
 
 ProgressFn = Callable[[int, int], None]
-_RING_CHUNKS = 4                  # plaintext chunks in flight between the framing thread and the sealing one
+_RING_CHUNKS = 4                  # plaintext chunks the hashing thread may lag behind the sealing one
 _PROGRESS_STEP = 1024 * 1024      # report progress at most once per MiB of documents
 
 
@@ -150,18 +151,23 @@ def _small_file(src: Source, enc: _Encoders) -> _HeldFile:
 
 
 class _Framer:
-    """Builds the payload plaintext (records, blocks, manifest, signature) into chunk buffers, in the
-    producer thread. `advanced` counts source bytes framed so far, for progress."""
+    """Builds the payload plaintext (records, blocks, manifest, signature) into chunk buffers.
+    Large documents are hashed in order by `hasher`, beside this thread; `advanced` counts source
+    bytes framed so far, for progress."""
 
-    def __init__(self, filler: ChunkFiller, level: int, stop: threading.Event):
-        self._fill, self._stop = filler, stop
+    def __init__(self, filler: ChunkFiller, level: int, hasher: InOrder, cancel):
+        self._fill, self._hasher, self._cancel = filler, hasher, cancel
         self._enc = _Encoders(level)
+        self._digests: dict[int, str] = {}  # index in entries -> SHA-256, set by the hasher
         self.entries: list[Entry] = []
         self.advanced = 0
 
     def _check_stop(self) -> None:
-        if self._stop.is_set():
-            raise Stopped
+        if is_cancelled(self._cancel):
+            raise CancelledError("cancelled")
+
+    def _finish_digest(self, index: int, digest) -> None:
+        self._digests[index] = digest.hexdigest()
 
     def documents(self, sources: list[Source]) -> None:
         """Every source in order; small files are prepared a few at a time in the pool."""
@@ -213,7 +219,8 @@ class _Framer:
                     self._fill.write(_U32.pack(len(stored)))
                     self._fill.write(stored)
                 self.advanced += len(first)
-                digest = hashlib.sha256(first)
+                digest = hashlib.sha256()
+                self._hasher.call(digest.update, first)
                 if codec == "none":
                     size = self._raw_blocks(f, src.path, size - len(first), digest) + len(first)
                 else:
@@ -223,19 +230,21 @@ class _Framer:
         except OSError as exc:
             raise _fail_unreadable(src.path, exc) from None
         self._fill.write(_U32.pack(0))
-        self.entries.append(Entry(src.name, False, size, digest.hexdigest(), media_type, codec))
+        self._hasher.call(self._finish_digest, len(self.entries), digest)
+        self.entries.append(Entry(src.name, False, size, "", media_type, codec))
 
     def _raw_blocks(self, f, path: Path, left: int, digest) -> int:
-        """Stored as is: read straight into the chunk buffers and hashed there, the fast path for large
-        incompressible documents. The size is fixed when the file is opened; a file that then shrinks
-        or grows is refused rather than packed half-old, half-new."""
+        """Stored as is: read straight into the chunk buffers (no copy) and hashed from there, the fast
+        path for large incompressible documents. The size is fixed when the file is opened; a file that
+        then shrinks or grows is refused rather than packed half-old, half-new."""
         total = left
+        hash_piece = partial(self._hasher.call, digest.update)
         while left > 0:
             self._check_stop()
             n = min(limits.BLOCK_INPUT, left)
             self._fill.write(_U32.pack(n))
             try:
-                self._fill.read_from(f, n, digest)
+                self._fill.read_from(f, n, hash_piece)
             except EOFError:
                 raise _changed(path) from None
             left -= n
@@ -257,7 +266,7 @@ class _Framer:
 
         while block := f.read(limits.BLOCK_INPUT):
             self._check_stop()
-            digest.update(block)
+            self._hasher.call(digest.update, block)
             size += len(block)
             pending.append((self._enc.pool.submit(encode, block), len(block)))
             settle(keep=4)
@@ -266,6 +275,9 @@ class _Framer:
 
     def trailer(self, header: bytes, signer: Identity | None) -> None:
         """Manifest, signature (over header and manifest) and end record; then the last chunk."""
+        self._hasher.drain()
+        for index, sha256 in self._digests.items():
+            self.entries[index] = replace(self.entries[index], sha256=sha256)
         manifest = encode_manifest(self.entries)
         self._fill.write(_record(TAG_MANIFEST, manifest))
         if signer is not None:
@@ -284,9 +296,10 @@ def write_container(out: BinaryIO, sources: list[Source], recipients: list, *, e
                     aead: str, chunk: int, level: int) -> PackResult:
     """Write the whole container sequentially to `out` (a file, a pipe, or an uploader's spool file).
 
-    Two threads share the work: a producer reads, hashes, compresses and frames the plaintext straight
-    into chunk buffers (hashlib, zstd and file reads release the GIL), while this thread seals each
-    chunk and writes it (the AEAD holds the GIL). A small ring of chunk buffers bounds memory."""
+    This thread reads documents straight into chunk buffers, then seals and writes each chunk while
+    its bytes are still in the CPU cache (the AEAD is fastest on cached data, and holds the GIL). A
+    second thread hashes the same buffers in order (hashlib releases the GIL); a pool reads and
+    compresses small files. A buffer is reused only once hashed: a ring of four bounds memory."""
     if not recipients:
         raise SodError("at least one recipient (passphrase or public key) is required")
     _check_expiry(expires_in_days)
@@ -303,38 +316,26 @@ def write_container(out: BinaryIO, sources: list[Source], recipients: list, *, e
     out.write(header)
     sealer = ChunkSealer(out, hkdf(file_key, b"sod-v1 payload", salt=nonce), aead, chunk)
     ring = BufferRing(_RING_CHUNKS, chunk)
-    framers: list[_Framer] = []
+    hasher = InOrder(name="sod-hash")
+    total, reported = sum(s.size for s in sources), -1
 
-    def produce(put, stop) -> None:
-        def acquire() -> bytearray:
-            buf = ring.acquire(stop)
-            if buf is None:
-                raise Stopped
-            return buf
+    def seal(buf: bytearray, n: int, last: bool) -> None:
+        nonlocal reported
+        with memoryview(buf) as view:
+            sealer.seal(view[:n], last)
+        hasher.call(ring.release, buf)  # reused once the hasher is past this chunk's pieces
+        if progress and (last or framer.advanced - reported >= _PROGRESS_STEP):
+            progress(framer.advanced, total)
+            reported = framer.advanced
 
-        framer = _Framer(ChunkFiller(chunk, acquire, lambda buf, n, last: put((buf, n, last, framer.advanced))),
-                         level, stop)
-        framers.append(framer)
+    try:
+        framer = _Framer(ChunkFiller(chunk, ring.acquire, seal), level, hasher, cancel)
         framer.documents(sources)
         framer.trailer(header, signer)
-
-    total = sum(s.size for s in sources)
-    reported = -1
-    chunks = Prefetch(produce, name="sod-frame")
-    try:
-        for buf, n, last, done in chunks:
-            if is_cancelled(cancel):
-                raise CancelledError("cancelled")
-            with memoryview(buf) as view:
-                sealer.seal(view[:n], last)
-            ring.release(buf)
-            if progress and (last or done - reported >= _PROGRESS_STEP):
-                progress(done, total)
-                reported = done
     finally:
-        chunks.close()
+        hasher.close()
     info = read_header(io.BytesIO(header)).info
-    return PackResult(info, framers[0].entries, len(header) + sealer.bytes_written)
+    return PackResult(info, framer.entries, len(header) + sealer.bytes_written)
 
 
 def _size_bound(sources: list[Source], chunk: int) -> int:
