@@ -1,14 +1,13 @@
-"""A fixed set of reusable buffers passed between the I/O thread and the crypto thread.
+"""A fixed set of reusable chunk buffers, shared by the thread that fills them and the hashing thread.
 
-Fresh 1 MiB bytes objects per chunk cost an allocation, page faults and a cache miss each time; a
-small ring of recycled buffers avoids all three and bounds memory: when every buffer is in use, the
-producer waits for the consumer to hand one back.
+A fresh bytes object per chunk costs an allocation, page faults and cache misses each time; a small
+ring of recycled buffers avoids all three and bounds memory: when every buffer is in use, the filling
+thread waits for the hashing thread to hand one back.
 """
 
 from __future__ import annotations
 
 import queue
-import threading
 
 
 class BufferRing:
@@ -18,14 +17,9 @@ class BufferRing:
         for _ in range(count):
             self._free.put(bytearray(size))
 
-    def acquire(self, stop: threading.Event | None = None) -> bytearray | None:
-        """A free buffer; None if `stop` is set while waiting (the consumer has gone away)."""
-        while True:
-            try:
-                return self._free.get(timeout=0.1)
-            except queue.Empty:
-                if stop is not None and stop.is_set():
-                    return None
+    def acquire(self) -> bytearray:
+        """A free buffer, waiting for one to be released if all are in use."""
+        return self._free.get()
 
     def release(self, buf: bytearray) -> None:
         self._free.put(buf)

@@ -32,10 +32,10 @@ from sodformat.manifest import (TAG_DIR, TAG_END, TAG_FILE, TAG_MANIFEST, TAG_SI
 from sodformat.names import NameSet
 from sodformat.recipients import PassphraseIdentity, unwrap_with
 from sodformat.stream import decrypt_chunks
-from sodformat.threads import InOrder, Prefetch, is_cancelled
+from sodformat.threads import InOrder, is_cancelled
 
 ProgressFn = Callable[[int, int], None]
-_RING_BUFFERS = 4  # decrypted chunks in flight between the decryption thread and this one
+_RING_BUFFERS = 4  # decrypted chunks the hashing thread may lag behind this one
 
 
 @dataclass(frozen=True)
@@ -279,6 +279,8 @@ def _walk(plain: _Plaintext, raw: RawHeader, sink: _Sink, cancel, hasher: InOrde
                     size += len(data)
                     out.write(data)
                 while n:
+                    if is_cancelled(cancel):  # a single document can be many gigabytes
+                        raise CancelledError("cancelled")
                     if n > limits.MAX_BLOCK_BYTES:
                         raise LimitError("a data block is larger than this reader allows")
                     if compression == "none":  # stream the views: no copy between decryption and disk
@@ -338,22 +340,16 @@ def _process(path: Path | str, identities: list, sink: _Sink, *, allow_expired: 
             when = raw.info.expires.strftime("%Y-%m-%d %H:%M UTC")
             raise ExpiredError(f"this delivery expired on {when} and can no longer be opened; ask the sender to send it again")
         key = hkdf(file_key, b"sod-v1 payload", salt=raw.nonce)
-        # Three threads share two or more cores: one reads and decrypts a few chunks ahead (the AEAD
-        # holds the GIL), this one parses and writes, and one hashes (hashing and writing release the
-        # GIL). A chunk's buffer returns to the ring only after the hasher is past it: memory is bounded.
+        # This thread reads, decrypts, parses and writes, each chunk while it is in the CPU cache (the
+        # AEAD holds the GIL); a second thread hashes the decrypted buffers in order (hashlib releases
+        # it). A buffer returns to the ring only once hashed: memory stays bounded.
         ring = BufferRing(_RING_BUFFERS, raw.info.chunk)
-
-        def produce(put, stop):
-            for chunk in decrypt_chunks(f, key, raw.info.aead, raw.info.chunk, ring, stop):
-                put(chunk)
-
-        chunks = Prefetch(produce, name="sod-decrypt")
         hasher = InOrder(name="sod-hash")
         try:
-            stream = _reporting(chunks, f, total, progress) if progress else iter(chunks)
+            chunks = decrypt_chunks(f, key, raw.info.aead, raw.info.chunk, ring)
+            stream = _reporting(chunks, f, total, progress) if progress else chunks
             return _walk(_Plaintext(stream, partial(hasher.call, ring.release)), raw, sink, cancel, hasher)
         finally:
-            chunks.close()
             hasher.close()
 
 

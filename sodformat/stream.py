@@ -102,10 +102,10 @@ class StreamWriter:
         return self._sealer.bytes_written
 
 
-def decrypt_chunks(f: BinaryIO, key: bytes, aead: str, chunk: int, ring: BufferRing, stop=None) -> Iterator[tuple]:
+def decrypt_chunks(f: BinaryIO, key: bytes, aead: str, chunk: int, ring: BufferRing) -> Iterator[tuple]:
     """Yield (plaintext view, buffer) per authenticated chunk; the consumer hands each buffer back to
     `ring` when done with it. The last chunk is yielded only once it is known to be last (one chunk of
-    read-ahead). `stop` (a threading.Event) ends the generator early when the consumer gives up."""
+    read-ahead)."""
     cipher = _AEADS[aead](key)
     sealed_size = chunk + TAG_BYTES
     current, following = bytearray(sealed_size), bytearray(sealed_size)
@@ -119,9 +119,7 @@ def decrypt_chunks(f: BinaryIO, key: bytes, aead: str, chunk: int, ring: BufferR
             n_following, last = 0, True
         if last and n_current <= TAG_BYTES:
             raise FormatError("the file is truncated (the encrypted payload is missing or cut short)")
-        plain = ring.acquire(stop)
-        if plain is None:
-            return
+        plain = ring.acquire()
         try:
             n = cipher.decrypt_into(chunk_nonce(counter, last), memoryview(current)[:n_current], None,
                                     memoryview(plain)[: n_current - TAG_BYTES])
@@ -131,7 +129,7 @@ def decrypt_chunks(f: BinaryIO, key: bytes, aead: str, chunk: int, ring: BufferR
                 f"the file is damaged, truncated or altered (payload chunk {counter} failed authentication)"
             ) from None
         yield memoryview(plain)[:n], plain
-        if last or (stop is not None and stop.is_set()):
+        if last:
             return
         counter += 1
         current, following, n_current = following, current, n_following

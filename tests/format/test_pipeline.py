@@ -1,13 +1,14 @@
-"""Packing runs in two threads and reads documents while they may still be changing: a document that
-shrinks or grows mid-pack, a cancel, or a progress report must each behave exactly, and the container
-file (reserved up front) must end at exactly the bytes written."""
+"""Pack and unpack each run a hashing thread beside the caller, and packing reads documents that may
+still be changing: a document that shrinks or grows mid-pack, a cancel in the middle of one large
+document, or a progress report must each behave exactly, and the container file (reserved up front)
+must end at exactly the bytes written."""
 
 import os
 import threading
 
 import pytest
 
-from sodformat import CancelledError, SodError, collect_sources, pack, verify
+from sodformat import CancelledError, SodError, collect_sources, pack, unpack, verify
 
 SIZE = 24 * 1024 * 1024  # many blocks and chunks: the reading thread is far from done at the first report
 
@@ -71,3 +72,21 @@ def test_a_large_document_emptied_after_listing_packs_as_empty(tmp_path, identit
     result = pack(tmp_path / "c.sod", sources, [identity.recipient])
     assert [(e.name, e.size) for e in verify(tmp_path / "c.sod", [identity]).entries] == [("series.raw", 0)]
     assert result.entries[0].size == 0
+
+
+def test_cancel_in_the_middle_of_one_large_document_unpacks_nothing(tmp_path, identity, big):
+    pack(tmp_path / "c.sod", collect_sources([big]), [identity.recipient])
+    cancel = threading.Event()
+    seen = []
+
+    def progress(done, total):
+        seen.append(done)
+        if done > 4 * 1024 * 1024:
+            cancel.set()
+
+    before = threading.active_count()
+    with pytest.raises(CancelledError):
+        unpack(tmp_path / "c.sod", tmp_path / "out", [identity], cancel=cancel, progress=progress)
+    assert seen[-1] < SIZE // 2  # stopped soon after the request, not at the end of the document
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.sod", "in"]
+    assert threading.active_count() == before
