@@ -9,6 +9,7 @@ import os
 import secrets
 import shutil
 import struct
+import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -185,12 +186,18 @@ class _FolderSink(_Sink):
         return _FileWriter(path)
 
 
+_per_thread = threading.local()  # a zstd context and a scratch buffer each: no allocations per block
+
+
 def _decompress(data: bytes) -> bytes:
     size = zstandard.frame_content_size(data) if len(data) >= 4 else -1
     if not 0 <= size <= limits.MAX_BLOCK_BYTES:
         raise LimitError("a compressed block is larger than this reader allows (possible decompression bomb)")
+    zstd = getattr(_per_thread, "zstd", None)
+    if zstd is None:
+        zstd = _per_thread.zstd = zstandard.ZstdDecompressor()
     try:
-        out = zstandard.ZstdDecompressor().decompress(data)
+        out = zstd.decompress(data, allow_extra_data=False)  # exactly one frame, nothing after it
     except zstandard.ZstdError:
         raise FormatError("a compressed block is damaged") from None
     if len(out) != size:
@@ -198,9 +205,16 @@ def _decompress(data: bytes) -> bytes:
     return out
 
 
-def _decode(data: bytes, compression: str) -> bytes:
+def _decode(data: bytes, compression: str) -> bytes | memoryview:
+    """A stored block's bytes; a shuffled block comes back in this thread's scratch buffer, valid
+    until this thread decodes the next block (callers hash and write it before that)."""
     data = _decompress(data)
-    return unshuffle2(data) if compression == "zstd+shuffle2" else data
+    if compression != "zstd+shuffle2":
+        return data
+    scratch = getattr(_per_thread, "scratch", None)
+    if scratch is None or len(scratch) < len(data):
+        scratch = _per_thread.scratch = bytearray(max(len(data), limits.BLOCK_INPUT))
+    return unshuffle2(data, into=scratch)
 
 
 def _write_held_file(sink: _Sink, name: str, compression: str, blocks: list[bytes]) -> tuple[int, str]:
@@ -275,7 +289,7 @@ def _walk(plain: _Plaintext, raw: RawHeader, sink: _Sink, cancel, hasher: InOrde
             with sink.open_file(name) as out:
                 for block in held:  # a file too large to hand to the pool: go on in order
                     data = _decode(block, compression)
-                    hasher.call(digest.update, data)
+                    digest.update(data)  # here, not by the hasher: `data` is reused by the next block
                     size += len(data)
                     out.write(data)
                 while n:
@@ -290,7 +304,7 @@ def _walk(plain: _Plaintext, raw: RawHeader, sink: _Sink, cancel, hasher: InOrde
                         size += n
                     else:
                         data = _decode(plain.read(n), compression)
-                        hasher.call(digest.update, data)
+                        digest.update(data)
                         size += len(data)
                         out.write(data)
                     n = plain.u32()

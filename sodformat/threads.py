@@ -20,15 +20,18 @@ class InOrder:
 
     Unpack hashes documents this way: the hashing (which releases the GIL) then runs beside the
     thread that parses and writes, and a buffer handed back after its pieces were queued for hashing
-    is only reused once they were hashed. The first error is raised again by drain()."""
+    is only reused once they were hashed. At most `depth` calls wait: call() blocks beyond that, which
+    bounds the memory their arguments hold. The first error is raised again by drain()."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, depth: int = 16):
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._slots = threading.Semaphore(depth)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, daemon=True, name=name)
         self._thread.start()
 
     def call(self, fn: Callable, *args) -> None:
+        self._slots.acquire()
         self._queue.put((fn, args))
 
     def _run(self) -> None:
@@ -38,6 +41,8 @@ class InOrder:
                 fn(*args)
             except BaseException as exc:
                 self._error = self._error or exc
+            finally:
+                self._slots.release()
 
     def drain(self) -> None:
         """Wait until every call given so far has run."""

@@ -9,7 +9,7 @@ import zstandard
 
 import sodformat
 from sodformat import SodError, unpack
-from sodformat.errors import AuthenticationError, LimitError
+from sodformat.errors import AuthenticationError, FormatError, LimitError
 
 from . import craft
 from .conftest import leftovers
@@ -50,6 +50,15 @@ def test_decompression_bomb_is_refused(tmp_path, identity):
     craft.build(tmp_path / "c.sod", identity.recipient, payload)
     err = _refuse(tmp_path, identity, tmp_path / "c.sod")
     assert isinstance(err, LimitError) and "decompression bomb" in str(err)
+
+
+@pytest.mark.parametrize("after", [b"junk", zstandard.ZstdCompressor().compress(b"second frame")])
+def test_anything_after_a_blocks_zstd_frame_is_refused(tmp_path, identity, after):
+    block = zstandard.ZstdCompressor().compress(b"report " * 100) + after
+    payload = craft.file_record("r.txt", b"", "zstd", blocks=[block]) + b"M" + struct.pack(">I", 2) + b"{}" + b"Z"
+    craft.build(tmp_path / "c.sod", identity.recipient, payload)
+    err = _refuse(tmp_path, identity, tmp_path / "c.sod")
+    assert isinstance(err, FormatError) and "compressed block is damaged" in str(err)
 
 
 def test_oversized_block_and_meta_lengths_are_refused(tmp_path, identity):
