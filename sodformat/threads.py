@@ -18,20 +18,22 @@ def is_cancelled(cancel) -> bool:
 class InOrder:
     """Runs calls in one background thread, strictly in the order they were given.
 
-    Unpack hashes documents this way: the hashing (which releases the GIL) then runs beside the
-    thread that parses and writes, and a buffer handed back after its pieces were queued for hashing
-    is only reused once they were hashed. At most `depth` calls wait: call() blocks beyond that, which
+    Pack and unpack hash documents this way: the hashing (which releases the GIL) runs beside the
+    thread that reads, encrypts or decrypts, and writes; a buffer handed back after its pieces were
+    queued for hashing is only reused once they were hashed. At most `depth` calls wait: call() blocks beyond that, which
     bounds the memory their arguments hold. The first error is raised again by drain()."""
 
     def __init__(self, name: str, depth: int = 16):
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self._slots = threading.Semaphore(depth)
+        self._slots: queue.SimpleQueue = queue.SimpleQueue()  # tokens: C-level, unlike threading.Semaphore
+        for _ in range(depth):
+            self._slots.put(None)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, daemon=True, name=name)
         self._thread.start()
 
     def call(self, fn: Callable, *args) -> None:
-        self._slots.acquire()
+        self._slots.get()
         self._queue.put((fn, args))
 
     def _run(self) -> None:
@@ -42,7 +44,7 @@ class InOrder:
             except BaseException as exc:
                 self._error = self._error or exc
             finally:
-                self._slots.release()
+                self._slots.put(None)
 
     def drain(self) -> None:
         """Wait until every call given so far has run."""
