@@ -17,8 +17,9 @@ from sodformat.mediatypes import COMPRESSED_TYPES
 CODECS = ("none", "zstd", "zstd+shuffle2")
 GOOD_ENOUGH = 0.70    # a shuffled trial this small is taken without also trying plain zstd
 WORTH_IT = 0.95       # compress only if the first block shrinks by at least 5%
-SAMPLE = 64 * 1024    # a first look at this much decides quickly that data will not compress ...
+PEEK = 4 * 1024       # a first look at this much decides quickly that data will not compress ...
 INCOMPRESSIBLE = 0.98  # ... if plain zstd cannot take 2% off it
+SAMPLE = 64 * 1024    # a shuffled sample this large decides for 16-bit data
 
 _TEXTUAL = ("text/", "application/pdf", "application/json", "application/xml", "application/rtf")
 
@@ -83,21 +84,23 @@ def encoder(codec: str, compress: Callable[[bytes], bytes]) -> Callable[[bytes],
 def choose(media_type: str, first_block, compress: Callable[[bytes], bytes]) -> tuple[str, bytes]:
     """The codec for an entry and its first block already encoded (so the trial work is not wasted).
 
-    A first look at a 64 KiB sample decides cheaply. For 16-bit samples (images) the shuffled sample
-    is tried first: when it compresses well the shuffled codec is taken without any plain trial (plain
-    zstd on noisy 16-bit pixels is slow, half the cost of the full shuffled block). A sample that plain
-    zstd cannot shrink means random, encrypted or packed data: stored as is, with no full trials."""
+    A 4 KiB peek that zstd cannot shrink means random, encrypted or packed data: stored as is, with
+    no trials (and without importing numpy). Otherwise, for possibly 16-bit samples (images), a
+    shuffled 64 KiB sample is tried first; when it compresses well the shuffled codec is taken without
+    a plain trial (plain zstd on noisy 16-bit pixels is slow: half the cost of the whole shuffled
+    block). Else the full block is tried both ways and the smaller kept if it saves enough."""
     if not first_block or media_type in COMPRESSED_TYPES:
         return "none", first_block
+    peek = first_block[:PEEK]
+    if len(compress(peek)) > INCOMPRESSIBLE * len(peek):
+        return "none", first_block
     size = len(first_block)
-    sample = first_block[:SAMPLE]
     textual = media_type.startswith(_TEXTUAL)
+    sample = first_block[:SAMPLE]
     if not textual and len(compress(shuffle2(sample))) <= GOOD_ENOUGH * len(sample):
         shuffled = compress(shuffle2(first_block))
         if len(shuffled) <= WORTH_IT * size:
             return "zstd+shuffle2", shuffled
-    if len(compress(sample)) > INCOMPRESSIBLE * len(sample):
-        return "none", first_block
     candidates = [("zstd", compress(first_block))]
     if not textual:
         candidates.append(("zstd+shuffle2", compress(shuffle2(first_block))))

@@ -38,3 +38,18 @@ def test_sixteen_bit_samples_round_trip_through_the_shuffle(tmp_path, identity):
     assert result.entries[0].compression == "zstd+shuffle2"
     unpack(tmp_path / "c.sod", tmp_path / "out", [identity])
     assert (tmp_path / "out" / "ct.raw").read_bytes() == data
+
+
+def test_incompressible_data_is_decided_without_numpy(tmp_path):
+    """numpy costs ~60 ms and ~13 MB to import: random, encrypted or packed documents must not need it."""
+    import subprocess
+    import sys
+
+    (tmp_path / "random.bin").write_bytes(os.urandom(3 * 1024 * 1024))
+    script = ("import sys, sodformat\n"
+              f"r = sodformat.pack({str(tmp_path / 'c.sod')!r}, sodformat.collect_sources([{str(tmp_path / 'random.bin')!r}]),"
+              " [sodformat.generate_identity().recipient])\n"
+              "assert r.entries[0].compression == 'none'\n"
+              "print('numpy' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
