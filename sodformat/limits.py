@@ -9,7 +9,7 @@ FILE_KEY_BYTES = 32
 PAYLOAD_NONCE_BYTES = 16
 TAG_BYTES = 16
 
-DEFAULT_CHUNK = 256 * 1024            # plaintext bytes per STREAM chunk: fewer thread hand-offs than 64 KiB (measured)
+DEFAULT_CHUNK = 1024 * 1024           # plaintext bytes per STREAM chunk: fewest hand-offs before cache misses cost more (measured)
 MIN_CHUNK = 64 * 1024
 MAX_CHUNK = 4 * 1024 * 1024
 
