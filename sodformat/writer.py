@@ -101,7 +101,8 @@ def collect_sources(paths: list[Path | str]) -> list[Source]:
 
 
 class _Encoders:
-    """Compression on every core (zstd releases the GIL); each worker thread keeps its own context."""
+    """The pool that reads and compresses small files and compresses blocks of large ones, on every
+    core (zstd and file reads release the GIL); each worker keeps its own zstd context and buffer."""
 
     def __init__(self, level: int):
         self._local = threading.local()
