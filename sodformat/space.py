@@ -1,16 +1,14 @@
 """Reserving a container's disk space before writing it.
 
-On ext4 (and XFS, btrfs) a file whose blocks are already allocated takes writes with less work per
-page than a growing one: packing 1 GiB spent ~25% less kernel time writing (bench/bench_container.py).
-A full disk is also found at the start of a long pack rather than near its end.
+On ext4 a file whose blocks are already allocated takes writes with less work per page than a growing
+one (writing 1 GiB in 256 KiB pieces: 0.37 -> 0.27 s of kernel time here). The reservation is only an
+optimisation: where it cannot be made, the file grows as it is written, and a disk that really is too
+full fails the write itself, which pack reports.
 """
 
 from __future__ import annotations
 
-import errno
 import sys
-
-from sodformat.errors import SodError
 
 
 def _linux_fallocate():
@@ -19,23 +17,18 @@ def _linux_fallocate():
     import ctypes
 
     libc = ctypes.CDLL(None, use_errno=True)
-    call = libc.fallocate
+    call = getattr(libc, "fallocate64", None) or libc.fallocate  # 64-bit offsets on every ABI
     call.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
-    return call, ctypes
+    return call
 
 
 def preallocate(fd: int, nbytes: int) -> None:
-    """Reserve `nbytes` for the file open at `fd` (the caller truncates to the real size at the end).
-    Raises SodError when the disk is too full; does nothing where the system cannot reserve space."""
+    """Reserve up to `nbytes` for the file open at `fd`; the caller truncates to the real size at the
+    end. `nbytes` is an upper bound (documents may compress), so a refusal (a disk too full for the
+    bound, or no support) is not an error: writing goes on without the reservation."""
     if not sys.platform.startswith("linux") or nbytes <= 0:
         return
     try:
-        call, ctypes = _linux_fallocate()
+        _linux_fallocate()(fd, 0, 0, nbytes)
     except (OSError, AttributeError):
         return
-    if call(fd, 0, 0, nbytes) == 0:
-        return
-    err = ctypes.get_errno()
-    if err in (errno.ENOSPC, errno.EDQUOT):
-        raise SodError(f"not enough disk space for the container (about {nbytes / 1e9:.1f} GB needed)")
-    # EOPNOTSUPP and friends: the file system grows the file as it is written instead.
