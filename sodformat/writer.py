@@ -252,6 +252,8 @@ class _Framer:
         """Stored as is: read straight into the chunk buffers (no copy) and hashed from there, the fast
         path for large incompressible documents. The size is fixed when the file is opened; a file that
         then shrinks or grows is refused rather than packed half-old, half-new."""
+        if left < 0:  # it grew between the size check and the first read
+            raise _changed(path)
         total = left
         hash_piece = partial(self._hasher.call, digest.update)
         while left > 0:
