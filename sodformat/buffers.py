@@ -12,7 +12,6 @@ import queue
 
 class BufferRing:
     def __init__(self, count: int, size: int):
-        self.size = size
         self._free: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
         for _ in range(count):
             self._free.put(bytearray(size))

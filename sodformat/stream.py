@@ -83,25 +83,6 @@ class ChunkSealer:
         self._counter += 1
 
 
-class StreamWriter:
-    """Filling and sealing in one thread, for payloads written in one go (tests, small containers)."""
-
-    def __init__(self, out: BinaryIO, key: bytes, aead: str, chunk: int):
-        self._sealer = ChunkSealer(out, key, aead, chunk)
-        buf = bytearray(chunk)
-        self._filler = ChunkFiller(chunk, lambda: buf, lambda b, n, last: self._sealer.seal(memoryview(b)[:n], last))
-
-    def write(self, data) -> None:
-        self._filler.write(data)
-
-    def close(self) -> None:
-        self._filler.close()
-
-    @property
-    def bytes_written(self) -> int:
-        return self._sealer.bytes_written
-
-
 def decrypt_chunks(f: BinaryIO, key: bytes, aead: str, chunk: int, ring: BufferRing) -> Iterator[tuple]:
     """Yield (plaintext view, buffer) per authenticated chunk; the consumer hands each buffer back to
     `ring` when done with it. The last chunk is yielded only once it is known to be last (one chunk of

@@ -13,7 +13,7 @@ from sodformat import limits
 from sodformat.header import encode_header, hkdf
 from sodformat.manifest import signature_message
 from sodformat.recipients import b64encode, make_stanza
-from sodformat.stream import StreamWriter
+from sodformat.stream import ChunkFiller, ChunkSealer
 
 
 def record(tag: bytes, body: bytes) -> bytes:
@@ -62,7 +62,9 @@ def build(path, recipient, payload: bytes | None = None, *, files: list[tuple[st
         payload += b"Z"
     with open(path, "wb") as f:
         f.write(header)
-        w = StreamWriter(f, hkdf(file_key, b"sod-v1 payload", salt=nonce), "aes-256-gcm", chunk)
-        w.write(payload)
-        w.close()
+        sealer = ChunkSealer(f, hkdf(file_key, b"sod-v1 payload", salt=nonce), "aes-256-gcm", chunk)
+        buf = bytearray(chunk)  # filled and sealed in turn: one buffer is enough in one thread
+        filler = ChunkFiller(chunk, lambda: buf, lambda b, n, last: sealer.seal(memoryview(b)[:n], last))
+        filler.write(payload)
+        filler.close()
     return path
