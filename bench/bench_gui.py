@@ -63,8 +63,8 @@ def send_stalls(size_mib: int) -> dict:
     import paramiko
     from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
 
-    from sodclient.config import save_settings
-    from sodclient.library import Library
+    from sodclient.profile import Profile
+    from sodclient.services.settings import change_settings
     from sodclient.transport import hostkeys
     from sodclient.ui.app import build_app
     from sodclient.ui.main_window import MainWindow
@@ -75,10 +75,12 @@ def send_stalls(size_mib: int) -> dict:
     sshd = servers._start_sshd(factory.mktemp("sshd"))
     smtp = servers._smtp(factory)
     try:
-        save_settings({**sshd.settings(), **smtp.settings(), "link.template": "https://files.example.org/{name}"})
-        hostkeys.trust("127.0.0.1", sshd.port, paramiko.Ed25519Key.from_private_key_file(
+        profile = Profile.from_environment()
+        change_settings(profile, {**sshd.settings(), **smtp.settings(),
+                                  "link.template": "https://files.example.org/{name}"})
+        hostkeys.trust(profile.paths.known_hosts, "127.0.0.1", sshd.port, paramiko.Ed25519Key.from_private_key_file(
             str(sshd.client_key.parent / "host_ed25519")))
-        lib = Library()
+        lib = profile.library()
         case = lib.create_case(lib.create_patient("Bench Patient").id, "Large study")
         src = base / "big.bin"
         with open(src, "wb") as f:
@@ -87,7 +89,7 @@ def send_stalls(size_mib: int) -> dict:
                 f.write(block[i % 7:] + block[:i % 7])
         lib.import_paths([src], case_id=case.id)
         src.unlink()
-        window = MainWindow(lib)
+        window = MainWindow(profile)
         window.refresh(select_case=case.id)
         window.show()
         window.select_rows([0])
@@ -149,10 +151,9 @@ def send_stalls(size_mib: int) -> dict:
         container = sshd.upload_dir / flow.result.remote_name
         passphrase = flow.choice.passphrase
         flow.progress_dialog.close_button.click()
-        os.environ["SODCLIENT_HOME"] = str(base / "recipient")
         from sodclient.ui.open_sod import OpenSodDialog
 
-        dlg = OpenSodDialog(container, Library(), window)
+        dlg = OpenSodDialog(container, Profile.at(base / "recipient"), window)
         dlg.show()
         dlg.passphrase.setText(passphrase)
         gaps.clear()

@@ -44,7 +44,8 @@ def main() -> int:
                 f.write(os.urandom(1024 * 1024))
         size = src.stat().st_size
         target = SftpTarget("127.0.0.1", sshd.port, sshd.username, str(sshd.upload_dir),
-                            key_file=str(sshd.client_key), key_passphrase=sshd.client_key_passphrase)
+                            key_file=str(sshd.client_key), key_passphrase=sshd.client_key_passphrase,
+                            known_hosts=root / "home" / "known_hosts")
         with SftpSession(target, confirm_host_key=lambda *a: True) as s:   # trust the bench server once
             cipher = s.cipher
         key = plain_key_copy(sshd, root)

@@ -26,10 +26,11 @@ os.environ["XDG_DATA_HOME"] = str(_tmp / "xdg")
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from sodclient import keys  # noqa: E402
-from sodclient.importer import open_container  # noqa: E402
-from sodclient.library import Library  # noqa: E402
+from sodclient.profile import Profile  # noqa: E402
 from sodclient.progress import ProgressReport  # noqa: E402
-from sodclient.send import SendResult  # noqa: E402
+from sodclient.services.outbox import outbox_of  # noqa: E402
+from sodclient.services.receive import open_container  # noqa: E402
+from sodclient.services.results import SendResult  # noqa: E402
 from sodclient.ui.app import build_app  # noqa: E402
 from sodclient.ui.audit_dialog import AuditDialog  # noqa: E402
 from sodclient.ui.email_dialog import EmailDialog  # noqa: E402
@@ -57,7 +58,8 @@ def shot(widget, name: str) -> None:
 def main() -> int:
     app = build_app([])
     OUT.mkdir(parents=True, exist_ok=True)
-    lib = Library()
+    profile = Profile.from_environment().ensure()
+    lib = profile.library()
     demo = _tmp / "demo"
     make_study(demo / "ct", n=4, patient_id="DEMO-0001", patient_name="Demo^Patient", size=256)
     make_study(demo / "mr", n=2, patient_id="DEMO-0001", patient_name="Demo^Patient",
@@ -73,7 +75,7 @@ def main() -> int:
     pdf.write(demo / "referral.pdf")
     lib.import_paths([demo / "referral.pdf"], case_id=case.id)
 
-    w = MainWindow(lib)
+    w = MainWindow(profile)
     w.refresh(select_case=case.id)
     w.select_rows([0, 1])
     w.select_rows([1])
@@ -86,7 +88,7 @@ def main() -> int:
     shot(w, "main-window")
 
     docs = lib.documents(case_id=case.id)
-    export = ExportDialog(docs[:2], docs, w)
+    export = ExportDialog(docs[:2], docs, w, contacts=keys.load_contacts(profile.paths))
     export.peer_review.setChecked(True)
     export.generate_button.click()
     shot(export, "ftpsend-1-export")
@@ -116,18 +118,18 @@ def main() -> int:
     failed.show_failure("The SFTP server refused the user name or password (check FTP Config).")
     shot(failed, "ftpsend-6-failed")
 
-    me = keys.own_identity(create=True)
+    me = keys.own_identity(profile.paths, create=True)
     sender = generate_identity()
-    keys.add_contact(keys.validate_contact("Dr A. Sender", "sender@hospital.example", str(sender.recipient),
+    keys.add_contact(profile.paths, keys.validate_contact("Dr A. Sender", "sender@hospital.example", str(sender.recipient),
                                            sender.signing_public))
     sod = _tmp / "received.sod"
     pack(sod, collect_sources([demo / "mr"]), [PassphraseRecipient("Demo-pass-2026")], signer=sender)
-    dlg = OpenSodDialog(sod, Library(), w)
+    dlg = OpenSodDialog(sod, profile, w)
     shot(dlg, "open-sod-1-passphrase")
-    dlg._opened(open_container(sod, passphrase="Demo-pass-2026"))
+    dlg._opened(open_container(profile, sod, passphrase="Demo-pass-2026"))
     shot(dlg, "open-sod-2-contents")
 
-    cfg = FtpConfigDialog(w)
+    cfg = FtpConfigDialog(profile, w)
     for k, v in {"sftp.host": "sftp.hospital.example", "sftp.username": "sodsend", "sftp.remote_dir": "/srv/sod",
                  "smtp.host": "mail.hospital.example", "smtp.from": "sodsend@hospital.example",
                  "link.template": "https://files.hospital.example/{name}"}.items():
@@ -139,19 +141,16 @@ def main() -> int:
     shot(cfg, "ftp-config")
     shot(HostKeyDialog("sftp.hospital.example", "SHA256:oX3mJ0bq7k3Lr4b5O0n8wE9Qm1cH5ZyQ2iYt3y3nYdE",
                        "ssh-ed25519", w), "host-key")
-    shot(KeysDialog(w), "keys-and-contacts")
-    from sodclient import audit
-
-    audit.record("import", documents=2, duplicates=0, bytes=262144, signer=sender.signing_public, signed=True)
-    shot(AuditDialog(w), "audit-log")
-    from sodclient.notify import outbox as outbox_store
+    shot(KeysDialog(profile, w), "keys-and-contacts")
+    profile.audit.record("import", documents=2, duplicates=0, bytes=262144, signer=sender.signing_public, signed=True)
+    shot(AuditDialog(profile, w), "audit-log")
     from sodclient.notify.mail import Notification
     from sodclient.ui.outbox import OutboxDialog
 
-    outbox_store.add(Notification(["colleague@clinic.example"], [], "https://files.hospital.example/5f2c9a7e1b.sod",
+    outbox_of(profile).add(Notification(["colleague@clinic.example"], [], "https://files.hospital.example/5f2c9a7e1b.sod",
                                   datetime.now(timezone.utc) + timedelta(days=14), 1 << 30),
                      "5f2c9a7e1b.sod", "the mail server mail.hospital.example refused the login")
-    shot(OutboxDialog(w), "outbox")
+    shot(OutboxDialog(profile, w), "outbox")
     viewer = ViewerDialog(next(d for d in lib.documents(case_id=case.id) if d.is_dicom), w)
     viewer.center_slider.setValue(60)
     viewer.width_slider.setValue(1500)

@@ -1,16 +1,16 @@
 """Tamper-evident audit trail of sends, uploads, notifications, imports and config changes.
 
-Append-only JSON lines in app_paths().logs/audit.jsonl. Each record carries `mac` =
+Append-only JSON lines in the profile's `logs/audit.jsonl`. Each record carries `mac` =
 HMAC-SHA256(key, previous mac + canonical record), keyed by a secret in the OS keyring, so an
 edit, deletion or reordering breaks the chain. Cutting records off the end leaves a valid chain,
 so the keyring also keeps the head (count and last mac); `verify()` compares against it.
 Records hold no PHI and no secrets: remote names, sizes, counts and e-mail addresses only.
+Only the services layer writes records; the UI and the CLI read and verify them.
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import hmac
 import json
@@ -21,13 +21,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sodclient.config import vault
-
-try:
-    import fcntl
-except ImportError:  # Windows: one process at a time is the app's own rule there
-    fcntl = None
-from sodclient.paths import app_paths
+from sodclient.files import locked
+from sodclient.vault import Vault
 
 _LOCK = threading.Lock()
 _GENESIS = "0" * 64
@@ -41,25 +36,9 @@ class VerifyResult:
     problem: str = ""   # plain-language description of the first break found
 
 
-def audit_path() -> Path:
-    return app_paths().logs / "audit.jsonl"
-
-
-def _key() -> bytes:
-    return vault.get_key("audit-key")
-
-
 def _mac(key: bytes, prev: str, body: dict[str, Any]) -> str:
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hmac.new(key, prev.encode() + canonical.encode("utf-8"), hashlib.sha256).hexdigest()
-
-
-def _head() -> tuple[int, str]:
-    stored = vault.get_secret("audit-head")
-    if not stored:
-        return 0, _GENESIS
-    count, mac = stored.split(":", 1)
-    return int(count), mac
 
 
 def _check_fields(fields: dict[str, Any]) -> None:
@@ -70,79 +49,76 @@ def _check_fields(fields: dict[str, Any]) -> None:
             raise TypeError(f"audit field {name!r} must be a plain value")
 
 
-@contextlib.contextmanager
-def _file_lock():
-    """Serialises writers across processes (the UI's send child and the CLI), so the chain stays linear."""
-    path = audit_path()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with open(path.with_suffix(".lock"), "a") as lock:
-        if fcntl is not None:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            if fcntl is not None:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+class AuditTrail:
+    """One profile's trail: the JSONL file plus its key and head in that profile's vault."""
 
+    def __init__(self, path: Path, vault: Vault):
+        self.path, self.vault = path, vault
 
-def record(event: str, **fields: Any) -> dict[str, Any]:
-    """Append one event; returns the stored record."""
-    _check_fields(fields)
-    key = _key()
-    with _LOCK, _file_lock():
-        path = audit_path()
-        count, prev = _head()
-        body = {"seq": count + 1, "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "event": event, "fields": fields, "prev": prev}
-        mac = _mac(key, prev, body)
-        line = json.dumps({**body, "mac": mac}, sort_keys=True, ensure_ascii=False) + "\n"
-        with open(path, "a", encoding="utf-8") as f:
-            f.write(line)
-            f.flush()
-            os.fsync(f.fileno())
-        vault.set_secret("audit-head", f"{count + 1}:{mac}")
-        return {**body, "mac": mac}
+    def __repr__(self) -> str:
+        return f"AuditTrail({self.path})"
 
+    def _head(self) -> tuple[int, str]:
+        stored = self.vault.get_secret("audit-head")
+        if not stored:
+            return 0, _GENESIS
+        count, mac = stored.split(":", 1)
+        return int(count), mac
 
-def read() -> list[dict[str, Any]]:
-    """All records, oldest first (unverified; call verify() to check them)."""
-    path = audit_path()
-    if not path.exists():
-        return []
-    out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            try:
-                out.append(json.loads(line))
-            except json.JSONDecodeError:
-                out.append({"event": "(unreadable line)", "seq": None})
-    return out
+    def record(self, event: str, **fields: Any) -> dict[str, Any]:
+        """Append one event; returns the stored record."""
+        _check_fields(fields)
+        key = self.vault.get_key("audit-key")
+        assert key is not None
+        with _LOCK, locked(self.path):
+            count, prev = self._head()
+            body = {"seq": count + 1, "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                    "event": event, "fields": fields, "prev": prev}
+            mac = _mac(key, prev, body)
+            line = json.dumps({**body, "mac": mac}, sort_keys=True, ensure_ascii=False) + "\n"
+            with open(self.path, "a", encoding="utf-8") as f:
+                f.write(line)
+                f.flush()
+                os.fsync(f.fileno())
+            self.vault.set_secret("audit-head", f"{count + 1}:{mac}")
+            return {**body, "mac": mac}
 
+    def read(self) -> list[dict[str, Any]]:
+        """All records, oldest first (unverified; call verify() to check them)."""
+        if not self.path.exists():
+            return []
+        out = []
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                try:
+                    out.append(json.loads(line))
+                except json.JSONDecodeError:
+                    out.append({"event": "(unreadable line)", "seq": None})
+        return out
 
-def verify() -> VerifyResult:
-    key = vault.get_key("audit-key", create=False)
-    head_count, head_mac = _head()
-    records = read()
-    if key is None:
-        if records:
-            return VerifyResult(False, len(records), "the audit key is missing from the keyring")
-        return VerifyResult(True, 0)
-    prev = _GENESIS
-    for index, rec in enumerate(records, start=1):
-        mac = rec.pop("mac", None) if isinstance(rec, dict) else None
-        if rec.get("seq") != index or rec.get("prev") != prev or mac is None:
-            return VerifyResult(False, len(records), f"record {index} is out of order, missing or inserted")
-        if not hmac.compare_digest(_mac(key, prev, rec), mac):
-            return VerifyResult(False, len(records), f"record {index} was altered")
-        prev = mac
-    if len(records) != head_count or prev != head_mac:
-        return VerifyResult(False, len(records),
-                            f"the trail holds {len(records)} records but {head_count} were written: "
-                            "records were removed from the end or the file was replaced")
-    return VerifyResult(True, len(records))
+    def verify(self) -> VerifyResult:
+        key = self.vault.get_key("audit-key", create=False)
+        head_count, head_mac = self._head()
+        records = self.read()
+        if key is None:
+            if records:
+                return VerifyResult(False, len(records), "the audit key is missing from the keyring")
+            return VerifyResult(True, 0)
+        prev = _GENESIS
+        for index, rec in enumerate(records, start=1):
+            mac = rec.pop("mac", None) if isinstance(rec, dict) else None
+            if rec.get("seq") != index or rec.get("prev") != prev or mac is None:
+                return VerifyResult(False, len(records), f"record {index} is out of order, missing or inserted")
+            if not hmac.compare_digest(_mac(key, prev, rec), mac):
+                return VerifyResult(False, len(records), f"record {index} was altered")
+            prev = mac
+        if len(records) != head_count or prev != head_mac:
+            return VerifyResult(False, len(records),
+                                f"the trail holds {len(records)} records but {head_count} were written: "
+                                "records were removed from the end or the file was replaced")
+        return VerifyResult(True, len(records))
 
-
-def fingerprint() -> str:
-    """Short id of the current head, for showing in support requests."""
-    count, mac = _head()
-    return f"{count}:{base64.b32encode(bytes.fromhex(mac)[:10]).decode().lower()}"
+    def fingerprint(self) -> str:
+        """Short id of the current head, for showing in support requests."""
+        count, mac = self._head()
+        return f"{count}:{base64.b32encode(bytes.fromhex(mac)[:10]).decode().lower()}"

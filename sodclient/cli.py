@@ -1,25 +1,36 @@
-"""The `sodclient` command: the same core the desktop UI drives, for admins and scripts."""
+"""The `sodclient` command: the same services the desktop UI drives, for admins and scripts.
+
+This is an edge: it builds the `Profile` from the environment, sets up the support log, and maps every
+error to an exit code through the one table in `sodclient.exit_codes`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import pkgutil
 import sys
 
-from sodformat.errors import SodError
+from sodformat.errors import CancelledError, SodError
 
 from sodclient import __version__, commands
 from sodclient.errors import UserError
+from sodclient.exit_codes import Exit, exit_code_for, table
+
+log = logging.getLogger("sodclient.cli")
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    codes = "; ".join(f"{code} {meaning}" for code, meaning in table())
     parser = argparse.ArgumentParser(
         prog="sodclient",
         description="SOD Send: send medical documents securely. Run without a command to open the app; "
         "give a .sod file to open it for import.",
+        epilog=f"Exit codes: {codes}.",
     )
     parser.add_argument("--version", action="version", version=f"sodclient {__version__}")
+    parser.add_argument("--debug", action="store_true", help="also print the support log on stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _command_modules(only):
         importlib.import_module(f"{commands.__name__}.{name}").register(sub)
@@ -40,7 +51,12 @@ def _command_modules(only: str | None) -> list[str]:
 
 def _gui_requested(argv: list[str]) -> bool:
     """No sub-command, or a single .sod file (what the OS double-click sends): open the app."""
-    return not argv or (len(argv) == 1 and argv[0].lower().endswith(".sod"))
+    rest = [a for a in argv if a != "--debug"]
+    return not rest or (len(rest) == 1 and rest[0].lower().endswith(".sod"))
+
+
+def _first_command(argv: list[str]) -> str | None:
+    return next((a for a in argv if not a.startswith("-")), None)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,23 +64,33 @@ def main(argv: list[str] | None = None) -> int:
     if _gui_requested(argv):
         from sodclient.ui.app import run_app  # Qt is imported only here
 
-        return run_app(argv)
-    parser = build_parser(only=argv[0] if not argv[0].startswith("-") else None)
+        return run_app([a for a in argv if a != "--debug"], debug="--debug" in argv)
+    parser = build_parser(only=_first_command(argv))
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help()
-        return 0
+        return Exit.OK
+    from sodclient.logs import setup_logging
+    from sodclient.profile import Profile
+
+    profile = Profile.from_environment()
     try:
-        return int(args.handler(args) or 0)
-    except UserError as exc:
-        print(f"sodclient: error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except SodError as exc:  # the container's own one-line errors (damaged, expired, wrong key...)
-        print(f"sodclient: error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("sodclient: cancelled", file=sys.stderr)
-        return 130
-    except Exception as exc:  # never a traceback for a user; the type says where to look
-        print(f"sodclient: error: unexpected failure ({type(exc).__name__}: {exc})", file=sys.stderr)
-        return 1
+        setup_logging(profile.paths.log_dir, debug=args.debug)
+    except OSError:  # a read-only profile must not stop a command that needs no log
+        pass
+    log.info("command %s started (version %s)", args.command, __version__)
+    try:
+        code = int(args.handler(args, profile) or 0)
+    except (UserError, SodError, KeyboardInterrupt) as exc:
+        code = exit_code_for(exc)
+        message = "cancelled" if isinstance(exc, (KeyboardInterrupt, CancelledError)) else f"error: {exc}"
+        print(f"sodclient: {message}", file=sys.stderr)
+        log.info("command %s ended: %s (exit %d)", args.command, type(exc).__name__, code)
+        return code
+    except Exception as exc:  # never a traceback for a user; the log has it (redacted)
+        log.exception("command %s failed unexpectedly", args.command)
+        print(f"sodclient: error: unexpected failure ({type(exc).__name__}); details are in the log folder "
+              f"{profile.paths.log_dir}", file=sys.stderr)
+        return Exit.FAILED
+    log.info("command %s ended (exit %d)", args.command, code)
+    return code

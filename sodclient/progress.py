@@ -32,16 +32,39 @@ def no_progress(_report: ProgressReport) -> None:
 
 
 class CancelToken:
-    """Set by the user (Cancel button, Ctrl-C); checked by workers between chunks."""
+    """Set by the user (Cancel button, Ctrl-C) or by a failing sibling stage; checked by workers between chunks.
+
+    `child()` gives a token that is cancelled with its parent but can also be cancelled alone, so one stage
+    of a pipeline can stop the others without cancelling what the user asked for. It has the
+    `threading.Event` reading interface (`is_set()`), which is what `sodformat` accepts.
+    """
 
     def __init__(self) -> None:
         self._event = threading.Event()
+        self._children: list[CancelToken] = []
+        self._lock = threading.Lock()
 
     def cancel(self) -> None:
-        self._event.set()
+        with self._lock:
+            self._event.set()
+            children = list(self._children)
+        for child in children:
+            child.cancel()
+
+    def child(self) -> "CancelToken":
+        token = CancelToken()
+        with self._lock:
+            self._children.append(token)
+            cancelled = self._event.is_set()
+        if cancelled:
+            token.cancel()
+        return token
 
     @property
     def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def is_set(self) -> bool:
         return self._event.is_set()
 
     def raise_if_cancelled(self) -> None:

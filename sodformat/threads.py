@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import queue
 import threading
-from typing import Callable
+from typing import Callable, Protocol
 
 
-def is_cancelled(cancel) -> bool:
-    """`cancel` is None, a threading.Event, or anything with a `cancelled` attribute (sodclient's token)."""
-    if cancel is None:
-        return False
-    return cancel.is_set() if hasattr(cancel, "is_set") else bool(cancel.cancelled)
+class CancelFlag(Protocol):
+    """What sodformat accepts as `cancel`: a threading.Event, or anything read the same way
+    (sodclient's CancelToken)."""
+
+    def is_set(self) -> bool: ...
+
+
+def is_cancelled(cancel: CancelFlag | None) -> bool:
+    return cancel is not None and cancel.is_set()
 
 
 class InOrder:

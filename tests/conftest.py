@@ -13,8 +13,17 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path_factory, monkeypatch):
     home = tmp_path_factory.mktemp("sodhome")
-    monkeypatch.setenv("SODCLIENT_HOME", str(home))
+    monkeypatch.setenv("SODCLIENT_HOME", str(home))  # for the command line in-process and in subprocesses
+    monkeypatch.delenv("SODCLIENT_SITE_DEFAULTS", raising=False)
     return home
+
+
+@pytest.fixture
+def profile(_isolated_home):
+    """The test's own profile: the same one `sodclient` commands run in this test pick from SODCLIENT_HOME."""
+    from sodclient.profile import Profile
+
+    return Profile.from_environment()
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from sodclient import audit
+from sodclient.errors import AuditDamaged
 
 
 def register(sub) -> None:
@@ -13,15 +13,14 @@ def register(sub) -> None:
     p.set_defaults(handler=_run)
 
 
-def _run(args) -> int:
+def _run(args, profile) -> int:
     if args.verify:
-        result = audit.verify()
-        if result.ok:
-            print(f"audit trail intact: {result.records} record(s)")
-            return 0
-        print(f"audit trail DAMAGED: {result.problem}")
-        return 6
-    for rec in audit.read():
+        result = profile.audit.verify()
+        if not result.ok:
+            raise AuditDamaged(f"audit trail DAMAGED: {result.problem}")
+        print(f"audit trail intact: {result.records} record(s)")
+        return 0
+    for rec in profile.audit.read():
         print(f"{rec.get('seq')}  {rec.get('time')}  {rec.get('event')}  "
               f"{json.dumps(rec.get('fields', {}), sort_keys=True, ensure_ascii=False)}")
     return 0

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from sodclient.config import KEYS, ConfigError, load_settings, save_settings, settings_path, site_defaults_path
+from sodclient.config import KEYS, ConfigError
+from sodclient.services.settings import change_settings
 
 
 def register(sub) -> None:
@@ -17,7 +18,7 @@ def register(sub) -> None:
     show.set_defaults(handler=_show)
 
 
-def _set(args) -> int:
+def _set(args, profile) -> int:
     changes = {}
     for pair in args.pairs:
         key, sep, value = pair.partition("=")
@@ -26,16 +27,15 @@ def _set(args) -> int:
         if value == "-" and KEYS.get(key.strip()) and KEYS[key.strip()].secret:
             value = sys.stdin.readline().rstrip("\n")   # keep secrets out of shell history: `... password=-`
         changes[key.strip()] = value
-    save_settings(changes)
+    change_settings(profile, changes)
     print(f"saved {len(changes)} setting(s)")
     return 0
 
 
-def _show(args) -> int:
-    settings = load_settings()
+def _show(args, profile) -> int:
+    settings = profile.settings()
     width = max(len(k) for k in KEYS)
     for key, value, origin in settings.shown():
         print(f"{key:<{width}}  {value or '-'}  [{origin}]")
-    site = site_defaults_path()
-    print(f"\nencrypted settings: {settings_path()}\nsite defaults: {site or 'none'}")
+    print(f"\nencrypted settings: {profile.paths.settings_file}\nsite defaults: {profile.site_defaults or 'none'}")
     return 0

@@ -1,6 +1,6 @@
 """`sodclient deid -o OUT_DIR PATH...`: Peer Review from the command line.
 
-Exit 0 when every input was made safe, 3 when some were left out (each listed on stderr with the reason).
+Exit 0 when every input was made safe, 5 when some were left out (each listed on stderr with the reason).
 The report goes to stdout; it names inputs by number, and the original paths appear only on this terminal.
 """
 
@@ -10,12 +10,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from sodclient.deid import PeerReviewOptions, run_peer_review
-from sodclient.errors import UserError
+from sodclient.deid.options import PeerReviewOptions
+from sodclient.errors import InputError, UserError
+from sodclient.exit_codes import Exit
 from sodclient.progress import CancelToken, ProgressReport
-from sodformat.errors import CancelledError
-
-EXIT_LEFT_OUT = 3
+from sodclient.services.peer_review import review_into
 
 
 def register(subparsers) -> None:
@@ -48,9 +47,9 @@ def _stderr_progress(report: ProgressReport) -> None:
         print(f"\rde-identifying: {pct:5.1f}% {report.detail:<40}", end="", file=sys.stderr, flush=True)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, profile) -> int:
     if args.workers < 1:
-        raise UserError("--workers must be at least 1", exit_code=2)
+        raise InputError("--workers must be at least 1")
     options = PeerReviewOptions(
         keep_date_intervals=args.keep_date_intervals,
         keep_patient_characteristics=args.keep_patient_characteristics,
@@ -60,9 +59,7 @@ def run(args: argparse.Namespace) -> int:
     )
     progress = (lambda _r: None) if args.quiet or not sys.stderr.isatty() else _stderr_progress
     try:
-        report = run_peer_review(args.paths, args.out_dir, options, progress, CancelToken())
-    except CancelledError:
-        raise UserError("cancelled; nothing was written", exit_code=130)
+        report = review_into(profile, args.paths, args.out_dir, options, progress, CancelToken())
     except OSError as exc:
         raise UserError(f"could not write the output folder ({exc.strerror or type(exc).__name__})") from exc
     finally:
@@ -71,4 +68,4 @@ def run(args: argparse.Namespace) -> int:
     sys.stdout.write(report.to_text())
     for item in report.left_out:
         print(f"left out: {item.label} ({item.source}): {item.reason}", file=sys.stderr)
-    return 0 if report.all_safe else EXIT_LEFT_OUT
+    return Exit.OK if report.all_safe else Exit.LEFT_OUT

@@ -6,14 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from sodclient.errors import UserError
-from sodclient.importer import import_container
-from sodclient.keys import own_identity
-from sodclient.library import Library, LibraryError
-from sodclient.progress import ProgressReport
 from sodformat import load_identity
-from sodformat.errors import CancelledError, SodError
+from sodformat.errors import SodError
 from sodformat.recipients import read_passphrase_file
+
+from sodclient.errors import InputError, LibraryError
+from sodclient.progress import ProgressReport
+from sodclient.services.identity import my_identity
+from sodclient.services.receive import import_container
 
 
 def register(subparsers) -> None:
@@ -34,34 +34,33 @@ def _progress(report: ProgressReport) -> None:
         print(f"\r{report.stage}: {100 * report.done // max(1, report.total)}%", end="", file=sys.stderr)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, profile) -> int:
     if not args.file.is_file():
-        raise UserError(f"{args.file} does not exist or is not a file.", exit_code=2)
+        raise InputError(f"{args.file} does not exist or is not a file.")
     passphrase = None
     identity = None
     if args.passphrase_file:
         try:
             passphrase = read_passphrase_file(args.passphrase_file)
         except SodError as exc:
-            raise UserError(str(exc), exit_code=2) from None
+            raise InputError(str(exc)) from None
     elif args.identity:
         try:
             identity = load_identity(args.identity)
         except SodError as exc:
-            raise UserError(str(exc), exit_code=2) from None
+            raise InputError(str(exc)) from None
     else:
-        identity = own_identity()
+        identity = my_identity(profile)
         if identity is None:
-            raise UserError("Give --passphrase-file or --identity (you have no key of your own yet).", exit_code=2)
+            raise InputError("Give --passphrase-file or --identity (you have no key of your own yet).")
     try:
-        opened, result = import_container(args.file, Library(), passphrase=passphrase, identity=identity,
+        opened, result = import_container(profile, args.file, passphrase=passphrase, identity=identity,
                                           progress=_progress)
-    except CancelledError:
-        raise UserError("Cancelled; nothing was imported.", exit_code=130) from None
-    except (SodError, LibraryError) as exc:
-        raise UserError(f"{exc} Nothing was imported.", exit_code=1) from None
-    if sys.stderr.isatty():
-        print(file=sys.stderr)
+    except (SodError, LibraryError) as exc:   # same kind, one line that says nothing was filed
+        raise type(exc)(f"{exc} Nothing was imported.") from None
+    finally:
+        if sys.stderr.isatty():
+            print(file=sys.stderr)
     sender = opened.sender_name or (opened.signer or "unsigned")
     print(f"Imported {len(result.documents)} document(s) ({result.duplicates} already present); "
           f"sender: {sender}; expires {opened.expires:%Y-%m-%d %H:%M} UTC.")

@@ -1,9 +1,9 @@
-"""`sodclient outbox list|retry`: notification mails still waiting to be sent."""
+"""`sodclient outbox list|retry`: deliveries whose upload or notification mail could not finish yet."""
 
 from __future__ import annotations
 
-from sodclient.config import load_settings
-from sodclient.notify import outbox
+from sodclient.exit_codes import Exit
+from sodclient.services import outbox
 
 
 def register(sub) -> None:
@@ -13,8 +13,8 @@ def register(sub) -> None:
     actions.add_parser("retry", help="try to send every pending mail now").set_defaults(handler=_retry)
 
 
-def _list(args) -> int:
-    entries = outbox.pending()
+def _list(args, profile) -> int:
+    entries = outbox.pending(profile)
     if not entries:
         print("the outbox is empty")
         return 0
@@ -26,12 +26,11 @@ def _list(args) -> int:
     return 0
 
 
-def _retry(args) -> int:
-    entries = outbox.pending()
-    if not entries:
+def _retry(args, profile) -> int:
+    outcomes = outbox.retry(profile)
+    if not outcomes:
         print("the outbox is empty")
         return 0
-    outcomes = outbox.retry(load_settings(), entries)
     for o in outcomes:
         print(f"{o.entry.id}: {'sent' if o.sent else 'still pending - ' + o.error}")
-    return 0 if all(o.sent for o in outcomes) else 4
+    return Exit.OK if all(o.sent for o in outcomes) else Exit.SERVER

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from sodclient.config import load_settings
-from sodclient.transport.purge import purge_expired
-from sodclient.transport.session import SftpTarget
+from sodclient.services.purge import purge_expired
 
 
 def register(sub) -> None:
@@ -13,8 +11,8 @@ def register(sub) -> None:
     p.set_defaults(handler=_run)
 
 
-def _run(args) -> int:
-    report = purge_expired(SftpTarget.from_settings(load_settings()), dry_run=args.dry_run)
+def _run(args, profile) -> int:
+    report = purge_expired(profile, dry_run=args.dry_run)
     verb = "would delete" if args.dry_run else "deleted"
     for name, why in report.deleted:
         print(f"{verb} {name} ({why})")

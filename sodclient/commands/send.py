@@ -9,9 +9,11 @@ from sodformat.errors import SodError
 from sodformat.limits import DEFAULT_EXPIRY_DAYS, MAX_EXPIRY_DAYS
 from sodformat.recipients import read_passphrase_file
 
-from sodclient.errors import UserError
+from sodclient.errors import InputError, PeerReviewLeftOut
+from sodclient.exit_codes import Exit
 from sodclient.progress import CancelToken, ProgressReport
-from sodclient.send import PeerReviewLeftOut, SendRequest, send
+from sodclient.services.peer_review import require_all_safe, review
+from sodclient.services.send import SendRequest, preflight, send
 
 
 def register(sub) -> None:
@@ -38,7 +40,7 @@ def _read_passphrase(path: Path) -> str:
     try:
         return read_passphrase_file(path)
     except SodError as exc:
-        raise UserError(str(exc), exit_code=2) from None
+        raise InputError(str(exc)) from None
 
 
 class _Printer:
@@ -61,16 +63,20 @@ class _Printer:
         self._last = line
 
 
-def _run(args) -> int:
+def _run(args, profile) -> int:
     request = SendRequest(
         paths=args.paths, to=args.to, cc=args.cc,
         passphrases=[_read_passphrase(p) for p in args.passphrase_file], recipient_keys=args.recipient,
-        message=args.message, expires_in_days=args.expires_in_days, peer_review=args.peer_review,
-        send_rest_if_left_out=args.yes, sign=not args.no_sign)
+        message=args.message, expires_in_days=args.expires_in_days, sign=not args.no_sign)
     printer = _Printer(args.quiet)
     cancel = CancelToken()
     try:
-        result = send(request, printer, cancel)
+        preflight(profile, request)   # before a long Peer Review: a send that cannot go fails at once
+        if args.peer_review:
+            request.reviewed = review(profile, args.paths, progress=printer, cancel=cancel)
+            if not args.yes:
+                require_all_safe(request.reviewed)
+        result = send(profile, request, printer, cancel)
     except PeerReviewLeftOut as exc:
         print(exc.report.to_text(), file=sys.stderr)
         raise
@@ -78,11 +84,13 @@ def _run(args) -> int:
         cancel.cancel()
         raise
     finally:
+        if request.reviewed is not None:
+            request.reviewed.discard()
         if printer.tty and not args.quiet:
             print(file=sys.stderr)
     if args.quiet:
         print(result.link)
-        return 0 if result.notified else 7
+        return Exit.OK if result.notified else Exit.MAIL_QUEUED
     print(f"uploaded {result.size / 1e6:.1f} MB; available until {result.expires:%Y-%m-%d %H:%M} UTC")
     if result.peer_review is not None:
         print(result.peer_review.to_text())
@@ -92,4 +100,4 @@ def _run(args) -> int:
         print(f"the notification mail could not be sent ({result.notify_error}); it waits in the outbox: "
               "run `sodclient outbox retry` later")
     print(result.link)
-    return 0 if result.notified else 7
+    return Exit.OK if result.notified else Exit.MAIL_QUEUED

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sodclient.config import load_settings
-from sodclient.transport.diagnosis import test_connection
+from sodclient.exit_codes import Exit
+from sodclient.services.connection import test_connection
 
 
 def register(sub) -> None:
@@ -11,7 +11,7 @@ def register(sub) -> None:
     p.set_defaults(handler=_run)
 
 
-def _run(args) -> int:
-    diagnosis = test_connection(load_settings())
+def _run(args, profile) -> int:
+    diagnosis = test_connection(profile)
     print(diagnosis.to_text())
-    return 0 if diagnosis.ok else 4
+    return Exit.OK if diagnosis.ok else Exit.SERVER

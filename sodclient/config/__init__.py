@@ -1,8 +1,6 @@
-"""Encrypted, typed settings (what FTP Config edits). See `store` for file locations."""
+"""Encrypted, typed settings (what FTP Config edits). See `store` for layering and the typed views."""
 
-from sodclient.config.schema import KEYS, ConfigError
-from sodclient.config.store import Settings, load_settings, save_settings, settings_path, site_defaults_path
-from sodclient.config.vault import KeyringUnavailable, VaultDamaged
+from sodclient.config.schema import KEYS, ConfigError, label
+from sodclient.config.store import Settings, load_settings, save_settings
 
-__all__ = ["KEYS", "ConfigError", "Settings", "load_settings", "save_settings", "settings_path",
-           "site_defaults_path", "KeyringUnavailable", "VaultDamaged"]
+__all__ = ["KEYS", "ConfigError", "Settings", "label", "load_settings", "save_settings"]

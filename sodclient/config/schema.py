@@ -11,13 +11,11 @@ from dataclasses import dataclass
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from sodclient.errors import UserError
+from sodclient.errors import InputError
 
 
-class ConfigError(UserError):
+class ConfigError(InputError):
     """A setting is unknown, malformed, or missing for the operation asked."""
-
-    exit_code = 2
 
 
 def _port(value: str) -> int:
@@ -51,7 +49,7 @@ def _remote_dir(value: str) -> str:
 def _security(value: str) -> str:
     value = _text(value).lower()
     if value not in ("starttls", "ssl", "none"):
-        raise ConfigError("smtp.security must be starttls, ssl or none")
+        raise ConfigError("Mail security must be STARTTLS, SSL/TLS or none")
     return value
 
 
@@ -67,14 +65,14 @@ def _link_template(value: str) -> str:
     if not value:
         return value
     if "{name}" not in value:
-        raise ConfigError("link.template must contain {name} where the uploaded file's name goes")
+        raise ConfigError("the Download link template must contain {name} where the uploaded file's name goes")
     parts = urlsplit(value.replace("{name}", "x"))
     if parts.scheme not in ("https", "http") or not parts.netloc:
-        raise ConfigError("link.template must be an http(s) URL, e.g. https://files.example.org/{name}")
+        raise ConfigError("the Download link template must be an http(s) URL, e.g. https://files.example.org/{name}")
     try:
         value.format(name="x")
     except (KeyError, IndexError, ValueError):
-        raise ConfigError("link.template may contain no other {...} than {name}") from None
+        raise ConfigError("the Download link template may contain no other {...} than {name}") from None
     return value
 
 
@@ -84,35 +82,44 @@ class Key:
     parse: Callable[[str], Any]
     default: str
     secret: bool
+    label: str       # as FTP Config labels the field; every message to users names fields this way
     help: str
 
 
 KEYS: dict[str, Key] = {
     k.name: k
     for k in [
-        Key("sftp.host", _host, "", False, "SFTP server name or address"),
-        Key("sftp.port", _port, "22", False, "SFTP server port"),
-        Key("sftp.username", _text, "", False, "SFTP account name"),
-        Key("sftp.password", _text, "", True, "SFTP password (or leave empty and use a key file)"),
-        Key("sftp.key_file", _text, "", False, "private key file for SFTP (OpenSSH format)"),
-        Key("sftp.key_passphrase", _text, "", True, "passphrase of the SFTP key file, if it has one"),
-        Key("sftp.remote_dir", _remote_dir, "", False, "folder on the server that the download site publishes"),
-        Key("smtp.host", _host, "", False, "mail server name or address"),
-        Key("smtp.port", _port, "587", False, "mail server port (587 for starttls, 465 for ssl)"),
-        Key("smtp.security", _security, "starttls", False, "starttls, ssl or none"),
-        Key("smtp.username", _text, "", False, "mail account name (empty: no login)"),
-        Key("smtp.password", _text, "", True, "mail account password"),
-        Key("smtp.from", _email, "", False, "sender address of notification mails"),
-        Key("smtp.ca_file", _text, "", False, "extra CA certificate file for a site's own mail server CA"),
-        Key("link.template", _link_template, "", False, "download URL with {name} for the uploaded file"),
+        Key("sftp.host", _host, "", False, "SFTP host", "SFTP server name or address"),
+        Key("sftp.port", _port, "22", False, "SFTP port", "SFTP server port"),
+        Key("sftp.username", _text, "", False, "SFTP user name", "SFTP account name"),
+        Key("sftp.password", _text, "", True, "SFTP password", "SFTP password (or leave empty and use a key file)"),
+        Key("sftp.key_file", _text, "", False, "SFTP key file", "private key file for SFTP (OpenSSH format)"),
+        Key("sftp.key_passphrase", _text, "", True, "SFTP key passphrase", "passphrase of the SFTP key file, if it has one"),
+        Key("sftp.remote_dir", _remote_dir, "", False, "SFTP remote folder", "folder on the server that the download site publishes"),
+        Key("smtp.host", _host, "", False, "Mail host", "mail server name or address"),
+        Key("smtp.port", _port, "587", False, "Mail port", "mail server port (587 for starttls, 465 for ssl)"),
+        Key("smtp.security", _security, "starttls", False, "Mail security", "starttls, ssl or none"),
+        Key("smtp.username", _text, "", False, "Mail user name", "mail account name (empty: no login)"),
+        Key("smtp.password", _text, "", True, "Mail password", "mail account password"),
+        Key("smtp.from", _email, "", False, "Mail from address", "sender address of notification mails"),
+        Key("smtp.ca_file", _text, "", False, "Mail extra CA file", "extra CA certificate file for a site's own mail server CA"),
+        Key("link.template", _link_template, "", False, "Download link template", "download URL with {name} for the uploaded file"),
     ]
 }
+
+
+def label(key: str) -> str:
+    """The field's name as users see it ("SFTP host"), for messages."""
+    return KEYS[key].label if key in KEYS else key
 
 
 def parse_value(key: str, raw: str) -> Any:
     if key not in KEYS:
         raise ConfigError(f"unknown setting {key!r}; known settings: {', '.join(KEYS)}")
-    return KEYS[key].parse(raw)
+    try:
+        return KEYS[key].parse(raw)
+    except ConfigError as exc:
+        raise ConfigError(f"{KEYS[key].label}: {exc}") from None
 
 
 def mask(key: str, raw: str) -> str:

@@ -1,44 +1,38 @@
-"""Load and save the encrypted settings file, layered over the site defaults.
+"""Load and save a profile's encrypted settings file, layered over the site defaults.
 
 Order of precedence: built-in defaults < site defaults (plain INI, no secrets) < the user's
-encrypted settings. A site ships `site-defaults.ini` (path: $SODCLIENT_SITE_DEFAULTS, else
-`site-defaults.ini` in the config folder, else /etc/sodsend/site-defaults.ini) so users only type
-their own account; any key can be overridden with `sodclient config set`.
+encrypted settings. A site ships `site-defaults.ini` (the profile says where it is) so users only
+type their own account. The typed views (`Settings.sftp()`, `.smtp()`) turn the flat keys into the
+targets transport and notify take, so nothing below this layer reads settings by name.
 """
 
 from __future__ import annotations
 
 import configparser
 import io
-import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sodclient.config.schema import KEYS, ConfigError, mask, parse_value
-from sodclient.config.vault import atomic_write, seal, unseal
-from sodclient.paths import app_paths
+from sodclient.config.schema import KEYS, ConfigError, label, mask, parse_value
+from sodclient.files import atomic_write
+from sodclient.notify.smtp import SmtpTarget
+from sodclient.transport.session import SftpTarget
+
+if TYPE_CHECKING:
+    from sodclient.profile import Profile
 
 _PURPOSE = "settings"
-
-
-def settings_path() -> Path:
-    return app_paths().config / "settings.ini.enc"
-
-
-def site_defaults_path() -> Path | None:
-    env = os.environ.get("SODCLIENT_SITE_DEFAULTS")
-    candidates = [Path(env)] if env else [app_paths().config / "site-defaults.ini",
-                                         Path("/etc/sodsend/site-defaults.ini")]
-    return next((p for p in candidates if p.is_file()), None)
+FORMAT_VERSION = 2          # 1: release 0.1.0 (no [format] section); 2: adds [format] version
+_FORMAT_SECTION = "format"
 
 
 def _flatten(parser: configparser.ConfigParser) -> dict[str, str]:
-    return {f"{section}.{key}": value for section in parser.sections() for key, value in parser[section].items()}
+    return {f"{section}.{key}": value for section in parser.sections() for key, value in parser[section].items()
+            if section != _FORMAT_SECTION}
 
 
-def _read_site_defaults() -> dict[str, str]:
-    path = site_defaults_path()
+def _read_site_defaults(path: Path | None) -> dict[str, str]:
     if path is None:
         return {}
     parser = configparser.ConfigParser(interpolation=None)
@@ -49,23 +43,29 @@ def _read_site_defaults() -> dict[str, str]:
     values = _flatten(parser)
     for key, raw in values.items():
         if key in KEYS and KEYS[key].secret and raw:
-            raise ConfigError(f"the site defaults file {path} must not hold secrets ({key})")
+            raise ConfigError(f"the site defaults file {path} must not hold secrets ({label(key)})")
         parse_value(key, raw)
     return values
 
 
-def _read_user() -> dict[str, str]:
-    path = settings_path()
+def _read_user(profile: "Profile") -> dict[str, str]:
+    path = profile.paths.settings_file
     if not path.exists():
         return {}
-    text = unseal(path.read_bytes(), _PURPOSE).decode("utf-8")
+    text = profile.vault.unseal(path.read_bytes(), _PURPOSE).decode("utf-8")
     parser = configparser.ConfigParser(interpolation=None)
     parser.read_string(text)
-    return {k: v for k, v in _flatten(parser).items() if k in KEYS}
+    if parser.has_section(_FORMAT_SECTION):
+        version = int(parser[_FORMAT_SECTION].get("version", "1"))
+        if version > FORMAT_VERSION:
+            raise ConfigError(f"the settings were written by a newer SOD Send (format {version}); update the app")
+    return {k: v for k, v in _flatten(parser).items() if k in KEYS}   # unknown keys are tolerated, not kept
 
 
-def _write_user(values: dict[str, str]) -> None:
+def _write_user(profile: "Profile", values: dict[str, str]) -> None:
     parser = configparser.ConfigParser(interpolation=None)
+    parser.add_section(_FORMAT_SECTION)
+    parser[_FORMAT_SECTION]["version"] = str(FORMAT_VERSION)
     for key in sorted(values):
         section, name = key.split(".", 1)
         if not parser.has_section(section):
@@ -73,7 +73,7 @@ def _write_user(values: dict[str, str]) -> None:
         parser[section][name] = values[key]
     buf = io.StringIO()
     parser.write(buf)
-    atomic_write(settings_path(), seal(buf.getvalue().encode("utf-8"), _PURPOSE))
+    atomic_write(profile.paths.settings_file, profile.vault.seal(buf.getvalue().encode("utf-8"), _PURPOSE))
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,8 @@ class Settings:
     """Typed, validated view of all keys: `settings["sftp.port"]` is an int."""
 
     raw: dict[str, str]
-    origin: dict[str, str]  # key -> "default" | "site" | "user"
+    origin: dict[str, str]   # key -> "default" | "site" | "user"
+    known_hosts: Path        # the profile's own trust store, handed to the SFTP target
 
     def __getitem__(self, key: str) -> Any:
         return parse_value(key, self.raw[key])
@@ -92,8 +93,38 @@ class Settings:
     def require(self, *keys: str) -> None:
         missing = [k for k in keys if not self.raw.get(k)]
         if missing:
-            raise ConfigError(f"not configured yet: {', '.join(missing)} (use FTP Config or "
-                              f"`sodclient config set {missing[0]}=...`)")
+            raise ConfigError(f"not configured yet: {', '.join(label(k) for k in missing)} (System → FTP Config, "
+                              f"or `sodclient config set {missing[0]}=...`)")
+
+    def sftp(self) -> SftpTarget:
+        """Where and how to upload; ConfigError naming the missing fields as FTP Config labels them."""
+        self.require("sftp.host", "sftp.username", "sftp.remote_dir")
+        if not self.raw["sftp.password"] and not self.raw["sftp.key_file"]:
+            raise ConfigError(f"set the {label('sftp.password')} or the {label('sftp.key_file')} in FTP Config")
+        return SftpTarget(self["sftp.host"], self["sftp.port"], self["sftp.username"], self["sftp.remote_dir"],
+                          self["sftp.password"], self["sftp.key_file"], self["sftp.key_passphrase"],
+                          known_hosts=self.known_hosts)
+
+    def sftp_host_only(self) -> SftpTarget:
+        """Enough to fetch and trust the server's key (trust-host) before an account is set up."""
+        self.require("sftp.host")
+        return SftpTarget(self["sftp.host"], self["sftp.port"], self["sftp.username"], self["sftp.remote_dir"],
+                          known_hosts=self.known_hosts)
+
+    def smtp(self) -> SmtpTarget:
+        self.require("smtp.host", "smtp.from")
+        return SmtpTarget(self["smtp.host"], self["smtp.port"], self["smtp.security"], self["smtp.username"],
+                          self["smtp.password"], self["smtp.from"], self["smtp.ca_file"])
+
+    def link(self, remote_name: str) -> str:
+        self.require("link.template")
+        return self["link.template"].format(name=remote_name)
+
+    def preflight(self) -> tuple[SftpTarget, SmtpTarget]:
+        """Everything a send needs, checked before anything is read or packed."""
+        sftp, smtp = self.sftp(), self.smtp()
+        self.require("link.template")
+        return sftp, smtp
 
     def shown(self) -> list[tuple[str, str, str]]:
         """(key, printable value, origin) with secrets masked, for `config show` and the UI."""
@@ -103,26 +134,24 @@ class Settings:
         return "Settings(" + ", ".join(f"{k}={v!r}" for k, v, _ in self.shown()) + ")"
 
 
-def load_settings() -> Settings:
+def load_settings(profile: "Profile") -> Settings:
     raw = {k: spec.default for k, spec in KEYS.items()}
     origin = {k: "default" for k in KEYS}
-    for layer, values in (("site", _read_site_defaults()), ("user", _read_user())):
+    for layer, values in (("site", _read_site_defaults(profile.site_defaults)), ("user", _read_user(profile))):
         for key, value in values.items():
             if key in KEYS:
                 raw[key], origin[key] = value, layer
-    return Settings(raw, origin)
+    return Settings(raw, origin, profile.paths.known_hosts)
 
 
-def save_settings(changes: dict[str, str]) -> Settings:
-    """Validate every change first, then write all of them at once (never a half-applied set)."""
+def save_settings(profile: "Profile", changes: dict[str, str]) -> list[str]:
+    """Validate every change first, then write all of them at once (never a half-applied set).
+    Returns the keys written; auditing the change is the caller's (services.settings) job."""
     normalized = {}
     for key, value in changes.items():
         parsed = parse_value(key, value)
         normalized[key] = str(parsed) if not isinstance(parsed, str) else parsed
-    values = _read_user()
+    values = _read_user(profile)
     values.update(normalized)
-    _write_user(values)
-    from sodclient import audit  # every change is audited (key names only, never values)
-
-    audit.record("config-change", keys=sorted(normalized))
-    return load_settings()
+    _write_user(profile, values)
+    return sorted(normalized)

@@ -22,7 +22,7 @@ from sodclient.deid.keys import SendKeys
 from sodclient.deid.options import PeerReviewOptions
 from sodclient.deid.report import LeftOut, OutputChange, PeerReviewReport
 from sodclient.deid.residual import ResidualScanner
-from sodclient.errors import UserError
+from sodclient.errors import InputError, UserError
 from sodclient.progress import CancelToken, ProgressSink, RateMeter, no_progress
 
 STAGE = "deidentify"
@@ -40,7 +40,7 @@ def run_peer_review(
     skipped: list[Path] = []
     inputs = expand_inputs([Path(p) for p in paths], exclude=out_dir, skipped=skipped)
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
-        raise UserError("the output folder must be a new or empty folder", exit_code=2)
+        raise InputError("the output folder must be a new or empty folder")
     created = not out_dir.exists()
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".peer-review-", dir=out_dir))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sodclient.errors import UserError
+from sodclient.errors import InputError
 
 # Files the operating system drops into folders. Inside a chosen folder they are skipped (never sent) and
 # counted in the report, rather than flagged one by one as "left out". Thumbs.db even holds thumbnails.
@@ -39,7 +39,7 @@ def expand_inputs(paths: list[Path], exclude: Path | None = None,
         elif path.is_file():
             files.append(path)
         else:
-            raise UserError(f"input path {number} does not exist or is not a file or folder", exit_code=2)
+            raise InputError(f"input path {number} does not exist or is not a file or folder")
     return files
 
 

@@ -18,51 +18,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from sodclient.errors import LibraryError
 from sodclient.library.dicom_info import read_tags
 from sodclient.library.models import Case, Document, ImportResult, Patient
-from sodclient.paths import app_paths
+from sodclient.library.schema import migrate
 from sodclient.progress import CancelToken, ProgressSink, RateMeter, no_progress
 
 _CHUNK = 1 << 20
 UNFILED_KEY = "SOD-UNFILED"
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS patients (
-    id INTEGER PRIMARY KEY,
-    patient_key TEXT NOT NULL UNIQUE,
-    name TEXT NOT NULL DEFAULT '',
-    birth_date TEXT NOT NULL DEFAULT '',
-    created TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS cases (
-    id INTEGER PRIMARY KEY,
-    patient_id INTEGER NOT NULL REFERENCES patients(id) ON DELETE CASCADE,
-    study_uid TEXT NOT NULL UNIQUE,
-    description TEXT NOT NULL DEFAULT '',
-    date TEXT NOT NULL DEFAULT '',
-    reply_to TEXT NOT NULL DEFAULT '',
-    created TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS documents (
-    id INTEGER PRIMARY KEY,
-    case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
-    title TEXT NOT NULL,
-    sha256 TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    media_type TEXT NOT NULL,
-    modality TEXT NOT NULL DEFAULT '',
-    series_uid TEXT NOT NULL DEFAULT '',
-    series_description TEXT NOT NULL DEFAULT '',
-    instance_number INTEGER,
-    added TEXT NOT NULL,
-    UNIQUE (case_id, sha256)
-);
-CREATE INDEX IF NOT EXISTS documents_sha ON documents(sha256);
-"""
-
-
-class LibraryError(Exception):
-    """A library operation the user must act on (one plain line)."""
 
 
 def _now() -> str:
@@ -100,15 +64,15 @@ def iter_files(paths: Iterable[Path]) -> list[Path]:
 class Library:
     """One user's library. Cheap to create; each call opens its own connection (safe across threads)."""
 
-    def __init__(self, root: Path | None = None):
-        self.root = Path(root) if root else app_paths().data / "library"
+    def __init__(self, root: Path):
+        self.root = Path(root)
         self.files_dir = self.root / "files"
         self.thumbs_dir = self.root / "thumbs"
         for d in (self.root, self.files_dir, self.thumbs_dir):
             d.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.db_path = self.root / "library.sqlite3"
         with self._connect() as db:
-            db.executescript(_SCHEMA)
+            migrate(db)
 
     # -- connections ---------------------------------------------------------------------------------
     @contextmanager

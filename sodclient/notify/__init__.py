@@ -1,8 +1,9 @@
-"""SMTP notification of the recipient, with a persistent outbox for mails that could not go yet."""
+"""SMTP notification of the recipient, and the store of mails that could not be sent yet (a leaf:
+it never imports config, audit, library or services)."""
 
 from sodclient.notify.mail import Notification, compose
-from sodclient.notify.outbox import OutboxEntry, RetryOutcome, pending, retry
+from sodclient.notify.outbox import Outbox, OutboxEntry
 from sodclient.notify.smtp import MailError, SmtpTarget, TlsUntrusted, send_message
 
-__all__ = ["Notification", "compose", "OutboxEntry", "RetryOutcome", "pending", "retry", "MailError",
-           "SmtpTarget", "TlsUntrusted", "send_message"]
+__all__ = ["Notification", "compose", "Outbox", "OutboxEntry", "MailError", "SmtpTarget", "TlsUntrusted",
+           "send_message"]

@@ -1,8 +1,9 @@
-"""Persistent outbox: a notification that could not be mailed after a successful upload waits here.
+"""The outbox store: deliveries whose notification (and maybe upload) could not finish yet.
 
-Each entry is one file, AES-GCM encrypted with the config key (it holds recipient addresses and
-the sender's message); SMTP credentials are never stored here, they are read from the config at
-retry time. Entries are written atomically and removed only after the server accepted the mail.
+Each entry is one file, sealed with the profile's settings key (it holds recipient addresses and
+the sender's message); SMTP credentials are never stored here. Entries are written atomically and
+removed only after the server accepted the mail. This module only stores entries: resuming an
+upload and mailing is `sodclient.services.outbox`'s job.
 """
 
 from __future__ import annotations
@@ -13,24 +14,21 @@ import secrets
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any, Protocol
 
-from sodclient.config.vault import atomic_write, seal, unseal
-from sodclient.notify.mail import Notification, compose
-from sodclient.notify.smtp import SmtpTarget, send_message
-from sodclient.paths import app_paths
-from sodclient.progress import CancelToken, ProgressSink, no_progress
-from sodclient.transport.errors import TransferError
+from sodclient.files import atomic_write, known_fields
+from sodclient.notify.mail import Notification
 
 _PURPOSE = "outbox"
+FORMAT_VERSION = 2   # 1: release 0.1.0 (no "format" field); 2: adds it. Unknown fields are tolerated.
 
 
-def outbox_dir() -> Path:
-    return app_paths().spool / "outbox"
+class Sealer(Protocol):
+    """What the outbox needs of the profile's vault."""
 
+    def seal(self, plaintext: bytes, purpose: str) -> bytes: ...
 
-def pending_dir() -> Path:
-    """Finished, encrypted containers whose upload did not complete (resumed by retry)."""
-    return app_paths().spool / "pending"
+    def unseal(self, blob: bytes, purpose: str) -> bytes: ...
 
 
 @dataclass
@@ -46,103 +44,59 @@ class OutboxEntry:
     message: str
     attempts: int = 0
     last_error: str = ""
-    upload_pending: bool = False    # the container in pending_dir() still has to be uploaded first
-    extra: dict = field(default_factory=dict)
+    upload_pending: bool = False    # the container in the pending folder still has to be uploaded first
+    extra: dict[str, Any] = field(default_factory=dict)
+    format: int = FORMAT_VERSION
 
     def notification(self) -> Notification:
         return Notification(self.to, self.cc, self.link, datetime.fromisoformat(self.expires), self.size,
                             self.message)
 
-    @property
-    def path(self) -> Path:
-        return outbox_dir() / f"{self.id}.mail"
 
+class Outbox:
+    """Entries under `folder`; parked containers under `pending` (named by their remote name)."""
 
-def _save(entry: OutboxEntry) -> None:
-    atomic_write(entry.path, seal(json.dumps(asdict(entry)).encode(), _PURPOSE))
+    def __init__(self, folder: Path, pending: Path, sealer: Sealer):
+        self.folder, self.pending_dir, self.sealer = folder, pending, sealer
 
+    def path(self, entry: OutboxEntry) -> Path:
+        return self.folder / f"{entry.id}.mail"
 
-def add(n: Notification, remote_name: str, error: str) -> OutboxEntry:
-    entry = OutboxEntry(secrets.token_hex(8), datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                        remote_name, list(n.to), list(n.cc), n.link, n.expires.isoformat(), n.size, n.message,
-                        attempts=1, last_error=error)
-    _save(entry)
-    return entry
+    def save(self, entry: OutboxEntry) -> None:
+        entry.format = FORMAT_VERSION
+        atomic_write(self.path(entry), self.sealer.seal(json.dumps(asdict(entry)).encode(), _PURPOSE))
 
+    def _new(self, n: Notification, remote_name: str, error: str, upload_pending: bool) -> OutboxEntry:
+        entry = OutboxEntry(secrets.token_hex(8), datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                            remote_name, list(n.to), list(n.cc), n.link, n.expires.isoformat(), n.size, n.message,
+                            attempts=1, last_error=error, upload_pending=upload_pending)
+        self.save(entry)
+        return entry
 
-def add_pending_upload(n: Notification, remote_name: str, container: Path, error: str) -> OutboxEntry:
-    """Park a finished container whose upload failed; retry() uploads (resuming) and then mails."""
-    pending_dir().mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.replace(container, pending_dir() / remote_name)
-    entry = OutboxEntry(secrets.token_hex(8), datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                        remote_name, list(n.to), list(n.cc), n.link, n.expires.isoformat(), n.size, n.message,
-                        attempts=1, last_error=error, upload_pending=True)
-    _save(entry)
-    return entry
+    def add(self, n: Notification, remote_name: str, error: str) -> OutboxEntry:
+        """A mail that could not go after a good upload."""
+        return self._new(n, remote_name, error, upload_pending=False)
 
+    def add_pending_upload(self, n: Notification, remote_name: str, container: Path, error: str) -> OutboxEntry:
+        """Park a finished container whose upload failed; the retry uploads it (resuming) and then mails."""
+        self.pending_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.replace(container, self.container(remote_name))
+        return self._new(n, remote_name, error, upload_pending=True)
 
-def pending() -> list[OutboxEntry]:
-    folder = outbox_dir()
-    if not folder.exists():
-        return []
-    entries = []
-    for path in sorted(folder.glob("*.mail")):
-        data = json.loads(unseal(path.read_bytes(), _PURPOSE))
-        entries.append(OutboxEntry(**data))
-    return sorted(entries, key=lambda e: e.created)
+    def container(self, remote_name: str) -> Path:
+        return self.pending_dir / remote_name
 
+    def entries(self) -> list[OutboxEntry]:
+        if not self.folder.exists():
+            return []
+        entries = []
+        for path in sorted(self.folder.glob("*.mail")):
+            data = json.loads(self.sealer.unseal(path.read_bytes(), _PURPOSE))
+            if int(data.get("format", 1)) > FORMAT_VERSION:
+                raise ValueError("an outbox entry was written by a newer SOD Send; update the app")
+            entries.append(OutboxEntry(**known_fields(OutboxEntry, data)))
+        return sorted(entries, key=lambda e: e.created)
 
-@dataclass(frozen=True)
-class RetryOutcome:
-    entry: OutboxEntry
-    sent: bool
-    error: str = ""
-
-
-def retry(settings=None, entries: list[OutboxEntry] | None = None,
-          progress: ProgressSink = no_progress, cancel: CancelToken | None = None) -> list[RetryOutcome]:
-    """Try every pending entry once: resume its upload if needed, then mail. Done entries leave the
-    outbox; failed ones record why and stay."""
-    from sodclient import audit
-    from sodclient.config import load_settings
-
-    settings = settings or load_settings()
-    smtp = SmtpTarget.from_settings(settings)
-    outcomes = []
-    for entry in pending() if entries is None else entries:
-        try:
-            if entry.upload_pending:
-                _finish_upload(entry, settings, progress, cancel)
-            send_message(smtp, compose(entry.notification(), smtp.sender))
-        except TransferError as exc:
-            entry.attempts += 1
-            entry.last_error = str(exc)
-            _save(entry)
-            outcomes.append(RetryOutcome(entry, False, str(exc)))
-            continue
-        entry.path.unlink(missing_ok=True)
-        audit.record("notify", remote_name=entry.remote_name, to=entry.to, cc=entry.cc, via="outbox",
-                     attempts=entry.attempts + 1)
-        outcomes.append(RetryOutcome(entry, True))
-    return outcomes
-
-
-def _finish_upload(entry: OutboxEntry, settings, progress: ProgressSink, cancel: CancelToken | None) -> None:
-    from sodclient import audit
-    from sodclient.transport import ledger
-    from sodclient.transport.session import SftpTarget
-    from sodclient.transport.upload import FileSource, upload
-
-    container = pending_dir() / entry.remote_name
-    source = FileSource(container)
-    try:
-        result = upload(SftpTarget.from_settings(settings), source, entry.remote_name, progress=progress,
-                        cancel=cancel)
-    finally:
-        source.close()
-    ledger.add(entry.remote_name, result.size, datetime.fromisoformat(entry.expires))
-    audit.record("upload", remote_name=entry.remote_name, size=result.size, attempts=result.attempts,
-                 seconds=round(result.seconds, 2), cipher=result.cipher, via="outbox")
-    entry.upload_pending = False
-    _save(entry)
-    container.unlink(missing_ok=True)
+    def remove(self, entry: OutboxEntry) -> None:
+        self.path(entry).unlink(missing_ok=True)
+        self.container(entry.remote_name).unlink(missing_ok=True)

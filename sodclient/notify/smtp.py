@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
 
-from sodclient.errors import UserError
+from sodclient.errors import InputError
 from sodclient.transport.errors import AuthFailed, DnsFailure, PortClosed, Timeout, TransferError
 
 
@@ -22,7 +22,7 @@ class MailError(TransferError):
 class TlsUntrusted(MailError):
     def __init__(self, host: str, detail: str):
         super().__init__(f"the mail server {host} presented a certificate this computer does not trust ({detail}); "
-                         "nothing was sent. If your site uses its own CA, set smtp.ca_file")
+                         "nothing was sent. If your site uses its own CA, set the Mail extra CA file in FTP Config")
 
 
 @dataclass(frozen=True)
@@ -39,13 +39,6 @@ class SmtpTarget:
     def __repr__(self) -> str:
         return f"SmtpTarget({self.username or '-'}@{self.host}:{self.port} {self.security})"
 
-    @classmethod
-    def from_settings(cls, settings) -> "SmtpTarget":
-        settings.require("smtp.host", "smtp.from")
-        return cls(settings["smtp.host"], settings["smtp.port"], settings["smtp.security"],
-                   settings["smtp.username"], settings["smtp.password"], settings["smtp.from"],
-                   settings["smtp.ca_file"])
-
 
 def tls_context(target: SmtpTarget) -> ssl.SSLContext:
     """System trust store plus the site's own CA if configured; hostname checking always on."""
@@ -54,7 +47,7 @@ def tls_context(target: SmtpTarget) -> ssl.SSLContext:
         try:
             ctx.load_verify_locations(cafile=target.ca_file)
         except (OSError, ssl.SSLError):
-            raise UserError(f"the CA file {target.ca_file} (smtp.ca_file) cannot be read", exit_code=2) from None
+            raise InputError(f"the CA file {target.ca_file} (Mail extra CA file) cannot be read") from None
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     return ctx
 

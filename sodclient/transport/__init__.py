@@ -1,4 +1,5 @@
-"""SFTP transport: host-key trust, resumable verified upload, and plain-language diagnoses."""
+"""SFTP transport (a leaf: it never imports config, audit, library or services): host-key trust,
+resumable verified upload, the purge of expired deliveries, and plain-language diagnoses."""
 
 from sodclient.transport.errors import (AuthFailed, ConnectionLost, DiskFull, DnsFailure, FingerprintMismatch,
                                         HostKeyChanged, PermissionDenied, PortClosed, ProtocolFailure,

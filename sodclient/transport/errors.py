@@ -6,28 +6,9 @@ step (e.g. "Trust this server?" for UnknownHostKey) and the CLI prints one clear
 
 from __future__ import annotations
 
-from sodclient.errors import UserError
+from sodclient.errors import TransferError
 
-
-def _rebuild(cls, message: str, state: dict) -> Exception:
-    exc = cls.__new__(cls)
-    Exception.__init__(exc, message)
-    exc.__dict__.update(state)
-    return exc
-
-
-class Picklable:
-    """Lets errors with their own __init__ cross a process boundary (the UI runs sends in a child process)."""
-
-    def __reduce__(self):
-        return (_rebuild, (type(self), str(self), dict(self.__dict__)))
-
-
-class TransferError(Picklable, UserError):
-    """Base class of every upload/connection diagnosis."""
-
-    exit_code = 4
-    retryable = False   # whether waiting and trying again may help
+__all__ = ["TransferError"]  # the base lives in the shared error module; the diagnoses live here
 
 
 class UnknownHostKey(TransferError):
@@ -91,7 +72,7 @@ class ConnectionLost(TransferError):
 
 class RemoteFolderMissing(TransferError):
     def __init__(self, folder: str):
-        super().__init__(f"the folder {folder!r} does not exist on the server; check sftp.remote_dir")
+        super().__init__(f"the folder {folder!r} does not exist on the server; check the SFTP remote folder in FTP Config")
 
 
 class PermissionDenied(TransferError):

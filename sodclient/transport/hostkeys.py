@@ -1,7 +1,7 @@
 """The app's own known_hosts: trust on explicit SHA-256 fingerprint confirmation, never silently.
 
 We do not share ~/.ssh/known_hosts: the app's trust decisions are its own, recorded in the
-config folder, and a changed key is always refused.
+profile's config folder (the caller passes the file), and a changed key is always refused.
 """
 
 from __future__ import annotations
@@ -12,11 +12,7 @@ from pathlib import Path
 
 import paramiko
 
-from sodclient.paths import app_paths
-
-
-def known_hosts_path() -> Path:
-    return app_paths().config / "known_hosts"
+from sodclient.files import atomic_write
 
 
 def fingerprint(key: paramiko.PKey) -> str:
@@ -29,32 +25,29 @@ def host_id(host: str, port: int) -> str:
     return host if port == 22 else f"[{host}]:{port}"
 
 
-def load() -> paramiko.HostKeys:
+def load(path: Path) -> paramiko.HostKeys:
     keys = paramiko.HostKeys()
-    path = known_hosts_path()
     if path.exists():
         keys.load(str(path))
     return keys
 
 
-def lookup(host: str, port: int, key_type: str) -> paramiko.PKey | None:
-    entry = load().lookup(host_id(host, port))
+def lookup(path: Path, host: str, port: int, key_type: str) -> paramiko.PKey | None:
+    entry = load(path).lookup(host_id(host, port))
     if entry is None:
         return None
     return entry.get(key_type)
 
 
-def trust(host: str, port: int, key: paramiko.PKey) -> None:
-    from sodclient.config.vault import atomic_write
-
-    keys = load()
+def trust(path: Path, host: str, port: int, key: paramiko.PKey) -> None:
+    keys = load(path)
     keys.add(host_id(host, port), key.get_name(), key)
     lines = []
     for entry in keys._entries:
         line = entry.to_line()
         if line:
             lines.append(line)
-    atomic_write(known_hosts_path(), "".join(lines).encode())
+    atomic_write(path, "".join(lines).encode())
 
 
 def same_fingerprint(a: str, b: str) -> bool:

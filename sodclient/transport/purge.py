@@ -1,9 +1,9 @@
-"""Managed-transfer rule: deliveries disappear from the server once they expire.
+"""The server side of the managed-transfer rule: find expired deliveries in the remote folder and delete them.
 
-Expiry comes from the local ledger; for `.sod` files the ledger does not know (another computer of
-the same site uploaded them), the container header is read from the first bytes on the server
-and `sodformat.inspect` says when it expires. Stale `.part` files (abandoned uploads) older than
-the longest allowed delivery time are removed too.
+The caller says which names it knows to be expired or still valid (its ledger); for `.sod` files it does
+not know (another computer of the same site uploaded them), the container header is read from the first
+bytes on the server and `sodformat.inspect` says when it expires. Stale `.part` files (abandoned uploads)
+older than the longest allowed delivery time go too. Recording what was deleted is the caller's job.
 """
 
 from __future__ import annotations
@@ -11,14 +11,13 @@ from __future__ import annotations
 import stat
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sodformat import inspect
 from sodformat.errors import SodError
 
-from sodclient import audit
-from sodclient.transport import ledger
 from sodclient.transport.session import SftpSession, SftpTarget
 
 HEADER_PROBE = 256 * 1024
@@ -43,41 +42,42 @@ def _expired_by_header(session: SftpSession, name: str) -> bool | None:
             return None
 
 
-def purge_expired(target: SftpTarget, dry_run: bool = False) -> PurgeReport:
+def _why_expired(session: SftpSession, name: str, mtime: float, known: dict[str, str | None],
+                 report: PurgeReport) -> str | None:
+    """The reason to delete `name`, or None to keep it (counted in the report)."""
+    if name.startswith(".") and name.endswith(".sod.part"):
+        return "abandoned partial upload" if time.time() - mtime > STALE_PART_S else None
+    if not name.endswith(".sod"):
+        return None
+    if name in known:
+        if known[name] is None:
+            report.kept += 1
+        return known[name]
+    expired = _expired_by_header(session, name)
+    if expired is None:
+        report.kept_unknown.append((name, "not a readable .sod container"))
+    elif not expired:
+        report.kept += 1
+    return "expired (container header)" if expired else None
+
+
+def purge_expired(target: SftpTarget, known: dict[str, str | None], dry_run: bool = False,
+                  on_deleted: Callable[[str, str], None] | None = None) -> PurgeReport:
+    """`known` maps remote names this app uploaded to a reason when expired, or None while still valid.
+    `on_deleted(name, reason)` runs after each deletion (not in a dry run)."""
     report = PurgeReport()
-    known = {d.remote_name: d for d in ledger.load()}
     with SftpSession(target) as s:
         s.check_folder()
         for attr in s.sftp.listdir_attr(target.remote_dir):
-            name = attr.filename
             if not stat.S_ISREG(attr.st_mode or 0):
                 continue
-            if name.startswith(".") and name.endswith(".sod.part"):
-                if time.time() - (attr.st_mtime or 0) > STALE_PART_S:
-                    why = "abandoned partial upload"
-                else:
-                    continue
-            elif name.endswith(".sod"):
-                if name in known:
-                    if not known[name].expired:
-                        report.kept += 1
-                        continue
-                    why = f"expired {known[name].expires}"
-                else:
-                    expired = _expired_by_header(s, name)
-                    if expired is None:
-                        report.kept_unknown.append((name, "not a readable .sod container"))
-                        continue
-                    if not expired:
-                        report.kept += 1
-                        continue
-                    why = "expired (container header)"
-            else:
+            name = attr.filename
+            why = _why_expired(s, name, attr.st_mtime or 0, known, report)
+            if why is None:
                 continue
             if not dry_run:
                 s.sftp.remove(s.path(name))
-                if name in known:
-                    ledger.mark_purged(name)
-                audit.record("purge", remote_name=name, reason=why)
+                if on_deleted:
+                    on_deleted(name, why)
             report.deleted.append((name, why))
     return report

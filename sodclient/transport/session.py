@@ -14,13 +14,14 @@ import socket
 import stat
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import paramiko
 from paramiko.sftp import CMD_ATTRS, CMD_EXTENDED, CMD_EXTENDED_REPLY, CMD_STAT
 from paramiko.sftp_attr import SFTPAttributes
 
-from sodclient.errors import UserError
+from sodclient.errors import InputError
 from sodclient.transport import hostkeys
 from sodclient.transport.errors import (AuthFailed, ConnectionLost, DnsFailure, HostKeyChanged, PermissionDenied,
                                         PortClosed, ProtocolFailure, RemoteFolderMissing, Timeout, TransferError,
@@ -45,18 +46,10 @@ class SftpTarget:
     key_file: str = ""
     key_passphrase: str = ""
     timeout: float = 20.0
+    known_hosts: Path = Path("known_hosts")   # the profile's own trust store (config.Settings.sftp() sets it)
 
     def __repr__(self) -> str:
         return f"SftpTarget({self.username}@{self.host}:{self.port}{self.remote_dir})"
-
-    @classmethod
-    def from_settings(cls, settings) -> "SftpTarget":
-        settings.require("sftp.host", "sftp.username", "sftp.remote_dir")
-        if not settings.raw["sftp.password"] and not settings.raw["sftp.key_file"]:
-            raise UserError("set sftp.password or sftp.key_file in FTP Config", exit_code=2)
-        return cls(settings["sftp.host"], settings["sftp.port"], settings["sftp.username"],
-                   settings["sftp.remote_dir"], settings["sftp.password"], settings["sftp.key_file"],
-                   settings["sftp.key_passphrase"])
 
 
 def _open_socket(target: SftpTarget) -> socket.socket:
@@ -78,7 +71,7 @@ def _load_key(target: SftpTarget) -> paramiko.PKey:
     try:
         st = os.stat(target.key_file)
     except FileNotFoundError:
-        raise UserError(f"the SFTP key file {target.key_file} does not exist", exit_code=2) from None
+        raise InputError(f"the SFTP key file {target.key_file} does not exist") from None
     return _load_key_cached(target.key_file, target.key_passphrase, st.st_mtime_ns, st.st_size)
 
 
@@ -88,12 +81,12 @@ def _load_key_cached(path: str, passphrase: str, _mtime: int, _size: int) -> par
     try:
         return paramiko.PKey.from_path(target.key_file, target.key_passphrase.encode() or None)
     except FileNotFoundError:
-        raise UserError(f"the SFTP key file {target.key_file} does not exist", exit_code=2) from None
+        raise InputError(f"the SFTP key file {target.key_file} does not exist") from None
     except paramiko.PasswordRequiredException:
-        raise UserError("the SFTP key file needs its passphrase (set sftp.key_passphrase)", exit_code=2) from None
+        raise InputError("the SFTP key file needs its passphrase (set the SFTP key passphrase in FTP Config)") from None
     except (paramiko.SSHException, ValueError) as exc:
-        raise UserError(f"the SFTP key file cannot be opened (wrong passphrase or unsupported format: "
-                        f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__})", exit_code=2) from None
+        raise InputError(f"the SFTP key file cannot be opened (wrong passphrase or unsupported format: "
+                        f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
 
 
 def _in_background(fn, *args) -> concurrent.futures.Future:
@@ -168,7 +161,7 @@ class SftpSession:
         opts = transport.get_security_options()
         opts.ciphers = [c for c in PREFERRED_CIPHERS if c in opts.ciphers] + \
                        [c for c in opts.ciphers if c not in PREFERRED_CIPHERS and "cbc" not in c]
-        known = hostkeys.load().lookup(hostkeys.host_id(t.host, t.port))
+        known = hostkeys.load(t.known_hosts).lookup(hostkeys.host_id(t.host, t.port))
         if known:  # ask for the key type we already trust, so a change is a real change
             opts.key_types = [k for k in opts.key_types if k in known.keys()] + \
                              [k for k in opts.key_types if k not in known.keys()]
@@ -199,20 +192,20 @@ class SftpSession:
         t = self.target
         fp = hostkeys.fingerprint(key)
         self.server_fingerprint, self.server_key_type = fp, key.get_name()
-        stored = hostkeys.lookup(t.host, t.port, key.get_name())
+        stored = hostkeys.lookup(t.known_hosts, t.host, t.port, key.get_name())
         if stored is not None:
             if stored.asbytes() != key.asbytes():
                 raise HostKeyChanged(t.host, fp, hostkeys.fingerprint(stored))
             return
-        known = hostkeys.load().lookup(hostkeys.host_id(t.host, t.port))
+        known = hostkeys.load(t.known_hosts).lookup(hostkeys.host_id(t.host, t.port))
         if known:  # we trusted another key type and the server no longer offers it
             expected = ", ".join(hostkeys.fingerprint(k) for k in known.values())
             raise HostKeyChanged(t.host, fp, expected)
         if self.accept_fingerprint and hostkeys.same_fingerprint(self.accept_fingerprint, fp):
-            hostkeys.trust(t.host, t.port, key)
+            hostkeys.trust(t.known_hosts, t.host, t.port, key)
             return
         if self.confirm_host_key is not None and self.confirm_host_key(t.host, fp, key.get_name()):
-            hostkeys.trust(t.host, t.port, key)
+            hostkeys.trust(t.known_hosts, t.host, t.port, key)
             return
         raise UnknownHostKey(t.host, fp, key.get_name())
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
@@ -10,13 +11,16 @@ from pathlib import Path
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from sodclient.library import Library
-from sodclient.paths import app_paths
+from sodclient.logs import setup_logging
+from sodclient.profile import Profile
 from sodclient.ui.common import app_icon, plain_error
 from sodclient.ui.main_window import MainWindow
 from sodclient.ui.single_instance import InstanceServer, hand_over
 
+from sodclient import __version__
+
 _T0 = time.perf_counter()
+log = logging.getLogger("sodclient.ui")
 
 
 def build_app(argv: list[str]) -> QApplication:
@@ -45,27 +49,31 @@ def _report_unexpected(window):
     previous = sys.excepthook
 
     def hook(kind, exc, tb):
+        log.error("unexpected error in the window", exc_info=(kind, exc, tb))
         previous(kind, exc, tb)
         QMessageBox.warning(window, "SOD Send", plain_error(exc, "Nothing was lost; please report this."))
 
     return hook
 
 
-def run_app(argv: list[str]) -> int:
+def run_app(argv: list[str], debug: bool = False, profile: Profile | None = None) -> int:
     """Opens the main window (and the given .sod), or hands the file to an already running instance."""
     sod = next((Path(a).resolve() for a in argv if a.lower().endswith(".sod")), None)
     app = build_app([])
-    if hand_over(str(sod) if sod else ""):
+    profile = profile or Profile.from_environment()
+    if hand_over(profile.paths.data, str(sod) if sod else ""):
         return 0
     try:
-        app_paths().ensure()
-        library = Library()
+        profile.ensure()
+        setup_logging(profile.paths.log_dir, debug=debug)
+        profile.library()
     except Exception as exc:  # an unreadable profile: say so in a window, not a traceback
         QMessageBox.critical(None, "SOD Send", plain_error(exc, "Your library could not be opened."))
         return 1
-    window = MainWindow(library)
+    log.info("app started (version %s)", __version__)
+    window = MainWindow(profile)
     sys.excepthook = _report_unexpected(window)
-    server = InstanceServer(window)
+    server = InstanceServer(profile.paths.data, window)
     server.listen()
 
     def on_message(message: str) -> None:

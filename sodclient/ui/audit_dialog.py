@@ -7,13 +7,14 @@ import json
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHeaderView, QLabel, QTableWidget, QTableWidgetItem,
                                QVBoxLayout)
 
-from sodclient import audit
+from sodclient.profile import Profile
 from sodclient.ui.common import plain_error
 
 
 class AuditDialog(QDialog):
-    def __init__(self, parent=None):
+    def __init__(self, profile: Profile, parent=None):
         super().__init__(parent)
+        self.profile = profile
         self.setWindowTitle("Audit log")
         self.resize(820, 480)
         layout = QVBoxLayout(self)
@@ -33,8 +34,8 @@ class AuditDialog(QDialog):
 
     def load(self) -> None:
         try:
-            records = audit.read()
-            check = audit.verify()
+            records = self.profile.audit.read()
+            check = self.profile.audit.verify()
         except Exception as exc:  # a missing keyring must not stop the user from reading the log
             self.status.setText(plain_error(exc))
             return

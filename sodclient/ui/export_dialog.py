@@ -10,9 +10,11 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDialog, QDia
                                QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QRadioButton, QSpinBox,
                                QVBoxLayout, QWidget)
 
-from sodclient import keys, passphrase_policy
+from sodformat.limits import MAX_EXPIRY_DAYS
+
+from sodclient import passphrase_policy
 from sodclient.library import Document
-from sodclient.send import MAX_EXPIRY_DAYS
+from sodclient.services.identity import Contact
 from sodclient.ui.common import human_size
 
 
@@ -30,9 +32,10 @@ class ExportChoice:
 
 class ExportDialog(QDialog):
     def __init__(self, selected: list[Document], all_documents: list[Document], parent: QWidget | None = None,
-                 title: str = "FTPSend"):
+                 title: str = "FTPSend", contacts: list[Contact] | None = None):
         super().__init__(parent)
         self.selected_docs, self.all_docs = selected, all_documents
+        self.contacts = contacts or []
         self.choice: ExportChoice | None = None
         self.setWindowTitle(title)
         self.setMinimumWidth(520)
@@ -93,7 +96,7 @@ class ExportDialog(QDialog):
         self.policy_label = QLabel()
         self.policy_label.setWordWrap(True)
         self.contact = QComboBox()
-        for c in keys.load_contacts():
+        for c in self.contacts:
             self.contact.addItem(f"{c.name} <{c.email}>" if c.email else c.name, c)
         hl.addRow(self.use_passphrase)
         hl.addRow("Passphrase", row)

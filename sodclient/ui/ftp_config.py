@@ -7,7 +7,10 @@ import html
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QGroupBox,
                                QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget)
 
-from sodclient.config import KEYS, ConfigError, Settings, load_settings, save_settings
+from sodclient.config import KEYS, ConfigError, Settings
+from sodclient.profile import Profile
+from sodclient.services.connection import test_connection
+from sodclient.services.settings import change_settings
 from sodclient.transport.errors import UnknownHostKey
 from sodclient.ui.common import plain_error
 from sodclient.ui.hostkey_dialog import HostKeyDialog, fingerprint_matcher
@@ -22,13 +25,14 @@ _LABELS = {"sftp.host": "Host", "sftp.port": "Port", "sftp.username": "User name
 
 
 class FtpConfigDialog(QDialog):
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, profile: Profile, parent: QWidget | None = None):
         super().__init__(parent)
+        self.profile = profile
         self.setWindowTitle("FTP Config")
         self.setMinimumWidth(600)
         self.job: Job | None = None
         self.hostkey_dialog: HostKeyDialog | None = None
-        self.settings = load_settings()
+        self.settings = profile.settings()
         self.fields: dict[str, QLineEdit | QComboBox] = {}
         layout = QVBoxLayout(self)
         for title, prefix in _GROUPS:
@@ -89,7 +93,7 @@ class FtpConfigDialog(QDialog):
             try:
                 KEYS[key].parse(raw)
             except ConfigError as exc:
-                self._show_problem(f"{_LABELS.get(key, key)}: {plain_error(exc)}", key)
+                self._show_problem(f"{KEYS[key].label}: {plain_error(exc)}", key)
                 return None
         return values
 
@@ -106,7 +110,7 @@ class FtpConfigDialog(QDialog):
         changed = {k: v for k, v in values.items() if v != self.settings.raw.get(k, "")}
         try:
             if changed:
-                save_settings(changed)  # the core audits the change (key names only)
+                change_settings(self.profile, changed)  # audited there (key names only)
         except Exception as exc:  # keyring or disk problems: say so, keep the dialog open
             self._show_problem(plain_error(exc, "The settings were not saved."))
             return
@@ -117,10 +121,10 @@ class FtpConfigDialog(QDialog):
         values = self._validated()
         if values is None:
             return
-        settings = Settings({**self.settings.raw, **values}, {k: "user" for k in KEYS})
-        from sodclient.send import test_connection
-
-        self.job = Job(lambda progress, cancel: test_connection(settings, confirm), self)
+        settings = Settings({**self.settings.raw, **values}, {k: "user" for k in KEYS}, self.settings.known_hosts)
+        profile = self.profile
+        self.job = Job(lambda progress, cancel: test_connection(profile, settings, confirm), self,
+                       title="test connection")
         self.job.succeeded.connect(self._tested)
         self.job.failed.connect(lambda exc: self._show_problem(plain_error(exc)))
         self.test_button.setEnabled(False)

@@ -39,7 +39,7 @@ class FingerprintMatcher:
         self.accepted = accepted
 
     def __call__(self, host: str, fingerprint: str, key_type: str) -> bool:
-        from sodclient.transport.hostkeys import same_fingerprint
+        from sodclient.services.connection import same_fingerprint
 
         return same_fingerprint(fingerprint, self.accepted)
 

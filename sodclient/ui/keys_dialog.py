@@ -6,13 +6,15 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
                                QLineEdit, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from sodclient import keys
+from sodclient.profile import Profile
+from sodclient.services import identity
 from sodclient.errors import UserError
 
 
 class KeysDialog(QDialog):
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, profile: Profile, parent: QWidget | None = None):
         super().__init__(parent)
+        self.profile = profile
         self.setWindowTitle("My Key and Contacts")
         self.setMinimumWidth(720)
         layout = QVBoxLayout(self)
@@ -72,12 +74,12 @@ class KeysDialog(QDialog):
         self._load()
 
     def _load(self) -> None:
-        ident = keys.own_identity()
+        ident = identity.my_identity(self.profile)
         self.recipient.setText(str(ident.recipient) if ident else "(no key yet)")
         self.signer.setText(ident.signing_public if ident else "")
         self.create_button.setVisible(ident is None)
         self.copy_button.setEnabled(ident is not None)
-        contacts = keys.load_contacts()
+        contacts = identity.contacts(self.profile)
         self.table.setRowCount(len(contacts))
         for r, c in enumerate(contacts):
             for col, text in enumerate((c.name, c.email, c.recipient)):
@@ -88,7 +90,7 @@ class KeysDialog(QDialog):
         self.table.resizeColumnToContents(1)
 
     def create_key(self) -> None:
-        keys.own_identity(create=True)
+        identity.my_identity(self.profile, create=True)
         self._load()
 
     def copy_key(self) -> None:
@@ -97,12 +99,11 @@ class KeysDialog(QDialog):
 
     def add(self) -> None:
         try:
-            contact = keys.validate_contact(self.name.text(), self.email.text(), self.key.text(),
-                                            self.sign_key.text())
+            identity.add_contact(self.profile, self.name.text(), self.email.text(), self.key.text(),
+                                 self.sign_key.text())
         except UserError as exc:
             self.error.setText(str(exc))
             return
-        keys.add_contact(contact)
         for w in (self.name, self.email, self.key, self.sign_key):
             w.clear()
         self.error.setText("")
@@ -111,5 +112,5 @@ class KeysDialog(QDialog):
     def remove(self) -> None:
         rows = {i.row() for i in self.table.selectedIndexes()}
         for r in rows:
-            keys.remove_contact(self.table.item(r, 0).data(256))
+            identity.remove_contact(self.profile, self.table.item(r, 0).data(256))
         self._load()

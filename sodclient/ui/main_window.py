@@ -7,52 +7,30 @@ from pathlib import Path
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QIcon, QKeySequence, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHeaderView, QInputDialog, QLabel, QMainWindow,
-                               QMenu, QMessageBox, QProgressDialog, QSplitter, QTableWidget, QTableWidgetItem,
+                               QMenu, QMessageBox, QSplitter, QTableWidget, QTableWidgetItem,
                                QToolBar,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
-from sodclient import audit
-from sodclient.errors import UserError
-from sodclient.library import Document, Library, LibraryError
+from sodclient.errors import LibraryError, UserError
+from sodclient.library import Document
+from sodclient.profile import Profile
+from sodclient.services.receive import import_files
 from sodclient.ui.common import app_icon, human_size, plain_error
-from sodclient.ui.worker import Job
+from sodclient.ui.job_progress import JobProgress
+from sodclient.ui.worker import Job, running_jobs
 
 PATIENT, CASE = 1, 2
 _MAX_ROW_ICONS = 300
 _ROLE = Qt.UserRole
 
 
-class JobProgress(QProgressDialog):
-    """A small window-modal progress for short jobs (library import); Cancel cancels the job."""
-
-    def __init__(self, title: str, job: Job, parent: QWidget):
-        super().__init__(title, "Cancel", 0, 1000, parent)
-        self.setWindowTitle(title)
-        self.setWindowModality(Qt.WindowModal)
-        self.setMinimumDuration(300)
-        self.setAutoClose(False)
-        self.setAutoReset(False)
-        self.canceled.connect(job.cancel)
-        job.progressed.connect(self._on_progress)
-        job.finished.connect(self.close)
-
-    def _on_progress(self, report) -> None:
-        if report.total:
-            self.setValue(int(1000 * report.done / max(1, report.total)))
-        text = f"{report.stage.capitalize()}: {human_size(report.done)}"
-        if report.total:
-            text += f" of {human_size(report.total)}"
-        if report.detail:
-            text += f" ({report.detail})"
-        self.setLabelText(text)
-
-
 class MainWindow(QMainWindow):
     library_changed = Signal()
 
-    def __init__(self, library: Library | None = None):
+    def __init__(self, profile: Profile):
         super().__init__()
-        self.library = library or Library()
+        self.profile = profile
+        self.library = profile.library()
         self.jobs: set[Job] = set()
         self.flows: list = []           # running send/open flows, kept alive here
         self._thumb_job: Job | None = None
@@ -99,6 +77,8 @@ class MainWindow(QMainWindow):
                                           tip="Uploads and e-mails that could not be finished yet")
         self.quit_action = self._action("&Quit", self.close, "Ctrl+Q")
         self.about_action = self._action("&About SOD Send", self.about)
+        self.log_folder_action = self._action("Open &Log Folder", self.open_log_folder,
+                                              tip="The support log (it never holds patient data)")
 
     def _build_menus(self) -> None:
         mb = self.menuBar()
@@ -118,6 +98,7 @@ class MainWindow(QMainWindow):
         m.addAction(self.outbox_action)
         m.addAction(self.audit_action)
         m = mb.addMenu("&Help")
+        m.addAction(self.log_folder_action)
         m.addAction(self.about_action)
 
     def _build_toolbar(self) -> None:
@@ -332,12 +313,9 @@ class MainWindow(QMainWindow):
     def import_paths(self, paths: list[Path]) -> Job:
         """Runs the library import off the GUI thread; non-DICOM documents go to the current case."""
         case_id = self.current_case_id()
-        lib = self.library
-        def audited(result) -> None:  # runs inside the library transaction
-            audit.record("library_import", documents=len(result.documents), duplicates=result.duplicates)
-
-        job = Job(lambda progress, cancel: lib.import_paths(paths, case_id=case_id, before_commit=audited,
-                                                            progress=progress, cancel=cancel), self)
+        profile = self.profile
+        job = Job(lambda progress, cancel: import_files(profile, paths, case_id=case_id, progress=progress,
+                                                        cancel=cancel), self, title="library import")
         self.jobs.add(job)
         dlg = JobProgress("Importing", job, self)
 
@@ -422,15 +400,8 @@ class MainWindow(QMainWindow):
     # -- flows ---------------------------------------------------------------------------------------
     def _send_setup_problem(self) -> str:
         """Why sending cannot work yet (servers not configured), or ""; checked before the dialogs open."""
-        from sodclient.config import load_settings
-        from sodclient.notify.smtp import SmtpTarget
-        from sodclient.transport import SftpTarget
-
         try:
-            settings = load_settings()
-            SftpTarget.from_settings(settings)
-            SmtpTarget.from_settings(settings)
-            settings.require("link.template")
+            self.profile.settings().preflight()
         except UserError as exc:
             return plain_error(exc)
         return ""
@@ -476,7 +447,7 @@ class MainWindow(QMainWindow):
 
         self.raise_()
         self.activateWindow()
-        dlg = OpenSodDialog(Path(path), self.library, self)
+        dlg = OpenSodDialog(Path(path), self.profile, self)
         dlg.imported.connect(lambda result: self.refresh(select_case=result.case_ids[0] if result.case_ids else None))
         self._keep(dlg)
         dlg.finished.connect(lambda *_: self._release(dlg))
@@ -495,7 +466,7 @@ class MainWindow(QMainWindow):
     def ftp_config(self):
         from sodclient.ui.ftp_config import FtpConfigDialog
 
-        dlg = FtpConfigDialog(self)
+        dlg = FtpConfigDialog(self.profile, self)
         dlg.setAttribute(Qt.WA_DeleteOnClose)
         dlg.open()
         return dlg
@@ -503,7 +474,7 @@ class MainWindow(QMainWindow):
     def keys_dialog(self):
         from sodclient.ui.keys_dialog import KeysDialog
 
-        dlg = KeysDialog(self)
+        dlg = KeysDialog(self.profile, self)
         dlg.setAttribute(Qt.WA_DeleteOnClose)
         dlg.open()
         return dlg
@@ -511,7 +482,7 @@ class MainWindow(QMainWindow):
     def outbox(self):
         from sodclient.ui.outbox import OutboxDialog
 
-        dlg = OutboxDialog(self)
+        dlg = OutboxDialog(self.profile, self)
         dlg.setAttribute(Qt.WA_DeleteOnClose)
         dlg.open()
         return dlg
@@ -519,10 +490,18 @@ class MainWindow(QMainWindow):
     def audit_log(self):
         from sodclient.ui.audit_dialog import AuditDialog
 
-        dlg = AuditDialog(self)
+        dlg = AuditDialog(self.profile, self)
         dlg.setAttribute(Qt.WA_DeleteOnClose)
         dlg.open()
         return dlg
+
+    def open_log_folder(self) -> bool:
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
+        folder = self.profile.paths.log_dir
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     def about(self) -> None:
         from sodclient import __version__
@@ -532,15 +511,12 @@ class MainWindow(QMainWindow):
                           "encrypted .SOD containers, SFTP upload and a download link by e-mail.</p>")
 
     def closeEvent(self, event) -> None:
-        busy = [j for j in self.jobs if j.running] + [f for f in self.flows if getattr(f, "busy", False)]
+        busy = [j for j in running_jobs() if j is not self._thumb_job]
         if busy:
             answer = QMessageBox.question(self, "Quit", "A transfer or import is still running. Cancel it and quit?")
             if answer != QMessageBox.Yes:
                 event.ignore()
                 return
-            for j in self.jobs:
+            for j in running_jobs():
                 j.cancel()
-            for f in self.flows:
-                if hasattr(f, "cancel"):
-                    f.cancel()
         super().closeEvent(event)

@@ -13,26 +13,22 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFormLayout
                                QProgressBar, QPushButton, QStackedWidget, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
-from sodclient import keys
-from sodclient.importer import OpenedContainer, import_opened, open_container
-from sodclient.library import Library
+from sodclient.profile import Profile
+from sodclient.services.identity import my_identity
+from sodclient.services.receive import OpenedContainer, import_opened, open_received
 from sodclient.ui.common import human_duration, human_size, plain_error
 from sodclient.ui.worker import Job, ProcessJob
 from sodformat import inspect
 from sodformat.errors import SodError
 
 
-def _open_in_worker(path: Path, passphrase: str | None, use_own_key: bool, progress, cancel) -> OpenedContainer:
-    identity = keys.own_identity() if use_own_key else None
-    return open_container(path, passphrase=passphrase, identity=identity, progress=progress, cancel=cancel)
-
-
 class OpenSodDialog(QDialog):
     imported = Signal(object)   # ImportResult
 
-    def __init__(self, path: Path, library: Library, parent: QWidget | None = None):
+    def __init__(self, path: Path, profile: Profile, parent: QWidget | None = None):
         super().__init__(parent)
-        self.path, self.library = path, library
+        self.path, self.profile = path, profile
+        self.has_key = has_key = my_identity(profile) is not None
         self.opened: OpenedContainer | None = None
         self.result = None
         self.job: Job | None = None
@@ -52,8 +48,8 @@ class OpenSodDialog(QDialog):
         self.passphrase = QLineEdit(echoMode=QLineEdit.Password)
         self.passphrase.setPlaceholderText("the passphrase the sender gave you by phone or message")
         self.use_key = QCheckBox("Use my key")
-        self.use_key.setEnabled(keys.has_identity())
-        if not keys.has_identity():
+        self.use_key.setEnabled(has_key)
+        if not has_key:
             self.use_key.setToolTip("You have no key yet (System → My Key and Contacts)")
         form.addRow("Passphrase", self.passphrase)
         form.addRow("", self.use_key)
@@ -115,7 +111,7 @@ class OpenSodDialog(QDialog):
             self.use_key.setEnabled(False)
             return
         for_key = any("x25519" in r.lower() for r in info.recipients)
-        if for_key and keys.has_identity():
+        if for_key and self.has_key:
             self.use_key.setChecked(True)
 
     def _error(self, text: str) -> None:
@@ -153,7 +149,8 @@ class OpenSodDialog(QDialog):
             self._error("Enter the passphrase, or tick “Use my key”.")
             return
         # A process, not a thread: the passphrase KDF holds the GIL long enough to freeze the window.
-        self.job = ProcessJob(_open_in_worker, (self.path, passphrase or None, use_key), parent=self)
+        self.job = ProcessJob(open_received, (self.profile, self.path, passphrase or None, use_key), parent=self,
+                              title="open container")
         self.job.progressed.connect(self._on_progress)
         self.job.succeeded.connect(self._opened)
         self.job.failed.connect(self._open_failed)
@@ -196,8 +193,8 @@ class OpenSodDialog(QDialog):
 
     # -- step 2 --------------------------------------------------------------------------------------
     def do_import(self) -> None:
-        opened, library = self.opened, self.library
-        self.job = Job(lambda progress, cancel: import_opened(opened, library, progress=progress, cancel=cancel),
+        opened, profile = self.opened, self.profile
+        self.job = Job(lambda progress, cancel: import_opened(profile, opened, progress=progress, cancel=cancel),
                        self)
         self.job.progressed.connect(self._on_progress)
         self.job.succeeded.connect(self._imported)

@@ -1,35 +1,26 @@
 """Deliveries still on their way: a parked upload (resumed, not restarted) or a mail not sent yet.
 
-`retry_in_worker` is what both the FTPSend progress window (Retry) and System → Outbox run, in a
-ProcessJob; the backend's outbox.retry resumes a kept container's upload and then sends the mail.
+Both the FTPSend progress window (Retry) and System → Outbox run `services.outbox.retry` in a ProcessJob:
+it resumes a kept container's upload and then sends the mail.
 """
 
 from __future__ import annotations
 
 import html
-from datetime import datetime
 
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHeaderView, QLabel, QTableWidget, QTableWidgetItem,
                                QVBoxLayout)
 
-from sodclient.notify import outbox
-from sodclient.send import SendResult
+from sodclient.profile import Profile
+from sodclient.services.outbox import pending, retry
 from sodclient.ui.common import plain_error
 from sodclient.ui.worker import ProcessJob
 
 
-def retry_in_worker(entry_ids: list[str] | None, progress, cancel) -> list[tuple[str, bool, str, SendResult]]:
-    """Retries the given outbox entries (all when None); returns (id, sent, error, result-for-display)."""
-    entries = [e for e in outbox.pending() if entry_ids is None or e.id in entry_ids]
-    outcomes = outbox.retry(None, entries, progress=progress, cancel=cancel)
-    return [(o.entry.id, o.sent, o.error,
-             SendResult(o.entry.link, o.entry.remote_name, datetime.fromisoformat(o.entry.expires), o.entry.size,
-                        o.sent, o.error, o.entry.id)) for o in outcomes]
-
-
 class OutboxDialog(QDialog):
-    def __init__(self, parent=None):
+    def __init__(self, profile: Profile, parent=None):
         super().__init__(parent)
+        self.profile = profile
         self.setWindowTitle("Outbox")
         self.resize(760, 360)
         self.job: ProcessJob | None = None
@@ -56,7 +47,7 @@ class OutboxDialog(QDialog):
 
     def load(self) -> None:
         try:
-            entries = outbox.pending()
+            entries = pending(self.profile)
         except Exception as exc:
             self.status.setText(plain_error(exc))
             entries = []
@@ -74,12 +65,12 @@ class OutboxDialog(QDialog):
     def retry_all(self) -> None:
         self.retry_button.setEnabled(False)
         self.status.setText("Retrying…")
-        self.job = ProcessJob(retry_in_worker, (None,), parent=self)
+        self.job = ProcessJob(retry, (self.profile, None), parent=self, title="outbox retry")
         self.job.succeeded.connect(self._done)
         self.job.failed.connect(lambda exc: (self.status.setText(html.escape(plain_error(exc))), self.load()))
         self.job.start()
 
     def _done(self, outcomes) -> None:
-        sent = sum(1 for _, ok, _, _ in outcomes if ok)
+        sent = sum(1 for o in outcomes if o.sent)
         self.status.setText(f"{sent} of {len(outcomes)} delivered.")
         self.load()

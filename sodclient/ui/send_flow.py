@@ -2,8 +2,8 @@
 
 The controller opens each dialog with open() (never a blocking exec()), so the window stays live and
 tests drive the very same dialogs through `flow.export_dialog`, `flow.review_dialog`, `flow.email_dialog`
-and `flow.progress_dialog`. All work runs in Jobs over the Qt-free core: `library.stage`,
-`deid.run_peer_review` and `send.send`.
+and `flow.progress_dialog`. All work runs in Jobs over the services: `services.peer_review.review` and
+`services.send.send` (the same two steps `sodclient send --peer-review` takes), and `services.outbox.retry`.
 """
 
 from __future__ import annotations
@@ -14,28 +14,22 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
 
-from sodclient import audit
+from sodclient.deid.options import PeerReviewOptions
+from sodclient.errors import UploadPending
 from sodclient.library import Document
-from sodclient.notify.mail import SUBJECT
-from sodclient.paths import app_paths
-from sodclient.send import SendRequest, UploadPending, send
+from sodclient.services.identity import contacts
+from sodclient.services.outbox import retry
+from sodclient.services.peer_review import Review, review
+from sodclient.services.send import MAIL_SUBJECT, SendRequest, send
 from sodclient.transport.errors import HostKeyChanged, UnknownHostKey
 from sodclient.ui.common import plain_error
 from sodclient.ui.email_dialog import EmailDialog
 from sodclient.ui.export_dialog import ExportChoice, ExportDialog
 from sodclient.ui.hostkey_dialog import HostKeyDialog, fingerprint_matcher
-from sodclient.ui.main_window import JobProgress
-from sodclient.ui.outbox import retry_in_worker
+from sodclient.ui.job_progress import JobProgress
 from sodclient.ui.review_dialog import ReviewDialog
 from sodclient.ui.send_progress import SendProgressDialog
 from sodclient.ui.worker import Job, ProcessJob
-
-
-def _peer_review(paths: list[Path], out_dir: Path, keep_date_intervals: bool, progress, cancel):
-    from sodclient.deid import PeerReviewOptions, run_peer_review
-
-    return run_peer_review(paths, out_dir, options=PeerReviewOptions(keep_date_intervals=keep_date_intervals),
-                           progress=progress, cancel=cancel)
 
 
 def _stage_files(paths: list[Path], dest: Path) -> list[Path]:
@@ -55,10 +49,6 @@ def _stage_files(paths: list[Path], dest: Path) -> list[Path]:
     return out
 
 
-def _send_in_worker(request: SendRequest, confirm_host_key, progress, cancel):
-    return send(request, progress, cancel, confirm_host_key=confirm_host_key)
-
-
 class SendFlow(QObject):
     done_signal = Signal(object)   # the SendResult, or None when the user stopped
 
@@ -66,12 +56,14 @@ class SendFlow(QObject):
                  reply_subject: str = ""):
         super().__init__(window)
         self.window = window
+        self.profile = window.profile
         self.selected, self.all_documents = selected, all_documents
         self.reply_to, self.reply_subject = reply_to, reply_subject
         self.choice: ExportChoice | None = None
         self.email = None
         self.paths: list[Path] = []
         self.report = None
+        self.reviewed: Review | None = None
         self.result = None
         self.job: Job | None = None
         self.confirm_host_key = None
@@ -81,7 +73,7 @@ class SendFlow(QObject):
         self.email_dialog: EmailDialog | None = None
         self.progress_dialog: SendProgressDialog | None = None
         self.hostkey_dialog: HostKeyDialog | None = None
-        self.workdir = app_paths().ensure().spool / f"outgoing-{uuid.uuid4().hex}"
+        self.workdir = self.profile.ensure().paths.spool / f"outgoing-{uuid.uuid4().hex}"
 
     @property
     def busy(self) -> bool:
@@ -94,7 +86,8 @@ class SendFlow(QObject):
     # 1. what to send --------------------------------------------------------------------------------
     def start(self) -> None:
         title = "Reply" if self.reply_to or self.reply_subject else "FTPSend"
-        self.export_dialog = ExportDialog(self.selected, self.all_documents, self.window, title=title)
+        self.export_dialog = ExportDialog(self.selected, self.all_documents, self.window, title=title,
+                                          contacts=contacts(self.profile))
         self.export_dialog.accepted.connect(self._exported)
         self.export_dialog.rejected.connect(lambda: self._finish(None))
         self.export_dialog.open()
@@ -113,10 +106,10 @@ class SendFlow(QObject):
             self.paths = staged
             self._ask_email()
             return
-        out = self.workdir / "reviewed"
         # In a process too: de-identifying large series is CPU-bound Python and numpy, which would
         # otherwise compete with the window for the GIL.
-        self.job = ProcessJob(_peer_review, (staged, out, self.choice.keep_date_intervals), parent=self)
+        options = PeerReviewOptions(keep_date_intervals=self.choice.keep_date_intervals)
+        self.job = ProcessJob(review, (self.profile, staged, options), parent=self, title="peer review")
         self.review_progress = JobProgress("Peer Review: de-identifying", self.job, self.window)
         self.job.succeeded.connect(self._reviewed)
         self.job.failed.connect(self._review_failed)
@@ -133,25 +126,21 @@ class SendFlow(QObject):
         box.open()
         self._finish(None)
 
-    def _reviewed(self, report) -> None:
-        self.report = report
-        self.review_dialog = ReviewDialog(report, self.window)
+    def _reviewed(self, reviewed: Review) -> None:
+        self.reviewed, self.report = reviewed, reviewed.report
+        self.review_dialog = ReviewDialog(reviewed.report, self.window)
         self.review_dialog.accepted.connect(self._review_accepted)
         self.review_dialog.rejected.connect(lambda: self._finish(None))
         self.review_dialog.open()
 
     def _review_accepted(self) -> None:
-        report = self.report
-        # send() gets the reviewed copies; the audit trail records that Peer Review ran and was read.
-        audit.record("peer_review", inputs=report.inputs, outputs=len(report.outputs),
-                     left_out=len(report.left_out), reviewed_by_sender=True)
-        self.paths = list(report.outputs)
+        self.paths = self.reviewed.outputs   # the sender read the report: send what Peer Review made safe
         self._ask_email()
 
     # 3. e-mail --------------------------------------------------------------------------------------
     def _ask_email(self) -> None:
         to = self.choice.recipient_email or self.reply_to
-        self.email_dialog = EmailDialog(self.window, to=to, subject=SUBJECT)
+        self.email_dialog = EmailDialog(self.window, to=to, subject=MAIL_SUBJECT)
         self.email_dialog.accepted.connect(self._emailed)
         self.email_dialog.rejected.connect(lambda: self._finish(None))
         self.email_dialog.open()
@@ -172,11 +161,12 @@ class SendFlow(QObject):
         return SendRequest(paths=list(self.paths), to=e.to, cc=e.cc, message=e.message,
                            passphrases=[c.passphrase] if c.passphrase else [],
                            recipient_keys=[c.recipient_key] if c.recipient_key else [],
-                           expires_in_days=c.expires_in_days, peer_review=False)
+                           expires_in_days=c.expires_in_days, reviewed=self.reviewed)
 
     def _send(self) -> None:
         # A process, not a thread: the passphrase KDF holds the GIL long enough to freeze the window.
-        self.job = ProcessJob(_send_in_worker, (self.request(), self.confirm_host_key), parent=self)
+        self.job = ProcessJob(send, (self.profile, self.request()), {"confirm_host_key": self.confirm_host_key},
+                              parent=self, title="send")
         self.job.progressed.connect(self.progress_dialog.on_progress)
         self.job.succeeded.connect(self._sent)
         self.job.failed.connect(self._send_failed)
@@ -188,7 +178,7 @@ class SendFlow(QObject):
         if not self.outbox_id:
             self._send()
             return
-        self.job = ProcessJob(retry_in_worker, ([self.outbox_id],), parent=self)
+        self.job = ProcessJob(retry, (self.profile, [self.outbox_id]), parent=self, title="outbox retry")
         self.job.progressed.connect(self.progress_dialog.on_progress)
         self.job.succeeded.connect(self._retried)
         self.job.failed.connect(self._send_failed)
@@ -201,12 +191,12 @@ class SendFlow(QObject):
             self.progress_dialog.show_failure("This delivery is no longer in the outbox (it was already sent).",
                                               retry=False)
             return
-        _, sent, error, result = outcomes[0]
-        if sent:
+        outcome = outcomes[0]
+        if outcome.sent:
             self.outbox_id = ""
-            self._sent(result)
+            self._sent(outcome.result)
         else:
-            self.progress_dialog.show_failure(f"{error}. The delivery stays in the outbox (System → Outbox).")
+            self.progress_dialog.show_failure(f"{outcome.error}. The delivery stays in the outbox (System → Outbox).")
 
     def _sent(self, result) -> None:
         self.result = result
@@ -232,4 +222,6 @@ class SendFlow(QObject):
 
     def _finish(self, result) -> None:
         shutil.rmtree(self.workdir, ignore_errors=True)
+        if self.reviewed is not None:
+            self.reviewed.discard()
         self.done_signal.emit(result)

@@ -1,31 +1,30 @@
 """One running app per user: a second launch (e.g. double-clicking a .sod) hands its file to the first.
 
-The local socket name is derived from the per-user data folder, so separate SODCLIENT_HOME profiles
-(tests, portable installs) and separate users never talk to each other's instance.
+The local socket name is derived from the profile's data folder, so separate profiles (tests, the demo,
+portable installs) and separate users never talk to each other's instance.
 """
 
 from __future__ import annotations
 
 import getpass
 import hashlib
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
-from sodclient.paths import app_paths
-
 _TIMEOUT_MS = 1500
 
 
-def server_name() -> str:
-    ident = f"{getpass.getuser()}|{app_paths().data}".encode()
+def server_name(data_dir: Path) -> str:
+    ident = f"{getpass.getuser()}|{data_dir}".encode()
     return "sodsend-" + hashlib.sha256(ident).hexdigest()[:20]
 
 
-def hand_over(message: str) -> bool:
+def hand_over(data_dir: Path, message: str) -> bool:
     """Send `message` (a file path or "" to just raise the window) to a running instance; True if one took it."""
     sock = QLocalSocket()
-    sock.connectToServer(server_name())
+    sock.connectToServer(server_name(data_dir))
     if not sock.waitForConnected(_TIMEOUT_MS):
         return False
     sock.write(message.encode("utf-8") + b"\n")
@@ -41,14 +40,15 @@ class InstanceServer(QObject):
 
     message_received = Signal(str)
 
-    def __init__(self, parent: QObject | None = None):
+    def __init__(self, data_dir: Path, parent: QObject | None = None):
         super().__init__(parent)
+        self.data_dir = data_dir
         self.server = QLocalServer(self)
         self.server.setSocketOptions(QLocalServer.UserAccessOption)
         self.server.newConnection.connect(self._on_connection)
 
     def listen(self) -> bool:
-        name = server_name()
+        name = server_name(self.data_dir)
         if self.server.listen(name):
             return True
         QLocalServer.removeServer(name)  # a stale socket left by a crashed instance

@@ -1,24 +1,38 @@
-"""The one way the UI runs long work: a core call on a pool thread, reporting back through signals.
+"""The one way the UI runs long work: a service call on a pool thread (or a child process), reporting
+back through signals.
 
-The core call takes `progress` and `cancel` (sodclient.progress). Reports are forwarded to the GUI
-thread by a queued signal and coalesced, so a fast producer can never flood the event loop.
+The call takes `progress` and `cancel` (sodclient.progress). Reports are forwarded to the GUI thread by a
+queued signal and coalesced, so a fast producer can never flood the event loop. Every running job is in
+`running_jobs()` (the main window asks before quitting; tests ask it too). A failure nobody handles still
+reaches the user (a plain message) and the support log (with the traceback, from a child process too).
 """
 
 from __future__ import annotations
 
 import importlib
+import logging
 import multiprocessing
 import pickle
 import threading
+import traceback
 from queue import Empty
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtCore import SIGNAL, QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
+
+from sodformat.errors import SodError
 
 from sodclient.errors import UserError
 from sodclient.progress import CancelToken, ProgressReport
 
+log = logging.getLogger("sodclient.ui.jobs")
 _POOL: QThreadPool | None = None
+_RUNNING: set["Job"] = set()
+
+
+def running_jobs() -> list["Job"]:
+    """The jobs started and not yet finished, oldest first."""
+    return sorted(_RUNNING, key=lambda j: j.serial)
 
 
 def pool() -> QThreadPool:
@@ -47,6 +61,7 @@ class _Runnable(QRunnable):
         try:
             result = job.fn(progress=job._report, cancel=job.cancel_token)
         except BaseException as exc:  # delivered to the GUI as a failure, never swallowed
+            job.trace = traceback.format_exc()
             job._bridge.error.emit(exc)
         else:
             job._bridge.done.emit(result)
@@ -60,11 +75,17 @@ class Job(QObject):
     failed = Signal(object)       # the exception
     finished = Signal()           # after succeeded or failed
 
-    def __init__(self, fn: Callable[..., Any], parent: QObject | None = None):
+    _serials = 0
+
+    def __init__(self, fn: Callable[..., Any], parent: QObject | None = None, *, title: str = ""):
         super().__init__(parent)
+        Job._serials += 1
+        self.serial = Job._serials
         self.fn = fn
+        self.title = title or getattr(fn, "__name__", "background task")   # PHI-free: names the task, not data
         self.cancel_token = CancelToken()
         self.running = False
+        self.trace = ""            # the worker's traceback when it failed (for the support log)
         self._latest: dict[str, ProgressReport] = {}   # newest report per stage (pack and upload overlap)
         self._lock = threading.Lock()
         self._bridge = _Bridge()
@@ -85,9 +106,14 @@ class Job(QObject):
         for report in reports:
             self.progressed.emit(report)
 
-    def start(self) -> "Job":
+    def _begin(self) -> None:
         self.running = True
+        _RUNNING.add(self)
         self._tick.start()
+        log.info("job %d started: %s", self.serial, self.title)
+
+    def start(self) -> "Job":
+        self._begin()
         pool().start(_Runnable(self))
         return self
 
@@ -98,6 +124,7 @@ class Job(QObject):
         self._tick.stop()
         self._flush()
         self.running = False
+        _RUNNING.discard(self)
 
     @Slot(object)
     def _on_done(self, result: object) -> None:
@@ -108,14 +135,38 @@ class Job(QObject):
     @Slot(object)
     def _on_error(self, exc: object) -> None:
         self._end()
+        if isinstance(exc, (UserError, SodError)):   # expected: a diagnosis the user acts on, or a cancel
+            log.info("job %d ended: %s", self.serial, type(exc).__name__)
+        else:
+            log.error("job %d failed: %s\n%s", self.serial, type(exc).__name__, self.trace)
+        if self.receivers(SIGNAL("failed(PyObject)")) == 0:
+            _default_failure(self, exc)
         self.failed.emit(exc)
         self.finished.emit()
 
 
+def _default_failure(job: Job, exc: object) -> None:
+    """Nobody handles this job's failure: tell the user in one plain line rather than lose it."""
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from sodclient.ui.common import plain_error
+
+    parent = QApplication.activeWindow()
+    if isinstance(exc, (UserError, SodError)):
+        text = plain_error(exc)
+    else:   # a bug: its own words would mean nothing to a clinician
+        text = (f"An unexpected problem stopped the {job.title}. Details are in the log "
+                "(Help → Open Log Folder).")
+    box = QMessageBox(QMessageBox.Warning, "SOD Send", text, QMessageBox.Ok, parent)
+    box.setObjectName("job-failure")
+    box.open()
+    job.failure_box = box
+
+
 def run_job(fn: Callable[..., Any], parent: QObject | None = None, *, on_progress=None, on_success=None,
-            on_failure=None) -> Job:
+            on_failure=None, title: str = "") -> Job:
     """Convenience: build, connect and start a Job."""
-    job = Job(fn, parent)
+    job = Job(fn, parent, title=title)
     if on_progress:
         job.progressed.connect(on_progress)
     if on_success:
@@ -133,7 +184,7 @@ def run_job(fn: Callable[..., Any], parent: QObject | None = None, *, on_progres
 
 
 def _freeze_error(exc: BaseException) -> tuple:
-    attrs = {}
+    attrs: dict[str, Any] = {"_trace": traceback.format_exc()}
     for k, v in vars(exc).items():
         try:
             pickle.dumps(v)
@@ -152,7 +203,9 @@ def _thaw_error(frozen: tuple) -> BaseException:
         exc.__dict__.update(attrs)
         return exc
     except Exception:
-        return UserError(message)
+        exc = UserError(message)
+        exc._trace = attrs.get("_trace", "")  # type: ignore[attr-defined]
+        return exc
 
 
 def _child_main(fn, args, kwargs, queue, cancel_event) -> None:
@@ -209,6 +262,7 @@ class _ProcessRunnable(QRunnable):
                 outcome = ("ok", payload)
             else:
                 outcome = ("error", _thaw_error(payload))
+                job.trace = getattr(outcome[1], "_trace", "")   # the child's traceback, for the support log
         proc.join(10)
         if outcome[0] == "ok":
             job._bridge.done.emit(outcome[1])
@@ -221,12 +275,11 @@ class ProcessJob(Job):
     arguments and result picklable; it is called as fn(*args, progress=..., cancel=..., **kwargs)."""
 
     def __init__(self, fn: Callable[..., Any], args: tuple = (), kwargs: dict | None = None,
-                 parent: QObject | None = None):
-        super().__init__(fn, parent)
+                 parent: QObject | None = None, *, title: str = ""):
+        super().__init__(fn, parent, title=title)
         self.args, self.kwargs = args, kwargs or {}
 
     def start(self) -> "ProcessJob":
-        self.running = True
-        self._tick.start()
+        self._begin()
         pool().start(_ProcessRunnable(self))
         return self

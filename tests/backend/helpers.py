@@ -6,7 +6,8 @@ import subprocess
 from pathlib import Path
 
 from sodclient.cli import main as cli_main
-from sodclient.config import save_settings
+from sodclient.services.settings import change_settings
+from tests.profiles import current
 
 
 def host_fingerprint(pub_line: str, tmp: Path) -> str:
@@ -27,7 +28,7 @@ def configure(sshd=None, smtp=None, link: str | None = None, **extra: str) -> No
     if link:
         values["link.template"] = link
     values.update(extra)
-    save_settings(values)
+    change_settings(current(), values)
 
 
 def trust(sshd, tmp: Path) -> str:

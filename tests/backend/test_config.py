@@ -6,13 +6,16 @@ import sys
 import pytest
 
 from sodclient.cli import main as cli_main
-from sodclient.config import ConfigError, KeyringUnavailable, VaultDamaged, load_settings, save_settings, settings_path
+from sodclient.config import ConfigError
+from sodclient.services.settings import change_settings
+from sodclient.vault import KeyringUnavailable, VaultDamaged
+from tests.profiles import current
 
 
 def test_set_show_roundtrip_with_types_and_masked_secrets(capsys):
     assert cli_main(["config", "set", "sftp.host=files.example.org", "sftp.port=2222",
                      "sftp.password=S3cret-Pw-xyz", "link.template=https://dl.example.org/{name}"]) == 0
-    s = load_settings()
+    s = current().settings()
     assert s["sftp.port"] == 2222 and s["sftp.host"] == "files.example.org"
     assert s["smtp.security"] == "starttls" and s["smtp.port"] == 587   # defaults
     capsys.readouterr()
@@ -23,30 +26,30 @@ def test_set_show_roundtrip_with_types_and_masked_secrets(capsys):
 
 
 def test_file_on_disk_is_ciphertext():
-    save_settings({"smtp.password": "Very-Secret-42", "smtp.host": "mail.example.org"})
-    blob = settings_path().read_bytes()
+    change_settings(current(), {"smtp.password": "Very-Secret-42", "smtp.host": "mail.example.org"})
+    blob = current().paths.settings_file.read_bytes()
     assert b"Very-Secret-42" not in blob and b"mail.example.org" not in blob
-    assert load_settings()["smtp.password"] == "Very-Secret-42"
+    assert current().settings()["smtp.password"] == "Very-Secret-42"
 
 
 @pytest.mark.parametrize("pair", ["sftp.port=99999", "sftp.port=abc", "smtp.security=tls",
                                   "link.template=https://x.org/file", "link.template=ftp://x.org/{name}",
                                   "smtp.from=not-an-address", "nosuch.key=1"])
 def test_invalid_values_are_refused_and_nothing_is_written(pair, capsys):
-    save_settings({"sftp.host": "before.example.org"})
-    before = settings_path().read_bytes()
+    change_settings(current(), {"sftp.host": "before.example.org"})
+    before = current().paths.settings_file.read_bytes()
     assert cli_main(["config", "set", "sftp.host=after.example.org", pair]) == 2
     assert "error:" in capsys.readouterr().err
-    assert settings_path().read_bytes() == before   # all-or-nothing
+    assert current().paths.settings_file.read_bytes() == before   # all-or-nothing
 
 
 def test_site_defaults_layer_and_override(tmp_path, monkeypatch):
     site = tmp_path / "site-defaults.ini"
     site.write_text("[sftp]\nhost = sftp.hospital.example\nport = 2022\n[link]\ntemplate = https://dl.hospital.example/{name}\n")
     monkeypatch.setenv("SODCLIENT_SITE_DEFAULTS", str(site))
-    s = load_settings()
+    s = current().settings()
     assert s["sftp.host"] == "sftp.hospital.example" and s.origin["sftp.port"] == "site"
-    s = save_settings({"sftp.port": "22"})
+    s = change_settings(current(), {"sftp.port": "22"})
     assert s["sftp.port"] == 22 and s.origin["sftp.port"] == "user" and s.origin["sftp.host"] == "site"
 
 
@@ -55,22 +58,22 @@ def test_site_defaults_must_not_hold_secrets(tmp_path, monkeypatch):
     site.write_text("[sftp]\npassword = oops\n")
     monkeypatch.setenv("SODCLIENT_SITE_DEFAULTS", str(site))
     with pytest.raises(ConfigError, match="must not hold secrets"):
-        load_settings()
+        current().settings()
 
 
 def test_tampered_file_is_detected():
-    save_settings({"sftp.host": "a.example.org"})
-    blob = bytearray(settings_path().read_bytes())
+    change_settings(current(), {"sftp.host": "a.example.org"})
+    blob = bytearray(current().paths.settings_file.read_bytes())
     blob[-5] ^= 1
-    settings_path().write_bytes(bytes(blob))
+    current().paths.settings_file.write_bytes(bytes(blob))
     with pytest.raises(VaultDamaged):
-        load_settings()
+        current().settings()
 
 
 def test_write_is_atomic_no_temp_files_left():
     for i in range(3):
-        save_settings({"sftp.host": f"h{i}.example.org"})
-    assert [p.name for p in settings_path().parent.iterdir() if p.name.startswith(".")] == []
+        change_settings(current(), {"sftp.host": f"h{i}.example.org"})
+    assert [p.name for p in current().paths.settings_file.parent.iterdir() if p.name.startswith(".")] == []
 
 
 def test_no_keyring_backend_gives_clear_message(monkeypatch, capsys):
@@ -78,7 +81,7 @@ def test_no_keyring_backend_gives_clear_message(monkeypatch, capsys):
 
     monkeypatch.setattr(keyring.core, "_keyring_backend", keyring.backends.fail.Keyring())
     with pytest.raises(KeyringUnavailable, match="PYTHON_KEYRING_BACKEND"):
-        save_settings({"sftp.host": "x.example.org"})
+        change_settings(current(), {"sftp.host": "x.example.org"})
     assert cli_main(["config", "set", "sftp.host=x.example.org"]) == 3
     err = capsys.readouterr().err
     assert "no secure key store" in err and "Traceback" not in err

@@ -5,11 +5,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from sodclient.cli import main as cli_main
-from sodclient.config import load_settings
-from sodclient.notify import MailError, Notification, SmtpTarget, TlsUntrusted, compose, outbox, send_message
+from sodclient.notify import MailError, Notification, SmtpTarget, TlsUntrusted, compose, send_message
+from sodclient.services.outbox import outbox_of, pending, retry
 from sodclient.transport.errors import AuthFailed, PortClosed
 
 from tests.backend.helpers import configure
+from tests.profiles import current
 
 
 def _note():
@@ -19,7 +20,7 @@ def _note():
 
 def test_starttls_auth_delivers(smtp_server):
     configure(smtp=smtp_server)
-    target = SmtpTarget.from_settings(load_settings())
+    target = current().settings().smtp()
     send_message(target, compose(_note(), target.sender))
     (env,) = smtp_server.messages
     body = env.content.decode()
@@ -29,14 +30,14 @@ def test_starttls_auth_delivers(smtp_server):
 
 def test_implicit_tls(smtp_ssl_server):
     configure(smtp=smtp_ssl_server, **{"smtp.port": str(smtp_ssl_server.port)})
-    target = SmtpTarget.from_settings(load_settings())
+    target = current().settings().smtp()
     send_message(target, compose(_note(), target.sender))
     assert len(smtp_ssl_server.messages) == 1
 
 
 def test_untrusted_certificate_is_rejected(smtp_untrusted_server):
     configure(smtp=smtp_untrusted_server)
-    target = SmtpTarget.from_settings(load_settings())
+    target = current().settings().smtp()
     with pytest.raises(TlsUntrusted, match="does not trust"):
         send_message(target, compose(_note(), target.sender))
     assert smtp_untrusted_server.messages == []
@@ -45,14 +46,14 @@ def test_untrusted_certificate_is_rejected(smtp_untrusted_server):
 def test_wrong_password(smtp_server):
     configure(smtp=smtp_server, **{"smtp.password": "Wrong-Passw0rd"})
     with pytest.raises(AuthFailed):
-        send_message(SmtpTarget.from_settings(load_settings()), compose(_note(), "sender@hospital.example"))
+        send_message(current().settings().smtp(), compose(_note(), "sender@hospital.example"))
 
 
 def test_refuses_cleartext_when_starttls_is_missing(smtp_ssl_server):
     """A server that does not offer STARTTLS on a starttls setting: refused, never sent in clear."""
     configure(smtp=smtp_ssl_server, **{"smtp.security": "starttls"})
     with pytest.raises(MailError) as info:
-        send_message(SmtpTarget(**{**SmtpTarget.from_settings(load_settings()).__dict__, "timeout": 3.0}),
+        send_message(SmtpTarget(**{**current().settings().smtp().__dict__, "timeout": 3.0}),
                      compose(_note(), "sender@hospital.example"))
     assert "Traceback" not in str(info.value)
     assert smtp_ssl_server.messages == []
@@ -60,29 +61,30 @@ def test_refuses_cleartext_when_starttls_is_missing(smtp_ssl_server):
 
 def test_outbox_keeps_and_retries(smtp_server, capsys):
     configure(smtp=smtp_server)
-    entry = outbox.add(_note(), "abc.sod", "mail server down")
-    raw = entry.path.read_bytes()
+    box = outbox_of(current())
+    entry = box.add(_note(), "abc.sod", "mail server down")
+    raw = box.path(entry).read_bytes()
     assert b"dr.who" not in raw and b"Images for Tuesday" not in raw   # encrypted at rest
     assert cli_main(["outbox", "list"]) == 0
     assert "dr.who@clinic.example" in capsys.readouterr().out
     assert cli_main(["outbox", "retry"]) == 0
-    assert len(smtp_server.messages) == 1 and outbox.pending() == []
+    assert len(smtp_server.messages) == 1 and pending(current()) == []
 
 
 def test_outbox_retry_while_still_down(smtp_server, capsys):
     configure(smtp=smtp_server, **{"smtp.port": "1"})
-    outbox.add(_note(), "abc.sod", "first failure")
+    outbox_of(current()).add(_note(), "abc.sod", "first failure")
     assert cli_main(["outbox", "retry"]) == 4
-    (entry,) = outbox.pending()
+    (entry,) = pending(current())
     assert entry.attempts == 2 and "refused" in entry.last_error
     with pytest.raises(PortClosed):
-        send_message(SmtpTarget.from_settings(load_settings()), compose(_note(), "sender@hospital.example"))
+        send_message(current().settings().smtp(), compose(_note(), "sender@hospital.example"))
 
 
 def test_no_password_in_clear(smtp_server):
     configure(smtp=smtp_server, **{"smtp.security": "none"})
     with pytest.raises(MailError, match="without encryption"):
-        send_message(SmtpTarget.from_settings(load_settings()), compose(_note(), "sender@hospital.example"))
+        send_message(current().settings().smtp(), compose(_note(), "sender@hospital.example"))
 
 
 def test_test_connection_all_ok(sshd, smtp_server, download_site, tmp_path, capsys):
@@ -101,4 +103,4 @@ def test_secret_from_stdin_stays_out_of_argv(monkeypatch, capsys):
 
     monkeypatch.setattr("sys.stdin", io.StringIO("Typed-Secret-99\n"))
     assert cli_main(["config", "set", "smtp.password=-"]) == 0
-    assert load_settings()["smtp.password"] == "Typed-Secret-99"
+    assert current().settings()["smtp.password"] == "Typed-Secret-99"

@@ -10,16 +10,15 @@ import pytest
 
 from sodformat import PassphraseIdentity, generate_identity, pack, collect_sources, PassphraseRecipient, unpack, verify
 from sodformat.errors import CancelledError
-from sodclient import audit
 from sodclient.cli import main as cli_main
 from sodclient.keys import own_identity
-from sodclient.notify import outbox
-from sodclient.paths import app_paths
 from sodclient.progress import CancelToken
-from sodclient.send import SendRequest, send
-from sodclient.transport import ledger
+from sodclient.deliveries import Ledger
+from sodclient.services.outbox import pending, retry
+from sodclient.services.send import SendRequest, send
 
 from tests.backend.helpers import configure, trust
+from tests.profiles import current
 
 PASSPHRASE = "Correct-Horse-42-battery"
 
@@ -72,18 +71,18 @@ def test_send_happy_path_link_serves_exact_bytes(ready, tmp_path, capsys):
         (study / "series1" / "DOE_JOHN_3.dcm").read_bytes()
     assert contents.header.expires.timestamp() - time.time() == pytest.approx(3 * 86400, abs=120)
     # bookkeeping: ledger, audit chain, nothing left in the spool
-    assert [d.remote_name for d in ledger.load()] == [name]
-    assert audit.verify().ok
-    events = [r["event"] for r in audit.read()]
+    assert [d.remote_name for d in Ledger(current().paths.ledger_file).load()] == [name]
+    assert current().audit.verify().ok
+    events = [r["event"] for r in current().audit.read()]
     assert {"upload", "notify", "send", "trust-host", "config-change"} <= set(events)
-    assert "DOE" not in audit.audit_path().read_text() and PASSPHRASE not in audit.audit_path().read_text()
-    assert [p for p in app_paths().spool.iterdir() if p.name != "outbox"] == []
+    assert "DOE" not in current().paths.audit_file.read_text() and PASSPHRASE not in current().paths.audit_file.read_text()
+    assert [p for p in current().paths.spool.iterdir() if p.name != "outbox"] == []
 
 
 def test_send_to_public_key(ready, tmp_path):
     sshd, smtp = ready
     ident = generate_identity()
-    result = send(SendRequest([_study(tmp_path)], ["dr.who@clinic.example"], recipient_keys=[str(ident.recipient)]))
+    result = send(current(), SendRequest([_study(tmp_path)], ["dr.who@clinic.example"], recipient_keys=[str(ident.recipient)]))
     assert result.notified
     unpack(sshd.upload_dir / result.remote_name, tmp_path / "opened", [ident])
     assert (tmp_path / "opened" / "DOE_JOHN_study" / "report.pdf").exists()
@@ -94,14 +93,14 @@ def test_send_is_signed_with_own_key_when_there_is_one(ready, tmp_path):
     ident, study = generate_identity(), _study(tmp_path)
 
     def send_and_read_signer(**kw):
-        result = send(SendRequest([study], ["dr.who@clinic.example"], recipient_keys=[str(ident.recipient)], **kw))
+        result = send(current(), SendRequest([study], ["dr.who@clinic.example"], recipient_keys=[str(ident.recipient)], **kw))
         return verify(sshd.upload_dir / result.remote_name, [ident]).signer
 
     assert send_and_read_signer() is None  # no own key yet
-    me = own_identity(create=True)
+    me = own_identity(current().paths, create=True)
     assert send_and_read_signer() == me.signing_public
     assert send_and_read_signer(sign=False) is None
-    assert [r["fields"]["signed"] for r in audit.read() if r["event"] == "send"] == [False, True, False]
+    assert [r["fields"]["signed"] for r in current().audit.read() if r["event"] == "send"] == [False, True, False]
 
 
 @pytest.mark.parametrize("args, message", [
@@ -120,7 +119,7 @@ def test_send_refuses_bad_requests_before_anything_is_sent(ready, tmp_path, caps
     assert cli_main(["send", "--to", "dr.who@clinic.example", *args, str(_study(tmp_path))]) == 2
     assert message in capsys.readouterr().err
     assert list(sshd.upload_dir.iterdir()) == [] and smtp.messages == []
-    assert audit.read()[-1]["event"] == "send-failed" and audit.verify().ok
+    assert current().audit.read()[-1]["event"] == "send-failed" and current().audit.verify().ok
 
 
 def test_mail_failure_after_upload_goes_to_outbox_then_retry(ready, smtp_server, tmp_path, capsys):
@@ -132,11 +131,11 @@ def test_mail_failure_after_upload_goes_to_outbox_then_retry(ready, smtp_server,
     assert code == 7 and "waits in the outbox" in out
     link = out.strip().splitlines()[-1]
     assert (sshd.upload_dir / link.rsplit("/", 1)[1]).exists()   # upload done, nothing lost
-    assert len(outbox.pending()) == 1
+    assert len(pending(current())) == 1
     configure(**{"smtp.port": str(smtp.port)})
     assert cli_main(["outbox", "retry"]) == 0
-    assert outbox.pending() == [] and link in smtp.messages[0].content.decode()
-    assert audit.verify().ok and "notify-queued" in [r["event"] for r in audit.read()]
+    assert pending(current()) == [] and link in smtp.messages[0].content.decode()
+    assert current().audit.verify().ok and "notify-queued" in [r["event"] for r in current().audit.read()]
 
 
 def test_cancel_during_send_leaves_nothing(ready, tmp_path):
@@ -152,14 +151,14 @@ def test_cancel_during_send_leaves_nothing(ready, tmp_path):
             cancel.cancel()
 
     with pytest.raises(CancelledError):
-        send(SendRequest([big], ["dr.who@clinic.example"], passphrases=[PASSPHRASE]), progress, cancel)
+        send(current(), SendRequest([big], ["dr.who@clinic.example"], passphrases=[PASSPHRASE]), progress, cancel)
     assert list(sshd.upload_dir.iterdir()) == [] and smtp.messages == []
-    assert [p for p in app_paths().spool.iterdir() if p.name != "outbox"] == []
+    assert [p for p in current().paths.spool.iterdir() if p.name != "outbox"] == []
 
 
 def test_purge_expired(ready, tmp_path, capsys):
     sshd, smtp = ready
-    fresh = send(SendRequest([_study(tmp_path)], ["dr.who@clinic.example"], passphrases=[PASSPHRASE]))
+    fresh = send(current(), SendRequest([_study(tmp_path)], ["dr.who@clinic.example"], passphrases=[PASSPHRASE]))
     # a delivery from another computer of the site, expired a day ago: found by its container header
     stale = sshd.upload_dir / "otherstation0000000000000000000.sod"
     pack(stale, collect_sources([_study(tmp_path / "x")]), [PassphraseRecipient(PASSPHRASE)],
@@ -168,7 +167,7 @@ def test_purge_expired(ready, tmp_path, capsys):
     ours = sshd.upload_dir / "ours000000000000000000000000000.sod"
     ours.write_bytes(stale.read_bytes())
     from datetime import datetime, timedelta, timezone
-    ledger.add(ours.name, ours.stat().st_size, datetime.now(timezone.utc) - timedelta(hours=1))
+    Ledger(current().paths.ledger_file).add(ours.name, ours.stat().st_size, datetime.now(timezone.utc) - timedelta(hours=1))
     (sshd.upload_dir / "index.html").write_text("not ours")
     assert cli_main(["purge-expired", "--dry-run"]) == 0
     assert stale.exists() and ours.exists()
@@ -177,7 +176,7 @@ def test_purge_expired(ready, tmp_path, capsys):
     assert not stale.exists() and not ours.exists()
     assert (sshd.upload_dir / fresh.remote_name).exists() and (sshd.upload_dir / "index.html").exists()
     assert "2 deleted" in out
-    assert audit.verify().ok
+    assert current().audit.verify().ok
 
 
 def _dicom(path: Path) -> None:
@@ -218,7 +217,7 @@ def test_peer_review_left_out_stops_unless_confirmed(ready, tmp_path, capsys):
     assert len(files) == 1 and files[0].media_type == "application/dicom"
     opened = next(p for p in (tmp_path / "opened").rglob("*") if p.is_file())
     assert b"Johnathan" not in opened.read_bytes() and b"MRN-7731" not in opened.read_bytes()
-    assert [p for p in app_paths().spool.iterdir() if p.name != "outbox"] == []   # de-identified copies removed
+    assert [p for p in current().paths.spool.iterdir() if p.name != "outbox"] == []   # de-identified copies removed
 
 
 def test_upload_that_keeps_failing_is_kept_and_resumed_by_outbox_retry(ready, cutting_proxy, tmp_path, capsys,
@@ -234,8 +233,8 @@ def test_upload_that_keeps_failing_is_kept_and_resumed_by_outbox_retry(ready, cu
     monkeypatch.setattr(upload_module, "RETRY_ATTEMPTS", 2)
     monkeypatch.setattr(upload_module, "RETRY_BACKOFF_S", 0.05)
     proxy = cutting_proxy(cut_after=2 * 1024 * 1024, cut_connections=None)   # the link keeps dropping
-    hostkeys.trust("127.0.0.1", proxy.port,
-                   hostkeys.load().lookup(hostkeys.host_id("127.0.0.1", sshd.port))["ssh-ed25519"])
+    hostkeys.trust(current().paths.known_hosts, "127.0.0.1", proxy.port,
+                   hostkeys.load(current().paths.known_hosts).lookup(hostkeys.host_id("127.0.0.1", sshd.port))["ssh-ed25519"])
     configure(**{"sftp.port": str(proxy.port)})
     data = tmp_path / "data"
     data.mkdir()
@@ -244,7 +243,7 @@ def test_upload_that_keeps_failing_is_kept_and_resumed_by_outbox_retry(ready, cu
                      str(data)])
     err = capsys.readouterr().err
     assert code == 4 and "outbox retry" in err and "lost" in err
-    (entry,) = outbox.pending()
+    (entry,) = pending(current())
     assert entry.upload_pending and smtp.messages == []
     parts = list(sshd.upload_dir.glob(".*.part"))
     assert len(parts) == 1 and parts[0].stat().st_size > 0   # a partial upload, never published
@@ -257,6 +256,6 @@ def test_upload_that_keeps_failing_is_kept_and_resumed_by_outbox_retry(ready, cu
     assert entry.link in smtp.messages[0].content.decode()
     unpack(published, tmp_path / "opened", [PassphraseIdentity(PASSPHRASE)])
     assert (tmp_path / "opened" / "data" / "scan.bin").read_bytes() == (data / "scan.bin").read_bytes()
-    assert outbox.pending() == [] and not any(outbox.pending_dir().iterdir())
-    assert [d.remote_name for d in ledger.load()] == [entry.remote_name]
-    assert audit.verify().ok
+    assert pending(current()) == [] and not any(current().paths.pending_dir.iterdir())
+    assert [d.remote_name for d in Ledger(current().paths.ledger_file).load()] == [entry.remote_name]
+    assert current().audit.verify().ok

@@ -11,19 +11,19 @@ import pytest
 
 from sodformat.errors import CancelledError
 from sodclient.cli import main as cli_main
-from sodclient.config import load_settings
 from sodclient.progress import CancelToken
 from sodclient.transport import (AuthFailed, DnsFailure, FileSource, HostKeyChanged, PermissionDenied, PortClosed,
                                  RemoteFolderMissing, SftpSession, SftpTarget, Timeout, UnknownHostKey,
                                  new_remote_name, upload)
 from sodclient.transport import hostkeys
-from sodclient.transport.diagnosis import test_connection as run_diagnosis
+from sodclient.services.connection import test_connection
 
 from tests.backend.helpers import configure, host_fingerprint, trust
+from tests.profiles import current
 
 
 def _target(**over) -> SftpTarget:
-    return SftpTarget.from_settings(load_settings()).__class__(**{**SftpTarget.from_settings(load_settings()).__dict__,
+    return current().settings().sftp().__class__(**{**current().settings().sftp().__dict__,
                                                                    **over})
 
 
@@ -40,10 +40,10 @@ def test_unknown_host_is_refused_with_the_openssh_fingerprint(sshd, tmp_path, ca
         with SftpSession(_target()):
             pass
     assert info.value.fingerprint == expected
-    assert cli_main(["trust-host"]) == 1
+    assert cli_main(["trust-host"]) == 4   # not trusted yet: a server problem to act on
     assert expected in capsys.readouterr().out
     assert cli_main(["trust-host", "--fingerprint", "SHA256:" + "A" * 43]) != 0   # wrong: not stored
-    assert not hostkeys.known_hosts_path().exists()
+    assert not current().paths.known_hosts.exists()
     assert cli_main(["trust-host", "--fingerprint", expected]) == 0
     with SftpSession(_target()) as s:
         assert s.server_fingerprint == expected
@@ -62,7 +62,7 @@ def test_changed_host_key_is_refused(sshd, tmp_path):
     impostor = tmp_path / "other"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(impostor)], check=True)
     other = paramiko.PKey.from_path(impostor)
-    hostkeys.trust("127.0.0.1", sshd.port, other)
+    hostkeys.trust(current().paths.known_hosts, "127.0.0.1", sshd.port, other)
     with pytest.raises(HostKeyChanged, match="different key"):
         with SftpSession(_target(), confirm_host_key=lambda *a: True):
             pass
@@ -136,7 +136,7 @@ def test_missing_folder_and_permission(sshd, tmp_path):
     configure(None, **{**sshd.settings(password=True), "sftp.remote_dir": str(locked)})
     with pytest.raises(PermissionDenied, match="may not write"):
         upload(_target(), FileSource(_payload(tmp_path, 10)), new_remote_name())
-    diagnosis = run_diagnosis()
+    diagnosis = test_connection(current())
     assert not diagnosis.ok and "may not write" in diagnosis.to_text()
 
 
@@ -145,7 +145,7 @@ def test_connection_dropped_mid_upload_resumes(sshd, cutting_proxy, tmp_path):
     trust(sshd, tmp_path)
     src = _payload(tmp_path, 8 * 1024 * 1024)
     proxy = cutting_proxy(cut_after=3 * 1024 * 1024)
-    hostkeys.trust("127.0.0.1", proxy.port, hostkeys.load().lookup(hostkeys.host_id("127.0.0.1", sshd.port))
+    hostkeys.trust(current().paths.known_hosts, "127.0.0.1", proxy.port, hostkeys.load(current().paths.known_hosts).lookup(hostkeys.host_id("127.0.0.1", sshd.port))
                    ["ssh-ed25519"])
     name = new_remote_name()
     details = []
@@ -193,7 +193,7 @@ def test_disk_full_is_diagnosed(sshd, tmp_path):
 def test_test_connection_reports_ok_sftp(sshd, tmp_path, capsys):
     configure(sshd)
     trust(sshd, tmp_path)
-    diagnosis = run_diagnosis()
+    diagnosis = test_connection(current())
     sftp = diagnosis.checks[0]
     assert sftp.ok and "writable" in sftp.message
     assert not diagnosis.ok  # SMTP not configured: said plainly, no traceback

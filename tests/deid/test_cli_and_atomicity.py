@@ -27,13 +27,13 @@ def test_cli_exit_0_when_all_safe(tmp_path):
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["00001.dcm"]
 
 
-def test_cli_exit_3_lists_left_out_on_stderr(tmp_path):
+def test_cli_exit_5_lists_left_out_on_stderr(tmp_path):
     src = tmp_path / "in"
     src.mkdir()
     copy_sample("CT_small.dcm", src / "a.dcm")
     make_pdf(src / f"{FAMILY}.pdf", with_text=True)
     result = _cli("-o", tmp_path / "out", src)
-    assert result.returncode == 3
+    assert result.returncode == 5   # Peer Review left inputs out (the exit-code table)
     left = [line for line in result.stderr.splitlines() if line.startswith("left out:")]
     assert len(left) == 1 and "text" in left[0]
     assert FAMILY not in result.stdout                   # the report itself names no one

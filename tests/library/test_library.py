@@ -10,6 +10,7 @@ from sodclient.library.imaging import load_dicom_frame, thumbnail
 from sodclient.progress import CancelToken
 from sodformat.errors import CancelledError
 from tests.library.dicom_factory import make_dicom, make_study
+from tests.profiles import current
 
 
 def _managed_files(lib):
@@ -17,7 +18,7 @@ def _managed_files(lib):
 
 
 def test_dicom_is_filed_by_patient_study_series(tmp_path):
-    lib = Library()
+    lib = current().library()
     make_study(tmp_path / "in" / "a", n=3, patient_id="P1", patient_name="Doe^Jane")
     make_study(tmp_path / "in" / "b", n=2, patient_id="P1", patient_name="Doe^Jane", study_description="MR Head")
     make_study(tmp_path / "in" / "c", n=1, patient_id="P2", patient_name="Roe^Richard")
@@ -33,7 +34,7 @@ def test_dicom_is_filed_by_patient_study_series(tmp_path):
 
 
 def test_managed_file_names_carry_no_phi(tmp_path):
-    lib = Library()
+    lib = current().library()
     src = make_dicom(tmp_path / "Doe_Jane_CT.dcm", patient_name="Doe^Jane")
     lib.import_paths([src])
     files = _managed_files(lib)
@@ -45,7 +46,7 @@ def test_managed_file_names_carry_no_phi(tmp_path):
 
 
 def test_other_documents_need_a_case_then_attach_to_it(tmp_path):
-    lib = Library()
+    lib = current().library()
     pdf = tmp_path / "report.pdf"
     pdf.write_bytes(b"%PDF-1.4 not really")
     with pytest.raises(LibraryError, match="Choose a patient and case"):
@@ -59,7 +60,7 @@ def test_other_documents_need_a_case_then_attach_to_it(tmp_path):
 
 
 def test_same_file_twice_is_stored_once(tmp_path):
-    lib = Library()
+    lib = current().library()
     src = make_dicom(tmp_path / "a.dcm")
     lib.import_paths([src])
     again = lib.import_paths([src])
@@ -68,7 +69,7 @@ def test_same_file_twice_is_stored_once(tmp_path):
 
 
 def test_failure_midway_leaves_nothing(tmp_path):
-    lib = Library()
+    lib = current().library()
     make_study(tmp_path / "in", n=2)
     (tmp_path / "in" / "notes.txt").write_text("free text")  # not DICOM and no case: refused
     with pytest.raises(LibraryError):
@@ -78,7 +79,7 @@ def test_failure_midway_leaves_nothing(tmp_path):
 
 
 def test_cancel_leaves_nothing(tmp_path):
-    lib = Library()
+    lib = current().library()
     make_study(tmp_path / "in", n=3)
     token = CancelToken()
     seen = []
@@ -93,7 +94,7 @@ def test_cancel_leaves_nothing(tmp_path):
 
 
 def test_unfiled_case_for_received_documents(tmp_path):
-    lib = Library()
+    lib = current().library()
     (tmp_path / "letter.txt").write_text("hello")
     result = lib.import_paths([tmp_path / "letter.txt"], unfiled_case="Received 2026-11-22")
     case = lib.case(result.case_ids[0])
@@ -102,7 +103,7 @@ def test_unfiled_case_for_received_documents(tmp_path):
 
 
 def test_remove_documents_deletes_unreferenced_files(tmp_path):
-    lib = Library()
+    lib = current().library()
     lib.import_paths(make_study(tmp_path / "in", n=2))
     docs = lib.documents()
     lib.remove_documents([docs[0].id])
@@ -110,7 +111,7 @@ def test_remove_documents_deletes_unreferenced_files(tmp_path):
 
 
 def test_stage_hides_titles_for_peer_review(tmp_path):
-    lib = Library()
+    lib = current().library()
     lib.import_paths([make_dicom(tmp_path / "Doe_Jane.dcm")])
     docs = lib.documents()
     staged = lib.stage(docs, tmp_path / "stage", keep_titles=False)
@@ -121,7 +122,7 @@ def test_stage_hides_titles_for_peer_review(tmp_path):
 
 
 def test_window_level_and_thumbnails(tmp_path):
-    lib = Library()
+    lib = current().library()
     lib.import_paths([make_dicom(tmp_path / "a.dcm", size=64)])
     doc = lib.documents()[0]
     frame = load_dicom_frame(doc.path)
@@ -134,7 +135,7 @@ def test_window_level_and_thumbnails(tmp_path):
 
 
 def test_move_import_renames_into_the_store_and_rolls_back(tmp_path):
-    lib = Library()
+    lib = current().library()
     files = make_study(tmp_path / "unpacked", n=2)
     (tmp_path / "unpacked" / "x.txt").write_text("no case for me")
     with pytest.raises(LibraryError):

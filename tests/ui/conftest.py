@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from sodclient.library import Library
 from sodclient.ui.main_window import MainWindow
+from tests.profiles import current
 
 
 @pytest.fixture
 def window(qtbot):
-    w = MainWindow(Library())
+    w = MainWindow(current())
     w.show()
     yield w
     close_when_idle(qtbot, w)

@@ -3,14 +3,14 @@ My Key and Contacts; the audit log window."""
 
 from __future__ import annotations
 
-from sodclient import audit, keys
-from sodclient.config import load_settings, settings_path
+from sodclient import keys
 from sodclient.transport import hostkeys
 from sodclient.ui.audit_dialog import AuditDialog
 from sodclient.ui.export_dialog import ExportDialog
 from sodclient.ui.ftp_config import FtpConfigDialog
 from sodclient.ui.keys_dialog import KeysDialog
 from sodformat import generate_identity
+from tests.profiles import current
 
 
 def _fill(dlg, values):
@@ -20,41 +20,41 @@ def _fill(dlg, values):
 
 
 def test_validation_blocks_saving(qtbot):
-    dlg = FtpConfigDialog()
+    dlg = FtpConfigDialog(current())
     qtbot.addWidget(dlg)
     dlg.show()
     _fill(dlg, {"sftp.port": "99999"})
     dlg.save_button.click()
-    assert dlg.isVisible() and "Port" in dlg.diagnosis.text()
+    assert dlg.isVisible() and "SFTP port" in dlg.diagnosis.text()
     _fill(dlg, {"sftp.port": "22", "link.template": "https://files.example.org/no-placeholder"})
     dlg.save_button.click()
     assert dlg.isVisible() and "{name}" in dlg.diagnosis.text()
-    assert load_settings().origin["sftp.port"] == "default"
+    assert current().settings().origin["sftp.port"] == "default"
 
 
 def test_save_then_test_connection_with_fingerprint_confirmation(qtbot, sshd, smtp_server, download_site):
-    dlg = FtpConfigDialog()
+    dlg = FtpConfigDialog(current())
     qtbot.addWidget(dlg)
     dlg.show()
     _fill(dlg, {**sshd.settings(), **smtp_server.settings(), "link.template": download_site})
     dlg.test_button.click()
     qtbot.waitUntil(lambda: dlg.hostkey_dialog is not None and dlg.hostkey_dialog.isVisible(), timeout=30000)
     assert "not yet trusted" in dlg.diagnosis.text()
-    assert hostkeys.lookup("127.0.0.1", sshd.port, "ssh-ed25519") is None
+    assert hostkeys.lookup(current().paths.known_hosts, "127.0.0.1", sshd.port, "ssh-ed25519") is None
     dlg.hostkey_dialog.trust_button.click()
     qtbot.waitUntil(lambda: "SFTP: OK" in dlg.diagnosis.text(), timeout=30000)
     assert "SMTP: OK" in dlg.diagnosis.text()
-    assert hostkeys.lookup("127.0.0.1", sshd.port, "ssh-ed25519") is not None
+    assert hostkeys.lookup(current().paths.known_hosts, "127.0.0.1", sshd.port, "ssh-ed25519") is not None
     dlg.save_button.click()
     assert not dlg.isVisible()
-    s = load_settings()
+    s = current().settings()
     assert s["sftp.port"] == sshd.port and s["smtp.password"] == smtp_server.password
-    assert smtp_server.password.encode() not in settings_path().read_bytes()  # stored encrypted
-    assert audit.read()[-1]["event"] == "config-change"
+    assert smtp_server.password.encode() not in current().paths.settings_file.read_bytes()  # stored encrypted
+    assert current().audit.read()[-1]["event"] == "config-change"
 
 
 def test_wrong_password_is_diagnosed(qtbot, sshd, smtp_server, download_site):
-    dlg = FtpConfigDialog()
+    dlg = FtpConfigDialog(current())
     qtbot.addWidget(dlg)
     dlg.show()
     _fill(dlg, {**smtp_server.settings(), "smtp.password": "not-it", "link.template": download_site,
@@ -66,12 +66,12 @@ def test_wrong_password_is_diagnosed(qtbot, sshd, smtp_server, download_site):
 
 
 def test_my_key_and_contacts(qtbot):
-    dlg = KeysDialog()
+    dlg = KeysDialog(current())
     qtbot.addWidget(dlg)
-    assert dlg.create_button.isVisibleTo(dlg) and not keys.has_identity()
+    assert dlg.create_button.isVisibleTo(dlg) and not keys.has_identity(current().paths)
     dlg.create_button.click()
     assert dlg.recipient.text().startswith("sod1") and dlg.signer.text().startswith("sodsig1")
-    assert (keys.identity_path().stat().st_mode & 0o777) == 0o600
+    assert (current().paths.identity_file.stat().st_mode & 0o777) == 0o600
     dlg.name.setText("Dr Bones")
     dlg.key.setText("sod1notakey")
     dlg.add_button.click()
@@ -82,7 +82,7 @@ def test_my_key_and_contacts(qtbot):
     dlg.add_button.click()
     assert dlg.table.rowCount() == 1 and dlg.error.text() == ""
     # the contact can now be chosen in the export dialog instead of a passphrase
-    export = ExportDialog([], [], None)
+    export = ExportDialog([], [], None, contacts=keys.load_contacts(current().paths))
     qtbot.addWidget(export)
     assert export.use_key.isEnabled() and export.contact.count() == 1
 
@@ -111,8 +111,8 @@ def test_export_dialog_policy_feedback_and_choice(qtbot, window, tmp_path):
 
 
 def test_audit_log_window_shows_a_verified_trail(qtbot):
-    audit.record("import", documents=2, duplicates=0)
-    dlg = AuditDialog()
+    current().audit.record("import", documents=2, duplicates=0)
+    dlg = AuditDialog(current())
     qtbot.addWidget(dlg)
     assert "intact" in dlg.status.text() and dlg.table.rowCount() == 1
     assert dlg.table.item(0, 1).text() == "import"

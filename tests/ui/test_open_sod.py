@@ -8,10 +8,10 @@ import sys
 import time
 
 from sodclient import keys
-from sodclient.library import Library
 from sodclient.ui.single_instance import InstanceServer
 from sodformat import PassphraseRecipient, collect_sources, generate_identity, pack
 from tests.library.dicom_factory import make_study
+from tests.profiles import current
 
 PASS = "Tr0ub4dor-and-3"
 
@@ -25,7 +25,7 @@ def _sod(tmp_path, recipients, signer=None, **kw):
 
 def test_wrong_then_right_passphrase_then_import(qtbot, window, tmp_path):
     sender = generate_identity()
-    keys.add_contact(keys.validate_contact("Dr Who", "who@example.org", str(sender.recipient),
+    keys.add_contact(current().paths, keys.validate_contact("Dr Who", "who@example.org", str(sender.recipient),
                                            sender.signing_public))
     dlg = window.open_sod(_sod(tmp_path, [PassphraseRecipient(PASS)], signer=sender))
     qtbot.addWidget(dlg)
@@ -54,7 +54,7 @@ def test_expired_container_cannot_be_opened(qtbot, window, tmp_path):
 
 
 def test_own_key_is_used_automatically(qtbot, window, tmp_path):
-    me = keys.own_identity(create=True)
+    me = keys.own_identity(current().paths, create=True)
     dlg = window.open_sod(_sod(tmp_path, [me.recipient]))
     qtbot.addWidget(dlg)
     assert dlg.use_key.isChecked()
@@ -63,7 +63,7 @@ def test_own_key_is_used_automatically(qtbot, window, tmp_path):
     assert "Not signed" in dlg.sender_label.text()
     with qtbot.waitSignal(dlg.imported, timeout=20000):
         dlg.import_button.click()
-    assert len(Library().documents()) == 2
+    assert len(current().library().documents()) == 2
 
 
 def test_damaged_file_gives_one_line(qtbot, window, tmp_path):
@@ -75,7 +75,7 @@ def test_damaged_file_gives_one_line(qtbot, window, tmp_path):
 
 
 def test_second_launch_hands_the_file_to_the_running_instance(qtbot, window, tmp_path):
-    server = InstanceServer(window)
+    server = InstanceServer(current().paths.data, window)
     assert server.listen()
     sod = _sod(tmp_path, [PassphraseRecipient(PASS)])
     received = []

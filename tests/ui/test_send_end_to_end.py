@@ -9,16 +9,16 @@ import urllib.request
 import paramiko
 import pydicom
 
-from sodclient.config import save_settings
-from sodclient.library import Library
+from sodclient.services.settings import change_settings
 from sodclient.transport import hostkeys
 from sodclient.ui.main_window import MainWindow
 from tests.library.dicom_factory import make_dicom, make_study
 from tests.ui.conftest import close_when_idle, import_and_wait
+from tests.profiles import current
 
 
 def _configure(sshd, smtp, link):
-    save_settings({**sshd.settings(), **smtp.settings(), "link.template": link})
+    change_settings(current(), {**sshd.settings(), **smtp.settings(), "link.template": link})
 
 
 def _load_library(qtbot, window, tmp_path):
@@ -76,7 +76,7 @@ def test_send_with_peer_review_and_import_in_second_profile(qtbot, window, tmp_p
     assert progress.link.text(), progress.headline.text()
     link = progress.link.text()
     assert "Sent." in progress.headline.text() and "another channel" in progress.reminder.text()
-    assert hostkeys.lookup("127.0.0.1", sshd.port, "ssh-ed25519") is not None
+    assert hostkeys.lookup(current().paths.known_hosts, "127.0.0.1", sshd.port, "ssh-ed25519") is not None
     progress.copy_button.click()
     from PySide6.QtGui import QGuiApplication
     assert QGuiApplication.clipboard().text() == link
@@ -93,7 +93,7 @@ def test_send_with_peer_review_and_import_in_second_profile(qtbot, window, tmp_p
 
     # the recipient: another profile opens and imports it
     monkeypatch.setenv("SODCLIENT_HOME", str(tmp_path / "recipient-home"))
-    recipient = MainWindow(Library())
+    recipient = MainWindow(current())
     recipient.show()
     dlg = recipient.open_sod(downloaded)
     qtbot.addWidget(dlg)
@@ -115,7 +115,7 @@ def test_send_with_peer_review_and_import_in_second_profile(qtbot, window, tmp_p
 
 def test_cancel_mid_upload_keeps_everything(qtbot, window, tmp_path, sshd, smtp_server, download_site):
     _configure(sshd, smtp_server, download_site)
-    hostkeys.trust("127.0.0.1", sshd.port, paramiko.Ed25519Key.from_private_key_file(
+    hostkeys.trust(current().paths.known_hosts, "127.0.0.1", sshd.port, paramiko.Ed25519Key.from_private_key_file(
         str(sshd.client_key.parent / "host_ed25519")))
     patient = window.library.create_patient("Big Study")
     case = window.library.create_case(patient.id, "Large")
@@ -145,7 +145,7 @@ def test_cancel_mid_upload_keeps_everything(qtbot, window, tmp_path, sshd, smtp_
 
 def test_changed_host_key_is_refused_in_the_ui(qtbot, window, tmp_path, sshd, smtp_server, download_site):
     _configure(sshd, smtp_server, download_site)
-    hostkeys.trust("127.0.0.1", sshd.port, _other_ed25519(tmp_path))  # as if the server's key had changed
+    hostkeys.trust(current().paths.known_hosts, "127.0.0.1", sshd.port, _other_ed25519(tmp_path))  # as if the server's key had changed
     _load_library(qtbot, window, tmp_path)
     flow, _ = _export(qtbot, window, [0])
     progress = _email(qtbot, flow)
@@ -165,19 +165,19 @@ def _other_ed25519(tmp_path):
 
 def test_reply_to_a_signed_delivery_with_an_attachment(qtbot, window, tmp_path, sshd, smtp_server, download_site):
     from sodclient import keys
-    from sodclient.importer import import_container
+    from sodclient.services.receive import import_container
     from sodformat import PassphraseRecipient, collect_sources, generate_identity, pack
 
     _configure(sshd, smtp_server, download_site)
-    hostkeys.trust("127.0.0.1", sshd.port, paramiko.Ed25519Key.from_private_key_file(
+    hostkeys.trust(current().paths.known_hosts, "127.0.0.1", sshd.port, paramiko.Ed25519Key.from_private_key_file(
         str(sshd.client_key.parent / "host_ed25519")))
     sender = generate_identity()
-    keys.add_contact(keys.validate_contact("Dr Sender", "sender@hospital.example", str(sender.recipient),
+    keys.add_contact(current().paths, keys.validate_contact("Dr Sender", "sender@hospital.example", str(sender.recipient),
                                            sender.signing_public))
     make_dicom(tmp_path / "in" / "img.dcm")
     sod = tmp_path / "in.sod"
     pack(sod, collect_sources([tmp_path / "in"]), [PassphraseRecipient("Pass-phrase-42")], signer=sender)
-    _, result = import_container(sod, window.library, passphrase="Pass-phrase-42")
+    _, result = import_container(current(), sod, passphrase="Pass-phrase-42")
     window.refresh(select_case=result.case_ids[0])
     flow = window.reply()
     dlg = flow.export_dialog
@@ -199,28 +199,28 @@ def test_reply_to_a_signed_delivery_with_an_attachment(qtbot, window, tmp_path, 
 
 def test_mail_failure_after_upload_shows_the_link_and_keeps_the_mail(qtbot, window, tmp_path, sshd, smtp_server,
                                                                      download_site):
-    from sodclient.notify import outbox
+    from sodclient.services.outbox import pending
 
-    save_settings({**sshd.settings(), **smtp_server.settings(), "smtp.password": "Wrong-passw0rd",
+    change_settings(current(), {**sshd.settings(), **smtp_server.settings(), "smtp.password": "Wrong-passw0rd",
                    "link.template": download_site})
-    hostkeys.trust("127.0.0.1", sshd.port, paramiko.Ed25519Key.from_private_key_file(
+    hostkeys.trust(current().paths.known_hosts, "127.0.0.1", sshd.port, paramiko.Ed25519Key.from_private_key_file(
         str(sshd.client_key.parent / "host_ed25519")))
     _load_library(qtbot, window, tmp_path)
     flow, _ = _export(qtbot, window, [0])
     progress = _email(qtbot, flow)
     qtbot.waitUntil(lambda: progress.close_button.isVisible(), timeout=120000)
     assert "could not be sent yet" in progress.headline.text() and progress.link.text()
-    assert smtp_server.messages == [] and len(outbox.pending()) == 1
+    assert smtp_server.messages == [] and len(pending(current())) == 1
     assert [p for p in sshd.upload_dir.iterdir() if p.name.endswith(".sod")]
     box = window.outbox()
     assert box.table.rowCount() == 1 and box.table.item(0, 1).text() == "e-mail"
     box.close()
     # the admin fixes the password; Retry e-mail sends the queued mail (no second upload)
-    save_settings({"smtp.password": smtp_server.password})
+    change_settings(current(), {"smtp.password": smtp_server.password})
     assert progress.retry_button.isVisible() and progress.retry_button.text() == "Retry e-mail"
     progress.retry_button.click()
     qtbot.waitUntil(lambda: "Sent." in progress.headline.text(), timeout=60000)
-    assert len(smtp_server.messages) == 1 and outbox.pending() == []
+    assert len(smtp_server.messages) == 1 and pending(current()) == []
     assert len([p for p in sshd.upload_dir.iterdir() if p.name.endswith(".sod")]) == 1
 
 
@@ -239,3 +239,37 @@ def test_peer_review_report_with_a_left_out_document(qtbot, tmp_path):
     assert not report.all_safe and dlg.continue_button.isEnabled()
     assert dlg.continue_button.text() == "Send the 1 safe document(s)"
     assert "Left out" in dlg.text.toPlainText()
+
+
+def test_ui_and_cli_reviewed_sends_leave_the_same_audit_events(qtbot, window, tmp_path, sshd, smtp_server,
+                                                               download_site):
+    """One Peer Review + send path: the app's review step and `sodclient send --peer-review` run the same
+    services, so the trail tells the same story for the same action from either entry point."""
+    from sodclient.cli import main as cli_main
+
+    _configure(sshd, smtp_server, download_site)
+    hostkeys.trust(current().paths.known_hosts, "127.0.0.1", sshd.port, paramiko.Ed25519Key.from_private_key_file(
+        str(sshd.client_key.parent / "host_ed25519")))
+    _load_library(qtbot, window, tmp_path)
+    before = len(current().audit.read())
+    flow, _ = _export(qtbot, window, [0, 1], peer_review=True)
+    qtbot.waitUntil(lambda: flow.review_dialog is not None and flow.review_dialog.isVisible(), timeout=120000)
+    flow.review_dialog.continue_button.click()
+    progress = _email(qtbot, flow)
+    qtbot.waitUntil(lambda: progress.close_button.isVisible(), timeout=120000)
+    assert progress.link.text(), progress.headline.text()
+    progress.close_button.click()
+    records = current().audit.read()
+    from_ui = [r["event"] for r in records[before:]]
+
+    make_study(tmp_path / "cli-study", n=2, patient_id="PID-88", patient_name="Roe^Richard")
+    phrase = tmp_path / "phrase.txt"
+    phrase.write_text("Transfer-Phrase-2026\n")
+    assert cli_main(["send", "--to", "colleague@clinic.example", "--peer-review", "--passphrase-file", str(phrase),
+                     "--quiet", str(tmp_path / "cli-study")]) == 0
+    from_cli = [r["event"] for r in current().audit.read()[len(records):]]
+
+    assert from_ui == from_cli == ["peer-review", "upload", "notify", "send"]
+    ui_send, cli_send = records[-1]["fields"], current().audit.read()[-1]["fields"]
+    assert ui_send["peer_review"] is cli_send["peer_review"] is True
+    assert current().audit.verify().ok

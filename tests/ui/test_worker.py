@@ -58,3 +58,37 @@ def test_process_errors_keep_their_type_and_details(qtbot):
         job.start()
     exc = blocker.args[0]
     assert isinstance(exc, UnknownHostKey) and exc.fingerprint == "SHA256:abc" and "sftp.example" in str(exc)
+
+
+def broken(progress, cancel):
+    raise ZeroDivisionError("a bug in a worker")
+
+
+@pytest.mark.parametrize("kind", ["thread", "process"])
+def test_running_jobs_are_registered_until_they_end(qtbot, kind):
+    from sodclient.ui.worker import running_jobs
+
+    job = Job(slow_until_cancelled) if kind == "thread" else ProcessJob(slow_until_cancelled)
+    job.failed.connect(lambda exc: None)
+    job.start()
+    assert job in running_jobs()
+    with qtbot.waitSignal(job.finished, timeout=30000):
+        job.cancel()
+    assert job not in running_jobs()
+
+
+@pytest.mark.parametrize("kind", ["thread", "process"])
+def test_an_unhandled_failure_is_shown_and_logged_with_its_traceback(qtbot, kind, tmp_path):
+    """Nobody connected `failed`: the user still gets one plain line, the log gets the worker's traceback
+    (from the child process too)."""
+    from sodclient.logs import setup_logging
+
+    log_file = setup_logging(tmp_path / "logs")
+    job = Job(broken) if kind == "thread" else ProcessJob(broken)
+    with qtbot.waitSignal(job.finished, timeout=30000):
+        job.start()
+    box = job.failure_box
+    qtbot.addWidget(box)
+    assert "unexpected problem stopped the broken" in box.text() and "Open Log Folder" in box.text()
+    text = log_file.read_text()
+    assert "ZeroDivisionError" in text and "def broken" not in text and 'line ' in text and "broken" in text

@@ -1,4 +1,5 @@
-"""Opening a received .SOD and importing it into the library, all-or-nothing.
+"""Receiving, as one use case: open a received .SOD and import it into the library, all-or-nothing;
+and filing the user's own files into the library.
 
 Two steps so the app can show what arrived before it is filed: `open_container` decrypts and verifies
 everything into a private temporary folder (sodformat.unpack is atomic), then `import_opened` files it
@@ -14,10 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sodclient import audit
-from sodclient.keys import contact_for_signer
-from sodclient.library import ImportResult, Library
-from sodclient.paths import app_paths
+from sodclient.keys import contact_for_signer, own_identity
+from sodclient.library import ImportResult
+from sodclient.profile import Profile
 from sodclient.progress import CancelToken, ProgressSink, RateMeter, no_progress
 from sodformat import Identity, PassphraseIdentity, inspect, unpack
 from sodformat.errors import SodError
@@ -50,18 +50,22 @@ class OpenedContainer:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def _incoming_dir() -> Path:
-    base = app_paths().spool / "incoming"
+def _incoming_dir(profile: Profile) -> Path:
+    base = profile.paths.incoming_dir
     base.mkdir(parents=True, exist_ok=True, mode=0o700)
     return base / uuid.uuid4().hex
 
 
-def _audit_failure(path: Path, exc: BaseException) -> None:
-    audit.record("import_failed", container_size=path.stat().st_size if path.exists() else 0,
-                 reason=type(exc).__name__)
+def _audit_failure(profile: Profile, path: Path, exc: BaseException) -> None:
+    try:
+        profile.audit.record("import-failed", container_size=path.stat().st_size if path.exists() else 0,
+                             reason=type(exc).__name__)
+    except Exception:  # the audit store itself failed: the original error is the one to report
+        pass
 
 
 def open_container(
+    profile: Profile,
     path: Path,
     *,
     passphrase: str | None = None,
@@ -78,7 +82,7 @@ def open_container(
         identities.append(identity)
     if not identities:
         raise SodError("Enter the passphrase, or use your key, to open this file.")
-    workdir = _incoming_dir()
+    workdir = _incoming_dir(profile)
     meter = RateMeter("decrypt", path.stat().st_size if path.exists() else None, progress)
     try:
         inspect(path)  # a quick header check first: a damaged or foreign file fails with a clear line
@@ -86,20 +90,24 @@ def open_container(
                           cancel=cancel)
     except BaseException as exc:
         shutil.rmtree(workdir, ignore_errors=True)
-        try:
-            _audit_failure(path, exc)
-        except Exception:  # the audit store itself failed: the original error is the one to report
-            pass
+        _audit_failure(profile, path, exc)
         raise
     files = [workdir / e.name for e in contents.entries if not e.is_dir]
-    contact = contact_for_signer(contents.signer)
+    contact = contact_for_signer(profile.paths, contents.signer)
     return OpenedContainer(path, contents, workdir, contact.name if contact else "",
                            contact.email if contact else "", files)
 
 
+def open_received(profile: Profile, path: Path, passphrase: str | None, use_own_key: bool,
+                  progress: ProgressSink = no_progress, cancel: CancelToken | None = None) -> OpenedContainer:
+    """The app's Open .SOD: the typed passphrase, the user's own key, or both."""
+    identity = own_identity(profile.paths) if use_own_key else None
+    return open_container(profile, path, passphrase=passphrase, identity=identity, progress=progress, cancel=cancel)
+
+
 def import_opened(
+    profile: Profile,
     opened: OpenedContainer,
-    library: Library,
     *,
     reply_to: str = "",
     progress: ProgressSink = no_progress,
@@ -110,20 +118,17 @@ def import_opened(
     label = f"Received {received}" + (f" from {opened.sender_name}" if opened.sender_name else "")
 
     def record(result: ImportResult) -> None:  # inside the library transaction: no audit, no import
-        audit.record("import", documents=len(result.documents), duplicates=result.duplicates,
-                     bytes=opened.total_size, signer=opened.signer or "", signed=bool(opened.signer))
+        profile.audit.record("import", documents=len(result.documents), duplicates=result.duplicates,
+                             bytes=opened.total_size, signer=opened.signer or "", signed=bool(opened.signer))
 
     try:
         if not opened.files:
             raise SodError("This container holds no documents.")
-        result = library.import_paths(opened.files, unfiled_case=label, reply_to=reply_to or opened.sender_email,
+        result = profile.library().import_paths(opened.files, unfiled_case=label, reply_to=reply_to or opened.sender_email,
                                       before_commit=record, move=True, progress=progress,
                                       cancel=cancel)
     except BaseException as exc:
-        try:
-            _audit_failure(opened.source, exc)
-        except Exception:  # the audit store itself failed: the original error is the one to report
-            pass
+        _audit_failure(profile, opened.source, exc)
         raise
     finally:
         opened.discard()
@@ -131,8 +136,8 @@ def import_opened(
 
 
 def import_container(
+    profile: Profile,
     path: Path,
-    library: Library,
     *,
     passphrase: str | None = None,
     identity: Identity | None = None,
@@ -140,5 +145,18 @@ def import_container(
     cancel: CancelToken | None = None,
 ) -> tuple[OpenedContainer, ImportResult]:
     """Both steps at once, for the command line."""
-    opened = open_container(path, passphrase=passphrase, identity=identity, progress=progress, cancel=cancel)
-    return opened, import_opened(opened, library, progress=progress, cancel=cancel)
+    opened = open_container(profile, path, passphrase=passphrase, identity=identity, progress=progress,
+                            cancel=cancel)
+    return opened, import_opened(profile, opened, progress=progress, cancel=cancel)
+
+
+def import_files(profile: Profile, paths: list[Path], *, case_id: int | None = None,
+                 progress: ProgressSink = no_progress, cancel: CancelToken | None = None) -> ImportResult:
+    """The user's own files and folders into the library (DICOM filed by its tags, other documents into
+    `case_id`), in one transaction that also writes the audit record."""
+
+    def record(result: ImportResult) -> None:
+        profile.audit.record("library-import", documents=len(result.documents), duplicates=result.duplicates)
+
+    return profile.library().import_paths(paths, case_id=case_id, before_commit=record, progress=progress,
+                                          cancel=cancel or CancelToken())

@@ -1,0 +1,74 @@
+"""The library database's schema as ordered migrations, tracked in SQLite's `PRAGMA user_version`.
+
+Release 0.1.0 created the tables without setting a version (0); migration 1 is that schema written
+idempotently, so an old database and a new one reach the same state. Add a migration to the end of
+the list, never edit one that shipped. A database from a newer release is refused, not damaged.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from sodclient.errors import LibraryError
+
+MIGRATIONS: list[str] = [
+    # 1: release 0.1.0's tables
+    """
+    CREATE TABLE IF NOT EXISTS patients (
+        id INTEGER PRIMARY KEY,
+        patient_key TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL DEFAULT '',
+        birth_date TEXT NOT NULL DEFAULT '',
+        created TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS cases (
+        id INTEGER PRIMARY KEY,
+        patient_id INTEGER NOT NULL REFERENCES patients(id) ON DELETE CASCADE,
+        study_uid TEXT NOT NULL UNIQUE,
+        description TEXT NOT NULL DEFAULT '',
+        date TEXT NOT NULL DEFAULT '',
+        reply_to TEXT NOT NULL DEFAULT '',
+        created TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS documents (
+        id INTEGER PRIMARY KEY,
+        case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+        title TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        media_type TEXT NOT NULL,
+        modality TEXT NOT NULL DEFAULT '',
+        series_uid TEXT NOT NULL DEFAULT '',
+        series_description TEXT NOT NULL DEFAULT '',
+        instance_number INTEGER,
+        added TEXT NOT NULL,
+        UNIQUE (case_id, sha256)
+    );
+    CREATE INDEX IF NOT EXISTS documents_sha ON documents(sha256);
+    """,
+    # 2: listing a case's series without a table scan (large studies)
+    """
+    CREATE INDEX IF NOT EXISTS documents_case_series ON documents(case_id, series_uid, instance_number);
+    """,
+]
+
+VERSION = len(MIGRATIONS)
+
+
+def migrate(db: sqlite3.Connection) -> int:
+    """Bring the database to VERSION, one migration per transaction; returns the version found."""
+    found = db.execute("PRAGMA user_version").fetchone()[0]
+    if found > VERSION:
+        raise LibraryError(f"The library was written by a newer SOD Send (schema {found}); update the app.")
+    for number in range(found + 1, VERSION + 1):
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in MIGRATIONS[number - 1].split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute(f"PRAGMA user_version = {number}")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+    return found

@@ -1,0 +1,86 @@
+"""A profile: one user's folders, secrets, audit trail and library, passed explicitly to every service.
+
+Nothing below the edge reads the environment: `Profile.from_environment()` is called once by the
+command line and once by the app (SODCLIENT_HOME still selects a profile there), and tests or the demo
+build their own with `Profile.at(folder)`. Two profiles in one process never share state.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sodclient.audit import AuditTrail
+from sodclient.paths import AppPaths
+from sodclient.vault import Vault
+
+if TYPE_CHECKING:
+    from sodclient.config.store import Settings
+    from sodclient.library import Library
+
+SYSTEM_SITE_DEFAULTS = Path("/etc/sodsend/site-defaults.ini")
+
+
+@dataclass
+class Profile:
+    paths: AppPaths
+    site_defaults: Path | None = None   # plain INI without secrets, shipped by the site's installer
+    vault: Vault = field(init=False)
+    audit: AuditTrail = field(init=False)
+    _library: "Library | None" = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.vault = Vault(self.paths.config)
+        self.audit = AuditTrail(self.paths.audit_file, self.vault)
+
+    @classmethod
+    def at(cls, root: Path, site_defaults: Path | None = None) -> "Profile":
+        """A profile whose folders all live under `root` (tests, portable use, the demo)."""
+        paths = AppPaths.under(root)
+        return cls(paths, site_defaults or _first_file(paths.config / "site-defaults.ini"))
+
+    @classmethod
+    def from_environment(cls, environ: "os._Environ[str] | dict[str, str] | None" = None) -> "Profile":
+        """The edge's choice: SODCLIENT_HOME (one folder) or the platform's per-user folders;
+        SODCLIENT_SITE_DEFAULTS, else the profile's config folder, else /etc/sodsend, for site defaults."""
+        env = os.environ if environ is None else environ
+        home = env.get("SODCLIENT_HOME")
+        paths = AppPaths.under(Path(home)) if home else AppPaths.platform_default()
+        site = env.get("SODCLIENT_SITE_DEFAULTS")
+        site_path = Path(site) if site else _first_file(paths.config / "site-defaults.ini", SYSTEM_SITE_DEFAULTS)
+        if site and not site_path.is_file():
+            site_path = None
+        return cls(paths, site_path)
+
+    def ensure(self) -> "Profile":
+        self.paths.ensure()
+        return self
+
+    def settings(self) -> "Settings":
+        """The current settings (site defaults under the user's encrypted file), read fresh each time."""
+        from sodclient.config.store import load_settings
+
+        return load_settings(self)
+
+    def library(self) -> "Library":
+        """The profile's library, opened on first use and kept."""
+        if self._library is None:
+            from sodclient.library import Library
+
+            self._library = Library(self.paths.library_root)
+        return self._library
+
+    def __getstate__(self) -> dict[str, object]:  # crosses to worker processes without the open database
+        return {"paths": self.paths, "site_defaults": self.site_defaults}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.paths = state["paths"]  # type: ignore[assignment]
+        self.site_defaults = state["site_defaults"]  # type: ignore[assignment]
+        self._library = None
+        self.__post_init__()
+
+
+def _first_file(*candidates: Path) -> Path | None:
+    return next((p for p in candidates if p.is_file()), None)

@@ -1,0 +1,13 @@
+"""Changing the settings FTP Config edits: validated all at once, written encrypted, and audited
+(key names only, never values)."""
+
+from __future__ import annotations
+
+from sodclient.config.store import Settings, save_settings
+from sodclient.profile import Profile
+
+
+def change_settings(profile: Profile, changes: dict[str, str]) -> Settings:
+    written = save_settings(profile, changes)
+    profile.audit.record("config-change", keys=written)
+    return profile.settings()
