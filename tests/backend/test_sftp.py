@@ -85,7 +85,7 @@ def test_key_upload_publishes_atomically_and_exactly(sshd, tmp_path):
 
 def test_password_upload(sshd, tmp_path):
     if sshd.password_user is None:
-        pytest.skip("password auth needs a test account; created only when the tests run as root")
+        pytest.skip("password auth needs the `sodtest` account: created only as root with CI=true or SODSEND_TEST_CREATE_USER=1")
     configure(None, **sshd.settings(password=True))
     trust(sshd, tmp_path)
     src = _payload(tmp_path, 100_000)
