@@ -4,6 +4,7 @@ after everything, hashes and signature included, has verified."""
 
 from __future__ import annotations
 
+import io
 import hashlib
 import os
 import secrets
@@ -46,7 +47,7 @@ class Contents:
     signer: str | None   # the sender's signing key, present only if the signature verified
 
 
-def _open_file(path: Path | str) -> BinaryIO:
+def _open_file(path: Path | str) -> io.BufferedReader:
     try:
         return open(path, "rb")
     except OSError as exc:
@@ -238,7 +239,8 @@ def _walk(plain: _Plaintext, raw: RawHeader, sink: _Sink, cancel, hasher: InOrde
     Small compressed files (a DICOM series is thousands of them) are decompressed, hashed and written
     by a pool, a few at a time, so a series unpacks on every core; larger files stream in order, their
     bytes written here and hashed in order by `hasher`, beside this thread."""
-    names, entries = NameSet(), []
+    names = NameSet()
+    entries: list[Entry] = []
     workers = min(4, os.cpu_count() or 2)
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sod-unpack")
     in_flight: deque = deque()  # (index in entries, future)
