@@ -49,10 +49,9 @@ class Profile:
         home = env.get("SODCLIENT_HOME")
         paths = AppPaths.under(Path(home)) if home else AppPaths.platform_default()
         site = env.get("SODCLIENT_SITE_DEFAULTS")
-        site_path = Path(site) if site else _first_file(paths.config / "site-defaults.ini", SYSTEM_SITE_DEFAULTS)
-        if site and not site_path.is_file():
-            site_path = None
-        return cls(paths, site_path)
+        if site:
+            return cls(paths, _first_file(Path(site)))
+        return cls(paths, _first_file(paths.config / "site-defaults.ini", SYSTEM_SITE_DEFAULTS))
 
     def ensure(self) -> "Profile":
         self.paths.ensure()

@@ -19,7 +19,7 @@ from sodclient.keys import contact_for_signer, own_identity
 from sodclient.library import ImportResult
 from sodclient.profile import Profile
 from sodclient.progress import CancelToken, ProgressSink, RateMeter, no_progress
-from sodformat import Identity, PassphraseIdentity, inspect, unpack
+from sodformat import Contents, Identity, PassphraseIdentity, inspect, unpack
 from sodformat.errors import SodError
 
 
@@ -28,7 +28,7 @@ class OpenedContainer:
     """A decrypted, verified container waiting in a temporary folder to be imported or discarded."""
 
     source: Path
-    contents: object            # sodformat Contents (header, entries, signer)
+    contents: Contents          # header, entries, verified signer
     workdir: Path
     sender_name: str = ""       # the contact whose signing key matches, if any
     sender_email: str = ""
