@@ -1,0 +1,136 @@
+"""What the account may do in the remote folder, found out instead of assumed.
+
+Hospital drop-boxes often let the uploader create and write files but not read, list or stat them,
+or forbid renaming. Each permission is probed on its own, in one pipelined batch of SFTP requests
+(one network round trip), on the upload's own partial file so nothing extra is left behind:
+
+- write:  open the partial file for writing (created if new);
+- read:   open that (now existing) file again for reading;
+- stat:   stat the partial file (an answer "no such file" counts: stat itself is allowed);
+- list:   open the folder for listing;
+- rename: posix-rename the partial file away and back, then the same with plain rename.
+
+The upload then publishes and verifies with whatever is allowed (see `publish_how`, `verify_how`).
+"""
+
+from __future__ import annotations
+
+import stat as statmod
+from dataclasses import dataclass
+from typing import Any
+
+from sodclient.transport.errors import PermissionDenied, RemoteFolderMissing, RemoteFileLocked
+
+FLAG_READ, FLAG_WRITE, FLAG_CREATE, FLAG_TRUNC = 0x01, 0x02, 0x08, 0x10
+DEFAULT_MAX_WRITE = 32 * 1024
+LARGEST_WRITE = 255 * 1024
+
+
+@dataclass(frozen=True)
+class Op:
+    """One SFTP request in a pipelined batch: kind is stat, limits, statvfs, opendir, open, posix-rename,
+    rename, remove or close. A backend answers each with a value or the exception it raised."""
+
+    kind: str
+    path: str = ""
+    arg: Any = None      # open: flags; renames: the new path; close: the handle
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    write: bool
+    read: bool
+    stat: bool
+    list: bool
+    rename: str | None        # "posix-rename", "rename", or None when the account may not rename
+
+    @property
+    def resume(self) -> bool:
+        """Continuing a partial upload needs its size (stat) and reopening it for writing."""
+        return self.write and self.stat
+
+    @property
+    def publish_how(self) -> str:
+        return self.rename or "final name"
+
+    @property
+    def verify_how(self) -> str:
+        if self.read:
+            return "read-back"
+        return "size" if self.stat else "AEAD only"
+
+    def rows(self) -> list[tuple[str, bool, str]]:
+        """(permission, allowed, what it means for uploads), for Test Connection's table."""
+        publish = {"posix-rename": "finished uploads appear at once, complete (posix-rename)",
+                   "rename": "finished uploads appear complete (plain rename; not atomic if a file of that name "
+                             "exists, which random names avoid)",
+                   None: "no rename: uploads are written under their final name, so the download site could "
+                         "see a partial file while an upload runs"}[self.rename]
+        return [
+            ("write", self.write, "uploads possible" if self.write else "the account may not create files: no upload"),
+            ("rename", self.rename is not None, publish),
+            ("stat", self.stat, "sizes checked; interrupted uploads resume" if self.stat
+             else "no size check; an interrupted upload restarts from the beginning"),
+            ("read", self.read, "uploads verified by reading back their first and last 64 KiB" if self.read
+             else "no read-back (fine for a drop-box); " + ("verified by size" if self.stat else
+                  "integrity rests on the container's authenticated encryption (AEAD), checked by the recipient")),
+            ("list", self.list, "folder can be listed (purge-expired works)" if self.list
+             else "folder cannot be listed (fine for a drop-box; purge-expired cannot run)"),
+        ]
+
+    def table(self) -> str:
+        return "\n".join(f"  {name:<7}{'yes' if ok else 'no':<5}{meaning}" for name, ok, meaning in self.rows())
+
+
+@dataclass(frozen=True)
+class Preflight:
+    """What an upload needs to know before writing, learned in one round trip."""
+
+    caps: Capabilities
+    max_write: int
+    free: int | None          # bytes free in the remote folder, None if the server does not say
+    part_size: int | None     # size of an earlier partial upload, None if there is none (or stat is denied)
+    handle: Any               # the partial file, open for writing (not truncated)
+
+
+def _ok(reply) -> bool:
+    return not isinstance(reply, BaseException)
+
+
+def probe(session, part: str) -> Preflight:
+    """Probe the folder and the partial file `part` in one pipelined batch (see the module docstring)."""
+    folder = session.target.remote_dir
+    moved = part + ".r"
+    ops = [Op("stat", folder), Op("limits"), Op("statvfs", folder), Op("stat", part), Op("opendir", folder),
+           Op("open", part, FLAG_WRITE | FLAG_CREATE), Op("open", part, FLAG_READ),
+           Op("posix-rename", part, moved), Op("posix-rename", moved, part),
+           Op("rename", part, moved), Op("rename", moved, part)]
+    (folder_st, limits, statvfs, part_st, listing, writer, reader,
+     posix_away, posix_back, plain_away, plain_back) = session.batch(ops)
+    session.batch([Op("close", arg=h) for h in (listing, reader) if _ok(h)], wait=False)
+    if isinstance(folder_st, FileNotFoundError) or (isinstance(writer, FileNotFoundError) and not _ok(folder_st)):
+        raise RemoteFolderMissing(folder)
+    if _ok(folder_st) and not statmod.S_ISDIR(folder_st.st_mode or 0):
+        raise RemoteFolderMissing(folder)
+    existed = _ok(part_st)
+    if not _ok(writer):
+        if existed and isinstance(writer, PermissionError):   # an old partial file we may not reopen
+            writer = _replace_locked_part(session, part)
+        else:
+            raise PermissionDenied(folder)
+    posix = _ok(posix_away) and _ok(posix_back)
+    plain = _ok(plain_away) and _ok(plain_back)
+    caps = Capabilities(write=True, read=_ok(reader), list=_ok(listing),
+                        stat=_ok(part_st) or isinstance(part_st, FileNotFoundError),
+                        rename="posix-rename" if posix else "rename" if plain else None)
+    max_write = max(DEFAULT_MAX_WRITE, min(limits or DEFAULT_MAX_WRITE, LARGEST_WRITE)) if _ok(limits) \
+        else DEFAULT_MAX_WRITE
+    return Preflight(caps, max_write, statvfs if _ok(statvfs) else None,
+                     part_st.st_size if existed else None, writer)
+
+
+def _replace_locked_part(session, part: str):
+    removed, writer = session.batch([Op("remove", part), Op("open", part, FLAG_WRITE | FLAG_CREATE)])
+    if not _ok(writer):
+        raise RemoteFileLocked(session.target.remote_dir)
+    return writer
