@@ -59,8 +59,8 @@ class _Loop:
         self.loop = asyncio.new_event_loop()
         threading.Thread(target=self.loop.run_forever, daemon=True, name="sod-asyncssh").start()
 
-    def submit(self, coro) -> concurrent.futures.Future:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+    def submit(self, awaitable) -> concurrent.futures.Future:
+        return asyncio.run_coroutine_threadsafe(_await(awaitable), self.loop)
 
     def run(self, coro, timeout: float | None = None):
         return self.wait(self.submit(coro), timeout)
@@ -76,6 +76,11 @@ class _Loop:
 
     def stop(self) -> None:
         self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+async def _await(awaitable):
+    """asyncssh.connect() returns an awaitable context manager, not a coroutine."""
+    return await awaitable
 
 
 class RemoteFile:

@@ -15,8 +15,9 @@ The upload then publishes and verifies with whatever is allowed (see `publish_ho
 
 from __future__ import annotations
 
+import secrets
 import stat as statmod
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sodclient.transport.errors import PermissionDenied, RemoteFolderMissing, RemoteFileLocked
@@ -97,6 +98,12 @@ def _ok(reply) -> bool:
     return not isinstance(reply, BaseException)
 
 
+def denied(exc: BaseException) -> bool:
+    """A refusal of the request itself: no permission, or a request the server does not implement
+    (paramiko raises a bare OSError without errno for "operation unsupported")."""
+    return isinstance(exc, PermissionError) or (type(exc) is OSError and exc.errno is None)
+
+
 def probe(session, part: str) -> Preflight:
     """Probe the folder and the partial file `part` in one pipelined batch (see the module docstring)."""
     folder = session.target.remote_dir
@@ -134,3 +141,47 @@ def _replace_locked_part(session, part: str):
     if not _ok(writer):
         raise RemoteFileLocked(session.target.remote_dir)
     return writer
+
+
+@dataclass(frozen=True)
+class AccountReport:
+    """Test Connection's view of the account: what it may do, and how the connection is secured."""
+
+    caps: Capabilities
+    cipher: str
+    kex: str
+    library: str
+    free: int | None
+    note: str = ""
+
+    def text(self) -> str:
+        lines = [f"  cipher {self.cipher}, key exchange {self.kex or 'unknown'} (via {self.library})",
+                 self.caps.table()]
+        if self.note:
+            lines.append("  " + self.note)
+        return "\n".join(lines)
+
+
+def check_account(session) -> AccountReport:
+    """Probe with a small test file, as an upload would, and also really read it back (the upload's probe
+    only opens for reading; a server can still refuse the read itself)."""
+    name = f".sodsend-test-{secrets.token_hex(6)}.part"
+    path = session.path(name)
+    pre = probe(session, path)
+    f = session.file(pre.handle, "r+b")
+    try:
+        f.write(b"ok")
+    finally:
+        f.close()
+    caps = pre.caps
+    if caps.read:
+        try:
+            with session.sftp.open(path, "rb") as rf:
+                caps = replace(caps, read=rf.read(3) == b"ok")
+        except OSError as exc:
+            if not denied(exc):
+                raise
+            caps = replace(caps, read=False)
+    (removed,) = session.batch([Op("remove", path)])
+    note = "" if _ok(removed) else f"the test file {name} could not be removed (the account may not delete)"
+    return AccountReport(caps, session.cipher, session.kex, session.library, pre.free, note)

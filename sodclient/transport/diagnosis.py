@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sodclient.errors import UserError
+from sodclient.transport.capabilities import check_account
 from sodclient.transport.session import ConfirmHostKey, SftpSession, SftpTarget
 
 
@@ -32,20 +33,10 @@ def _check_sftp(settings, confirm_host_key) -> Check:
     try:
         target = SftpTarget.from_settings(settings)
         with SftpSession(target, confirm_host_key) as s:
-            s.check_folder()
-            probe = s.path(".sodsend-write-test")
-            try:
-                with s.sftp.open(probe, "wb") as f:
-                    f.write(b"ok")
-                s.sftp.remove(probe)
-            except PermissionError:
-                from sodclient.transport.errors import PermissionDenied
-
-                raise PermissionDenied(target.remote_dir) from None
-            free = s.free_space()
-            extra = f", {free / 1e9:.1f} GB free" if free is not None else ""
+            report = check_account(s)
+            extra = f", {report.free / 1e9:.1f} GB free" if report.free is not None else ""
             return Check("SFTP", True, f"logged in to {target.host} ({s.cipher}); folder {target.remote_dir} "
-                                       f"is writable{extra}")
+                                       f"is writable{extra}\n{report.text()}")
     except UserError as exc:
         return Check("SFTP", False, str(exc), exc)
 

@@ -26,7 +26,7 @@ from typing import Callable
 from sodformat.errors import CancelledError, SodError
 
 from sodclient.progress import CancelToken, ProgressSink, RateMeter, no_progress
-from sodclient.transport.capabilities import FLAG_CREATE, FLAG_TRUNC, FLAG_WRITE, Op, probe
+from sodclient.transport.capabilities import FLAG_CREATE, FLAG_TRUNC, FLAG_WRITE, Op, denied, probe
 from sodclient.transport.errors import (ConnectionLost, DiskFull, PermissionDenied, RemoteFileLocked, TransferError,
                                         VerificationFailed)
 from sodclient.transport.session import ConfirmHostKey, SftpSession, SftpTarget, diagnose_io
@@ -201,11 +201,6 @@ def _reopen_truncated(session: SftpSession, handle, path: str):
     return fresh
 
 
-def _denied(exc: BaseException) -> bool:
-    """A refusal of the request itself (permission, or a request the server does not implement)."""
-    return isinstance(exc, PermissionError) or (type(exc) is OSError and exc.errno is None)
-
-
 def _verify(session: SftpSession, path: str, source, size: int, caps, cancel: CancelToken) -> str:
     """Check what the account may check; a mismatch empties the file so the retry starts afresh.
     Returns how the upload was verified."""
@@ -220,7 +215,7 @@ def _verify(session: SftpSession, path: str, source, size: int, caps, cancel: Ca
             problem = _compare_ends(session, path, source, size, cancel)
             how = "read-back"
         except OSError as exc:
-            if not _denied(exc):
+            if not denied(exc):
                 raise
     if problem:
         try:

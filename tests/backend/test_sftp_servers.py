@@ -1,0 +1,196 @@
+"""Uploads on the SFTP servers hospitals really run, each through `send()` (what `sodclient send` runs) and
+Test Connection: write-only drop-boxes (file permissions + umask, and requests switched off), no rename,
+chacha20-only, and a second SFTP implementation (the embedded asyncssh server); legacy CBC and an old key
+exchange are refused with a diagnosis that names both sides' algorithms."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from sodformat import PassphraseIdentity, unpack
+from sodclient.cli import main as cli_main
+from sodclient.send import SendRequest, send
+from sodclient.transport import SftpSession, SftpTarget
+from sodclient.transport.errors import LegacyCipherOnly, NoCommonAlgorithm, PermissionDenied
+from sodclient.transport.diagnosis import test_connection as run_diagnosis
+from sodclient.config import load_settings
+
+from tests.backend.helpers import configure, trust
+from tests.sftp_servers import (CBC_ONLY, CHACHA_ONLY, DROPBOX_UMASK, NO_READ_STAT_LIST, NO_RENAME, SHA1_KEX_ONLY,
+                                dropbox_user, sshd_variant)
+
+PASSPHRASE = "Correct-Horse-42-battery"
+LINK = "https://download.hospital.example/{name}"
+
+
+def _study(tmp_path: Path) -> Path:
+    root = tmp_path / "study"
+    root.mkdir()
+    for i in range(3):
+        (root / f"image{i}.dcm").write_bytes(os.urandom(150_000 + i))
+    return root
+
+
+def _send_and_open(server, smtp, tmp_path, upload_dir: Path | None = None, settings: dict | None = None):
+    """Configure, trust, send; the published file must open with the passphrase (the container's AEAD covers
+    every byte) and nothing but it may be left in the folder."""
+    if settings is None:
+        configure(server, smtp, LINK)
+    else:
+        configure(None, smtp, LINK, **settings)
+    trust(server, tmp_path)
+    study = _study(tmp_path)
+    result = send(SendRequest([study], ["dr.who@clinic.example"], passphrases=[PASSPHRASE]))
+    folder = upload_dir or server.upload_dir
+    assert sorted(p.name for p in folder.iterdir()) == [result.remote_name]   # no .part, no probe left behind
+    unpack(folder / result.remote_name, tmp_path / "opened", [PassphraseIdentity(PASSPHRASE)])
+    assert (tmp_path / "opened" / "study" / "image1.dcm").read_bytes() == (study / "image1.dcm").read_bytes()
+    assert smtp.messages, "the mail goes out only after a complete, published upload"
+    return result.upload
+
+
+def _sftp_check() -> str:
+    check = run_diagnosis().checks[0]
+    assert check.ok, check.message
+    return check.message
+
+
+def _row(text: str, name: str) -> str:
+    return next(line.split(None, 1)[1] for line in text.splitlines() if line.strip().startswith(name + " "))
+
+
+@pytest.fixture(scope="module")
+def dropbox(tmp_path_factory):
+    """A write-only drop-box by file permissions: folder d-wx-wx-wx (create, no list) and umask 0466
+    (new files -w-------: the uploader may write them, never read them back)."""
+    with sshd_variant(tmp_path_factory, DROPBOX_UMASK, key_user=dropbox_user(), upload_mode=0o333) as server:
+        yield server
+
+
+def test_write_only_dropbox_by_permissions(dropbox, smtp_server, tmp_path):
+    result = _send_and_open(dropbox, smtp_server, tmp_path)
+    assert (result.published_by, result.verified_by) == ("posix-rename", "size")
+    published = dropbox.upload_dir / result.remote_name
+    assert stat.S_IMODE(published.stat().st_mode) == 0o200   # the umask really applied
+    text = _sftp_check()
+    assert "may not write" not in text
+    assert _row(text, "read").startswith("no ") and "fine for a drop-box" in _row(text, "read")
+    assert _row(text, "list").startswith("no ") and _row(text, "stat").startswith("yes")
+    assert _row(text, "rename").startswith("yes") and "posix-rename" in _row(text, "rename")
+
+
+def test_dropbox_without_write_permission_says_so(dropbox, tmp_path):
+    locked = dropbox.upload_dir / "readonly"
+    locked.mkdir(mode=0o555)
+    configure(dropbox, **{"sftp.remote_dir": str(locked)})
+    trust(dropbox, tmp_path)
+    check = run_diagnosis().checks[0]
+    assert not check.ok and isinstance(check.error, PermissionDenied) and "may not write" in check.message
+    locked.rmdir()
+
+
+@pytest.fixture(scope="module")
+def blind_dropbox(tmp_path_factory):
+    """A drop-box where the server refuses read, stat and listing requests outright (internal-sftp -P)."""
+    with sshd_variant(tmp_path_factory, NO_READ_STAT_LIST) as server:
+        yield server
+
+
+def test_dropbox_without_read_stat_or_list_relies_on_aead(blind_dropbox, smtp_server, tmp_path):
+    result = _send_and_open(blind_dropbox, smtp_server, tmp_path)
+    assert (result.published_by, result.verified_by) == ("posix-rename", "AEAD only")
+    text = _sftp_check()
+    assert "authenticated encryption" in _row(text, "read") and _row(text, "read").startswith("no ")
+    assert _row(text, "stat").startswith("no ") and "restarts" in _row(text, "stat")
+    assert _row(text, "list").startswith("no ")
+
+
+@pytest.fixture(scope="module")
+def no_rename(tmp_path_factory):
+    with sshd_variant(tmp_path_factory, NO_RENAME) as server:
+        yield server
+
+
+def test_no_rename_writes_under_the_final_name(no_rename, smtp_server, tmp_path):
+    result = _send_and_open(no_rename, smtp_server, tmp_path)
+    assert (result.published_by, result.verified_by) == ("final name", "read-back")
+    text = _sftp_check()
+    assert _row(text, "rename").startswith("no ") and "could see a partial file" in _row(text, "rename")
+
+
+@pytest.fixture(scope="module")
+def chacha_only(tmp_path_factory):
+    with sshd_variant(tmp_path_factory, CHACHA_ONLY) as server:
+        yield server
+
+
+def test_chacha20_only_server(chacha_only, smtp_server, tmp_path):
+    result = _send_and_open(chacha_only, smtp_server, tmp_path)   # trust-host also ran over asyncssh
+    assert result.cipher == "chacha20-poly1305@openssh.com"
+    assert (result.published_by, result.verified_by) == ("posix-rename", "read-back")
+    text = _sftp_check()
+    assert "chacha20-poly1305@openssh.com" in text and "via asyncssh" in text
+
+
+def test_changed_host_key_is_refused_on_the_asyncssh_path_too(chacha_only, tmp_path):
+    import subprocess
+
+    import paramiko
+    from sodclient.transport import HostKeyChanged, hostkeys
+
+    configure(chacha_only)
+    impostor = tmp_path / "other"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(impostor)], check=True)
+    hostkeys.trust("127.0.0.1", chacha_only.port, paramiko.PKey.from_path(impostor))
+    with pytest.raises(HostKeyChanged):
+        with SftpSession(SftpTarget.from_settings(load_settings()), confirm_host_key=lambda *a: True):
+            pass
+
+
+@pytest.mark.parametrize("config, error, words", [
+    (CBC_ONLY, LegacyCipherOnly, ["aes128-cbc", "unsafe", "chacha20-poly1305@openssh.com"]),
+    (SHA1_KEX_ONLY, NoCommonAlgorithm, ["key exchange", "diffie-hellman-group14-sha1", "curve25519-sha256"]),
+])
+def test_legacy_algorithms_are_refused_by_name(tmp_path_factory, tmp_path, smtp_server, capsys, config, error,
+                                               words):
+    with sshd_variant(tmp_path_factory, config) as server:
+        configure(server, smtp_server, LINK)
+        with pytest.raises(error) as info:
+            send(SendRequest([_study(tmp_path)], ["dr.who@clinic.example"], passphrases=[PASSPHRASE]))
+        message = str(info.value)
+        assert all(w in message for w in words), message
+        assert "is this really an SFTP server" not in message
+        check = run_diagnosis().checks[0]
+        assert not check.ok and check.message == message
+        assert cli_main(["test-connection"]) != 0 and words[0] in capsys.readouterr().out
+        assert list(server.upload_dir.iterdir()) == [] and not smtp_server.messages
+
+
+@pytest.fixture(scope="module")
+def embedded(tmp_path_factory):
+    """The second SFTP implementation: the app's embedded asyncssh server, as a drop-box without read/list."""
+    from sodclient.transport.embedded_server import EmbeddedSftpServer
+
+    root = tmp_path_factory.mktemp("embedded-root")
+    (root / "dropbox").mkdir()
+    server = EmbeddedSftpServer(root, "uploader", password="Embedded-Passw0rd", deny=frozenset({"read", "list"}))
+    server.start()
+    server.host_key_pub = server.host_key_line   # what helpers.trust() reads
+    server.upload_dir = root / "dropbox"
+    server.settings_values = {"sftp.host": "127.0.0.1", "sftp.port": str(server.port), "sftp.remote_dir": "/dropbox",
+                              "sftp.username": "uploader", "sftp.password": "Embedded-Passw0rd", "sftp.key_file": ""}
+    yield server
+    server.stop()
+
+
+def test_second_implementation_asyncssh_server(embedded, smtp_server, tmp_path):
+    for p in embedded.upload_dir.iterdir():
+        p.unlink()
+    result = _send_and_open(embedded, smtp_server, tmp_path, settings=embedded.settings_values)
+    assert result.verified_by == "size" and result.published_by in ("posix-rename", "rename")
+    text = _sftp_check()
+    assert _row(text, "read").startswith("no ") and _row(text, "list").startswith("no ")
