@@ -121,6 +121,11 @@ class VerificationFailed(TransferError):
         super().__init__(f"the uploaded file does not match what was sent ({detail}); it was not published")
 
 
+def _names(names: list[str], most: int = 6) -> str:
+    shown = ", ".join(names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
 class NoCommonAlgorithm(TransferError):
     """The server and the app share no cipher / key exchange / host-key type: name both sides' lists, so the
     admin knows what to enable (instead of "is this really an SFTP port?")."""
@@ -129,7 +134,7 @@ class NoCommonAlgorithm(TransferError):
         self.host, self.what, self.offered, self.supported = host, what, list(offered), list(supported)
         super().__init__(
             f"the server {host} and this app have no {what} in common: the server offers "
-            f"{', '.join(offered) or 'none'}; this app supports {', '.join(supported)}. "
+            f"{_names(offered) or 'none'}; this app supports {_names(supported)}. "
             f"Ask the server's admin to enable one of the app's {what}s")
 
 

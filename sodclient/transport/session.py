@@ -12,6 +12,7 @@ from __future__ import annotations
 import concurrent.futures
 import errno
 import functools
+import logging
 import os
 import socket
 import stat
@@ -30,6 +31,11 @@ from sodclient.transport.capabilities import Op
 from sodclient.transport.errors import (AuthFailed, ConnectionLost, DnsFailure, HostKeyChanged, PermissionDenied,
                                         PortClosed, ProtocolFailure, RemoteFolderMissing, Timeout, TransferError,
                                         UnknownHostKey)
+
+# paramiko logs tracebacks at ERROR for failures this module diagnoses itself (a cipher mismatch, a dropped
+# link); with no logging configured Python would print them on stderr beside the one-line diagnosis.
+for _name in ("paramiko", "asyncssh"):
+    logging.getLogger(_name).addHandler(logging.NullHandler())
 
 # (host, fingerprint, key type) -> True to trust this key from now on
 ConfirmHostKey = Callable[[str, str, str], bool]
@@ -175,9 +181,14 @@ class SftpSession:
         key_loader = None
         if t.key_file:   # the key's KDF costs ~0.2-0.5 s of CPU: do it while the handshake waits on the network
             key_loader = _in_background(_load_key, t)
-        offer = self._handshake(t, key_loader)
-        if offer is not None:   # paramiko could not agree with the server: asyncssh, or a plain diagnosis
-            self._connect_alternative(t, key_loader, offer)
+        try:
+            offer = self._handshake(t, key_loader)
+            if offer is not None:   # paramiko could not agree with the server: asyncssh, or a plain diagnosis
+                self._connect_alternative(t, key_loader, offer)
+        except BaseException:
+            if key_loader is not None:   # a process exiting mid-KDF can abort in native code: let it finish
+                concurrent.futures.wait([key_loader], timeout=10)
+            raise
 
     def _handshake(self, t: SftpTarget, key_loader) -> algorithms.ServerOffer | None:
         sock = _open_socket(t)

@@ -194,3 +194,56 @@ def test_second_implementation_asyncssh_server(embedded, smtp_server, tmp_path):
     assert result.verified_by == "size" and result.published_by in ("posix-rename", "rename")
     text = _sftp_check()
     assert _row(text, "read").startswith("no ") and _row(text, "list").startswith("no ")
+
+
+def _cut_upload(server, tmp_path, size=6 * 1024 * 1024):
+    """Upload through a link that drops once after 2 MiB; returns the result and the progress details."""
+    from sodclient.transport import FileSource, hostkeys, new_remote_name, upload
+    from tests.servers import CuttingProxy
+
+    for old in server.upload_dir.iterdir():   # the module's server: earlier tests' uploads
+        old.unlink()
+    configure(server)
+    trust(server, tmp_path)
+    proxy = CuttingProxy(server.port, cut_after=2 * 1024 * 1024)
+    key = hostkeys.load().lookup(hostkeys.host_id("127.0.0.1", server.port))["ssh-ed25519"]
+    hostkeys.trust("127.0.0.1", proxy.port, key)
+    src = tmp_path / "payload.bin"
+    src.write_bytes(os.urandom(size))
+    details: list[str] = []
+    target = SftpTarget.from_settings(load_settings())
+    try:
+        result = upload(SftpTarget(**{**target.__dict__, "port": proxy.port}), FileSource(src), new_remote_name(),
+                        backoff_s=0.05, progress=lambda r: details.append(r.detail))
+    finally:
+        proxy.close()
+    assert proxy.cuts == 1 and result.attempts == 2
+    assert (server.upload_dir / result.remote_name).read_bytes() == src.read_bytes()
+    return result, details
+
+
+def test_dropbox_resumes_where_stat_is_allowed(dropbox, tmp_path):
+    result, details = _cut_upload(dropbox, tmp_path)
+    assert "resuming" in details and result.verified_by == "size"
+
+
+def test_dropbox_without_stat_restarts_instead_of_resuming(blind_dropbox, tmp_path):
+    result, details = _cut_upload(blind_dropbox, tmp_path)
+    assert "resuming" not in details and result.verified_by == "AEAD only"
+    assert sorted(p.name for p in blind_dropbox.upload_dir.iterdir()) == [result.remote_name]
+
+
+def test_cancel_on_a_no_rename_server_removes_the_partial_file(no_rename, tmp_path):
+    from sodformat.errors import CancelledError
+    from sodclient.progress import CancelToken
+    from sodclient.transport import FileSource, new_remote_name, upload
+
+    configure(no_rename)
+    trust(no_rename, tmp_path)
+    src = tmp_path / "big.bin"
+    src.write_bytes(os.urandom(12 * 1024 * 1024))
+    cancel, name = CancelToken(), new_remote_name()
+    with pytest.raises(CancelledError):
+        upload(SftpTarget.from_settings(load_settings()), FileSource(src), name, cancel=cancel,
+               progress=lambda r: r.done > 2 * 1024 * 1024 and cancel.cancel())
+    assert not [p for p in no_rename.upload_dir.iterdir() if name.removesuffix(".sod") in p.name]
