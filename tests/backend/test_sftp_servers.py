@@ -63,12 +63,22 @@ def _row(text: str, name: str) -> str:
     return next(line.split(None, 1)[1] for line in text.splitlines() if line.strip().startswith(name + " "))
 
 
-@pytest.fixture(scope="module")
-def dropbox(tmp_path_factory):
-    """A write-only drop-box by file permissions: folder d-wx-wx-wx (create, no list) and umask 0466
-    (new files -w-------: the uploader may write them, never read them back)."""
-    with sshd_variant(tmp_path_factory, DROPBOX_UMASK, key_user=dropbox_user(), upload_mode=0o333) as server:
-        yield server
+def _sshd_fixture(config: str, **options):
+    """A module-scoped fixture: one sshd with `config` for every test of the module that asks for it."""
+    @pytest.fixture(scope="module")
+    def server(tmp_path_factory):
+        with sshd_variant(tmp_path_factory, config, **options) as running:
+            yield running
+    return server
+
+
+# A write-only drop-box by file permissions: folder d-wx-wx-wx (create, no list) and umask 0466 (new files
+# -w-------: the uploader may write them, never read them back).
+dropbox = _sshd_fixture(DROPBOX_UMASK, key_user=dropbox_user(), upload_mode=0o333)
+# A drop-box where the server refuses read, stat and listing requests outright (internal-sftp -P).
+blind_dropbox = _sshd_fixture(NO_READ_STAT_LIST)
+no_rename = _sshd_fixture(NO_RENAME)
+chacha_only = _sshd_fixture(CHACHA_ONLY)
 
 
 def test_write_only_dropbox_by_permissions(dropbox, smtp_server, tmp_path):
@@ -93,13 +103,6 @@ def test_dropbox_without_write_permission_says_so(dropbox, tmp_path):
     locked.rmdir()
 
 
-@pytest.fixture(scope="module")
-def blind_dropbox(tmp_path_factory):
-    """A drop-box where the server refuses read, stat and listing requests outright (internal-sftp -P)."""
-    with sshd_variant(tmp_path_factory, NO_READ_STAT_LIST) as server:
-        yield server
-
-
 def test_dropbox_without_read_stat_or_list_relies_on_aead(blind_dropbox, smtp_server, tmp_path):
     result = _send_and_open(blind_dropbox, smtp_server, tmp_path)
     assert (result.published_by, result.verified_by) == ("posix-rename", "AEAD only")
@@ -109,23 +112,11 @@ def test_dropbox_without_read_stat_or_list_relies_on_aead(blind_dropbox, smtp_se
     assert _row(text, "list").startswith("no ")
 
 
-@pytest.fixture(scope="module")
-def no_rename(tmp_path_factory):
-    with sshd_variant(tmp_path_factory, NO_RENAME) as server:
-        yield server
-
-
 def test_no_rename_writes_under_the_final_name(no_rename, smtp_server, tmp_path):
     result = _send_and_open(no_rename, smtp_server, tmp_path)
     assert (result.published_by, result.verified_by) == ("final name", "read-back")
     text = _sftp_check()
     assert _row(text, "rename").startswith("no ") and "could see a partial file" in _row(text, "rename")
-
-
-@pytest.fixture(scope="module")
-def chacha_only(tmp_path_factory):
-    with sshd_variant(tmp_path_factory, CHACHA_ONLY) as server:
-        yield server
 
 
 def test_chacha20_only_server(chacha_only, smtp_server, tmp_path):
