@@ -125,6 +125,9 @@ def test_chacha20_only_server(chacha_only, smtp_server, tmp_path):
     assert (result.published_by, result.verified_by) == ("posix-rename", "read-back")
     text = _sftp_check()
     assert "chacha20-poly1305@openssh.com" in text and "via asyncssh" in text
+    from sodclient.transport.purge import purge_expired   # lists and reads headers over asyncssh too
+
+    assert purge_expired(SftpTarget.from_settings(load_settings()), dry_run=True).kept == 1
 
 
 def test_changed_host_key_is_refused_on_the_asyncssh_path_too(chacha_only, tmp_path):
@@ -238,3 +241,26 @@ def test_cancel_on_a_no_rename_server_removes_the_partial_file(no_rename, tmp_pa
         upload(SftpTarget.from_settings(load_settings()), FileSource(src), name, cancel=cancel,
                progress=lambda r: r.done > 2 * 1024 * 1024 and cancel.cancel())
     assert not [p for p in no_rename.upload_dir.iterdir() if name.removesuffix(".sod") in p.name]
+
+
+def test_asyncssh_client_on_a_chacha_only_dropbox_that_denies_everything_but_writing(tmp_path_factory, smtp_server,
+                                                                                      tmp_path):
+    """The asyncssh path through the whole probe: no read, list, stat or rename, chacha20 only."""
+    from sodclient.transport.embedded_server import EmbeddedSftpServer
+
+    root = tmp_path_factory.mktemp("embedded-chacha")
+    server = EmbeddedSftpServer(root, "uploader", password="Embedded-Passw0rd",
+                                deny=frozenset({"read", "list", "stat", "rename"}),
+                                encryption_algs=("chacha20-poly1305@openssh.com",)).start()
+    try:
+        server.host_key_pub, server.upload_dir = server.host_key_line, root
+        settings = {"sftp.host": "127.0.0.1", "sftp.port": str(server.port), "sftp.remote_dir": "/",
+                    "sftp.username": "uploader", "sftp.password": "Embedded-Passw0rd", "sftp.key_file": ""}
+        result = _send_and_open(server, smtp_server, tmp_path, settings=settings)
+        assert result.cipher == "chacha20-poly1305@openssh.com"
+        assert (result.published_by, result.verified_by) == ("final name", "AEAD only")
+        text = _sftp_check()
+        assert "via asyncssh" in text
+        assert all(_row(text, name).startswith("no ") for name in ("rename", "stat", "read", "list"))
+    finally:
+        server.stop()
