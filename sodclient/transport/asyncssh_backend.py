@@ -57,7 +57,11 @@ class _Loop:
     def __init__(self, timeout: float):
         self.timeout = timeout
         self.loop = asyncio.new_event_loop()
-        threading.Thread(target=self.loop.run_forever, daemon=True, name="sod-asyncssh").start()
+        threading.Thread(target=self._run, daemon=True, name="sod-asyncssh").start()
+
+    def _run(self) -> None:
+        self.loop.run_forever()
+        self.loop.close()
 
     def submit(self, awaitable) -> concurrent.futures.Future:
         return asyncio.run_coroutine_threadsafe(_await(awaitable), self.loop)

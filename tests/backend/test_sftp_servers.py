@@ -190,41 +190,44 @@ def test_second_implementation_asyncssh_server(embedded, smtp_server, tmp_path):
     assert _row(text, "read").startswith("no ") and _row(text, "list").startswith("no ")
 
 
-def _cut_upload(server, tmp_path, size=6 * 1024 * 1024):
-    """Upload through a link that drops once after 2 MiB; returns the result and the progress details."""
-    from sodclient.transport import FileSource, hostkeys, new_remote_name, upload
-    from tests.servers import CuttingProxy
+def _upload_over_partial(server, tmp_path, partial: bytes, size=6 * 1024 * 1024):
+    """Upload with an earlier partial upload `partial` already on the server (as a dropped link leaves it,
+    owned by the uploading account); returns the result and the progress details."""
+    import pwd
+
+    from sodclient.transport import FileSource, new_remote_name, upload
 
     for old in server.upload_dir.iterdir():   # the module's server: earlier tests' uploads
         old.unlink()
     configure(server)
     trust(server, tmp_path)
-    proxy = CuttingProxy(server.port, cut_after=2 * 1024 * 1024)
-    key = hostkeys.load().lookup(hostkeys.host_id("127.0.0.1", server.port))["ssh-ed25519"]
-    hostkeys.trust("127.0.0.1", proxy.port, key)
     src = tmp_path / "payload.bin"
     src.write_bytes(os.urandom(size))
+    name = new_remote_name()
+    part = server.upload_dir / f".{name}.part"
+    part.write_bytes(partial or src.read_bytes()[:size // 2])
+    account = pwd.getpwnam(server.username)
+    os.chown(part, account.pw_uid, account.pw_gid)
+    part.chmod(0o200)
     details: list[str] = []
-    target = SftpTarget.from_settings(load_settings())
-    try:
-        result = upload(SftpTarget(**{**target.__dict__, "port": proxy.port}), FileSource(src), new_remote_name(),
-                        backoff_s=0.05, progress=lambda r: details.append(r.detail))
-    finally:
-        proxy.close()
-    assert proxy.cuts == 1 and result.attempts == 2
-    assert (server.upload_dir / result.remote_name).read_bytes() == src.read_bytes()
+    result = upload(SftpTarget.from_settings(load_settings()), FileSource(src), name,
+                    progress=lambda r: details.append(r.detail))
+    assert result.attempts == 1
+    assert (server.upload_dir / name).read_bytes() == src.read_bytes()
+    assert sorted(p.name for p in server.upload_dir.iterdir()) == [name]
     return result, details
 
 
 def test_dropbox_resumes_where_stat_is_allowed(dropbox, tmp_path):
-    result, details = _cut_upload(dropbox, tmp_path)
+    result, details = _upload_over_partial(dropbox, tmp_path, b"")   # b"": the first half of the right bytes
     assert "resuming" in details and result.verified_by == "size"
 
 
 def test_dropbox_without_stat_restarts_instead_of_resuming(blind_dropbox, tmp_path):
-    result, details = _cut_upload(blind_dropbox, tmp_path)
+    """Without stat the old part's size is unknown: the upload starts again on an emptied file (the stale part
+    here is longer than the new upload, so leftover bytes would show)."""
+    result, details = _upload_over_partial(blind_dropbox, tmp_path, b"\xff" * (7 * 1024 * 1024))
     assert "resuming" not in details and result.verified_by == "AEAD only"
-    assert sorted(p.name for p in blind_dropbox.upload_dir.iterdir()) == [result.remote_name]
 
 
 def test_cancel_on_a_no_rename_server_removes_the_partial_file(no_rename, tmp_path):
