@@ -15,6 +15,7 @@ import pwd
 import shutil
 from pathlib import Path
 
+from sodclient.transport.session import forget_negotiation
 from tests.servers import SSHD, SshServer, _start_sshd
 
 
@@ -33,6 +34,7 @@ def sshd_variant(tmp_path_factory, extra_config: str, key_user: str | None = Non
     try:
         yield server
     finally:
+        forget_negotiation("127.0.0.1", server.port)   # the port may serve another sshd later in the run
         server.proc.terminate()
         server.proc.wait(10)
         os.chmod(server.upload_dir, 0o700)

@@ -118,6 +118,16 @@ def _in_background(fn, *args) -> concurrent.futures.Future:
     return future
 
 
+# Servers paramiko could not negotiate with in this process, with their offer: retries and later sends go
+# straight to asyncssh (one TCP connection and handshake less each time).
+_PARAMIKO_CANNOT: dict[tuple[str, int], algorithms.ServerOffer] = {}
+
+
+def forget_negotiation(host: str, port: int) -> None:
+    """Try paramiko first again for this server (its configuration changed, or the port now serves another)."""
+    _PARAMIKO_CANNOT.pop((host, port), None)
+
+
 class _OfferRecordingTransport(paramiko.Transport):
     """paramiko's Transport, keeping the server's algorithm lists: a failed negotiation can then say what
     the server offers, and the session can switch to asyncssh when that one has a match."""
@@ -182,7 +192,7 @@ class SftpSession:
         if t.key_file:   # the key's KDF costs ~0.2-0.5 s of CPU: do it while the handshake waits on the network
             key_loader = _in_background(_load_key, t)
         try:
-            offer = self._handshake(t, key_loader)
+            offer = _PARAMIKO_CANNOT.get((t.host, t.port)) or self._handshake(t, key_loader)
             if offer is not None:   # paramiko could not agree with the server: asyncssh, or a plain diagnosis
                 self._connect_alternative(t, key_loader, offer)
         except BaseException:
@@ -210,6 +220,7 @@ class SftpSession:
                 raise ProtocolFailure("SSH negotiation failed; is this really an SFTP server port?") from None
             transport.close()
             self.transport = None
+            _PARAMIKO_CANNOT[(t.host, t.port)] = transport.server_offer
             return transport.server_offer
         except paramiko.SSHException as exc:
             if "timeout" in str(exc).lower() or "banner" in str(exc).lower():

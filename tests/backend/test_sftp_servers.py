@@ -20,6 +20,7 @@ from sodclient.transport.diagnosis import test_connection as run_diagnosis
 from sodclient.config import load_settings
 
 from tests.backend.helpers import configure, trust
+from sodclient.transport.session import forget_negotiation
 from tests.sftp_servers import (CBC_ONLY, CHACHA_ONLY, DROPBOX_UMASK, NO_READ_STAT_LIST, NO_RENAME, SHA1_KEX_ONLY,
                                 dropbox_user, sshd_variant)
 
@@ -267,3 +268,28 @@ def test_asyncssh_client_on_a_chacha_only_dropbox_that_denies_everything_but_wri
         assert all(_row(text, name).startswith("no ") for name in ("rename", "stat", "read", "list"))
     finally:
         server.stop()
+        forget_negotiation("127.0.0.1", server.port)
+
+
+def test_a_dropped_link_on_the_asyncssh_path_is_retried(chacha_only, tmp_path):
+    from sodclient.transport import FileSource, hostkeys, new_remote_name, upload
+    from tests.servers import CuttingProxy
+
+    configure(chacha_only)
+    trust(chacha_only, tmp_path)
+    # connection 1: paramiko finds no common cipher; 2: asyncssh, cut; 3: the retry goes straight to asyncssh
+    proxy = CuttingProxy(chacha_only.port, cut_after=2 * 1024 * 1024, cut_connections=2)
+    hostkeys.trust("127.0.0.1", proxy.port,
+                   hostkeys.load().lookup(hostkeys.host_id("127.0.0.1", chacha_only.port))["ssh-ed25519"])
+    src = tmp_path / "payload.bin"
+    src.write_bytes(os.urandom(6 * 1024 * 1024))
+    target = SftpTarget.from_settings(load_settings())
+    try:
+        result = upload(SftpTarget(**{**target.__dict__, "port": proxy.port}), FileSource(src), new_remote_name(),
+                        backoff_s=0.05)
+    finally:
+        proxy.close()
+        forget_negotiation("127.0.0.1", proxy.port)
+    assert proxy.cuts == 1 and result.attempts == 2 and result.cipher.startswith("chacha20")
+    assert proxy._accepted == 3
+    assert (chacha_only.upload_dir / result.remote_name).read_bytes() == src.read_bytes()
