@@ -26,8 +26,14 @@ from sodclient.transport.capabilities import Op
 WRITE_WINDOW = 16 * 1024 * 1024   # bytes of writes in flight before `write` waits for acknowledgements
 
 
+class AuthRejected(Exception):
+    """The server refused the user name, password or key."""
+
+
 def _os_error(exc: BaseException) -> BaseException:
     """asyncssh's SFTP errors as the OSError subclasses paramiko raises, so callers handle one kind."""
+    if isinstance(exc, asyncssh.PermissionDenied):   # a DisconnectError: check it before the others
+        return AuthRejected(str(exc))
     if isinstance(exc, (asyncssh.SFTPConnectionLost, asyncssh.SFTPNoConnection, asyncssh.DisconnectError,
                         asyncssh.ConnectionLost)):
         return ConnectionError(str(exc))
@@ -167,7 +173,7 @@ class AsyncsshConnection:
         self._loop = _Loop(target.timeout)
         self._conn: asyncssh.SSHClientConnection | None = None
         self.sftp: BlockingSftp | None = None
-        self.cipher = self.kex = ""
+        self.cipher = ""
         host_key_error: list[BaseException] = []
         checked = threading.Event()
 
@@ -201,8 +207,6 @@ class AsyncsshConnection:
                 raise host_key_error[0] from None
             if host_key_only and checked.is_set():
                 return
-            if isinstance(exc, asyncssh.PermissionDenied):
-                raise PermissionError("authentication failed") from None
             raise
         self.cipher = self._conn.get_extra_info("send_cipher") or ""
         if host_key_only:

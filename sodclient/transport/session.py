@@ -251,13 +251,13 @@ class SftpSession:
         if alt is None or not alt.agrees_with(offer):
             raise algorithms.mismatch(t.host, offer) or algorithms.NoCommonAlgorithm(
                 t.host, "cipher", list(offer.ciphers), list(algorithms.supported().ciphers))
-        from sodclient.transport.asyncssh_backend import AsyncsshConnection
+        from sodclient.transport.asyncssh_backend import AsyncsshConnection, AuthRejected
 
         try:
             self.alt = AsyncsshConnection(t, alt, self._check_host_key, key_loader, self.host_key_only)
         except TransferError:
             raise
-        except PermissionError:
+        except AuthRejected:
             raise AuthFailed("SFTP server") from None
         except (TimeoutError, OSError) as exc:
             if isinstance(exc, TimeoutError):

@@ -15,7 +15,7 @@ from sodformat import PassphraseIdentity, unpack
 from sodclient.cli import main as cli_main
 from sodclient.send import SendRequest, send
 from sodclient.transport import SftpSession, SftpTarget
-from sodclient.transport.errors import LegacyCipherOnly, NoCommonAlgorithm, PermissionDenied
+from sodclient.transport.errors import AuthFailed, LegacyCipherOnly, NoCommonAlgorithm, PermissionDenied
 from sodclient.transport.diagnosis import test_connection as run_diagnosis
 from sodclient.config import load_settings
 
@@ -266,6 +266,9 @@ def test_asyncssh_client_on_a_chacha_only_dropbox_that_denies_everything_but_wri
         text = _sftp_check()
         assert "via asyncssh" in text
         assert all(_row(text, name).startswith("no ") for name in ("rename", "stat", "read", "list"))
+        configure(None, **{**settings, "sftp.password": "Wrong-Passw0rd"})
+        check = run_diagnosis().checks[0]
+        assert isinstance(check.error, AuthFailed) and "rejected" in check.message
     finally:
         server.stop()
         forget_negotiation("127.0.0.1", server.port)
