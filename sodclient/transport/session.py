@@ -135,8 +135,12 @@ class _OfferRecordingTransport(paramiko.Transport):
     server_offer: algorithms.ServerOffer | None = None
 
     def _parse_kex_init(self, m):
-        raw = m.asbytes()[m.packet.tell():]
-        self.server_offer = algorithms.ServerOffer.from_kexinit(self._really_parse_kex_init(paramiko.Message(raw)))
+        try:
+            raw = m.asbytes()[m.packet.tell():]
+            self.server_offer = algorithms.ServerOffer.from_kexinit(
+                self._really_parse_kex_init(paramiko.Message(raw)))
+        except Exception:   # a paramiko without this parser: the diagnoses just know less, the handshake goes on
+            self.server_offer = None
         return super()._parse_kex_init(m)
 
 

@@ -159,7 +159,7 @@ def _one_attempt(session: SftpSession, source, remote_name: str, meter: RateMete
     pre = probe(session, part)
     path, handle, existing = _open_target(session, pre, part, final)
     size = source.final_size()
-    offset = existing or 0 if pre.caps.resume else 0
+    offset = (existing or 0) if pre.caps.resume else 0
     if size is not None and offset > size:
         offset = 0
     if offset == 0 and (existing or not pre.caps.stat):   # old bytes may be there: start from an empty file
