@@ -201,7 +201,7 @@ class AsyncsshConnection:
                 options.update(password=t.password, preferred_auth="password")
         try:
             self._conn = self._loop.run(asyncssh.connect(t.host, t.port, **options), t.timeout * 2)
-        except BaseException as exc:
+        except BaseException:
             self.close()
             if host_key_error:
                 raise host_key_error[0] from None

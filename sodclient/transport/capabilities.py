@@ -4,7 +4,8 @@ Hospital drop-boxes often let the uploader create and write files but not read, 
 or forbid renaming. Each permission is probed on its own, in one pipelined batch of SFTP requests
 (one network round trip), on the upload's own partial file so nothing extra is left behind:
 
-- write:  open the partial file for writing (created if new);
+- write:  open the partial file for writing: exclusively created (then we know it is new and empty),
+          or else the existing one;
 - read:   open that (now existing) file again for reading;
 - stat:   stat the partial file (an answer "no such file" counts: stat itself is allowed);
 - list:   open the folder for listing;
@@ -22,7 +23,7 @@ from typing import Any
 
 from sodclient.transport.errors import PermissionDenied, RemoteFolderMissing, RemoteFileLocked
 
-FLAG_READ, FLAG_WRITE, FLAG_CREATE, FLAG_TRUNC = 0x01, 0x02, 0x08, 0x10
+FLAG_READ, FLAG_WRITE, FLAG_CREATE, FLAG_TRUNC, FLAG_EXCL = 0x01, 0x02, 0x08, 0x10, 0x20
 DEFAULT_MAX_WRITE = 32 * 1024
 LARGEST_WRITE = 255 * 1024
 
@@ -92,6 +93,7 @@ class Preflight:
     free: int | None          # bytes free in the remote folder, None if the server does not say
     part_size: int | None     # size of an earlier partial upload, None if there is none (or stat is denied)
     handle: Any               # the partial file, open for writing (not truncated)
+    fresh: bool               # our open created it: empty, nothing to truncate
 
 
 def _ok(reply) -> bool:
@@ -109,22 +111,17 @@ def probe(session, part: str) -> Preflight:
     folder = session.target.remote_dir
     moved = part + ".r"
     ops = [Op("stat", folder), Op("limits"), Op("statvfs", folder), Op("stat", part), Op("opendir", folder),
-           Op("open", part, FLAG_WRITE | FLAG_CREATE), Op("open", part, FLAG_READ),
+           *open_ops(part), Op("open", part, FLAG_READ),
            Op("posix-rename", part, moved), Op("posix-rename", moved, part),
            Op("rename", part, moved), Op("rename", moved, part)]
-    (folder_st, limits, statvfs, part_st, listing, writer, reader,
+    (folder_st, limits, statvfs, part_st, listing, created, reopened, reader,
      posix_away, posix_back, plain_away, plain_back) = session.batch(ops)
     session.batch([Op("close", arg=h) for h in (listing, reader) if _ok(h)], wait=False)
-    if isinstance(folder_st, FileNotFoundError) or (isinstance(writer, FileNotFoundError) and not _ok(folder_st)):
+    if isinstance(folder_st, FileNotFoundError) or (isinstance(created, FileNotFoundError) and not _ok(folder_st)):
         raise RemoteFolderMissing(folder)
     if _ok(folder_st) and not statmod.S_ISDIR(folder_st.st_mode or 0):
         raise RemoteFolderMissing(folder)
-    existed = _ok(part_st)
-    if not _ok(writer):
-        if existed and isinstance(writer, PermissionError):   # an old partial file we may not reopen
-            writer = _replace_locked_part(session, part)
-        else:
-            raise PermissionDenied(folder)
+    writer, fresh = opened(session, part, created, reopened)
     posix = _ok(posix_away) and _ok(posix_back)
     plain = _ok(plain_away) and _ok(plain_back)
     caps = Capabilities(write=True, read=_ok(reader), list=_ok(listing),
@@ -133,14 +130,39 @@ def probe(session, part: str) -> Preflight:
     max_write = max(DEFAULT_MAX_WRITE, min(limits or DEFAULT_MAX_WRITE, LARGEST_WRITE)) if _ok(limits) \
         else DEFAULT_MAX_WRITE
     return Preflight(caps, max_write, statvfs if _ok(statvfs) else None,
-                     part_st.st_size if existed else None, writer)
+                     part_st.st_size if _ok(part_st) and not fresh else None, writer, fresh)
 
 
-def _replace_locked_part(session, part: str):
-    removed, writer = session.batch([Op("remove", part), Op("open", part, FLAG_WRITE | FLAG_CREATE)])
-    if not _ok(writer):
+def open_ops(path: str) -> list[Op]:
+    """Create `path` exclusively, and open it as it is (for resuming): answered by `opened`."""
+    return [Op("open", path, FLAG_WRITE | FLAG_CREATE | FLAG_EXCL), Op("open", path, FLAG_WRITE | FLAG_CREATE)]
+
+
+def opened(session, path: str, created, reopened) -> tuple[Any, bool]:
+    """The handle to write with and whether it is a new, empty file, from the answers to `open_ops`.
+    Servers that forbid overwriting (ProFTPD's default) refuse the second open once the first created the
+    file; an old partial file the account may not reopen is replaced."""
+    if _ok(created):
+        if _ok(reopened):
+            session.batch([Op("close", arg=reopened)], wait=False)
+        return created, True
+    if _ok(reopened):
+        return reopened, False
+    if isinstance(created, (PermissionError, FileNotFoundError)):   # not "it exists": may not create here
+        raise PermissionDenied(session.target.remote_dir)
+    return start_afresh(session, None, path), True
+
+
+def start_afresh(session, handle, path: str):
+    """An empty `path` open for writing: truncated, or removed and created again where the server forbids
+    overwriting."""
+    closing = [Op("close", arg=handle)] if handle is not None else []
+    fresh = session.batch(closing + [Op("open", path, FLAG_WRITE | FLAG_CREATE | FLAG_TRUNC)])[-1]
+    if not _ok(fresh):
+        _removed, fresh = session.batch([Op("remove", path), Op("open", path, FLAG_WRITE | FLAG_CREATE | FLAG_EXCL)])
+    if not _ok(fresh):
         raise RemoteFileLocked(session.target.remote_dir)
-    return writer
+    return fresh
 
 
 @dataclass(frozen=True)

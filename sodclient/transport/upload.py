@@ -26,9 +26,9 @@ from typing import Callable
 from sodformat.errors import CancelledError, SodError
 
 from sodclient.progress import CancelToken, ProgressSink, RateMeter, no_progress
-from sodclient.transport.capabilities import FLAG_CREATE, FLAG_TRUNC, FLAG_WRITE, Op, denied, probe
-from sodclient.transport.errors import (ConnectionLost, DiskFull, PermissionDenied, RemoteFileLocked, TransferError,
-                                        VerificationFailed)
+from sodclient.transport.capabilities import (FLAG_TRUNC, FLAG_WRITE, Op, denied, open_ops, opened, probe,
+                                              start_afresh)
+from sodclient.transport.errors import ConnectionLost, DiskFull, TransferError, VerificationFailed
 from sodclient.transport.session import ConfirmHostKey, SftpSession, SftpTarget, diagnose_io
 
 WRITE_CHUNK = 1024 * 1024
@@ -140,30 +140,27 @@ def _ok(reply) -> bool:
 
 
 def _open_target(session: SftpSession, pre, part: str, final: str):
-    """Where the bytes go (the part, or the final name when renaming is denied), its open handle and the
-    size already there (None: unknown or nothing)."""
+    """Where the bytes go (the part, or the final name when renaming is denied), its open handle, the size
+    already there (None: unknown or nothing) and whether the file is new."""
     if pre.caps.rename is not None:
-        return part, pre.handle, pre.part_size
+        return part, pre.handle, pre.part_size, pre.fresh
     session.batch([Op("close", arg=pre.handle), Op("remove", part)], wait=False)   # the probe's empty part
-    existing, handle = session.batch([Op("stat", final), Op("open", final, FLAG_WRITE | FLAG_CREATE)])
-    if not _ok(handle):
-        if _ok(existing) and isinstance(handle, PermissionError):
-            raise RemoteFileLocked(session.target.remote_dir)
-        raise PermissionDenied(session.target.remote_dir)
-    return final, handle, existing.st_size if _ok(existing) else None
+    existing, created, reopened = session.batch([Op("stat", final), *open_ops(final)])
+    handle, fresh = opened(session, final, created, reopened)
+    return final, handle, existing.st_size if _ok(existing) and not fresh else None, fresh
 
 
 def _one_attempt(session: SftpSession, source, remote_name: str, meter: RateMeter,
                  cancel: CancelToken, on_connected) -> _Done:
     part, final = session.path(f".{remote_name}.part"), session.path(remote_name)
     pre = probe(session, part)
-    path, handle, existing = _open_target(session, pre, part, final)
+    path, handle, existing, fresh = _open_target(session, pre, part, final)
     size = source.final_size()
     offset = (existing or 0) if pre.caps.resume else 0
     if size is not None and offset > size:
         offset = 0
-    if offset == 0 and (existing or not pre.caps.stat):   # old bytes may be there: start from an empty file
-        handle = _reopen_truncated(session, handle, path)
+    if offset == 0 and not fresh:   # old bytes are there: start from an empty file
+        handle = start_afresh(session, handle, path)
     if size is not None and pre.free is not None and pre.free < size - offset:
         raise DiskFull(size - offset, pre.free)
     if on_connected is not None:
@@ -192,13 +189,6 @@ def _one_attempt(session: SftpSession, source, remote_name: str, meter: RateMete
         session.sftp.rename(part, final)
     meter.update(size, force=True)
     return _Done(size, pre.caps.publish_how, verified_by)
-
-
-def _reopen_truncated(session: SftpSession, handle, path: str):
-    _closed, fresh = session.batch([Op("close", arg=handle), Op("open", path, FLAG_WRITE | FLAG_CREATE | FLAG_TRUNC)])
-    if not _ok(fresh):
-        raise RemoteFileLocked(session.target.remote_dir)
-    return fresh
 
 
 def _verify(session: SftpSession, path: str, source, size: int, caps, cancel: CancelToken) -> str:
