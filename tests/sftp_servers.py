@@ -1,6 +1,7 @@
 """SFTP servers as hospitals run them, for the transport tests: OpenSSH in hardened set-ups (write-only
-drop-box, no rename, chacha20-only, legacy CBC only, an old key exchange) and a second implementation
-(the app's embedded asyncssh server). All real, all on loopback, each started for one test module.
+drop-box, no rename, chacha20-only, legacy CBC only, an old key exchange), ProFTPD's mod_sftp (Debian's
+proftpd-core + proftpd-mod-crypto) with `<Limit>` drop-boxes, and the app's embedded asyncssh server.
+All real, all on loopback, each started for one test module.
 
 The permission drop-box needs an account that file permissions apply to: root ignores them, so when
 the tests run as root it logs in as the system's existing `nobody` account (key login, internal-sftp,
@@ -13,10 +14,33 @@ import contextlib
 import os
 import pwd
 import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from sodclient.transport.session import forget_negotiation
-from tests.servers import SSHD, SshServer, _start_sshd
+from tests.servers import SSHD, SshServer, _start_sshd, _wait_port, free_port
+
+PROFTPD = shutil.which("proftpd") or "/usr/sbin/proftpd"
+PASSWORD = "Upload-Passw0rd"
+
+
+@dataclass
+class PasswordServer:
+    """A server the uploader logs in to with a password; what helpers.configure() and trust() read."""
+
+    port: int
+    upload_dir: Path          # the folder on disk
+    remote_dir: str           # the same folder as the server shows it
+    host_key_pub: str
+    username: str = "uploader"
+
+    def settings(self) -> dict[str, str]:
+        return {"sftp.host": "127.0.0.1", "sftp.port": str(self.port), "sftp.remote_dir": self.remote_dir,
+                "sftp.username": self.username, "sftp.password": PASSWORD, "sftp.key_file": ""}
 
 
 def dropbox_user() -> str:
@@ -27,8 +51,6 @@ def dropbox_user() -> str:
 def sshd_variant(tmp_path_factory, extra_config: str, key_user: str | None = None, upload_mode: int = 0o777):
     """An own OpenSSH sshd with `extra_config` appended to the usual test configuration."""
     if not Path(SSHD).exists():
-        import pytest
-
         pytest.skip("OpenSSH sshd is not installed (scripts/test installs openssh-server)")
     server: SshServer = _start_sshd(tmp_path_factory.mktemp("sshd-variant"), extra_config, key_user, upload_mode)
     try:
@@ -49,3 +71,69 @@ NO_RENAME = "Match all\n    ForceCommand internal-sftp -P rename,posix-rename\n"
 CHACHA_ONLY = "Ciphers chacha20-poly1305@openssh.com\n"
 CBC_ONLY = "Ciphers aes128-cbc,aes256-cbc\n"
 SHA1_KEX_ONLY = "KexAlgorithms diffie-hellman-group14-sha1\n"
+
+
+@contextlib.contextmanager
+def proftpd(tmp_path_factory, extra_config: str = ""):
+    """ProFTPD with mod_sftp only (no FTP), a virtual user mapped to `nobody` and chrooted to its folder.
+    `extra_config` may use {upload} for the folder's path (for <Directory> blocks)."""
+    if os.geteuid() != 0 or not Path(PROFTPD).exists():
+        pytest.skip("ProFTPD tests need root and Debian's proftpd-core + proftpd-mod-crypto")
+    work = tmp_path_factory.mktemp("proftpd")
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(work / "host_ed25519")], check=True)
+    upload = Path(tempfile.mkdtemp(prefix="sod-proftpd-"))
+    os.chmod(upload, 0o777)
+    crypted = subprocess.run(["openssl", "passwd", "-6", "-stdin"], input=PASSWORD, capture_output=True, text=True,
+                             check=True).stdout.strip()
+    (work / "passwd").write_text(f"uploader:{crypted}:65534:65534::{upload}:/bin/false\n")
+    (work / "group").write_text("nogroup:x:65534:\n")
+    for f in ("passwd", "group"):
+        os.chmod(work / f, 0o600)   # ProFTPD refuses world-readable password files
+    port = free_port()
+    (work / "proftpd.conf").write_text(f"""
+ServerType standalone
+DefaultAddress 127.0.0.1
+SocketBindTight on
+Port {port}
+UseIPv6 off
+User nobody
+Group nogroup
+PidFile {work}/proftpd.pid
+ScoreboardFile {work}/scoreboard
+DelayTable none
+WtmpLog off
+UseReverseDNS off
+ModulePath /usr/lib/proftpd
+LoadModule mod_sftp.c
+AuthOrder mod_auth_file.c
+AuthUserFile {work}/passwd
+AuthGroupFile {work}/group
+RequireValidShell off
+DefaultRoot ~
+SystemLog {work}/system.log
+SFTPEngine on
+SFTPHostKey {work}/host_ed25519
+SFTPAuthMethods password
+{extra_config.format(upload=upload)}
+""")
+    proc = subprocess.Popen([PROFTPD, "-n", "-q", "-c", str(work / "proftpd.conf")], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    try:
+        _wait_port(port)
+    except RuntimeError:
+        proc.kill()
+        raise RuntimeError("proftpd did not start: " + proc.stderr.read().decode(errors="replace"))
+    try:
+        yield PasswordServer(port, upload, "/", (work / "host_ed25519.pub").read_text().strip())
+    finally:
+        forget_negotiation("127.0.0.1", port)
+        proc.terminate()
+        proc.wait(10)
+        shutil.rmtree(upload, ignore_errors=True)
+
+
+# ProFTPD drop-boxes as admins write them: no downloads (READ: RETR, and also STAT, though not LSTAT); and
+# nothing but uploads (DIRS also denies listing and RNFR, so no rename either; LSTAT still answers). Debian's ProFTPD 1.3.8
+# has no chacha20-poly1305 (added in 1.3.9).
+PROFTPD_NO_READ = "<Directory {upload}>\n  <Limit READ>\n    DenyAll\n  </Limit>\n</Directory>\n"
+PROFTPD_WRITE_ONLY = "<Directory {upload}>\n  <Limit READ DIRS>\n    DenyAll\n  </Limit>\n</Directory>\n"

@@ -238,8 +238,8 @@ class AsyncsshConnection:
         return out
 
     async def _one(self, client: asyncssh.SFTPClient, op: Op):
-        if op.kind == "stat":
-            return _attrs(await client.stat(op.path))
+        if op.kind in ("stat", "lstat"):
+            return _attrs(await (client.stat if op.kind == "stat" else client.lstat)(op.path))
         if op.kind == "limits":
             return client.limits.max_write_len
         if op.kind == "statvfs":

@@ -7,7 +7,8 @@ or forbid renaming. Each permission is probed on its own, in one pipelined batch
 - write:  open the partial file for writing: exclusively created (then we know it is new and empty),
           or else the existing one;
 - read:   open that (now existing) file again for reading;
-- stat:   stat the partial file (an answer "no such file" counts: stat itself is allowed);
+- stat:   stat and lstat the partial file (an answer "no such file" counts: the request is allowed;
+          ProFTPD's `<Limit READ>` refuses stat but allows lstat, and our files are never links);
 - list:   open the folder for listing;
 - rename: posix-rename the partial file away and back, then the same with plain rename.
 
@@ -30,10 +31,9 @@ LARGEST_WRITE = 255 * 1024
 
 @dataclass(frozen=True)
 class Op:
-    """One SFTP request in a pipelined batch: kind is stat, limits, statvfs, opendir, open, posix-rename,
-    rename, remove or close. A backend answers each with a value or the exception it raised."""
+    """One SFTP request in a pipelined batch. A backend answers each with a value or the exception it raised."""
 
-    kind: str
+    kind: str            # stat, lstat, limits, statvfs, opendir, open, posix-rename, rename, remove, close
     path: str = ""
     arg: Any = None      # open: flags; renames: the new path; close: the handle
 
@@ -94,6 +94,7 @@ class Preflight:
     part_size: int | None     # size of an earlier partial upload, None if there is none (or stat is denied)
     handle: Any               # the partial file, open for writing (not truncated)
     fresh: bool               # our open created it: empty, nothing to truncate
+    stat_kind: str | None     # the request that gives a file's size here: "stat", "lstat", or None
 
 
 def _ok(reply) -> bool:
@@ -110,11 +111,11 @@ def probe(session, part: str) -> Preflight:
     """Probe the folder and the partial file `part` in one pipelined batch (see the module docstring)."""
     folder = session.target.remote_dir
     moved = part + ".r"
-    ops = [Op("stat", folder), Op("limits"), Op("statvfs", folder), Op("stat", part), Op("opendir", folder),
-           *open_ops(part), Op("open", part, FLAG_READ),
+    ops = [Op("stat", folder), Op("limits"), Op("statvfs", folder), Op("stat", part), Op("lstat", part),
+           Op("opendir", folder), *open_ops(part), Op("open", part, FLAG_READ),
            Op("posix-rename", part, moved), Op("posix-rename", moved, part),
            Op("rename", part, moved), Op("rename", moved, part)]
-    (folder_st, limits, statvfs, part_st, listing, created, reopened, reader,
+    (folder_st, limits, statvfs, part_stat, part_lstat, listing, created, reopened, reader,
      posix_away, posix_back, plain_away, plain_back) = session.batch(ops)
     session.batch([Op("close", arg=h) for h in (listing, reader) if _ok(h)], wait=False)
     if isinstance(folder_st, FileNotFoundError) or (isinstance(created, FileNotFoundError) and not _ok(folder_st)):
@@ -122,15 +123,18 @@ def probe(session, part: str) -> Preflight:
     if _ok(folder_st) and not statmod.S_ISDIR(folder_st.st_mode or 0):
         raise RemoteFolderMissing(folder)
     writer, fresh = opened(session, part, created, reopened)
+    answered = lambda reply: _ok(reply) or isinstance(reply, FileNotFoundError)  # noqa: E731
+    stat_kind, part_st = next(((kind, reply) for kind, reply in (("stat", part_stat), ("lstat", part_lstat))
+                               if answered(reply)), (None, None))
     posix = _ok(posix_away) and _ok(posix_back)
     plain = _ok(plain_away) and _ok(plain_back)
     caps = Capabilities(write=True, read=_ok(reader), list=_ok(listing),
-                        stat=_ok(part_st) or isinstance(part_st, FileNotFoundError),
+                        stat=stat_kind is not None,
                         rename="posix-rename" if posix else "rename" if plain else None)
     max_write = max(DEFAULT_MAX_WRITE, min(limits or DEFAULT_MAX_WRITE, LARGEST_WRITE)) if _ok(limits) \
         else DEFAULT_MAX_WRITE
     return Preflight(caps, max_write, statvfs if _ok(statvfs) else None,
-                     part_st.st_size if _ok(part_st) and not fresh else None, writer, fresh)
+                     part_st.st_size if stat_kind and _ok(part_st) and not fresh else None, writer, fresh, stat_kind)
 
 
 def open_ops(path: str) -> list[Op]:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import paramiko
-from paramiko.sftp import (CMD_ATTRS, CMD_CLOSE, CMD_EXTENDED, CMD_EXTENDED_REPLY, CMD_HANDLE, CMD_OPEN,
+from paramiko.sftp import (CMD_ATTRS, CMD_CLOSE, CMD_EXTENDED, CMD_EXTENDED_REPLY, CMD_HANDLE, CMD_LSTAT, CMD_OPEN,
                            CMD_OPENDIR, CMD_REMOVE, CMD_RENAME, CMD_STAT)
 from paramiko.sftp_attr import SFTPAttributes
 
@@ -360,8 +360,8 @@ class SftpSession:
 
 def _request(op: Op) -> tuple:
     """An Op as paramiko request arguments."""
-    if op.kind == "stat":
-        return CMD_STAT, op.path
+    if op.kind in ("stat", "lstat"):
+        return CMD_STAT if op.kind == "stat" else CMD_LSTAT, op.path
     if op.kind == "limits":
         return CMD_EXTENDED, "limits@openssh.com"
     if op.kind == "statvfs":
@@ -382,7 +382,7 @@ def _request(op: Op) -> tuple:
 
 
 def _decode(op: Op, t: int, msg: paramiko.Message):
-    if op.kind == "stat" and t == CMD_ATTRS:
+    if op.kind in ("stat", "lstat") and t == CMD_ATTRS:
         return SFTPAttributes._from_msg(msg)
     if op.kind == "limits" and t == CMD_EXTENDED_REPLY:
         msg.get_int64(), msg.get_int64()   # max packet and max read length: not needed here

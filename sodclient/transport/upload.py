@@ -145,7 +145,7 @@ def _open_target(session: SftpSession, pre, part: str, final: str):
     if pre.caps.rename is not None:
         return part, pre.handle, pre.part_size, pre.fresh
     session.batch([Op("close", arg=pre.handle), Op("remove", part)], wait=False)   # the probe's empty part
-    existing, created, reopened = session.batch([Op("stat", final), *open_ops(final)])
+    existing, created, reopened = session.batch([Op(pre.stat_kind or "stat", final), *open_ops(final)])
     handle, fresh = opened(session, final, created, reopened)
     return final, handle, existing.st_size if _ok(existing) and not fresh else None, fresh
 
@@ -182,7 +182,7 @@ def _one_attempt(session: SftpSession, source, remote_name: str, meter: RateMete
     finally:
         f.close()   # waits for every pipelined write to be acknowledged; raises if one failed
     size = source.final_size()
-    verified_by = _verify(session, path, source, size, pre.caps, cancel)
+    verified_by = _verify(session, path, source, size, pre, cancel)
     if pre.caps.rename == "posix-rename":
         session.sftp.posix_rename(part, final)
     elif pre.caps.rename == "rename":
@@ -191,12 +191,15 @@ def _one_attempt(session: SftpSession, source, remote_name: str, meter: RateMete
     return _Done(size, pre.caps.publish_how, verified_by)
 
 
-def _verify(session: SftpSession, path: str, source, size: int, caps, cancel: CancelToken) -> str:
+def _verify(session: SftpSession, path: str, source, size: int, pre, cancel: CancelToken) -> str:
     """Check what the account may check; a mismatch empties the file so the retry starts afresh.
     Returns how the upload was verified."""
-    problem, how = "", "AEAD only"
-    if caps.stat:
-        remote_size = session.sftp.stat(path).st_size
+    problem, how, caps = "", "AEAD only", pre.caps
+    if pre.stat_kind:
+        (attrs,) = session.batch([Op(pre.stat_kind, path)])
+        if isinstance(attrs, BaseException):
+            raise attrs
+        remote_size = attrs.st_size
         how = "size"
         if remote_size != size:
             problem = f"server has {remote_size} bytes, expected {size}"

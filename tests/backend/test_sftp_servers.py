@@ -21,8 +21,9 @@ from sodclient.config import load_settings
 
 from tests.backend.helpers import configure, trust
 from sodclient.transport.session import forget_negotiation
-from tests.sftp_servers import (CBC_ONLY, CHACHA_ONLY, DROPBOX_UMASK, NO_READ_STAT_LIST, NO_RENAME, SHA1_KEX_ONLY,
-                                dropbox_user, sshd_variant)
+from tests.sftp_servers import (CBC_ONLY, CHACHA_ONLY, DROPBOX_UMASK, NO_READ_STAT_LIST, NO_RENAME, PASSWORD,
+                                PROFTPD_NO_READ, PROFTPD_WRITE_ONLY, SHA1_KEX_ONLY,
+                                PasswordServer, dropbox_user, proftpd, sshd_variant)
 
 PASSPHRASE = "Correct-Horse-42-battery"
 LINK = "https://download.hospital.example/{name}"
@@ -36,17 +37,16 @@ def _study(tmp_path: Path) -> Path:
     return root
 
 
-def _send_and_open(server, smtp, tmp_path, upload_dir: Path | None = None, settings: dict | None = None):
+def _send_and_open(server, smtp, tmp_path):
     """Configure, trust, send; the published file must open with the passphrase (the container's AEAD covers
     every byte) and nothing but it may be left in the folder."""
-    if settings is None:
-        configure(server, smtp, LINK)
-    else:
-        configure(None, smtp, LINK, **settings)
+    for old in server.upload_dir.iterdir():   # module-scoped servers: earlier tests' uploads
+        old.unlink()
+    configure(server, smtp, LINK)
     trust(server, tmp_path)
     study = _study(tmp_path)
     result = send(SendRequest([study], ["dr.who@clinic.example"], passphrases=[PASSPHRASE]))
-    folder = upload_dir or server.upload_dir
+    folder = server.upload_dir
     assert sorted(p.name for p in folder.iterdir()) == [result.remote_name]   # no .part, no probe left behind
     unpack(folder / result.remote_name, tmp_path / "opened", [PassphraseIdentity(PASSPHRASE)])
     assert (tmp_path / "opened" / "study" / "image1.dcm").read_bytes() == (study / "image1.dcm").read_bytes()
@@ -167,25 +167,18 @@ def test_legacy_algorithms_are_refused_by_name(tmp_path_factory, tmp_path, smtp_
 
 @pytest.fixture(scope="module")
 def embedded(tmp_path_factory):
-    """The second SFTP implementation: the app's embedded asyncssh server, as a drop-box without read/list."""
+    """The app's embedded asyncssh server, as a drop-box without read/list."""
     from sodclient.transport.embedded_server import EmbeddedSftpServer
 
     root = tmp_path_factory.mktemp("embedded-root")
     (root / "dropbox").mkdir()
-    server = EmbeddedSftpServer(root, "uploader", password="Embedded-Passw0rd", deny=frozenset({"read", "list"}))
-    server.start()
-    server.host_key_pub = server.host_key_line   # what helpers.trust() reads
-    server.upload_dir = root / "dropbox"
-    server.settings_values = {"sftp.host": "127.0.0.1", "sftp.port": str(server.port), "sftp.remote_dir": "/dropbox",
-                              "sftp.username": "uploader", "sftp.password": "Embedded-Passw0rd", "sftp.key_file": ""}
-    yield server
+    server = EmbeddedSftpServer(root, "uploader", password=PASSWORD, deny=frozenset({"read", "list"})).start()
+    yield PasswordServer(server.port, root / "dropbox", "/dropbox", server.host_key_line)
     server.stop()
 
 
 def test_second_implementation_asyncssh_server(embedded, smtp_server, tmp_path):
-    for p in embedded.upload_dir.iterdir():
-        p.unlink()
-    result = _send_and_open(embedded, smtp_server, tmp_path, settings=embedded.settings_values)
+    result = _send_and_open(embedded, smtp_server, tmp_path)
     assert result.verified_by == "size" and result.published_by in ("posix-rename", "rename")
     text = _sftp_check()
     assert _row(text, "read").startswith("no ") and _row(text, "list").startswith("no ")
@@ -253,20 +246,18 @@ def test_asyncssh_client_on_a_chacha_only_dropbox_that_denies_everything_but_wri
     from sodclient.transport.embedded_server import EmbeddedSftpServer
 
     root = tmp_path_factory.mktemp("embedded-chacha")
-    server = EmbeddedSftpServer(root, "uploader", password="Embedded-Passw0rd",
+    server = EmbeddedSftpServer(root, "uploader", password=PASSWORD,
                                 deny=frozenset({"read", "list", "stat", "rename"}),
                                 encryption_algs=("chacha20-poly1305@openssh.com",)).start()
     try:
-        server.host_key_pub, server.upload_dir = server.host_key_line, root
-        settings = {"sftp.host": "127.0.0.1", "sftp.port": str(server.port), "sftp.remote_dir": "/",
-                    "sftp.username": "uploader", "sftp.password": "Embedded-Passw0rd", "sftp.key_file": ""}
-        result = _send_and_open(server, smtp_server, tmp_path, settings=settings)
+        uploads = PasswordServer(server.port, root, "/", server.host_key_line)
+        result = _send_and_open(uploads, smtp_server, tmp_path)
         assert result.cipher == "chacha20-poly1305@openssh.com"
         assert (result.published_by, result.verified_by) == ("final name", "AEAD only")
         text = _sftp_check()
         assert "via asyncssh" in text
         assert all(_row(text, name).startswith("no ") for name in ("rename", "stat", "read", "list"))
-        configure(None, **{**settings, "sftp.password": "Wrong-Passw0rd"})
+        configure(None, **{**uploads.settings(), "sftp.password": "Wrong-Passw0rd"})
         check = run_diagnosis().checks[0]
         assert isinstance(check.error, AuthFailed) and "rejected" in check.message
     finally:
@@ -296,3 +287,18 @@ def test_a_dropped_link_on_the_asyncssh_path_is_retried(chacha_only, tmp_path):
     assert proxy.cuts == 1 and result.attempts == 2 and result.cipher.startswith("chacha20")
     assert proxy._accepted == 3
     assert (chacha_only.upload_dir / result.remote_name).read_bytes() == src.read_bytes()
+
+
+@pytest.mark.parametrize("config, published_by, verified_by, library", [
+    ("", "posix-rename", "read-back", "paramiko"),
+    (PROFTPD_NO_READ, "posix-rename", "size", "paramiko"),
+    (PROFTPD_WRITE_ONLY, "final name", "size", "paramiko"),   # lstat stays allowed
+], ids=["plain", "no-read", "write-only"])
+def test_proftpd_mod_sftp(tmp_path_factory, smtp_server, tmp_path, config, published_by, verified_by, library):
+    """ProFTPD, as hospitals run it: it forbids overwriting by default, and <Limit> drop-boxes."""
+    with proftpd(tmp_path_factory, config) as server:
+        result = _send_and_open(server, smtp_server, tmp_path)
+        assert (result.published_by, result.verified_by) == (published_by, verified_by)
+        text = _sftp_check()
+        assert f"via {library}" in text
+        assert _row(text, "read").startswith("yes" if verified_by == "read-back" else "no ")
