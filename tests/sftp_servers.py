@@ -132,8 +132,8 @@ SFTPAuthMethods password
         shutil.rmtree(upload, ignore_errors=True)
 
 
-# ProFTPD drop-boxes as admins write them: no downloads (READ: RETR, and also STAT, though not LSTAT); and
-# nothing but uploads (DIRS also denies listing and RNFR, so no rename either; LSTAT still answers). Debian's ProFTPD 1.3.8
-# has no chacha20-poly1305 (added in 1.3.9).
+# ProFTPD drop-boxes as admins write them: no downloads (READ: RETR, and also STAT, though not LSTAT);
+# and nothing but uploads (DIRS also denies listing and RNFR, so no rename either; LSTAT still answers).
+# Debian's ProFTPD 1.3.8 has no chacha20-poly1305 (added in 1.3.9).
 PROFTPD_NO_READ = "<Directory {upload}>\n  <Limit READ>\n    DenyAll\n  </Limit>\n</Directory>\n"
 PROFTPD_WRITE_ONLY = "<Directory {upload}>\n  <Limit READ DIRS>\n    DenyAll\n  </Limit>\n</Directory>\n"
