@@ -20,7 +20,7 @@ import asyncssh
 import paramiko
 from paramiko.sftp_attr import SFTPAttributes
 
-from sodclient.transport.algorithms import HOST_KEY_TYPES, Algorithms
+from sodclient.transport.algorithms import Algorithms
 from sodclient.transport.capabilities import Op
 
 WRITE_WINDOW = 16 * 1024 * 1024   # bytes of writes in flight before `write` waits for acknowledgements
@@ -191,7 +191,7 @@ class AsyncsshConnection:
         options = dict(known_hosts=lambda *_: ([], [], []), username=t.username, client_keys=None,
                        password=None, agent_path=None, kbdint_auth=False, gss_auth=False, host_based_auth=False,
                        encryption_algs=list(algorithms.ciphers), kex_algs=list(algorithms.kex),
-                       server_host_key_algs=[k for k in HOST_KEY_TYPES], login_timeout=t.timeout,
+                       server_host_key_algs=list(algorithms.host_keys), login_timeout=t.timeout,
                        connect_timeout=t.timeout, client_factory=Client, ignore_encrypted=True)
         if not host_key_only:
             if key_loader is not None:

@@ -118,6 +118,12 @@ def _in_background(fn, *args) -> concurrent.futures.Future:
     return future
 
 
+def _trusted_types_first(t: SftpTarget, key_types) -> list[str]:
+    """Ask for the key type we already trust, so a change is a real change."""
+    known = hostkeys.load().lookup(hostkeys.host_id(t.host, t.port)) or {}
+    return [k for k in key_types if k in known.keys()] + [k for k in key_types if k not in known.keys()]
+
+
 # Servers paramiko could not negotiate with in this process, with their offer: retries and later sends go
 # straight to asyncssh (one TCP connection and handshake less each time).
 _PARAMIKO_CANNOT: dict[tuple[str, int], algorithms.ServerOffer] = {}
@@ -213,10 +219,7 @@ class SftpSession:
         opts = transport.get_security_options()
         opts.ciphers = algorithms.PARAMIKO.ciphers
         opts.kex = [k for k in opts.kex if k in algorithms.PARAMIKO.kex]
-        known = hostkeys.load().lookup(hostkeys.host_id(t.host, t.port))
-        if known:  # ask for the key type we already trust, so a change is a real change
-            opts.key_types = [k for k in opts.key_types if k in known.keys()] + \
-                             [k for k in opts.key_types if k not in known.keys()]
+        opts.key_types = _trusted_types_first(t, opts.key_types)
         try:
             transport.start_client(timeout=t.timeout)
         except paramiko.IncompatiblePeer:
@@ -258,6 +261,7 @@ class SftpSession:
         from sodclient.transport.asyncssh_backend import AsyncsshConnection, AuthRejected
 
         try:
+            alt = algorithms.Algorithms(alt.ciphers, alt.kex, tuple(_trusted_types_first(t, alt.host_keys)))
             self.alt = AsyncsshConnection(t, alt, self._check_host_key, key_loader, self.host_key_only)
         except TransferError:
             raise
