@@ -302,3 +302,43 @@ def test_proftpd_mod_sftp(tmp_path_factory, smtp_server, tmp_path, config, publi
         text = _sftp_check()
         assert f"via {library}" in text
         assert _row(text, "read").startswith("yes" if verified_by == "read-back" else "no ")
+
+
+def test_outbox_retry_finishes_an_upload_on_a_write_only_dropbox(dropbox, smtp_server, tmp_path, monkeypatch):
+    """The reported failure: on a drop-box the read-back failed, the send ended "upload pending" and
+    `outbox retry` could never succeed. A link that keeps dropping leaves a partial upload; once the link is
+    back, the retry resumes it (stat is allowed there), verifies by size and mails the link."""
+    import importlib
+
+    from sodclient.notify import outbox
+    from sodclient.transport import hostkeys
+    from tests.servers import CuttingProxy
+
+    upload_module = importlib.import_module("sodclient.transport.upload")
+    monkeypatch.setattr(upload_module, "RETRY_ATTEMPTS", 2)
+    monkeypatch.setattr(upload_module, "RETRY_BACKOFF_S", 0.05)
+    for old in dropbox.upload_dir.iterdir():
+        old.unlink()
+    configure(dropbox, smtp_server, LINK)
+    trust(dropbox, tmp_path)
+    proxy = CuttingProxy(dropbox.port, cut_after=2 * 1024 * 1024, cut_connections=None)
+    hostkeys.trust("127.0.0.1", proxy.port,
+                   hostkeys.load().lookup(hostkeys.host_id("127.0.0.1", dropbox.port))["ssh-ed25519"])
+    configure(**{"sftp.port": str(proxy.port)})
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "scan.bin").write_bytes(os.urandom(6 * 1024 * 1024))
+    try:
+        with pytest.raises(Exception, match="outbox retry"):
+            send(SendRequest([data], ["dr.who@clinic.example"], passphrases=[PASSPHRASE]))
+    finally:
+        proxy.close()
+    (entry,) = outbox.pending()
+    assert entry.upload_pending and not smtp_server.messages
+    configure(**{"sftp.port": str(dropbox.port)})   # the network is back
+    assert cli_main(["outbox", "retry"]) == 0
+    published = dropbox.upload_dir / entry.remote_name
+    assert sorted(p.name for p in dropbox.upload_dir.iterdir()) == [entry.remote_name]
+    assert stat.S_IMODE(published.stat().st_mode) == 0o200 and entry.link in smtp_server.messages[0].content.decode()
+    unpack(published, tmp_path / "opened", [PassphraseIdentity(PASSPHRASE)])
+    assert (tmp_path / "opened" / "data" / "scan.bin").read_bytes() == (data / "scan.bin").read_bytes()
