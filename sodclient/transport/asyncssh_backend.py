@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import errno
+import functools
+import os
 import threading
 from typing import Callable
 
@@ -163,6 +165,11 @@ class BlockingSftp:
         return RemoteFile(self._loop, self._loop.run(self._client.open(path, mode, encoding=None)))
 
 
+@functools.lru_cache(maxsize=4)   # retries and later sends in the same process skip the passphrase KDF
+def _client_key(path: str, passphrase: str, _mtime: int, _size: int) -> asyncssh.SSHKey:
+    return asyncssh.read_private_key(path, passphrase or None)
+
+
 class AsyncsshConnection:
     """One logged-in asyncssh connection with an SFTP client. `check_host_key(paramiko.PKey)` raises the
     app's host-key diagnoses; it runs before authentication."""
@@ -196,7 +203,8 @@ class AsyncsshConnection:
         if not host_key_only:
             if key_loader is not None:
                 key_loader.result()   # paramiko read it first: its errors are the app's key diagnoses
-                options["client_keys"] = [asyncssh.read_private_key(t.key_file, t.key_passphrase or None)]
+                st = os.stat(t.key_file)
+                options["client_keys"] = [_client_key(t.key_file, t.key_passphrase, st.st_mtime_ns, st.st_size)]
             else:
                 options.update(password=t.password, preferred_auth="password")
         try:

@@ -149,7 +149,7 @@ def test_changed_host_key_is_refused_on_the_asyncssh_path_too(chacha_only, tmp_p
 @pytest.mark.parametrize("config, error, words", [
     (CBC_ONLY, LegacyCipherOnly, ["aes128-cbc", "unsafe", "chacha20-poly1305@openssh.com"]),
     (SHA1_KEX_ONLY, NoCommonAlgorithm, ["key exchange", "diffie-hellman-group14-sha1", "curve25519-sha256"]),
-])
+], ids=["cbc-only", "sha1-kex-only"])
 def test_legacy_algorithms_are_refused_by_name(tmp_path_factory, tmp_path, smtp_server, capsys, config, error,
                                                words):
     with sshd_variant(tmp_path_factory, config) as server:
@@ -272,11 +272,11 @@ def test_a_dropped_link_on_the_asyncssh_path_is_retried(chacha_only, tmp_path):
     configure(chacha_only)
     trust(chacha_only, tmp_path)
     # connection 1: paramiko finds no common cipher; 2: asyncssh, cut; 3: the retry goes straight to asyncssh
-    proxy = CuttingProxy(chacha_only.port, cut_after=2 * 1024 * 1024, cut_connections=2)
+    proxy = CuttingProxy(chacha_only.port, cut_after=1024 * 1024, cut_connections=2)
     hostkeys.trust("127.0.0.1", proxy.port,
                    hostkeys.load().lookup(hostkeys.host_id("127.0.0.1", chacha_only.port))["ssh-ed25519"])
     src = tmp_path / "payload.bin"
-    src.write_bytes(os.urandom(6 * 1024 * 1024))
+    src.write_bytes(os.urandom(3 * 1024 * 1024))
     target = SftpTarget.from_settings(load_settings())
     try:
         result = upload(SftpTarget(**{**target.__dict__, "port": proxy.port}), FileSource(src), new_remote_name(),
