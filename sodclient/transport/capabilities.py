@@ -76,8 +76,9 @@ class Capabilities:
             ("read", self.read, "uploads verified by reading back their first and last 64 KiB" if self.read
              else "no read-back (fine for a drop-box); " + ("verified by size" if self.stat else
                   "integrity rests on the container's authenticated encryption (AEAD), checked by the recipient")),
-            ("list", self.list, "folder can be listed (purge-expired works)" if self.list
-             else "folder cannot be listed (fine for a drop-box; purge-expired cannot run)"),
+            ("list", self.list, "folder can be listed (purge-expired finds every expired delivery)" if self.list
+             else "folder cannot be listed (fine for a drop-box; purge-expired removes this computer's own "
+                  "expired deliveries by name)"),
         ]
 
     def table(self) -> str:

@@ -3,7 +3,8 @@
 Expiry comes from the local ledger; for `.sod` files the ledger does not know (another computer of
 the same site uploaded them), the container header is read from the first bytes on the server
 and `sodformat.inspect` says when it expires. Stale `.part` files (abandoned uploads) older than
-the longest allowed delivery time are removed too.
+the longest allowed delivery time are removed too. Where the folder may not be listed (a write-only
+drop-box), this computer's own expired deliveries are removed by name from the ledger.
 """
 
 from __future__ import annotations
@@ -48,7 +49,11 @@ def purge_expired(target: SftpTarget, dry_run: bool = False) -> PurgeReport:
     known = {d.remote_name: d for d in ledger.load()}
     with SftpSession(target) as s:
         s.check_folder()
-        for attr in s.sftp.listdir_attr(target.remote_dir):
+        try:
+            listing = s.sftp.listdir_attr(target.remote_dir)
+        except PermissionError:   # a write-only drop-box: purge what this computer's record knows
+            return _purge_known(s, known, report, dry_run)
+        for attr in listing:
             name = attr.filename
             if not stat.S_ISREG(attr.st_mode or 0):
                 continue
@@ -80,4 +85,27 @@ def purge_expired(target: SftpTarget, dry_run: bool = False) -> PurgeReport:
                     ledger.mark_purged(name)
                 audit.record("purge", remote_name=name, reason=why)
             report.deleted.append((name, why))
+    return report
+
+
+def _purge_known(s: SftpSession, known: dict, report: PurgeReport, dry_run: bool) -> PurgeReport:
+    """Without listing, only this computer's own deliveries (the ledger) can be found, by name."""
+    for name, delivery in known.items():
+        if delivery.purged:
+            continue
+        if not delivery.expired:
+            report.kept += 1
+            continue
+        why = f"expired {delivery.expires}"
+        if not dry_run:
+            try:
+                s.sftp.remove(s.path(name))
+            except FileNotFoundError:
+                why = "already gone from the server"
+            except PermissionError:
+                report.kept_unknown.append((name, "expired, but the account may not delete it"))
+                continue
+            ledger.mark_purged(name)
+            audit.record("purge", remote_name=name, reason=why)
+        report.deleted.append((name, why))
     return report

@@ -94,6 +94,22 @@ def test_write_only_dropbox_by_permissions(dropbox, smtp_server, tmp_path):
     assert _row(text, "rename").startswith("yes") and "posix-rename" in _row(text, "rename")
 
 
+def test_purge_on_a_dropbox_that_may_not_list(dropbox, smtp_server, tmp_path, capsys):
+    from datetime import datetime, timedelta, timezone
+
+    from sodclient.transport import ledger
+
+    result = _send_and_open(dropbox, smtp_server, tmp_path)
+    ledger.add("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sod", 1, datetime.now(timezone.utc) - timedelta(days=1))   # gone
+    old = dropbox.upload_dir / "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.sod"   # an expired delivery still there
+    old.write_bytes(b"x")
+    ledger.add(old.name, 1, datetime.now(timezone.utc) - timedelta(days=1))
+    assert cli_main(["purge-expired"]) == 0
+    out = capsys.readouterr().out
+    assert "2 deleted, 1 still valid" in out and not old.exists()
+    assert (dropbox.upload_dir / result.remote_name).exists()
+
+
 def test_dropbox_without_write_permission_says_so(dropbox, tmp_path):
     locked = dropbox.upload_dir / "readonly"
     locked.mkdir(mode=0o555)
