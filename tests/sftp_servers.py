@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from sodclient.transport.session import forget_negotiation
-from tests.servers import SSHD, SshServer, _start_sshd, _wait_port, free_port
+from tests.servers import SSHD, CuttingProxy, SshServer, _start_sshd, _wait_port, free_port
 
 PROFTPD = shutil.which("proftpd") or "/usr/sbin/proftpd"
 PASSWORD = "Upload-Passw0rd"
@@ -61,6 +61,16 @@ def sshd_variant(tmp_path_factory, extra_config: str, key_user: str | None = Non
         server.proc.wait(10)
         os.chmod(server.upload_dir, 0o700)
         shutil.rmtree(server.upload_dir, ignore_errors=True)
+
+
+def trusted_proxy(server, cut_after: int, cut_connections: int | None) -> CuttingProxy:
+    """A link to `server` that drops (see CuttingProxy), its port trusted with the server's already trusted key."""
+    from sodclient.transport import hostkeys
+
+    proxy = CuttingProxy(server.port, cut_after, cut_connections)
+    key = hostkeys.load().lookup(hostkeys.host_id("127.0.0.1", server.port))["ssh-ed25519"]
+    hostkeys.trust("127.0.0.1", proxy.port, key)
+    return proxy
 
 
 # sshd_config fragments. ForceCommand applies to the sftp subsystem too, so these replace the test

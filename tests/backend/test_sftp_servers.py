@@ -23,7 +23,7 @@ from tests.backend.helpers import configure, trust
 from sodclient.transport.session import forget_negotiation
 from tests.sftp_servers import (CBC_ONLY, CHACHA_ONLY, DROPBOX_UMASK, NO_READ_STAT_LIST, NO_RENAME, PASSWORD,
                                 PROFTPD_NO_READ, PROFTPD_WRITE_ONLY, SHA1_KEX_ONLY,
-                                PasswordServer, dropbox_user, proftpd, sshd_variant)
+                                PasswordServer, dropbox_user, proftpd, sshd_variant, trusted_proxy)
 
 PASSPHRASE = "Correct-Horse-42-battery"
 LINK = "https://download.hospital.example/{name}"
@@ -282,15 +282,12 @@ def test_asyncssh_client_on_a_chacha_only_dropbox_that_denies_everything_but_wri
 
 
 def test_a_dropped_link_on_the_asyncssh_path_is_retried(chacha_only, tmp_path):
-    from sodclient.transport import FileSource, hostkeys, new_remote_name, upload
-    from tests.servers import CuttingProxy
+    from sodclient.transport import FileSource, new_remote_name, upload
 
     configure(chacha_only)
     trust(chacha_only, tmp_path)
     # connection 1: paramiko finds no common cipher; 2: asyncssh, cut; 3: the retry goes straight to asyncssh
-    proxy = CuttingProxy(chacha_only.port, cut_after=1024 * 1024, cut_connections=2)
-    hostkeys.trust("127.0.0.1", proxy.port,
-                   hostkeys.load().lookup(hostkeys.host_id("127.0.0.1", chacha_only.port))["ssh-ed25519"])
+    proxy = trusted_proxy(chacha_only, cut_after=1024 * 1024, cut_connections=2)
     src = tmp_path / "payload.bin"
     src.write_bytes(os.urandom(3 * 1024 * 1024))
     target = SftpTarget.from_settings(load_settings())
@@ -327,8 +324,6 @@ def test_outbox_retry_finishes_an_upload_on_a_write_only_dropbox(dropbox, smtp_s
     import importlib
 
     from sodclient.notify import outbox
-    from sodclient.transport import hostkeys
-    from tests.servers import CuttingProxy
 
     upload_module = importlib.import_module("sodclient.transport.upload")
     monkeypatch.setattr(upload_module, "RETRY_ATTEMPTS", 2)
@@ -337,9 +332,7 @@ def test_outbox_retry_finishes_an_upload_on_a_write_only_dropbox(dropbox, smtp_s
         old.unlink()
     configure(dropbox, smtp_server, LINK)
     trust(dropbox, tmp_path)
-    proxy = CuttingProxy(dropbox.port, cut_after=2 * 1024 * 1024, cut_connections=None)
-    hostkeys.trust("127.0.0.1", proxy.port,
-                   hostkeys.load().lookup(hostkeys.host_id("127.0.0.1", dropbox.port))["ssh-ed25519"])
+    proxy = trusted_proxy(dropbox, cut_after=2 * 1024 * 1024, cut_connections=None)
     configure(**{"sftp.port": str(proxy.port)})
     data = tmp_path / "data"
     data.mkdir()
