@@ -9,5 +9,6 @@ from sodclient.transport.upload import FileSource, GrowingFile, UploadResult, ne
 
 __all__ = ["AuthFailed", "ConnectionLost", "DiskFull", "DnsFailure", "FingerprintMismatch", "HostKeyChanged",
            "LegacyCipherOnly", "NoCommonAlgorithm", "RemoteFileLocked", "PermissionDenied", "PortClosed",
-           "ProtocolFailure", "RemoteFolderMissing", "Timeout", "TransferError", "UnknownHostKey", "VerificationFailed", "ConfirmHostKey", "SftpSession", "SftpTarget", "FileSource",
-           "GrowingFile", "UploadResult", "new_remote_name", "upload"]
+           "ProtocolFailure", "RemoteFolderMissing", "Timeout", "TransferError", "UnknownHostKey",
+           "VerificationFailed", "ConfirmHostKey", "SftpSession", "SftpTarget", "FileSource", "GrowingFile",
+           "UploadResult", "new_remote_name", "upload"]
