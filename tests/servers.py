@@ -66,6 +66,7 @@ class SshServer:
     password_user: str | None  # test user (password auth) or None when not root
     password: str = TEST_PASSWORD
     proc: subprocess.Popen | None = field(default=None, repr=False)
+    keys_dir: Path | None = None   # authorized_keys outside pytest's private tmp (for another account), if any
 
     def settings(self, *, password: bool = False, port: int | None = None) -> dict[str, str]:
         """`config set` values pointing at this server."""
@@ -123,7 +124,8 @@ MaxStartups 50
     import pwd
     return SshServer(port, upload, workdir / "client_ed25519", passphrase,
                      (workdir / "host_ed25519.pub").read_text().strip(),
-                     key_user or pwd.getpwuid(os.geteuid()).pw_name, TEST_USER if has_user else None, proc=proc)
+                     key_user or pwd.getpwuid(os.geteuid()).pw_name, TEST_USER if has_user else None, proc=proc,
+                     keys_dir=keys_dir if key_user else None)
 
 
 @pytest.fixture(scope="session")

@@ -61,6 +61,8 @@ def sshd_variant(tmp_path_factory, extra_config: str, key_user: str | None = Non
         server.proc.wait(10)
         os.chmod(server.upload_dir, 0o700)
         shutil.rmtree(server.upload_dir, ignore_errors=True)
+        if server.keys_dir is not None:
+            shutil.rmtree(server.keys_dir, ignore_errors=True)
 
 
 def trusted_proxy(server, cut_after: int, cut_connections: int | None) -> CuttingProxy:
