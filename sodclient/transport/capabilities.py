@@ -12,7 +12,7 @@ or forbid renaming. Each permission is probed on its own, in one pipelined batch
 - list:   open the folder for listing;
 - rename: posix-rename the partial file away and back, then the same with plain rename.
 
-The upload then publishes and verifies with whatever is allowed (see `publish_how`, `verify_how`).
+The upload then publishes and verifies with whatever is allowed (see upload.py).
 """
 
 from __future__ import annotations
@@ -54,12 +54,6 @@ class Capabilities:
     @property
     def publish_how(self) -> str:
         return self.rename or "final name"
-
-    @property
-    def verify_how(self) -> str:
-        if self.read:
-            return "read-back"
-        return "size" if self.stat else "AEAD only"
 
     def rows(self) -> list[tuple[str, bool, str]]:
         """(permission, allowed, what it means for uploads), for Test Connection's table."""
