@@ -188,7 +188,8 @@ def _send(profile: Profile, request: SendRequest, progress: ProgressSink, cancel
     Ledger(profile.paths.ledger_file).add(remote_name, upload_result.size, expires)
     profile.audit.record("upload", remote_name=remote_name, size=upload_result.size,
                          attempts=upload_result.attempts, seconds=round(upload_result.seconds, 2),
-                         cipher=upload_result.cipher)
+                         cipher=upload_result.cipher, published_by=upload_result.published_by,
+                         verified_by=upload_result.verified_by)
     note = Notification(list(request.to), list(request.cc), settings.link(remote_name), expires,
                         upload_result.size, request.message)
     progress(ProgressReport("notify", 0, 1))

@@ -139,7 +139,7 @@ class FtpConfigDialog(QDialog):
         for c in diagnosis.checks:
             colour = "#1b7f3b" if c.ok else "#b00020"
             lines.append(f"<span style='color:{colour}'><b>{c.name}: {'OK' if c.ok else 'problem'}</b></span> "
-                         f"{html.escape(c.message)}")
+                         f"{html.escape(c.message).replace(chr(10), '<br>')}")
         self.diagnosis.setStyleSheet("")
         self.diagnosis.setText("<br>".join(lines))
         if unknown is not None:
