@@ -37,6 +37,7 @@ class Entry:
 
 MAX_MESSAGE_BYTES = 65536
 _DELIVERY_ID = re.compile(r"[0-9a-f]{32}")
+_ADDRESS = re.compile(r"[^@\s<>,;\"]{1,64}@[^@\s<>,;\"]{1,255}")
 
 
 @dataclass(frozen=True)
@@ -48,13 +49,13 @@ class Delivery:
     id: str
     in_reply_to: str = ""
     message: str = ""
+    reply_to: str = ""      # the sender's e-mail address, where a reply goes
 
     def to_json(self) -> dict:
         out = {"id": self.id}
-        if self.in_reply_to:
-            out["in_reply_to"] = self.in_reply_to
-        if self.message:
-            out["message"] = self.message
+        for key in ("in_reply_to", "message", "reply_to"):
+            if getattr(self, key):
+                out[key] = getattr(self, key)
         return out
 
 
@@ -70,14 +71,17 @@ def check_delivery_id(value: object, what: str = "delivery id") -> str:
 
 
 def _parse_delivery(raw: object) -> Delivery:
-    if not isinstance(raw, dict) or "id" not in raw or not set(raw) <= {"id", "in_reply_to", "message"}:
+    if not isinstance(raw, dict) or "id" not in raw or not set(raw) <= {"id", "in_reply_to", "message", "reply_to"}:
         raise FormatError("the manifest's delivery is malformed")
+    address = raw.get("reply_to", "")
+    if not isinstance(address, str) or ("reply_to" in raw and not _ADDRESS.fullmatch(address)):
+        raise FormatError("the manifest's delivery reply address is malformed")
     message = raw.get("message", "")
     if not isinstance(message, str) or len(message.encode("utf-8")) > MAX_MESSAGE_BYTES or "message" in raw and not message:
         raise FormatError("the manifest's delivery message is malformed")
     reply = raw.get("in_reply_to")
     return Delivery(check_delivery_id(raw["id"]), check_delivery_id(reply, "in-reply-to id") if reply is not None else "",
-                    message)
+                    message, address)
 
 
 def dumps(obj: dict) -> bytes:
@@ -129,6 +133,8 @@ def encode_manifest(entries: list[Entry], delivery: Delivery | None = None) -> b
             check_delivery_id(delivery.in_reply_to, "in-reply-to id")
         if len(delivery.message.encode("utf-8")) > MAX_MESSAGE_BYTES:
             raise FormatError(f"the message is longer than {MAX_MESSAGE_BYTES} bytes")
+        if delivery.reply_to and not _ADDRESS.fullmatch(delivery.reply_to):
+            raise FormatError("the reply address is not an e-mail address")
         obj["delivery"] = delivery.to_json()
     return dumps(obj)
 

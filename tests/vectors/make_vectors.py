@@ -33,7 +33,7 @@ def _tree(root: Path) -> Path:
 
 
 DELIVERY = sodformat.Delivery("0123456789abcdef0123456789abcdef", in_reply_to="fedcba9876543210fedcba9876543210",
-                              message="Vector reply: see the attached note.")
+                              message="Vector reply: see the attached note.", reply_to="replier@example.org")
 
 
 def main() -> None:
