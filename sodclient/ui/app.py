@@ -15,6 +15,7 @@ from sodclient.logs import setup_logging
 from sodclient.profile import Profile
 from sodclient.ui.common import app_icon, plain_error
 from sodclient.ui.main_window import MainWindow
+from sodclient.ui.sign_in import ensure_signed_in
 from sodclient.ui.single_instance import InstanceServer, hand_over
 
 from sodclient import __version__
@@ -71,6 +72,12 @@ def run_app(argv: list[str], debug: bool = False, profile: Profile | None = None
         QMessageBox.critical(None, "SOD Send", plain_error(exc, "Your library could not be opened."))
         return 1
     log.info("app started (version %s)", __version__)
+    try:
+        if not ensure_signed_in(profile):   # first start creates the key; later starts ask for the passphrase
+            return 0
+    except Exception as exc:
+        QMessageBox.critical(None, "SOD Send", plain_error(exc, "Your key could not be opened."))
+        return 1
     window = MainWindow(profile)
     sys.excepthook = _report_unexpected(window)
     server = InstanceServer(profile.paths.data, window)

@@ -14,12 +14,17 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHeaderView, QInp
 from sodclient.errors import LibraryError, UserError
 from sodclient.library import Document
 from sodclient.profile import Profile
+from sodclient.services.identity import start_status
 from sodclient.services.receive import import_files
 from sodclient.ui.common import app_icon, human_size, plain_error
 from sodclient.ui.job_progress import JobProgress
 from sodclient.ui.worker import Job, running_jobs
 
 PATIENT, CASE = 1, 2
+
+
+def identity_state(profile: Profile) -> str:
+    return start_status(profile).state
 _MAX_ROW_ICONS = 300
 _ROLE = Qt.UserRole
 
@@ -42,6 +47,9 @@ class MainWindow(QMainWindow):
         self._build_toolbar()
         self._build_central()
         self.refresh()
+        from sodclient.ui.session_lock import SessionLock
+
+        self.session_lock = SessionLock(self, profile)
 
     # -- construction --------------------------------------------------------------------------------
     def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
@@ -73,6 +81,10 @@ class MainWindow(QMainWindow):
                                               tip="Server and mail settings (administrators)")
         self.keys_action = self._action("My &Key and Contacts…", self.keys_dialog)
         self.audit_action = self._action("&Audit Log…", self.audit_log)
+        self.lock_action = self._action("&Lock", lambda: self.session_lock.lock("user"), "Ctrl+L",
+                                        "Lock SOD Send now (transfers keep running)")
+        self.lock_action.setShortcutContext(Qt.ApplicationShortcut)
+        self.passphrase_action = self._action("Change &Passphrase…", self.change_passphrase)
         self.outbox_action = self._action("&Outbox…", self.outbox,
                                           tip="Uploads and e-mails that could not be finished yet")
         self.quit_action = self._action("&Quit", self.close, "Ctrl+Q")
@@ -97,6 +109,9 @@ class MainWindow(QMainWindow):
         m.addAction(self.keys_action)
         m.addAction(self.outbox_action)
         m.addAction(self.audit_action)
+        m.addSeparator()
+        m.addAction(self.passphrase_action)
+        m.addAction(self.lock_action)
         m = mb.addMenu("&Help")
         m.addAction(self.log_folder_action)
         m.addAction(self.about_action)
@@ -154,6 +169,17 @@ class MainWindow(QMainWindow):
         self.statusBar()
 
     # -- data ----------------------------------------------------------------------------------------
+    def blank(self) -> None:
+        """Empties every view that shows patient data (the app locked); refresh() fills them again."""
+        self.tree.blockSignals(True)
+        self.tree.clear()
+        self.tree.blockSignals(False)
+        self.table.setRowCount(0)
+        self.preview.clear()
+        self.preview.setText("")
+        self.preview_info.clear()
+        self.statusBar().clearMessage()
+
     def refresh(self, select_case: int | None = None) -> None:
         keep = select_case if select_case is not None else self.current_case_id()
         keep_patient = self.current_patient_id()
@@ -491,6 +517,18 @@ class MainWindow(QMainWindow):
         from sodclient.ui.audit_dialog import AuditDialog
 
         dlg = AuditDialog(self.profile, self)
+        dlg.setAttribute(Qt.WA_DeleteOnClose)
+        dlg.open()
+        return dlg
+
+    def change_passphrase(self):
+        from sodclient.ui.sign_in import SignInDialog
+
+        if identity_state(self.profile) != "passphrase":
+            self.show_message("Change Passphrase", "Your key is held in this computer's keyring (your site's "
+                              "choice), so there is no SOD Send passphrase to change.")
+            return None
+        dlg = SignInDialog(self.profile, "change", self)
         dlg.setAttribute(Qt.WA_DeleteOnClose)
         dlg.open()
         return dlg

@@ -74,7 +74,7 @@ def test_send_happy_path_link_serves_exact_bytes(ready, tmp_path, capsys):
     assert [d.remote_name for d in Ledger(current().paths.ledger_file).load()] == [name]
     assert current().audit.verify().ok
     events = [r["event"] for r in current().audit.read()]
-    assert {"upload", "notify", "send", "trust-host", "config-change"} <= set(events)
+    assert {"upload", "notify", "send", "trust", "config-change"} <= set(events)
     assert "DOE" not in current().paths.audit_file.read_text() and PASSPHRASE not in current().paths.audit_file.read_text()
     assert [p for p in current().paths.spool.iterdir() if p.name != "outbox"] == []
 
