@@ -68,10 +68,17 @@ def test_wrong_password_is_diagnosed(qtbot, sshd, smtp_server, download_site):
 def test_my_key_and_contacts(qtbot):
     dlg = KeysDialog(current())
     qtbot.addWidget(dlg)
-    assert dlg.create_button.isVisibleTo(dlg) and not keys.has_identity(current().paths)
-    dlg.create_button.click()
+    assert dlg.create_button.isVisibleTo(dlg) and not current().identity.exists()
+    dlg.create_button.click()   # a passphrase protects the new key: the sign-in dialog asks for it
+    ask = dlg.sign_in_dialog
+    ask.new.setText("Correct-Horse-7")
+    ask.repeat.setText("Correct-Horse-8")
+    assert not ask.submit() and "differ" in ask.error.text()
+    ask.repeat.setText("Correct-Horse-7")
+    assert ask.submit()
     assert dlg.recipient.text().startswith("sod1") and dlg.signer.text().startswith("sodsig1")
-    assert (current().paths.identity_file.stat().st_mode & 0o777) == 0o600
+    assert (current().identity.sealed_file.stat().st_mode & 0o777) == 0o600
+    assert "SOD-SECRET-KEY" not in current().identity.sealed_file.read_text()
     dlg.name.setText("Dr Bones")
     dlg.key.setText("sod1notakey")
     dlg.add_button.click()
