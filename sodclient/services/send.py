@@ -72,6 +72,11 @@ class SendRequest:
                 f"reply={bool(self.in_reply_to)})")
 
 
+def max_expiry_days(profile: Profile) -> int:
+    """The longest a delivery may stay downloadable at this site (site defaults `site.max_expiry_days`)."""
+    return profile.settings().max_expiry_days()
+
+
 def validate(request: SendRequest, max_days: int = MAX_EXPIRY_DAYS) -> list:
     """Check the request before anything is read or sent; returns the container recipients.
     `max_days` is the site's cap on expiry (site defaults `site.max_expiry_days`, at most the format's 14)."""
@@ -314,4 +319,4 @@ def _pack_and_upload(sources, recipients, days, signer, spool_file: Path, target
     return outcome["header"], result
 
 
-__all__ = ["MAIL_SUBJECT", "SendRequest", "SendResult", "preflight", "send", "validate"]
+__all__ = ["MAIL_SUBJECT", "SendRequest", "SendResult", "max_expiry_days", "preflight", "send", "validate"]

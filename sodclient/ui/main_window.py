@@ -6,8 +6,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QIcon, QKeySequence, QPixmap
-from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHeaderView, QInputDialog, QLabel, QMainWindow,
-                               QMenu, QMessageBox, QSplitter, QTableWidget, QTableWidgetItem,
+from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHeaderView, QInputDialog, QLabel, QListWidget,
+                               QListWidgetItem, QMainWindow, QMenu, QMessageBox, QSplitter, QTableWidget, QTableWidgetItem,
                                QToolBar,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
@@ -16,6 +16,7 @@ from sodclient.library import Document
 from sodclient.profile import Profile
 from sodclient.services.identity import start_status
 from sodclient.services.receive import import_files
+from sodclient.services.reply import received, reply_target, thread
 from sodclient.ui.common import app_icon, human_size, plain_error
 from sodclient.ui.job_progress import JobProgress
 from sodclient.ui.worker import Job, running_jobs
@@ -151,10 +152,16 @@ class MainWindow(QMainWindow):
         self.preview.setMinimumWidth(180)
         self.preview_info = QLabel(alignment=Qt.AlignCenter)
         self.preview_info.setWordWrap(True)
+        self.thread_list = QListWidget()   # the case's conversation: deliveries sent and received
+        self.thread_list.setObjectName("case-thread")
+        self.thread_list.setWordWrap(True)
+        self.thread_list.setToolTip("Deliveries of this case, oldest first: what was sent and every reply")
         side = QWidget()
         sl = QVBoxLayout(side)
         sl.addWidget(self.preview, 1)
         sl.addWidget(self.preview_info)
+        sl.addWidget(QLabel("Conversation"))
+        sl.addWidget(self.thread_list, 1)
         right = QSplitter(Qt.Horizontal)
         right.addWidget(self.table)
         right.addWidget(side)
@@ -175,6 +182,8 @@ class MainWindow(QMainWindow):
         self.tree.clear()
         self.tree.blockSignals(False)
         self.table.setRowCount(0)
+        self._docs = []
+        self.thread_list.clear()
         self.preview.clear()
         self.preview.setText("")
         self.preview_info.clear()
@@ -242,7 +251,19 @@ class MainWindow(QMainWindow):
         rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
         return [self._docs[r] for r in rows]
 
+    def _load_thread(self) -> None:
+        self.thread_list.clear()
+        case_id = self.current_case_id()
+        for m in (thread(self.profile, case_id) if case_id else []):
+            arrow = "Received from" if m.direction == "received" else "Sent to"
+            kind = " (reply)" if m.in_reply_to else ""
+            text = f"{m.at[:16].replace('T', ' ')}  {arrow} {m.counterpart or 'unknown'}{kind}: {m.documents} document(s)"
+            item = QListWidgetItem(text + (f"\n{m.message}" if m.message else ""))
+            item.setData(_ROLE, m.delivery_id)
+            self.thread_list.addItem(item)
+
     def _load_documents(self) -> None:
+        self._load_thread()
         self._docs = self.current_documents()
         self.table.setRowCount(len(self._docs))
         for r, d in enumerate(self._docs):
@@ -456,9 +477,13 @@ class MainWindow(QMainWindow):
             return None
         case_id = self.current_case_id()
         case = self.library.case(case_id) if case_id else None
+        answered = received(self.profile, case_id) if case_id else []
+        target = reply_target(self.profile, answered[0].delivery_id) if answered else None   # the newest one
         flow = SendFlow(self, selected=self.selected_documents(), all_documents=self.current_documents(),
-                        reply_to=case.reply_to if case else "",
-                        reply_subject=f"Re: {case.description}" if case else "Re: documents")
+                        reply_to=(target.to if target else "") or (case.reply_to if case else ""),
+                        reply_subject=f"Re: {case.description}" if case else "Re: documents",
+                        in_reply_to=target.delivery_id if target else "",
+                        reply_key=target.recipient_key if target else "", case_id=case_id)
         self._keep(flow)
         flow.start()
         return flow

@@ -106,9 +106,22 @@ class SessionLock(QObject):
             self.timer.start()
 
     def eventFilter(self, obj, event) -> bool:
-        if not self.locked and event.type() in _INPUT:
-            self.timer.start()
+        if not self.locked:
+            if event.type() in _INPUT:
+                self.timer.start()
+        elif event.type() == QEvent.Show and isinstance(obj, QWidget) and obj.isWindow() \
+                and not isinstance(obj, (LockScreen, QMenu)) and obj not in self._hidden:
+            # A flow finished while locked and opened its next window (a report, a result): it waits too.
+            self._hidden.append(obj)
+            QTimer.singleShot(0, lambda w=obj: self._keep_hidden(w))
         return False
+
+    def _keep_hidden(self, widget: QWidget) -> None:
+        try:
+            if self.locked:
+                widget.hide()
+        except RuntimeError:   # already deleted
+            pass
 
     # -- locking -------------------------------------------------------------------------------------
     def lock(self, reason: str = "user") -> None:
