@@ -9,11 +9,16 @@ from __future__ import annotations
 from typing import Any, TextIO
 
 from sodclient.audit import VerifyResult, select, write_csv
-from sodclient.audit_events import AREAS
+from sodclient.audit_events import AREAS, area_of
 from sodclient.errors import AuditDamaged
 from sodclient.profile import Profile
 
 KINDS = list(AREAS)
+
+
+def kind_of(event: str) -> str:
+    """The kind (area) an event name belongs to, for showing and filtering."""
+    return area_of(event)
 
 
 def verify(profile: Profile) -> VerifyResult:
@@ -39,4 +44,4 @@ def export_csv(profile: Profile, out: TextIO, kinds: list[str] | None = None, si
     return write_csv(records(profile, kinds, since, until), out)
 
 
-__all__ = ["KINDS", "export_csv", "records", "require_intact", "verify"]
+__all__ = ["KINDS", "export_csv", "kind_of", "records", "require_intact", "verify"]

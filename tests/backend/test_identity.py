@@ -14,6 +14,7 @@ from sodclient.cli import main as cli_main
 from sodclient.errors import InputError, SecureStoreError
 from sodclient.profile import Profile
 from sodclient.services import identity
+from sodclient.services.send import SendRequest, validate
 from sodclient.services.settings import change_settings
 from sodclient.config import ConfigError
 from sodformat import collect_sources, pack, parse_recipient
@@ -148,3 +149,19 @@ def test_site_policies_are_not_user_settings(tmp_path):
     with pytest.raises(ConfigError, match="site"):
         change_settings(profile, {"site.max_expiry_days": "14"})
     assert cli_main(["config", "set", "site.max_idle_minutes=600"]) == 2
+
+
+def test_expiry_is_capped_at_the_site_maximum(tmp_path, monkeypatch, capsys):
+    site = tmp_path / "site.ini"
+    site.write_text("[site]\nmax_expiry_days = 3\n")
+    monkeypatch.setenv("SODCLIENT_SITE_DEFAULTS", str(site))
+    (tmp_path / "doc.txt").write_text("x")
+    (tmp_path / "pass.txt").write_text("Good-Passphrase-1\n")
+    args = ["send", "--to", "a@clinic.example", "--passphrase-file", str(tmp_path / "pass.txt"), str(tmp_path / "doc.txt")]
+    assert cli_main([*args, "--expires-in-days", "5"]) == 2
+    assert "1 to 3 days (your site's maximum)" in capsys.readouterr().err
+    with pytest.raises(InputError, match="site"):
+        validate(SendRequest([tmp_path / "doc.txt"], ["a@clinic.example"], passphrases=["Good-Passphrase-1"],
+                             expires_in_days=4), 3)
+    assert validate(SendRequest([tmp_path / "doc.txt"], ["a@clinic.example"], passphrases=["Good-Passphrase-1"],
+                                expires_in_days=3), 3)
