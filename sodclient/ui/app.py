@@ -88,6 +88,9 @@ def run_app(argv: list[str], debug: bool = False, profile: Profile | None = None
     server.listen()
 
     def on_message(message: str) -> None:
+        if window.session_lock.locked:   # a .sod handed over while locked opens after the passphrase
+            window.session_lock.after_unlock(lambda: on_message(message))
+            return
         window.showNormal()
         window.raise_()
         window.activateWindow()

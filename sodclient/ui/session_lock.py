@@ -84,6 +84,7 @@ class SessionLock(QObject):
         self.locked = False
         self.screen: LockScreen | None = None
         self._hidden: list[QWidget] = []
+        self._pending: list = []               # what waits for the unlock (a .sod handed over while locked)
         self._progress: dict[int, str] = {}   # job serial -> "send: upload 42%"
         if idle_ms is None:
             try:
@@ -99,6 +100,16 @@ class SessionLock(QObject):
         self._poll.timeout.connect(self._show_progress)
         QApplication.instance().installEventFilter(self)
         self.timer.start()
+
+    def after_unlock(self, action) -> None:
+        """Runs `action` once the user has unlocked (at once when not locked)."""
+        if not self.locked:
+            action()
+            return
+        self._pending.append(action)
+        if self.screen is not None:
+            self.screen.raise_()
+            self.screen.activateWindow()
 
     def set_idle_ms(self, idle_ms: int) -> None:
         self.timer.setInterval(idle_ms)
@@ -198,4 +209,7 @@ class SessionLock(QObject):
         self.timer.start()
         log.info("app unlocked")
         self.locked_changed.emit(False)
+        pending, self._pending = self._pending, []
+        for action in pending:
+            action()
         return True

@@ -109,6 +109,9 @@ def test_lock_from_the_menu_shortcut_in_keyring_mode(qtbot, tmp_path):
     window.lock_action.trigger()
     screen = window.session_lock.screen
     assert window.session_lock.locked and not window.isVisible() and not screen.passphrase.isVisible()
+    opened = []
+    window.session_lock.after_unlock(lambda: opened.append("a .sod handed over while locked"))
+    assert opened == []
     screen.unlock_button.click()                          # the OS keyring holds the key: no passphrase
-    assert not window.session_lock.locked and window.isVisible()
+    assert not window.session_lock.locked and window.isVisible() and len(opened) == 1
     close_when_idle(qtbot, window)
