@@ -14,7 +14,8 @@ from sodformat.recipients import PassphraseIdentity, PassphraseRecipient
 from sodformat.writer import PackResult, Source, collect_sources, pack
 
 __all__ = [
-    "AuthenticationError", "CancelledError", "Contents", "Delivery", "Entry", "ExpiredError", "FormatError", "HeaderInfo",
+    "AuthenticationError", "CancelledError", "Contents", "Delivery", "Entry", "ExpiredError", "FormatError",
+    "HeaderInfo",
     "Identity", "LimitError", "NoMatchingIdentityError", "PackResult", "PassphraseIdentity", "PassphraseRecipient",
     "SodError", "Source", "X25519Recipient", "collect_sources", "generate_identity", "inspect", "load_identity",
     "new_delivery_id", "pack", "parse_recipient", "unpack", "verify",

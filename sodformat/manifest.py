@@ -77,11 +77,12 @@ def _parse_delivery(raw: object) -> Delivery:
     if not isinstance(address, str) or ("reply_to" in raw and not _ADDRESS.fullmatch(address)):
         raise FormatError("the manifest's delivery reply address is malformed")
     message = raw.get("message", "")
-    if not isinstance(message, str) or len(message.encode("utf-8")) > MAX_MESSAGE_BYTES or "message" in raw and not message:
+    too_long = isinstance(message, str) and len(message.encode("utf-8")) > MAX_MESSAGE_BYTES
+    if not isinstance(message, str) or too_long or ("message" in raw and not message):
         raise FormatError("the manifest's delivery message is malformed")
     reply = raw.get("in_reply_to")
-    return Delivery(check_delivery_id(raw["id"]), check_delivery_id(reply, "in-reply-to id") if reply is not None else "",
-                    message, address)
+    reply_id = check_delivery_id(reply, "in-reply-to id") if reply is not None else ""
+    return Delivery(check_delivery_id(raw["id"]), reply_id, message, address)
 
 
 def dumps(obj: dict) -> bytes:
@@ -148,7 +149,8 @@ def parse_delivery(data: bytes) -> Delivery | None:
 def parse_manifest(data: bytes) -> list[Entry]:
     obj = loads_object(data, "manifest")
     raw = obj.get("entries")
-    if not {"entries"} <= set(obj) <= {"entries", "delivery"} or not isinstance(raw, list) or len(raw) > limits.MAX_ENTRIES:
+    if not {"entries"} <= set(obj) <= {"entries", "delivery"} or not isinstance(raw, list) \
+            or len(raw) > limits.MAX_ENTRIES:
         raise FormatError("the manifest is malformed")
     entries = []
     for item in raw:

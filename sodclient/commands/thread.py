@@ -21,7 +21,8 @@ def _run(args, profile) -> int:
                 continue
             arrow = "<- from" if m.direction == "received" else "-> to  "
             reply = f"  (reply to {m.in_reply_to})" if m.in_reply_to else ""
-            print(f"  {m.at}  {arrow} {m.counterpart or '(unknown)'}  {m.delivery_id}  {m.documents} document(s){reply}")
+            who = m.counterpart or "(unknown)"
+            print(f"  {m.at}  {arrow} {who}  {m.delivery_id}  {m.documents} document(s){reply}")
             if m.message:
                 print(f"      {m.message.splitlines()[0][:100]}")
         if args.documents and case_id:

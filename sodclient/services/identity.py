@@ -1,7 +1,7 @@
 """The user's own key (sign-in, lock, passphrase change) and contacts, for the app, the CLI and the demo.
 
 The app at start calls `start_status(profile)` and then, by its `state`:
-  "none"       -> `create_identity(profile, passphrase)`      (first start; no passphrase where the site uses the keyring)
+  "none"       -> `create_identity(profile, passphrase)`  (first start; no passphrase where the site uses the keyring)
   "plain"      -> `migrate_identity(profile, passphrase)` (a release 0.1.0 clear key file)
   "passphrase" -> `sign_in(profile, passphrase)`      (every later start, and to unlock after `lock`)
   "keyring"    -> `sign_in(profile)`                  (no passphrase: the OS keyring holds the key)
@@ -113,5 +113,5 @@ def remove_contact(profile: Profile, recipient: str) -> list[Contact]:
 
 
 __all__ = ["KEYRING", "PASSPHRASE", "Contact", "IdentityStatus", "SignInRequired", "WrongPassphrase", "add_contact",
-           "change_passphrase", "contacts", "create_identity", "lock", "migrate_identity", "my_identity", "public_keys", "remove_contact",
-           "sign_in", "site_protection", "start_status"]
+           "change_passphrase", "contacts", "create_identity", "lock", "migrate_identity", "my_identity", "public_keys",
+           "remove_contact", "sign_in", "site_protection", "start_status"]

@@ -98,4 +98,5 @@ def reply_request(profile: Profile, delivery_id: str, paths: list[Path], *, mess
                        in_reply_to=target.delivery_id, case_id=target.case_id)
 
 
-__all__ = ["ReplyTarget", "all_messages", "case_documents", "documents_by_id", "received", "reply_request", "reply_target", "stage_documents", "thread"]
+__all__ = ["ReplyTarget", "all_messages", "case_documents", "documents_by_id", "received", "reply_request",
+           "reply_target", "stage_documents", "thread"]

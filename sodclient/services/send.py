@@ -228,7 +228,8 @@ def _send(profile: Profile, request: SendRequest, progress: ProgressSink, cancel
     except TransferError as exc:
         entry = outbox.add(note, remote_name, str(exc))
         notified, error, outbox_id = False, str(exc), entry.id
-        profile.audit.record(AuditEvent.NOTIFY_QUEUED, remote_name=remote_name, to=note.to, cc=note.cc, outbox_id=entry.id)
+        profile.audit.record(AuditEvent.NOTIFY_QUEUED, remote_name=remote_name, to=note.to, cc=note.cc,
+                             outbox_id=entry.id)
     progress(ProgressReport("notify", 1, 1))
     report = reviewed.report if reviewed is not None else None
     _file_in_thread(profile, request, note.to + note.cc, len(sources))

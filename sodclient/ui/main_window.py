@@ -7,7 +7,8 @@ from pathlib import Path
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QIcon, QKeySequence, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHeaderView, QInputDialog, QLabel, QListWidget,
-                               QListWidgetItem, QMainWindow, QMenu, QMessageBox, QSplitter, QTableWidget, QTableWidgetItem,
+                               QListWidgetItem, QMainWindow, QMenu, QMessageBox, QSplitter, QTableWidget,
+                               QTableWidgetItem,
                                QToolBar,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
@@ -257,7 +258,8 @@ class MainWindow(QMainWindow):
         for m in (thread(self.profile, case_id) if case_id else []):
             arrow = "Received from" if m.direction == "received" else "Sent to"
             kind = " (reply)" if m.in_reply_to else ""
-            text = f"{m.at[:16].replace('T', ' ')}  {arrow} {m.counterpart or 'unknown'}{kind}: {m.documents} document(s)"
+            when = m.at[:16].replace("T", " ")
+            text = f"{when}  {arrow} {m.counterpart or 'unknown'}{kind}: {m.documents} document(s)"
             item = QListWidgetItem(text + (f"\n{m.message}" if m.message else ""))
             item.setData(_ROLE, m.delivery_id)
             self.thread_list.addItem(item)

@@ -18,7 +18,6 @@ from sodclient.services.send import SendRequest, validate
 from sodclient.services.settings import change_settings
 from sodclient.config import ConfigError
 from sodformat import collect_sources, pack, parse_recipient
-from tests.profiles import current
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "release-0.1.0"
 PASS, NEW = "First-Passphrase-1", "Second-Passphrase-2"
@@ -157,7 +156,8 @@ def test_expiry_is_capped_at_the_site_maximum(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("SODCLIENT_SITE_DEFAULTS", str(site))
     (tmp_path / "doc.txt").write_text("x")
     (tmp_path / "pass.txt").write_text("Good-Passphrase-1\n")
-    args = ["send", "--to", "a@clinic.example", "--passphrase-file", str(tmp_path / "pass.txt"), str(tmp_path / "doc.txt")]
+    args = ["send", "--to", "a@clinic.example", "--passphrase-file", str(tmp_path / "pass.txt"),
+            str(tmp_path / "doc.txt")]
     assert cli_main([*args, "--expires-in-days", "5"]) == 2
     assert "1 to 3 days (your site's maximum)" in capsys.readouterr().err
     with pytest.raises(InputError, match="site"):

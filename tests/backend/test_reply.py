@@ -80,7 +80,8 @@ def test_reply_round_trip_is_threaded_in_both_libraries(two, smtp_server, tmp_pa
     # Alice imports the reply: it lands under the original case, after her send.
     opened, result = import_container(alice, _fetch(smtp_server, ALICE, tmp_path / "to-alice.sod"),
                                       identity=alice.identity.current())
-    assert opened.delivery.in_reply_to == original.delivery_id and opened.signer == bob.identity.current().signing_public
+    assert opened.delivery.in_reply_to == original.delivery_id
+    assert opened.signer == bob.identity.current().signing_public
     assert result.case_ids == [case.id]
     titles = {d.title for d in alice.library().documents(case_id=case.id)}
     assert {"referral.txt", "report.txt"} <= titles

@@ -3,11 +3,9 @@
 import pytest
 
 import sodformat
-from sodformat import Delivery, FormatError, PassphraseIdentity, PassphraseRecipient
+from sodformat import Delivery, FormatError
 from sodformat.keys import generate_identity
 from sodformat.manifest import Entry, encode_manifest, parse_delivery, parse_manifest
-
-PASS = "Delivery-Test-Pass-1"
 
 
 def test_delivery_round_trips_and_is_signed(tmp_path):
@@ -23,9 +21,9 @@ def test_delivery_round_trips_and_is_signed(tmp_path):
 
 def test_container_without_delivery_reads_as_none(tmp_path):
     (tmp_path / "a.txt").write_text("x")
-    sodformat.pack(tmp_path / "c.sod", sodformat.collect_sources([tmp_path / "a.txt"]), [PassphraseRecipient(PASS)],
-                   )
-    assert sodformat.verify(tmp_path / "c.sod", [PassphraseIdentity(PASS)]).delivery is None
+    me = generate_identity()
+    sodformat.pack(tmp_path / "c.sod", sodformat.collect_sources([tmp_path / "a.txt"]), [me.recipient])
+    assert sodformat.verify(tmp_path / "c.sod", [me]).delivery is None
 
 
 @pytest.mark.parametrize("delivery", [

@@ -37,7 +37,7 @@ def test_idle_lock_hides_patient_data_keeps_the_upload_and_needs_the_passphrase(
         qtbot, tmp_path, sshd, smtp_server, download_site, slow_link):
     profile = current()
     identity.create_identity(profile, PASS, protection="passphrase")   # signed in, as after the sign-in dialog
-    link = slow_link(bytes_per_s=3_000_000)                             # ~4 s for the upload below
+    link = slow_link(bytes_per_s=3_000_000)                             # ~3 s for the upload below
     change_settings(profile, {**sshd.settings(port=link.port), **smtp_server.settings(),
                               "link.template": download_site})
     hostkeys.trust(profile.paths.known_hosts, "127.0.0.1", link.port, paramiko.Ed25519Key.from_private_key_file(
@@ -48,7 +48,7 @@ def test_idle_lock_hides_patient_data_keeps_the_upload_and_needs_the_passphrase(
     case = window.library.create_case(patient.id, "Chest CT Doe")
     window.refresh(select_case=case.id)
     scan = tmp_path / "DOE_JANE_scan.bin"
-    scan.write_bytes(os.urandom(12 << 20))
+    scan.write_bytes(os.urandom(8 << 20))
     import_and_wait(qtbot, window, [scan])
     qtbot.waitUntil(lambda: window.table.rowCount() == 1)
     assert "Doe Jane" in window.tree.topLevelItem(0).text(0)
