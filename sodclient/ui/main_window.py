@@ -521,8 +521,15 @@ class MainWindow(QMainWindow):
 
         dlg = FtpConfigDialog(self.profile, self)
         dlg.setAttribute(Qt.WA_DeleteOnClose)
+        dlg.accepted.connect(self._apply_idle_time)   # a new "Lock after idle" applies at once
         dlg.open()
         return dlg
+
+    def _apply_idle_time(self) -> None:
+        try:
+            self.session_lock.set_idle_ms(self.profile.settings().idle_minutes() * 60_000)
+        except UserError:
+            pass
 
     def keys_dialog(self):
         from sodclient.ui.keys_dialog import KeysDialog
