@@ -29,8 +29,8 @@ from sodformat.errors import (AuthenticationError, CancelledError, ExpiredError,
                               NoMatchingIdentityError, SodError)
 from sodformat.header import HeaderInfo, RawHeader, hkdf, read_header
 from sodformat.keys import parse_signer
-from sodformat.manifest import (TAG_DIR, TAG_END, TAG_FILE, TAG_MANIFEST, TAG_SIGNATURE, Entry, parse_dir_meta,
-                                parse_file_meta, parse_manifest, signature_message)
+from sodformat.manifest import (TAG_DIR, TAG_END, TAG_FILE, TAG_MANIFEST, TAG_SIGNATURE, Delivery, Entry,
+                                parse_delivery, parse_dir_meta, parse_file_meta, parse_manifest, signature_message)
 from sodformat.names import NameSet
 from sodformat.recipients import PassphraseIdentity, unwrap_with
 from sodformat.stream import decrypt_chunks
@@ -45,6 +45,7 @@ class Contents:
     header: HeaderInfo
     entries: list[Entry]
     signer: str | None   # the sender's signing key, present only if the signature verified
+    delivery: Delivery | None = None   # id, in-reply-to and message (containers since the delivery field)
 
 
 def _open_file(path: Path | str) -> io.BufferedReader:
@@ -327,6 +328,7 @@ def _walk(plain: _Plaintext, raw: RawHeader, sink: _Sink, cancel, hasher: InOrde
     manifest_bytes = plain.read(length)
     if parse_manifest(manifest_bytes) != entries:
         raise AuthenticationError("the manifest does not match the contents (hash or size mismatch)")
+    delivery = parse_delivery(manifest_bytes)
     signer = None
     tag = plain.read(1)
     if raw.info.signer is not None:
@@ -341,7 +343,7 @@ def _walk(plain: _Plaintext, raw: RawHeader, sink: _Sink, cancel, hasher: InOrde
         tag = plain.read(1)
     if tag != TAG_END or not plain.at_end():
         raise FormatError("the container's payload is malformed (data after the end)")
-    return Contents(raw.info, entries, signer)
+    return Contents(raw.info, entries, signer, delivery)
 
 
 def _process(path: Path | str, identities: list, sink: _Sink, *, allow_expired: bool,

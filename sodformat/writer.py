@@ -24,8 +24,8 @@ from sodformat.buffers import BufferRing
 from sodformat.errors import CancelledError, SodError
 from sodformat.header import HeaderInfo, encode_header, hkdf, read_header
 from sodformat.keys import Identity
-from sodformat.manifest import (TAG_DIR, TAG_END, TAG_FILE, TAG_MANIFEST, TAG_SIGNATURE, Entry, encode_manifest,
-                                file_meta, dumps, signature_message)
+from sodformat.manifest import (TAG_DIR, TAG_END, TAG_FILE, TAG_MANIFEST, TAG_SIGNATURE, Delivery, Entry,
+                                encode_manifest, file_meta, dumps, signature_message)
 from sodformat.mediatypes import sniff
 from sodformat.names import NameSet, check_name
 from sodformat.recipients import b64encode, make_stanza
@@ -293,12 +293,12 @@ class _Framer:
         settle(keep=0)
         return size
 
-    def trailer(self, header: bytes, signer: Identity | None) -> None:
-        """Manifest, signature (over header and manifest) and end record; then the last chunk."""
+    def trailer(self, header: bytes, signer: Identity | None, delivery: Delivery | None = None) -> None:
+        """Manifest (with the delivery, if any), signature (over header and manifest) and end record."""
         self._hasher.drain()
         for index, sha256 in self._digests.items():
             self.entries[index] = replace(self.entries[index], sha256=sha256)
-        manifest = encode_manifest(self.entries)
+        manifest = encode_manifest(self.entries, delivery)
         self._fill.write(_record(TAG_MANIFEST, manifest))
         if signer is not None:
             self._fill.write(TAG_SIGNATURE + signer.ed25519.sign(signature_message(header, manifest)))
@@ -313,7 +313,7 @@ def _check_expiry(days: float) -> None:
 
 def write_container(out: Writable, sources: list[Source], recipients: list, *, expires_in_days: float,
                     signer: Identity | None, progress: ProgressFn | None, cancel, created: float | None,
-                    aead: str, chunk: int, level: int) -> PackResult:
+                    aead: str, chunk: int, level: int, delivery: Delivery | None = None) -> PackResult:
     """Write the whole container sequentially to `out` (a file, a pipe, or an uploader's spool file).
 
     This thread reads documents straight into chunk buffers, then seals and writes each chunk while
@@ -351,7 +351,7 @@ def write_container(out: Writable, sources: list[Source], recipients: list, *, e
     try:
         framer = _Framer(ChunkFiller(chunk, ring.acquire, seal), level, hasher, cancel)
         framer.documents(sources)
-        framer.trailer(header, signer)
+        framer.trailer(header, signer, delivery)
     finally:
         hasher.close()
     info = read_header(io.BytesIO(header)).info
@@ -369,10 +369,12 @@ def _size_bound(sources: list[Source], chunk: int) -> int:
 def pack(out: Writable | BinaryIO | Path | str, sources: list[Source], recipients: list, *,
          expires_in_days: float = limits.DEFAULT_EXPIRY_DAYS, signer: Identity | None = None,
          progress: ProgressFn | None = None, cancel=None, created: float | None = None,
-         aead: str = "aes-256-gcm", chunk: int = limits.DEFAULT_CHUNK, level: int = 1) -> PackResult:
-    """Pack `sources` for `recipients`. A path output appears only when complete (temp file + rename)."""
+         aead: str = "aes-256-gcm", chunk: int = limits.DEFAULT_CHUNK, level: int = 1,
+         delivery: Delivery | None = None) -> PackResult:
+    """Pack `sources` for `recipients`. A path output appears only when complete (temp file + rename).
+    `delivery` (id, in-reply-to, message) goes into the manifest: encrypted, authenticated and signed."""
     kwargs = dict(expires_in_days=expires_in_days, signer=signer, progress=progress, cancel=cancel,
-                  created=created, aead=aead, chunk=chunk, level=level)
+                  created=created, aead=aead, chunk=chunk, level=level, delivery=delivery)
     if not isinstance(out, (str, Path)):
         return write_container(out, sources, recipients, **kwargs)
     out = Path(out)

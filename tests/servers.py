@@ -330,3 +330,48 @@ def cutting_proxy(sshd):
     yield make
     for p in proxies:
         p.close()
+
+
+# --- a slow link (a transfer that is still running while the test looks at the app) ----------------
+
+class SlowProxy(CuttingProxy):
+    """TCP proxy to `target_port` that passes at most `bytes_per_s` in each direction."""
+
+    def __init__(self, target_port: int, bytes_per_s: int):
+        self.bytes_per_s = bytes_per_s
+        super().__init__(target_port, 0, 0)
+
+    def _pump(self, src, dst, cut):
+        start, sent = time.monotonic(), 0
+        try:
+            while True:
+                data = src.recv(16384)
+                if not data:
+                    break
+                dst.sendall(data)
+                sent += len(data)
+                ahead = sent / self.bytes_per_s - (time.monotonic() - start)
+                if ahead > 0:
+                    time.sleep(ahead)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+
+@pytest.fixture
+def slow_link(sshd):
+    proxies = []
+
+    def make(bytes_per_s: int) -> SlowProxy:
+        proxy = SlowProxy(sshd.port, bytes_per_s)
+        proxies.append(proxy)
+        return proxy
+
+    yield make
+    for p in proxies:
+        p.close()

@@ -47,6 +47,21 @@ class Document:
         return self.media_type.startswith("image/")
 
 
+@dataclass(frozen=True)
+class Message:
+    """One delivery of a conversation, sent or received, shown under its case (the thread)."""
+
+    delivery_id: str     # the container's random delivery id
+    direction: str       # "sent" | "received"
+    case_id: int | None
+    in_reply_to: str     # the delivery id it answers, or ""
+    counterpart: str     # e-mail address(es): whom it went to, or who sent it
+    signer: str          # the verified sodsig1... key of a received delivery, or ""
+    message: str         # the sender's message (may be PHI: shown, never logged)
+    documents: int
+    at: str              # ISO-8601 UTC
+
+
 @dataclass
 class ImportResult:
     """What one import added: the UI selects it, the audit trail counts it (no names)."""

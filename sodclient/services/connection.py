@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sodclient.audit_events import AuditEvent
 from sodclient.config.store import Settings
 from sodclient.errors import UserError
 from sodclient.notify.smtp import check as check_smtp_login
@@ -101,7 +102,7 @@ def trust_host(profile: Profile, fingerprint: str | None = None) -> HostKeyStatu
     if fingerprint and not same_fingerprint(fingerprint, fp):
         raise FingerprintMismatch(target.host, fp, fingerprint)
     if fingerprint:
-        profile.audit.record("trust-host", host=target.host, port=target.port, fingerprint=fp)
+        profile.audit.record(AuditEvent.TRUST, host=target.host, port=target.port, fingerprint=fp)
     return HostKeyStatus(target.host, target.port, fp, kind, True)
 
 
@@ -115,7 +116,7 @@ class AuditedConfirm:
     def __call__(self, host: str, fingerprint: str, key_type: str) -> bool:
         trusted = bool(self.confirm(host, fingerprint, key_type))
         if trusted:
-            self.profile.audit.record("trust-host", host=host, port=self.port, fingerprint=fingerprint)
+            self.profile.audit.record(AuditEvent.TRUST, host=host, port=self.port, fingerprint=fingerprint)
         return trusted
 
 

@@ -6,20 +6,27 @@ from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QIcon, QKeySequence, QPixmap
-from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHeaderView, QInputDialog, QLabel, QMainWindow,
-                               QMenu, QMessageBox, QSplitter, QTableWidget, QTableWidgetItem,
+from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHeaderView, QInputDialog, QLabel, QListWidget,
+                               QListWidgetItem, QMainWindow, QMenu, QMessageBox, QSplitter, QTableWidget,
+                               QTableWidgetItem,
                                QToolBar,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from sodclient.errors import LibraryError, UserError
 from sodclient.library import Document
 from sodclient.profile import Profile
+from sodclient.services.identity import start_status
 from sodclient.services.receive import import_files
+from sodclient.services.reply import received, reply_target, thread
 from sodclient.ui.common import app_icon, human_size, plain_error
 from sodclient.ui.job_progress import JobProgress
 from sodclient.ui.worker import Job, running_jobs
 
 PATIENT, CASE = 1, 2
+
+
+def identity_state(profile: Profile) -> str:
+    return start_status(profile).state
 _MAX_ROW_ICONS = 300
 _ROLE = Qt.UserRole
 
@@ -42,6 +49,9 @@ class MainWindow(QMainWindow):
         self._build_toolbar()
         self._build_central()
         self.refresh()
+        from sodclient.ui.session_lock import SessionLock
+
+        self.session_lock = SessionLock(self, profile)
 
     # -- construction --------------------------------------------------------------------------------
     def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
@@ -73,6 +83,10 @@ class MainWindow(QMainWindow):
                                               tip="Server and mail settings (administrators)")
         self.keys_action = self._action("My &Key and Contacts…", self.keys_dialog)
         self.audit_action = self._action("&Audit Log…", self.audit_log)
+        self.lock_action = self._action("&Lock", lambda: self.session_lock.lock("user"), "Ctrl+L",
+                                        "Lock SOD Send now (transfers keep running)")
+        self.lock_action.setShortcutContext(Qt.ApplicationShortcut)
+        self.passphrase_action = self._action("Change &Passphrase…", self.change_passphrase)
         self.outbox_action = self._action("&Outbox…", self.outbox,
                                           tip="Uploads and e-mails that could not be finished yet")
         self.quit_action = self._action("&Quit", self.close, "Ctrl+Q")
@@ -97,6 +111,9 @@ class MainWindow(QMainWindow):
         m.addAction(self.keys_action)
         m.addAction(self.outbox_action)
         m.addAction(self.audit_action)
+        m.addSeparator()
+        m.addAction(self.passphrase_action)
+        m.addAction(self.lock_action)
         m = mb.addMenu("&Help")
         m.addAction(self.log_folder_action)
         m.addAction(self.about_action)
@@ -136,10 +153,16 @@ class MainWindow(QMainWindow):
         self.preview.setMinimumWidth(180)
         self.preview_info = QLabel(alignment=Qt.AlignCenter)
         self.preview_info.setWordWrap(True)
+        self.thread_list = QListWidget()   # the case's conversation: deliveries sent and received
+        self.thread_list.setObjectName("case-thread")
+        self.thread_list.setWordWrap(True)
+        self.thread_list.setToolTip("Deliveries of this case, oldest first: what was sent and every reply")
         side = QWidget()
         sl = QVBoxLayout(side)
         sl.addWidget(self.preview, 1)
         sl.addWidget(self.preview_info)
+        sl.addWidget(QLabel("Conversation"))
+        sl.addWidget(self.thread_list, 1)
         right = QSplitter(Qt.Horizontal)
         right.addWidget(self.table)
         right.addWidget(side)
@@ -154,6 +177,19 @@ class MainWindow(QMainWindow):
         self.statusBar()
 
     # -- data ----------------------------------------------------------------------------------------
+    def blank(self) -> None:
+        """Empties every view that shows patient data (the app locked); refresh() fills them again."""
+        self.tree.blockSignals(True)
+        self.tree.clear()
+        self.tree.blockSignals(False)
+        self.table.setRowCount(0)
+        self._docs = []
+        self.thread_list.clear()
+        self.preview.clear()
+        self.preview.setText("")
+        self.preview_info.clear()
+        self.statusBar().clearMessage()
+
     def refresh(self, select_case: int | None = None) -> None:
         keep = select_case if select_case is not None else self.current_case_id()
         keep_patient = self.current_patient_id()
@@ -216,7 +252,20 @@ class MainWindow(QMainWindow):
         rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
         return [self._docs[r] for r in rows]
 
+    def _load_thread(self) -> None:
+        self.thread_list.clear()
+        case_id = self.current_case_id()
+        for m in (thread(self.profile, case_id) if case_id else []):
+            arrow = "Received from" if m.direction == "received" else "Sent to"
+            kind = " (reply)" if m.in_reply_to else ""
+            when = m.at[:16].replace("T", " ")
+            text = f"{when}  {arrow} {m.counterpart or 'unknown'}{kind}: {m.documents} document(s)"
+            item = QListWidgetItem(text + (f"\n{m.message}" if m.message else ""))
+            item.setData(_ROLE, m.delivery_id)
+            self.thread_list.addItem(item)
+
     def _load_documents(self) -> None:
+        self._load_thread()
         self._docs = self.current_documents()
         self.table.setRowCount(len(self._docs))
         for r, d in enumerate(self._docs):
@@ -430,9 +479,13 @@ class MainWindow(QMainWindow):
             return None
         case_id = self.current_case_id()
         case = self.library.case(case_id) if case_id else None
+        answered = received(self.profile, case_id) if case_id else []
+        target = reply_target(self.profile, answered[0].delivery_id) if answered else None   # the newest one
         flow = SendFlow(self, selected=self.selected_documents(), all_documents=self.current_documents(),
-                        reply_to=case.reply_to if case else "",
-                        reply_subject=f"Re: {case.description}" if case else "Re: documents")
+                        reply_to=(target.to if target else "") or (case.reply_to if case else ""),
+                        reply_subject=f"Re: {case.description}" if case else "Re: documents",
+                        in_reply_to=target.delivery_id if target else "",
+                        reply_key=target.recipient_key if target else "", case_id=case_id)
         self._keep(flow)
         flow.start()
         return flow
@@ -468,8 +521,15 @@ class MainWindow(QMainWindow):
 
         dlg = FtpConfigDialog(self.profile, self)
         dlg.setAttribute(Qt.WA_DeleteOnClose)
+        dlg.accepted.connect(self._apply_idle_time)   # a new "Lock after idle" applies at once
         dlg.open()
         return dlg
+
+    def _apply_idle_time(self) -> None:
+        try:
+            self.session_lock.set_idle_ms(self.profile.settings().idle_minutes() * 60_000)
+        except UserError:
+            pass
 
     def keys_dialog(self):
         from sodclient.ui.keys_dialog import KeysDialog
@@ -491,6 +551,18 @@ class MainWindow(QMainWindow):
         from sodclient.ui.audit_dialog import AuditDialog
 
         dlg = AuditDialog(self.profile, self)
+        dlg.setAttribute(Qt.WA_DeleteOnClose)
+        dlg.open()
+        return dlg
+
+    def change_passphrase(self):
+        from sodclient.ui.sign_in import SignInDialog
+
+        if identity_state(self.profile) != "passphrase":
+            self.show_message("Change Passphrase", "Your key is held in this computer's keyring (your site's "
+                              "choice), so there is no SOD Send passphrase to change.")
+            return None
+        dlg = SignInDialog(self.profile, "change", self)
         dlg.setAttribute(Qt.WA_DeleteOnClose)
         dlg.open()
         return dlg
