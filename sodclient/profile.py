@@ -27,19 +27,22 @@ SYSTEM_SITE_DEFAULTS = Path("/etc/sodsend/site-defaults.ini")
 class Profile:
     paths: AppPaths
     site_defaults: Path | None = None   # plain INI without secrets, shipped by the site's installer
+    local_secrets: Path | None = None   # the demo's throw-away profiles: keys in a file, not the OS keyring
     vault: Vault = field(init=False)
     audit: AuditTrail = field(init=False)
     _library: "Library | None" = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.vault = Vault(self.paths.config)
+        self.vault = Vault(self.paths.config, self.local_secrets)
         self.audit = AuditTrail(self.paths.audit_file, self.vault)
 
     @classmethod
-    def at(cls, root: Path, site_defaults: Path | None = None) -> "Profile":
-        """A profile whose folders all live under `root` (tests, portable use, the demo)."""
+    def at(cls, root: Path, site_defaults: Path | None = None, *, throw_away: bool = False) -> "Profile":
+        """A profile whose folders all live under `root` (tests, portable use, the demo). A `throw_away`
+        profile (the demo's) keeps its keys in a file under `root`, never in the OS keyring."""
         paths = AppPaths.under(root)
-        return cls(paths, site_defaults or _first_file(paths.config / "site-defaults.ini"))
+        return cls(paths, site_defaults or _first_file(paths.config / "site-defaults.ini"),
+                   paths.config / "demo-keys.json" if throw_away else None)
 
     @classmethod
     def from_environment(cls, environ: "os._Environ[str] | dict[str, str] | None" = None) -> "Profile":
@@ -73,11 +76,12 @@ class Profile:
         return self._library
 
     def __getstate__(self) -> dict[str, object]:  # crosses to worker processes without the open database
-        return {"paths": self.paths, "site_defaults": self.site_defaults}
+        return {"paths": self.paths, "site_defaults": self.site_defaults, "local_secrets": self.local_secrets}
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.paths = state["paths"]  # type: ignore[assignment]
         self.site_defaults = state["site_defaults"]  # type: ignore[assignment]
+        self.local_secrets = state.get("local_secrets")  # type: ignore[assignment]
         self._library = None
         self.__post_init__()
 
