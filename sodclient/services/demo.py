@@ -171,3 +171,6 @@ def _fill_library(profile: Profile, folder: Path) -> None:
     import_files(profile, samples.attachments, case_id=result.case_ids[0])
     import_files(profile, samples.dicom_folders[1:])
     shutil.rmtree(folder, ignore_errors=True)
+
+
+__all__ = ["RECIPIENT", "SENDER", "TITLE", "CaughtMail", "Demo", "start_demo"]
