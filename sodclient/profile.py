@@ -8,6 +8,7 @@ build their own with `Profile.at(folder)`. Two profiles in one process never sha
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,12 +48,14 @@ class Profile:
     @classmethod
     def from_environment(cls, environ: "os._Environ[str] | dict[str, str] | None" = None) -> "Profile":
         """The edge's choice: SODCLIENT_HOME (one folder) or the platform's per-user folders;
-        SODCLIENT_SITE_DEFAULTS, else the profile's config folder, else /etc/sodsend, for site defaults."""
+        SODCLIENT_SITE_DEFAULTS, else the profile's config folder, else the frozen app's folder, else
+        /etc/sodsend, for site defaults."""
         env = os.environ if environ is None else environ
         home = env.get("SODCLIENT_HOME")
         paths = AppPaths.under(Path(home)) if home else AppPaths.platform_default()
         site = env.get("SODCLIENT_SITE_DEFAULTS")
-        site_path = Path(site) if site else _first_file(paths.config / "site-defaults.ini", SYSTEM_SITE_DEFAULTS)
+        site_path = Path(site) if site else _first_file(paths.config / "site-defaults.ini", *_bundled_site_defaults(),
+                                                        SYSTEM_SITE_DEFAULTS)
         if site and not site_path.is_file():
             site_path = None
         return cls(paths, site_path)
@@ -84,6 +87,12 @@ class Profile:
         self.local_secrets = state.get("local_secrets")  # type: ignore[assignment]
         self._library = None
         self.__post_init__()
+
+
+def _bundled_site_defaults() -> list[Path]:
+    """A frozen app (installer/sodsend.spec) carries the site's defaults in its own folder."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    return [Path(bundle) / "site-defaults.ini"] if getattr(sys, "frozen", False) and bundle else []
 
 
 def _first_file(*candidates: Path) -> Path | None:
