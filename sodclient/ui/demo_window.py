@@ -112,7 +112,7 @@ class InboxWindow(QWidget):
             self.open_button.setEnabled(False)
             return
         mail = self.mails[row]
-        text = html.escape(mail.body)
+        text = html.escape(_reflow(mail.body))
         text = _LINK.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', text)
         self.body.setHtml(f"<p><b>From:</b> {html.escape(mail.sender)}<br><b>To:</b> "
                           f"{html.escape(', '.join(mail.to))}<br><b>Subject:</b> {html.escape(mail.subject)}</p>"
@@ -123,6 +123,19 @@ class InboxWindow(QWidget):
         link = self.current_link()
         if link:
             self.link_followed.emit(link)
+
+
+def _reflow(body: str) -> str:
+    """The mail is wrapped at 76 columns for mail programs; the inbox wraps to its own width instead.
+    Indented lines (the link) stay on their own line."""
+    paragraphs = []
+    for block in body.replace("\r\n", "\n").strip().split("\n\n"):
+        lines = block.split("\n")
+        out = lines[0]
+        for line in lines[1:]:
+            out += ("\n" + line) if line.startswith(" ") or out.endswith(":") else (" " + line)
+        paragraphs.append(out)
+    return "\n\n".join(paragraphs)
 
 
 class DemoSession(QObject):
