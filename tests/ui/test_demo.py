@@ -20,10 +20,14 @@ def _port_open(port: int) -> bool:
 
 
 @pytest.fixture
-def session(qtbot):
-    s = DemoSession()
+def session(qtbot, window):
+    """Started the way a user does: Help → Try the demo in their own (real) window."""
+    help_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Help")
+    assert window.demo_action in help_menu.actions()
+    s = window.try_demo()
+    assert isinstance(s, DemoSession)
     with qtbot.waitSignal(s.ready, timeout=60000):
-        s.start()
+        pass
     yield s
     if s.demo is not None and not s.demo.stopped:
         with qtbot.waitSignal(s.ended, timeout=60000):
@@ -65,7 +69,7 @@ def _send_with_key(qtbot, flow, *, peer_review: bool, to: str):
     return progress
 
 
-def test_demo_send_with_peer_review_receive_and_reply(qtbot, session, _isolated_home):
+def test_demo_send_with_peer_review_receive_and_reply(qtbot, session, window):
     demo, sender, recipient, inbox = session.demo, session.sender, session.recipient, session.inbox
     root, ports = demo.root, (demo.sftp.port, demo.mail.port, demo.web.port)
     assert all(_port_open(p) for p in ports)
@@ -120,4 +124,32 @@ def test_demo_send_with_peer_review_receive_and_reply(qtbot, session, _isolated_
         sender.close()
     assert not root.exists()
     assert not any(_port_open(p) for p in ports)
-    assert list(_isolated_home.iterdir()) == []      # the user's own profile was never touched
+    assert not recipient.isVisible() and not inbox.isVisible()
+    # the user's own window and profile: untouched, unlabelled, still open
+    assert window.isVisible() and window.windowTitle() == "SOD Send"
+    assert window.profile.library().documents() == [] and window.profile.audit.read() == []
+    assert not window.profile.paths.settings_file.exists() and not window.profile.paths.identity_file.exists()
+
+
+def test_sodclient_demo_command_runs_until_a_demo_window_closes(qtbot):
+    """`sodclient demo`: the same windows on their own; the command returns once the demo ended."""
+    from PySide6.QtCore import QTimer
+
+    from sodclient.cli import main
+    from sodclient.ui import demo_window
+
+    seen = {}
+
+    def close_when_ready() -> None:
+        live = [s for s in demo_window._SESSIONS if s.demo is not None]
+        if not live:
+            QTimer.singleShot(100, close_when_ready)
+            return
+        s = live[0]
+        seen.update(title=s.recipient.windowTitle(), root=s.demo.root, mails=len(s.inbox.mails))
+        s.recipient.close()
+
+    QTimer.singleShot(100, close_when_ready)
+    assert main(["demo"]) == 0
+    assert seen["title"] == f"SOD Send: {RECIPIENT[0]} (recipient){SUFFIX}" and seen["mails"] == 0
+    assert not seen["root"].exists() and not demo_window._SESSIONS
