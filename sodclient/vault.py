@@ -9,8 +9,8 @@ portable, demo and test profiles never share or overwrite each other's keys.
 from __future__ import annotations
 
 import base64
-import json
 import hashlib
+import json
 import secrets
 from pathlib import Path
 

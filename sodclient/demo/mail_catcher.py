@@ -42,7 +42,7 @@ class MailCatcher:
         with self._lock:
             return list(self._mails)
 
-    def start(self) -> "MailCatcher":
+    def start(self) -> MailCatcher:
         catcher = self
 
         class Handler:

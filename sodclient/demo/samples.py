@@ -15,8 +15,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 from pydicom.dataset import FileDataset, FileMetaDataset
-from pydicom.uid import (ComputedRadiographyImageStorage, CTImageStorage, ExplicitVRLittleEndian, MRImageStorage,
-                         generate_uid)
+from pydicom.uid import (
+    ComputedRadiographyImageStorage,
+    CTImageStorage,
+    ExplicitVRLittleEndian,
+    MRImageStorage,
+    generate_uid,
+)
 
 _SOP = {"CT": CTImageStorage, "MR": MRImageStorage, "CR": ComputedRadiographyImageStorage}
 

@@ -14,6 +14,7 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import asyncssh
 
@@ -30,7 +31,7 @@ class SftpServer:
     port: int = 0                     # set by start()
     _loop: asyncio.AbstractEventLoop | None = field(default=None, init=False, repr=False)
     _thread: threading.Thread | None = field(default=None, init=False, repr=False)
-    _acceptor: object = field(default=None, init=False, repr=False)
+    _acceptor: Any = field(default=None, init=False, repr=False)   # asyncssh's SSHAcceptor
 
     def host_public_key(self) -> str:
         """The host key in OpenSSH public form ("ssh-ed25519 AAAA..."), for the client's known_hosts."""
@@ -40,7 +41,7 @@ class SftpServer:
         """OpenSSH style "SHA256:...", what the app asks a user to confirm on a first connection."""
         return asyncssh.read_private_key(str(self.host_key_file)).get_fingerprint("sha256")
 
-    def start(self) -> "SftpServer":
+    def start(self) -> SftpServer:
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         if not self.host_key_file.exists():
             key = asyncssh.generate_private_key("ssh-ed25519")
@@ -49,19 +50,19 @@ class SftpServer:
             self.host_key_file.chmod(0o600)
         ready = threading.Event()
         failure: list[BaseException] = []
-        self._loop = asyncio.new_event_loop()
+        loop = self._loop = asyncio.new_event_loop()
 
         def run() -> None:
-            asyncio.set_event_loop(self._loop)
+            asyncio.set_event_loop(loop)
             try:
-                self._acceptor = self._loop.run_until_complete(self._listen())
+                self._acceptor = loop.run_until_complete(self._listen())
                 self.port = self._acceptor.get_port()
             except BaseException as exc:  # handed to start()'s caller
                 failure.append(exc)
                 ready.set()
                 return
             ready.set()
-            self._loop.run_forever()
+            loop.run_forever()
 
         self._thread = threading.Thread(target=run, name="demo-sftp", daemon=True)
         self._thread.start()

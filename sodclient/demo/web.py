@@ -34,7 +34,7 @@ class DownloadSite:
     def link_template(self) -> str:
         return f"http://{self.host}:{self.port}/{{name}}"
 
-    def start(self) -> "DownloadSite":
+    def start(self) -> DownloadSite:
         handler = functools.partial(_QuietHandler, directory=str(self.folder))
         self._httpd = http.server.ThreadingHTTPServer((self.host, self.port), handler)
         self.port = self._httpd.server_address[1]

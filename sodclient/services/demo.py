@@ -25,6 +25,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sodclient.demo.mail_catcher import CaughtMail, MailCatcher
 from sodclient.demo.samples import generate
@@ -130,7 +131,8 @@ def start_demo(root: Path | None = None, on_mail: Callable[[CaughtMail], None] |
     started: list = []
     try:
         progress(ProgressReport("servers", 0, 3))
-        for n, server in enumerate((sftp, mail, web), 1):
+        servers: tuple[Any, ...] = (sftp, mail, web)
+        for n, server in enumerate(servers, 1):
             server.start()
             started.append(server)
             progress(ProgressReport("servers", n, 3))

@@ -14,8 +14,19 @@ import logging
 import re
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMessageBox,
-                               QPushButton, QSplitter, QTextBrowser, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
 
 from sodclient.services.demo import RECIPIENT, SENDER, TITLE, CaughtMail, Demo, start_demo
 from sodclient.ui.common import app_icon, plain_error
@@ -26,7 +37,7 @@ from sodclient.ui.worker import Job
 log = logging.getLogger("sodclient.ui.demo")
 SUFFIX = f" — {TITLE}"
 _LINK = re.compile(r"https?://\S+\.sod\b")
-_SESSIONS: set["DemoSession"] = set()    # a session lives until its demo ends, whoever started it
+_SESSIONS: set[DemoSession] = set()    # a session lives until its demo ends, whoever started it
 
 
 class DemoLabeller(QObject):
@@ -161,7 +172,9 @@ class DemoSession(QObject):
 
     def start(self) -> None:
         _SESSIONS.add(self)
-        QApplication.instance().installEventFilter(self.labeller)
+        app = QApplication.instance()
+        app.installEventFilter(self.labeller)
+        app.aboutToQuit.connect(self._end_at_quit)   # the app quits with the demo still open: clean up anyway
         emit = self.mail_caught.emit
         self.job = Job(lambda progress, cancel: start_demo(on_mail=emit, progress=progress), self,
                        title="demo start")
@@ -282,6 +295,10 @@ class DemoSession(QObject):
             return
         self._end()
 
+    def _end_at_quit(self) -> None:
+        if self in _SESSIONS:
+            self._end()
+
     def _end(self) -> None:
         for window in (self.inbox, self.recipient, self.sender):
             if window is not None:
@@ -291,6 +308,10 @@ class DemoSession(QObject):
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self.labeller)
+            try:
+                app.aboutToQuit.disconnect(self._end_at_quit)
+            except (RuntimeError, TypeError):
+                pass
         if self.demo is not None:
             self.demo.stop()
         self.sender = self.recipient = self.inbox = None
