@@ -131,25 +131,46 @@ def test_demo_send_with_peer_review_receive_and_reply(qtbot, session, window):
     assert not window.profile.paths.settings_file.exists() and not window.profile.paths.identity_file.exists()
 
 
-def test_sodclient_demo_command_runs_until_a_demo_window_closes(qtbot):
-    """`sodclient demo`: the same windows on their own; the command returns once the demo ended."""
-    from PySide6.QtCore import QTimer
+_DRIVER = """
+import json, sys
+from PySide6.QtCore import QTimer
+from sodclient.cli import main
+from sodclient.ui import demo_window
+from sodclient.ui.app import build_app
 
-    from sodclient.cli import main
-    from sodclient.ui import demo_window
+build_app([])   # the same QApplication the command then uses; timers need it to exist
+seen = {}
 
-    seen = {}
+def close_when_ready():
+    live = [s for s in demo_window._SESSIONS if s.demo is not None]
+    if not live:
+        QTimer.singleShot(100, close_when_ready)
+        return
+    s = live[0]
+    seen.update(title=s.recipient.windowTitle(), root=str(s.demo.root), mails=len(s.inbox.mails))
+    s.recipient.close()
 
-    def close_when_ready() -> None:
-        live = [s for s in demo_window._SESSIONS if s.demo is not None]
-        if not live:
-            QTimer.singleShot(100, close_when_ready)
-            return
-        s = live[0]
-        seen.update(title=s.recipient.windowTitle(), root=s.demo.root, mails=len(s.inbox.mails))
-        s.recipient.close()
+QTimer.singleShot(100, close_when_ready)
+code = main(["demo"])
+seen.update(code=code, sessions=len(demo_window._SESSIONS))
+print("RESULT " + json.dumps(seen))
+"""
 
-    QTimer.singleShot(100, close_when_ready)
-    assert main(["demo"]) == 0
-    assert seen["title"] == f"SOD Send: {RECIPIENT[0]} (recipient){SUFFIX}" and seen["mails"] == 0
-    assert not seen["root"].exists() and not demo_window._SESSIONS
+
+def test_sodclient_demo_command_runs_until_a_demo_window_closes(tmp_path):
+    """`sodclient demo`: the same windows on their own, and the command returns once the demo ended. In a
+    child process: the command runs (and quits) its own QApplication."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run([sys.executable, "-c", _DRIVER], env=env, capture_output=True, text=True, timeout=120,
+                         cwd=Path(__file__).resolve().parents[2])
+    result = next((json.loads(line[7:]) for line in out.stdout.splitlines() if line.startswith("RESULT ")), None)
+    assert result is not None, out.stderr[-2000:]
+    assert result["code"] == 0 and result["sessions"] == 0 and result["mails"] == 0
+    assert result["title"] == f"SOD Send: {RECIPIENT[0]} (recipient){SUFFIX}"
+    assert not Path(result["root"]).exists()
