@@ -14,6 +14,7 @@ import os
 import sys
 import time
 import traceback
+from pathlib import Path
 
 
 def _step(name: str, t0: float) -> None:
@@ -25,6 +26,7 @@ def run_self_test() -> int:
     t0 = time.perf_counter()
     try:
         _window(t0)
+        _site_defaults(t0)
         _round_trip(t0)
     except Exception as exc:
         traceback.print_exc()
@@ -54,6 +56,27 @@ def _window(t0: float) -> None:
         window.deleteLater()
         app.processEvents()
     _step("main window opened and closed", t0)
+
+
+def _site_defaults(t0: float) -> None:
+    """A frozen app finds the site defaults it was built with (installer/site-defaults.ini) and can read them.
+    The profile is built from a made-up environment: nothing of the user's is opened."""
+    import tempfile
+
+    from sodclient.profile import Profile
+
+    with tempfile.TemporaryDirectory(prefix="sodsend-selftest-") as tmp:
+        profile = Profile.from_environment({"SODCLIENT_HOME": tmp})
+        if getattr(sys, "frozen", False):
+            if profile.site_defaults is None or profile.site_defaults.parent != Path(sys._MEIPASS):
+                raise RuntimeError("the bundled site-defaults.ini was not found")
+        if profile.site_defaults is not None:
+            from sodclient.services.settings import site_default_keys
+
+            keys = site_default_keys(profile)
+            _step(f"site defaults found and read ({profile.site_defaults}, {len(keys)} key(s) set)", t0)
+        else:
+            _step("site defaults check (none installed; not a frozen app)", t0)
 
 
 def _round_trip(t0: float) -> None:
