@@ -54,8 +54,8 @@ class Profile:
         home = env.get("SODCLIENT_HOME")
         paths = AppPaths.under(Path(home)) if home else AppPaths.platform_default()
         site = env.get("SODCLIENT_SITE_DEFAULTS")
-        site_path = Path(site) if site else _first_file(paths.config / "site-defaults.ini", *_bundled_site_defaults(),
-                                                        SYSTEM_SITE_DEFAULTS)
+        site_path = Path(site) if site else (_first_file(paths.config / "site-defaults.ini")
+                                             or installed_site_defaults())
         if site and not site_path.is_file():
             site_path = None
         return cls(paths, site_path)
@@ -89,10 +89,12 @@ class Profile:
         self.__post_init__()
 
 
-def _bundled_site_defaults() -> list[Path]:
-    """A frozen app (installer/sodsend.spec) carries the site's defaults in its own folder."""
+def installed_site_defaults() -> Path | None:
+    """The site defaults installed with the app: in a frozen app's own folder (installer/sodsend.spec bundles
+    them), else /etc/sodsend (install.sh --system). A user's config folder comes first; see from_environment."""
     bundle = getattr(sys, "_MEIPASS", None)
-    return [Path(bundle) / "site-defaults.ini"] if getattr(sys, "frozen", False) and bundle else []
+    bundled = [Path(bundle) / "site-defaults.ini"] if getattr(sys, "frozen", False) and bundle else []
+    return _first_file(*bundled, SYSTEM_SITE_DEFAULTS)
 
 
 def _first_file(*candidates: Path) -> Path | None:

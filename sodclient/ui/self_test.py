@@ -59,24 +59,22 @@ def _window(t0: float) -> None:
 
 
 def _site_defaults(t0: float) -> None:
-    """A frozen app finds the site defaults it was built with (installer/site-defaults.ini) and can read them.
-    The profile is built from a made-up environment: nothing of the user's is opened."""
+    """A frozen app finds the site defaults it was built with (installer/sodsend.spec bundles them) and can
+    read them; they are read into a throw-away profile, nothing of the user's is opened."""
     import tempfile
 
-    from sodclient.profile import Profile
+    from sodclient.profile import Profile, installed_site_defaults
+    from sodclient.services.settings import site_default_keys
 
+    found = installed_site_defaults()
+    if getattr(sys, "frozen", False) and (found is None or found.parent != Path(sys._MEIPASS)):
+        raise RuntimeError("the bundled site-defaults.ini was not found")
+    if found is None:
+        _step("site defaults check (none installed; not a frozen app)", t0)
+        return
     with tempfile.TemporaryDirectory(prefix="sodsend-selftest-") as tmp:
-        profile = Profile.from_environment({"SODCLIENT_HOME": tmp})
-        if getattr(sys, "frozen", False):
-            if profile.site_defaults is None or profile.site_defaults.parent != Path(sys._MEIPASS):
-                raise RuntimeError("the bundled site-defaults.ini was not found")
-        if profile.site_defaults is not None:
-            from sodclient.services.settings import site_default_keys
-
-            keys = site_default_keys(profile)
-            _step(f"site defaults found and read ({profile.site_defaults}, {len(keys)} key(s) set)", t0)
-        else:
-            _step("site defaults check (none installed; not a frozen app)", t0)
+        keys = site_default_keys(Profile.at(Path(tmp), site_defaults=found, throw_away=True))
+    _step(f"site defaults found and read ({found}, {len(keys)} key(s) set)", t0)
 
 
 def _round_trip(t0: float) -> None:
