@@ -34,7 +34,7 @@ from sodclient.demo.web import DownloadSite
 from sodclient.errors import InputError, TransferError
 from sodclient.files import atomic_write
 from sodclient.profile import Profile
-from sodclient.progress import ProgressReport, ProgressSink, no_progress
+from sodclient.progress import CancelToken, ProgressReport, ProgressSink, no_progress
 from sodclient.services.connection import trust_host
 from sodclient.services.identity import add_contact, my_identity
 from sodclient.services.receive import import_files
@@ -121,8 +121,10 @@ def _profile(root: Path, text: str) -> Profile:
 
 
 def start_demo(root: Path | None = None, on_mail: Callable[[CaughtMail], None] | None = None,
-               progress: ProgressSink = no_progress) -> Demo:
-    """Starts the demo's servers and builds both profiles; on any failure everything started is undone."""
+               progress: ProgressSink = no_progress, cancel: CancelToken | None = None) -> Demo:
+    """Starts the demo's servers and builds both profiles; on any failure or cancel everything started is
+    undone and the folder deleted."""
+    cancel = cancel or CancelToken()
     root = Path(root) if root else Path(tempfile.mkdtemp(prefix="sodsend-demo-"))
     root.mkdir(parents=True, exist_ok=True, mode=0o700)
     sftp = SftpServer(root / "server" / "uploads", root / "server" / "ssh_host_ed25519_key")
@@ -133,6 +135,7 @@ def start_demo(root: Path | None = None, on_mail: Callable[[CaughtMail], None] |
         progress(ProgressReport("servers", 0, 3))
         servers: tuple[Any, ...] = (sftp, mail, web)
         for n, server in enumerate(servers, 1):
+            cancel.raise_if_cancelled()
             server.start()
             started.append(server)
             progress(ProgressReport("servers", n, 3))
@@ -143,9 +146,11 @@ def start_demo(root: Path | None = None, on_mail: Callable[[CaughtMail], None] |
             change_settings(profile, {"sftp.password": sftp.password})
             trust_host(profile, fingerprint=sftp.host_fingerprint())
         _introduce(sender, recipient)
+        cancel.raise_if_cancelled()
         progress(ProgressReport("samples", 0, 1))
         _fill_library(sender, root / "samples")
         progress(ProgressReport("samples", 1, 1))
+        cancel.raise_if_cancelled()
     except BaseException:
         for server in reversed(started):
             try:

@@ -33,6 +33,7 @@ from sodclient.ui.common import app_icon, plain_error
 from sodclient.ui.job_progress import JobProgress
 from sodclient.ui.main_window import MainWindow
 from sodclient.ui.worker import Job
+from sodformat.errors import CancelledError
 
 log = logging.getLogger("sodclient.ui.demo")
 SUFFIX = f" — {TITLE}"
@@ -176,7 +177,7 @@ class DemoSession(QObject):
         app.installEventFilter(self.labeller)
         app.aboutToQuit.connect(self._end_at_quit)   # the app quits with the demo still open: clean up anyway
         emit = self.mail_caught.emit
-        self.job = Job(lambda progress, cancel: start_demo(on_mail=emit, progress=progress), self,
+        self.job = Job(lambda progress, cancel: start_demo(on_mail=emit, progress=progress, cancel=cancel), self,
                        title="demo start")
         self.job.succeeded.connect(self._started)
         self.job.failed.connect(self._failed)
@@ -186,6 +187,9 @@ class DemoSession(QObject):
         self._progress.show()
 
     def _failed(self, exc: BaseException) -> None:
+        if isinstance(exc, CancelledError):   # Cancel on "Starting the demo": start_demo undid it all
+            self._end()
+            return
         self.failure = exc
         log.error("the demo could not start: %s", type(exc).__name__)
         QMessageBox.warning(QApplication.activeWindow(), "Try the demo" + SUFFIX,
@@ -193,6 +197,9 @@ class DemoSession(QObject):
         self._end()
 
     def _started(self, demo: Demo) -> None:
+        if self._ending:          # ended while starting (the app quit): undo at once
+            demo.stop()
+            return
         self.labeller.roots.clear()
         self.demo = demo
         self.sender = self._window(demo.sender, f"SOD Send: {SENDER[0]} (sender)")

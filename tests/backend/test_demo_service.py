@@ -84,3 +84,18 @@ def test_stop_deletes_everything(tmp_path):
     d.stop()
     d.stop()                                            # twice is harmless
     assert not root.exists()
+
+
+def test_a_cancelled_start_leaves_nothing(tmp_path):
+    from sodclient.progress import CancelToken, ProgressReport
+    from sodformat.errors import CancelledError
+
+    token = CancelToken()
+
+    def cancel_once_servers_run(report: ProgressReport) -> None:
+        if report.stage == "servers" and report.done == report.total:
+            token.cancel()
+
+    with pytest.raises(CancelledError):
+        start_demo(tmp_path / "root", progress=cancel_once_servers_run, cancel=token)
+    assert not (tmp_path / "root").exists()

@@ -79,6 +79,9 @@ def test_demo_send_with_peer_review_receive_and_reply(qtbot, session, window):
     kinds = {d.media_type for d in sender.library.documents()}
     assert {"CT", "MR", "CR"} <= modalities and {"application/pdf", "image/jpeg"} <= kinds
     assert recipient.library.documents() == []
+    box = sender.show_message("Check", "Any dialog of a demo window is labelled.")
+    assert box.windowTitle() == "Check" + SUFFIX
+    box.close()
 
     # the sender: FTPSend with Peer Review to the recipient's key
     _select_ct(sender)
