@@ -8,7 +8,7 @@
 
 #define AppName "SOD Send"
 #define AppExe "SODSend.exe"
-#define AppVersion "0.1.0"
+#define AppVersion "0.2.0"
 #define ProgId "SODSend.Container"
 #define Extension ".sod"
 #define MimeType "application/x-sod-container"

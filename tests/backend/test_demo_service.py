@@ -42,7 +42,7 @@ def test_profiles_are_configured_through_site_defaults_and_work(demo):
     assert settings["smtp.from"] == SENDER[1]
     assert test_connection(demo.sender).ok                              # SFTP, SMTP and the link, for real
     events = [r["event"] for r in demo.sender.audit.read()]
-    assert "trust-host" in events and "config-change" in events and "library-import" in events
+    assert "trust" in events and "config-change" in events and "import-own" in events
 
 
 def test_keys_stay_in_the_demo_folder_not_the_keyring(demo):
