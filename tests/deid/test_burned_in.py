@@ -21,15 +21,18 @@ def test_ultrasound_header_band_is_blanked_and_image_area_kept(tmp_path, out):
     assert ds.BurnedInAnnotation == "NO"
     assert "113101" in [item.CodeValue for item in ds.DeidentificationMethodCodeSequence]
     change = report.changes[0]
-    assert any("blanked" in a for a in change.actions) and change.warnings
+    assert any("blanked" in a for a in change.actions)
+    assert change.boxes and all(b.why == "outside the ultrasound regions" for b in change.boxes)
 
 
-def test_ultrasound_without_regions_is_left_out(tmp_path, out):
-    ultrasound(tmp_path / "us.dcm", regions=False)
+def test_ultrasound_without_regions_is_checked_by_ocr_and_kept_with_a_warning(tmp_path, out):
+    """No regions and no readable text (the header here is a plain bar): kept unchanged, and the sender is
+    asked to look at it (OCR found nothing to blank)."""
+    src = ultrasound(tmp_path / "us.dcm", regions=False)
     report = run_peer_review([tmp_path / "us.dcm"], out)
-    assert not report.all_safe and report.outputs == []
-    assert "ultrasound" in report.left_out[0].reason
-    assert list(out.iterdir()) == []
+    assert report.all_safe, report.to_text()
+    assert pydicom.dcmread(report.outputs[0]).PixelData == src.PixelData
+    assert any("ultrasound" in w for w in report.changes[0].warnings)
 
 
 def test_ultrasound_left_out_when_blanking_is_off(tmp_path, out):
@@ -38,19 +41,20 @@ def test_ultrasound_left_out_when_blanking_is_off(tmp_path, out):
     assert report.outputs == [] and len(report.left_out) == 1
 
 
-def test_secondary_capture_is_left_out(tmp_path, out):
+def test_secondary_capture_without_text_is_kept_bit_identical_with_a_warning(tmp_path, out):
     copy_sample("SC_rgb_rle.dcm", tmp_path / "sc.dcm")
     report = run_peer_review([tmp_path / "sc.dcm"], out)
-    assert report.outputs == []
-    assert "capture" in report.left_out[0].reason
+    assert report.all_safe, report.to_text()
+    assert pydicom.dcmread(report.outputs[0]).PixelData == pydicom.dcmread(tmp_path / "sc.dcm").PixelData
+    assert any("capture" in w for w in report.changes[0].warnings)
 
 
-def test_burned_in_annotation_yes_is_left_out(tmp_path, out):
+def test_burned_in_annotation_yes_without_legible_text_is_left_out(tmp_path, out):
     ds = pydicom.dcmread(sample("CT_small.dcm"))
     ds.BurnedInAnnotation = "YES"
     ds.save_as(tmp_path / "ct.dcm")
     report = run_peer_review([tmp_path / "ct.dcm"], out)
-    assert report.outputs == [] and "burned" in report.left_out[0].reason
+    assert report.outputs == [] and "could not be located" in report.left_out[0].reason
 
 
 def test_overlay_embedded_in_pixel_data_is_left_out(tmp_path, out):
