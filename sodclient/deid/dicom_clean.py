@@ -140,7 +140,6 @@ def clean_dataset(ds: Dataset, keys: SendKeys, keep_dates: bool, found: Identifi
     ctx = _Context(keys, keep_dates, keep_characteristics, enhanced, pseudonym, found, structured,
                    clean_descriptors)
     _clean(ds, ctx)
-    _name_rois(ds, ctx)
     meta = getattr(ds, "file_meta", None)
     if meta is not None:
         _clean_meta(meta, ctx)
@@ -160,18 +159,15 @@ def cap_age(value: str) -> str | None:
     return "090Y" if days >= 90 * 365.25 else None
 
 
-def _name_rois(ds: Dataset, ctx: _Context) -> None:
+def _name_roi(ds: Dataset, key, ctx: _Context) -> None:
     """RT structure names: TG-263 standard names stay; anything else (it may be a person or a note) becomes
-    'ROI n' with n the ROI Number."""
-    for item in ds.get("StructureSetROISequence", None) or []:
-        if "ROIName" not in item:
-            continue
-        name = str(item.ROIName or "")
-        if name and is_tg263(name):
-            ctx.stats.roi_names_kept += 1
-        else:
-            item.ROIName = f"ROI {item.get('ROINumber', '')}".strip()
-            ctx.stats.roi_names_replaced += 1
+    'ROI n' with n the item's ROI Number."""
+    name = str(ds[key].value or "")
+    if name and is_tg263(name):
+        ctx.stats.roi_names_kept += 1
+    else:
+        ds[key].value = f"ROI {ds.get('ROINumber', '')}".strip()
+        ctx.stats.roi_names_replaced += 1
 
 
 def age_at_exam(ds: Dataset) -> str | None:
@@ -299,6 +295,9 @@ def _clean(ds: Dataset, ctx: _Context) -> None:
         if rules.is_curve_or_overlay_group(group) or tag == ICON_IMAGE_SEQUENCE:
             del ds[key]
             stats.overlays_curves_removed += 1
+            continue
+        if tag == ROI_NAME:
+            _name_roi(ds, key, ctx)
             continue
         code = rules.profile_action(tag)
         if code is None:
