@@ -40,7 +40,20 @@ def _close(a: str, b: str) -> bool:
 
 
 class DenyList:
+    """Built lazily: most images have no text, so most deny-lists are never consulted."""
+
     def __init__(self, values: list[str]):
+        self._values = values
+        self._tokens: set[str] | None = None
+
+    @property
+    def tokens(self) -> set[str]:
+        if self._tokens is None:
+            self._tokens = self._build(self._values)
+        return self._tokens
+
+    @staticmethod
+    def _build(values: list[str]) -> set[str]:
         tokens: set[str] = set()
         for value in values:
             for token in _TOKEN.findall(value):
@@ -49,7 +62,7 @@ class DenyList:
             glued = "".join(_TOKEN.findall(value))
             if len(glued) >= 5:
                 tokens.add(_canon(glued))
-        self.tokens = tokens
+        return tokens
 
     def why(self, word: str) -> str | None:
         """A PHI-free reason when this OCR'd word must be blanked, else None."""

@@ -140,6 +140,12 @@ def text_digest(ds) -> list[tuple[int, str]]:
                 continue
             if vr not in CHARSET_VRS:
                 continue
+            raw = item.get_item(key).value
+            if isinstance(raw, bytes) and raw.isascii() and b"\x1b" not in raw:
+                text = raw.decode("ascii").strip(" \x00")     # plain ASCII reads the same in every set
+                if text:
+                    out.append((int(key), text))
+                continue
             elem = item[key]
             if elem.VR not in CHARSET_VRS or elem.value in (None, ""):
                 continue

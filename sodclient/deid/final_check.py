@@ -29,7 +29,7 @@ REQUIRED = frozenset({0x7FE00010, 0x7FE00008, 0x7FE00009, 0x00080016, 0x00080018
 def check(result, scanner: ResidualScanner, text_scanner: TextScanner) -> None:
     """Leave `result` out (result.reason) or fix its staged file; nothing when it is clean."""
     staged = Path(result.staged)
-    text_hit = next((h for h in (text_scanner.find(t) for _tag, t in result.texts) if h), None)
+    text_hit = text_scanner.find("\n".join(t for _tag, t in result.texts))
     hit = scanner.scan_file(staged) or text_hit
     if hit is None:
         return
