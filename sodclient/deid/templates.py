@@ -30,20 +30,32 @@ def _text(value) -> str:
         type(value).__name__ == "MultiValue" else str(value)
 
 
-def _could_match(template: dict, facts: dict[str, str]) -> bool:
-    """The template's Modality/Manufacturer conditions (tested first: two attributes decide most files)."""
-    for name in ("Modality", "Manufacturer"):
-        want = template.get("contains", {}).get(name)
-        if want is not None and not any(alt.lower() in facts.get(name, "").lower() for alt in want.split("|")):
-            return False
-    return True
+@lru_cache(maxsize=256)
+def _candidates(modality: str, manufacturer: str) -> tuple[int, ...]:
+    """Indexes of the templates whose Modality/Manufacturer conditions hold (two attributes decide most)."""
+    facts = {"Modality": modality, "Manufacturer": manufacturer}
+    found = []
+    for index, template in enumerate(_templates()[1]):
+        for name in ("Modality", "Manufacturer"):
+            want = template.get("contains", {}).get(name)
+            if want is not None and not any(alt.lower() in facts[name] for alt in want.split("|")):
+                break
+        else:
+            found.append(index)
+    return tuple(found)
+
+
+def _candidate_templates(facts: dict[str, str]) -> list[dict]:
+    templates = _templates()[1]
+    return [templates[i] for i in _candidates(facts.get("Modality", "").lower(),
+                                              facts.get("Manufacturer", "").lower())]
 
 
 def header_facts(ds: Dataset) -> dict[str, str]:
     """The attribute values the templates test, as text (taken before cleaning). Only Modality and
     Manufacturer are read unless some template could still match (most images: two values read)."""
     facts = {name: _text(ds.get(name, "") or "") for name in ("Modality", "Manufacturer")}
-    candidates = [t for t in _templates()[1] if _could_match(t, facts)]
+    candidates = _candidate_templates(facts)
     names = {name for t in candidates for cond in ("contains", "equals") for name in t.get(cond, {})} - set(facts)
     for name in names:
         holder = ds.file_meta if name == "ImplementationVersionName" and hasattr(ds, "file_meta") else ds
@@ -59,9 +71,7 @@ def header_facts(ds: Dataset) -> dict[str, str]:
 def matching_boxes(facts: dict[str, str]) -> list[Box]:
     """Every region of every template whose conditions all hold."""
     boxes: list[Box] = []
-    for template in _templates()[1]:
-        if not _could_match(template, facts):
-            continue
+    for template in _candidate_templates(facts):
         ok = all(any(alt.lower() in facts.get(name, "").lower() for alt in want.split("|"))
                  for name, want in template.get("contains", {}).items())
         ok = ok and all(facts.get(name, "").strip() in want.split("|")
