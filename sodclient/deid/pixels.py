@@ -36,14 +36,14 @@ def is_native(ds: Dataset) -> bool:
 def native_frames(ds: Dataset) -> np.ndarray:
     """A writable (frames, rows, cols, samples) array over a copy of uncompressed Pixel Data."""
     bits = int(ds.get("BitsAllocated", 0) or 0)
-    if bits not in (8, 16) or "PixelData" not in ds:
-        raise PixelError("its pixel format (bits allocated) cannot be checked for text")
+    if bits not in (8, 16, 32) or "PixelData" not in ds:
+        raise PixelError("its pixel format (bits allocated) cannot be blanked")
     rows, cols = int(ds.Rows), int(ds.Columns)
     spp = int(ds.get("SamplesPerPixel", 1) or 1)
     frames = frame_count(ds)
     big = str(ds.file_meta.get("TransferSyntaxUID", "")) == "1.2.840.10008.1.2.2"
     signed = int(ds.get("PixelRepresentation", 0) or 0) == 1
-    dtype = np.dtype((">" if big else "<") + ("i" if signed else "u") + str(bits // 8)) if bits == 16 else \
+    dtype = np.dtype((">" if big else "<") + ("i" if signed else "u") + str(bits // 8)) if bits > 8 else \
         np.dtype(np.int8 if signed else np.uint8)
     if str(ds.get("PhotometricInterpretation", "")) == "YBR_FULL_422":
         raise PixelError("its pixel format (YBR 4:2:2) cannot be blanked safely")
@@ -59,12 +59,13 @@ def native_frames(ds: Dataset) -> np.ndarray:
 
 def decoded_frames(ds: Dataset) -> np.ndarray:
     """(frames, rows, cols, samples) for any transfer syntax pydicom can decode (read-only use)."""
-    if is_native(ds) and str(ds.get("PhotometricInterpretation", "")) != "YBR_FULL_422":
+    if is_native(ds) and str(ds.get("PhotometricInterpretation", "")) != "YBR_FULL_422" and \
+            int(ds.get("BitsAllocated", 0) or 0) in (8, 16, 32):
         return native_frames(ds)
     try:
         arr = ds.pixel_array
     except Exception as exc:  # missing decoder plugin or damaged stream: several exception types
-        raise PixelError("its compressed pixels cannot be decoded here") from exc
+        raise PixelError("its pixels cannot be decoded here") from exc
     frames, spp = frame_count(ds), int(ds.get("SamplesPerPixel", 1) or 1)
     return arr.reshape(frames, int(ds.Rows), int(ds.Columns), spp)
 

@@ -7,7 +7,8 @@ Anything else is treated as a name (the attribute is removed, or the file is lef
 
 Sources: body parts from DICOM PS3.16 Annex L (Body Part Examined defined terms); kernels from the vendors'
 published kernel naming (GE, Siemens, Philips, Canon/Toshiba); TG-263 from data/tg263_roots.txt (its
-header names the source); vendors as they appear in Manufacturer (0008,0070).
+header names the source); vendors as they appear in Manufacturer (0008,0070); coding scheme designators
+(PS3.16 Section 8) by their upper-case form.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from functools import lru_cache
 from importlib import resources
 
 MANUFACTURER, MODEL, BODY_PART, KERNEL, ROI_NAME = 0x00080070, 0x00081090, 0x00180015, 0x00181210, 0x30060026
+CODING_SCHEME = 0x00080102
+_SCHEME = re.compile(r"^(?:[A-Z][A-Z0-9_.\-]{0,15}|99[A-Z0-9_.\-]{0,14})$")
 
 _VENDOR_WORDS = frozenset("""
 ge gems general electric healthcare medical systems system philips siemens healthineers toshiba canon hitachi
@@ -108,4 +111,6 @@ def judged_by_vocabulary(tag: int, value: str) -> bool:
         return all(w in _KERNEL_WORDS or _KERNEL_PATTERN.match(w) for w in words)
     if tag == ROI_NAME:
         return is_tg263(value)
+    if tag == CODING_SCHEME:                # DCM, SCT, LN, 99LOCAL...: names of coding schemes
+        return _SCHEME.match(value.strip()) is not None
     return False
