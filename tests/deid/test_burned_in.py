@@ -92,3 +92,13 @@ def test_compressed_ultrasound_is_decoded_blanked_and_stored_uncompressed(tmp_pa
     assert pixels[:20].max() == 0 and decoded[:20].max() > 0
     assert np.array_equal(pixels[20:], decoded[20:])
     assert any("decoded" in a for a in report.changes[0].actions)
+
+
+def test_dose_grids_and_one_bit_segmentations_are_checked_and_kept_unchanged(tmp_path, out):
+    copy_sample("rtdose.dcm", tmp_path / "dose.dcm")             # 32 bits allocated, 15 frames
+    copy_sample("liver_1frame.dcm", tmp_path / "seg.dcm")        # 1 bit allocated
+    report = run_peer_review([tmp_path / "dose.dcm", tmp_path / "seg.dcm"], out)
+    assert report.all_safe, report.to_text()
+    for source, output in zip(("dose.dcm", "seg.dcm"), report.outputs):
+        assert pydicom.dcmread(output).PixelData == pydicom.dcmread(tmp_path / source).PixelData
+    assert report.screened_images >= 16
