@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from pydicom.dataset import Dataset
 
-from sodclient.deid import ocr, pixels, screen, templates
+from sodclient.deid import ocr, pixels, screen
 from sodclient.deid.deny_list import DenyList
 from sodclient.deid.errors import NotSafe
 from sodclient.deid.boxes import Box
@@ -119,7 +119,7 @@ class _Reader:
         return boxes
 
 
-def clean_pixels(ds: Dataset, facts: dict[str, str], deny: DenyList, extra: list[Box],
+def clean_pixels(ds: Dataset, template_boxes: list[Box], deny: DenyList, extra: list[Box],
                  ocr_enabled: bool = True) -> PixelOutcome:
     """Check and clean the pixels of `ds` in place. Raises NotSafe when the image cannot be made safe."""
     out = PixelOutcome()
@@ -140,7 +140,7 @@ def clean_pixels(ds: Dataset, facts: dict[str, str], deny: DenyList, extra: list
     fixed = list(extra)
     if is_ultrasound(ds):
         fixed += ultrasound_outside_boxes(ds)
-    fixed += templates.matching_boxes(facts)
+    fixed += template_boxes
     reader = _Reader(deny, flagged)
     found: list[Box] = []
     if ocr_enabled:

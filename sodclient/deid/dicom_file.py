@@ -54,7 +54,7 @@ def process_dicom(path: Path, has_preamble: bool, result, staging: str, keys: Se
         raise NotSafe("it has an overlay stored inside the pixel data (a retired encoding that can "
                       "carry text), which cannot be removed without changing the pixels")
     structured = sop_class.startswith(_SR_PREFIX)
-    facts = templates.header_facts(ds) if "PixelData" in ds else {}
+    template_boxes = templates.boxes_for(ds) if "PixelData" in ds else []
     stats, _pseudonym = clean_dataset(ds, keys, options.keep_date_intervals, result.found,
                                       options.keep_patient_characteristics, structured, options.clean_descriptors)
     if sop_class == _DICOMDIR_CLASS:
@@ -72,7 +72,7 @@ def process_dicom(path: Path, has_preamble: bool, result, staging: str, keys: Se
     if not options.blank_ultrasound_text and burned_in.is_ultrasound(ds) and "PixelData" in ds:
         raise NotSafe("left out because ultrasound images usually show the patient header in the pixels and "
                       "blanking was turned off")
-    outcome = burned_in.clean_pixels(ds, facts, DenyList(identifying),
+    outcome = burned_in.clean_pixels(ds, template_boxes, DenyList(identifying),
                                      [Box.from_spec(b) for b in extra_boxes], options.ocr)
     result.screened, result.ocr_frames = outcome.screened_frames, outcome.ocr_frames
     if outcome.boxes:

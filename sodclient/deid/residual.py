@@ -179,13 +179,18 @@ class TextScanner:
 
     pattern: re.Pattern[str] | None
     categories: dict[str, str] = field(default_factory=dict)
+    # Needles that are ASCII only after normalising (full-width letters): the raw byte search cannot find
+    # them in ASCII text. Without any, ASCII text is left to the raw search, which sees the same bytes.
+    folds_to_ascii: bool = False
 
     @classmethod
     def build(cls, found: IdentifierSet, min_length: int) -> "TextScanner":
         words: dict[str, str] = {}
         anywhere: dict[str, str] = {}
+        folds = False
         for value, category in found.values.items():
             norm = normalize(value.strip())
+            folds = folds or (norm.isascii() and not value.isascii())
             if not norm or norm in OWN_VALUES or not any(c.isalnum() for c in norm):
                 continue
             if is_ideographic(norm):
@@ -196,11 +201,11 @@ class TextScanner:
         parts += [re.escape(w) for w in sorted(anywhere, key=len, reverse=True)]
         if not parts:
             return cls(None)
-        return cls(re.compile("|".join(parts)), {**words, **anywhere})
+        return cls(re.compile("|".join(parts)), {**words, **anywhere}, folds)
 
     def find(self, text: str) -> str | None:
         """The category of the first identifying value in `text`, or None."""
-        if self.pattern is None or not text:
+        if self.pattern is None or not text or (text.isascii() and not self.folds_to_ascii):
             return None
         m = self.pattern.search(normalize(text))
         return self.categories.get(m.group(0), "identifying value") if m else None

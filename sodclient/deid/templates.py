@@ -51,31 +51,30 @@ def _candidate_templates(facts: dict[str, str]) -> list[dict]:
                                               facts.get("Manufacturer", "").lower())]
 
 
-def header_facts(ds: Dataset) -> dict[str, str]:
-    """The attribute values the templates test, as text (taken before cleaning). Only Modality and
-    Manufacturer are read unless some template could still match (most images: two values read)."""
-    facts = {name: _text(ds.get(name, "") or "") for name in ("Modality", "Manufacturer")}
-    candidates = _candidate_templates(facts)
-    names = {name for t in candidates for cond in ("contains", "equals") for name in t.get(cond, {})} - set(facts)
-    for name in names:
-        holder = ds.file_meta if name == "ImplementationVersionName" and hasattr(ds, "file_meta") else ds
-        value = holder.get(name)
-        if value is None:
-            found = [item.get(name) for seq in ("ConceptNameCodeSequence",) for item in ds.get(seq, []) or []]
-            value = next((v for v in found if v is not None), None)
-        if value is not None:
-            facts[name] = _text(value)
-    return facts
+def _fact(ds: Dataset, name: str) -> str:
+    holder = ds.file_meta if name == "ImplementationVersionName" and hasattr(ds, "file_meta") else ds
+    value = holder.get(name)
+    if value is None and name == "CodeMeaning":
+        value = next((item.get(name) for item in ds.get("ConceptNameCodeSequence", None) or []
+                      if item.get(name) is not None), None)
+    return "" if value is None else _text(value)
 
 
-def matching_boxes(facts: dict[str, str]) -> list[Box]:
-    """Every region of every template whose conditions all hold."""
+def boxes_for(ds: Dataset) -> list[Box]:
+    """The template regions for this image; call before cleaning (templates test removed attributes).
+    Attributes are read only as far as the conditions need them (most images: Modality, Manufacturer)."""
+    facts = {name: _fact(ds, name) for name in ("Modality", "Manufacturer")}
+
+    def get(name: str) -> str:
+        if name not in facts:
+            facts[name] = _fact(ds, name)
+        return facts[name]
+
     boxes: list[Box] = []
     for template in _candidate_templates(facts):
-        ok = all(any(alt.lower() in facts.get(name, "").lower() for alt in want.split("|"))
+        ok = all(any(alt.lower() in get(name).lower() for alt in want.split("|"))
                  for name, want in template.get("contains", {}).items())
-        ok = ok and all(facts.get(name, "").strip() in want.split("|")
-                        for name, want in template.get("equals", {}).items())
+        ok = ok and all(get(name).strip() in want.split("|") for name, want in template.get("equals", {}).items())
         if ok:
             boxes += [Box(x, y, w, h, None, f"template: {template['label']}") for x, y, w, h in template["regions"]]
     return boxes
