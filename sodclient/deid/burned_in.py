@@ -17,6 +17,7 @@ import numpy as np
 from pydicom.dataset import Dataset
 
 from sodclient.deid import ocr, pixels, screen
+from sodclient.deid import raw_values as rv
 from sodclient.deid.deny_list import DenyList
 from sodclient.deid.errors import NotSafe
 from sodclient.deid.boxes import Box
@@ -29,6 +30,7 @@ _ULTRASOUND_CLASSES = {"1.2.840.10008.5.1.4.1.1.6.1", "1.2.840.10008.5.1.4.1.1.3
                        "1.2.840.10008.5.1.4.1.1.6.2"}
 _PIXEL_TAGS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
 _MIN_CONFIDENCE_FOR_FLAGGED = 40.0
+MODALITY, SOP_CLASS, BURNED_IN, RECOGNIZABLE = 0x00080060, 0x00080016, 0x00280301, 0x00280302
 
 
 @dataclass
@@ -41,17 +43,17 @@ class PixelOutcome:
 
 
 def is_ultrasound(ds: Dataset) -> bool:
-    return str(ds.get("Modality", "")).upper() == "US" or str(ds.get("SOPClassUID", "")) in _ULTRASOUND_CLASSES
+    return rv.text(ds, MODALITY).upper() == "US" or rv.text(ds, SOP_CLASS) in _ULTRASOUND_CLASSES
 
 
 def risk_reason(ds: Dataset) -> str | None:
     """Why this image is likely to show text in its pixels (stricter checks apply), or None."""
-    if str(ds.get("BurnedInAnnotation", "")).upper() == "YES":
+    if rv.text(ds, BURNED_IN).upper() == "YES":
         return "it is flagged as having text burned into the pixels"
     if is_ultrasound(ds):
         return "ultrasound images usually show the patient header in the pixels"
-    sop_class = str(ds.get("SOPClassUID", ""))
-    if sop_class.startswith(_SECONDARY_CAPTURE_PREFIX) or str(ds.get("Modality", "")).upper() in _RISKY_MODALITIES:
+    sop_class = rv.text(ds, SOP_CLASS)
+    if sop_class.startswith(_SECONDARY_CAPTURE_PREFIX) or rv.text(ds, MODALITY).upper() in _RISKY_MODALITIES:
         return "screen captures and secondary captures usually show text in the pixels"
     return None
 
@@ -59,7 +61,7 @@ def risk_reason(ds: Dataset) -> str | None:
 def ultrasound_outside_boxes(ds: Dataset) -> list[Box]:
     """The bands outside the bounding box of the declared ultrasound regions (where the header is)."""
     regions = ds.get("SequenceOfUltrasoundRegions") or []
-    rows, cols = int(ds.Rows), int(ds.Columns)
+    rows, cols = rv.integer(ds, pixels.ROWS), rv.integer(ds, pixels.COLUMNS)
     xs0, ys0, xs1, ys1 = [], [], [], []
     for region in regions:
         try:
@@ -125,20 +127,20 @@ def clean_pixels(ds: Dataset, template_boxes: list[Box], deny: DenyList, extra: 
     out = PixelOutcome()
     if not any(t in ds for t in _PIXEL_TAGS) or "Rows" not in ds:
         return out
-    if str(ds.get("RecognizableVisualFeatures", "")).upper() == "YES":
+    if rv.text(ds, RECOGNIZABLE).upper() == "YES":
         raise NotSafe("it is flagged as showing recognizable features (e.g. a face)")
     if "PixelData" not in ds:
         raise NotSafe("its floating-point pixels cannot be checked for burned-in text")
-    flagged = str(ds.get("BurnedInAnnotation", "")).upper() == "YES"
+    flagged = rv.text(ds, BURNED_IN).upper() == "YES"
     risk = risk_reason(ds)
-    photometric = str(ds.get("PhotometricInterpretation", ""))
+    photometric = pixels.photometric(ds)
     try:
         frames = pixels.decoded_frames(ds)
     except PixelError as exc:
         raise NotSafe(f"{exc}, so burned-in text could not be checked") from exc
 
     fixed = list(extra)
-    if is_ultrasound(ds):
+    if is_ultrasound(ds) and "SequenceOfUltrasoundRegions" in ds:
         fixed += ultrasound_outside_boxes(ds)
     fixed += template_boxes
     reader = _Reader(deny, flagged)
@@ -170,7 +172,7 @@ def clean_pixels(ds: Dataset, template_boxes: list[Box], deny: DenyList, extra: 
         native = pixels.native_frames(ds)
     except PixelError as exc:
         raise NotSafe(f"{exc}, so the text found in it cannot be blanked") from exc
-    photometric = str(ds.get("PhotometricInterpretation", ""))
+    photometric = pixels.photometric(ds)
     applied = pixels.blank(ds, native, boxes)
     if ocr_enabled and found:                       # read again: nothing identifying may remain legible
         again = _Reader(deny, False).hits(native, photometric)

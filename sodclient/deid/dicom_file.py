@@ -16,7 +16,8 @@ from pydicom.errors import InvalidDicomError
 from pydicom.multival import MultiValue
 from pydicom.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
-from sodclient.deid import burned_in, templates
+from sodclient.deid import burned_in, pixels, templates
+from sodclient.deid import raw_values as rv
 from sodclient.deid.boxes import Box
 from sodclient.deid.deny_list import DenyList
 from sodclient.deid.dicom_clean import TEXT_VALUE, add_method_code, clean_dataset
@@ -44,7 +45,7 @@ def process_dicom(path: Path, has_preamble: bool, result, staging: str, keys: Se
     if not has_preamble and "SOPClassUID" not in ds:
         raise NotSafe("this kind of file is not supported by Peer Review and may contain patient data")
     meta = ds.file_meta
-    sop_class = str(ds.get("SOPClassUID", meta.get("MediaStorageSOPClassUID", "")))
+    sop_class = rv.text(ds, 0x00080016) or str(meta.get("MediaStorageSOPClassUID", ""))
     transfer_syntax = str(meta.get("TransferSyntaxUID", ""))
     if not sop_class:
         raise NotSafe("it is not a complete DICOM object (no SOP Class)")
@@ -190,14 +191,13 @@ def _truncated_image(ds, sop_class: str, transfer_syntax: str) -> bool:
         return True
     if "PixelData" not in ds or transfer_syntax not in UNCOMPRESSED:
         return False
-    samples = int(ds.get("SamplesPerPixel", 1) or 1)
-    if str(ds.get("PhotometricInterpretation", "")) == "YBR_FULL_422":
+    samples = rv.integer(ds, pixels.SAMPLES, 1) or 1
+    if pixels.photometric(ds) == "YBR_FULL_422":
         samples = 2                       # chroma shared by two pixels: 2 values per pixel on average
-    try:
-        expected = (int(ds.Rows) * int(ds.Columns) * samples
-                    * int(ds.get("NumberOfFrames", 1) or 1) * int(ds.get("BitsAllocated", 8) or 8) + 7) // 8
-    except (TypeError, ValueError):
+    rows, cols = rv.integer(ds, pixels.ROWS, -1), rv.integer(ds, pixels.COLUMNS, -1)
+    if rows < 0 or cols < 0:
         return True
+    expected = (rows * cols * samples * pixels.frame_count(ds) * (rv.integer(ds, pixels.BITS, 8) or 8) + 7) // 8
     return len(ds.get_item("PixelData").value or b"") < expected
 
 

@@ -12,7 +12,11 @@ import numpy as np
 from pydicom.dataset import Dataset
 from pydicom.uid import RLELossless
 
+from sodclient.deid import raw_values as rv
 from sodclient.deid.boxes import Box
+
+ROWS, COLUMNS, SAMPLES, BITS, PIXEL_REP, PLANAR, FRAMES, PHOTOMETRIC = (
+    0x00280010, 0x00280011, 0x00280002, 0x00280100, 0x00280103, 0x00280006, 0x00280008, 0x00280004)
 
 UNCOMPRESSED = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2"}
 _BLANKABLE_PHOTOMETRIC = {"MONOCHROME1", "MONOCHROME2", "RGB", "PALETTE COLOR", "YBR_FULL"}
@@ -23,10 +27,11 @@ class PixelError(Exception):
 
 
 def frame_count(ds: Dataset) -> int:
-    try:
-        return max(1, int(ds.get("NumberOfFrames", 1) or 1))
-    except (TypeError, ValueError):
-        return 1
+    return max(1, rv.integer(ds, FRAMES, 1))
+
+
+def photometric(ds: Dataset) -> str:
+    return rv.text(ds, PHOTOMETRIC)
 
 
 def is_native(ds: Dataset) -> bool:
@@ -35,39 +40,38 @@ def is_native(ds: Dataset) -> bool:
 
 def native_frames(ds: Dataset) -> np.ndarray:
     """A writable (frames, rows, cols, samples) array over a copy of uncompressed Pixel Data."""
-    bits = int(ds.get("BitsAllocated", 0) or 0)
-    if bits not in (8, 16, 32) or "PixelData" not in ds:
+    bits = rv.integer(ds, BITS)
+    raw = rv.pixel_bytes(ds)
+    if bits not in (8, 16, 32) or raw is None:
         raise PixelError("its pixel format (bits allocated) cannot be blanked")
-    rows, cols = int(ds.Rows), int(ds.Columns)
-    spp = int(ds.get("SamplesPerPixel", 1) or 1)
+    rows, cols = rv.integer(ds, ROWS), rv.integer(ds, COLUMNS)
+    spp = rv.integer(ds, SAMPLES, 1) or 1
     frames = frame_count(ds)
     big = str(ds.file_meta.get("TransferSyntaxUID", "")) == "1.2.840.10008.1.2.2"
-    signed = int(ds.get("PixelRepresentation", 0) or 0) == 1
+    signed = rv.integer(ds, PIXEL_REP) == 1
     dtype = np.dtype((">" if big else "<") + ("i" if signed else "u") + str(bits // 8)) if bits > 8 else \
         np.dtype(np.int8 if signed else np.uint8)
-    if str(ds.get("PhotometricInterpretation", "")) == "YBR_FULL_422":
+    if photometric(ds) == "YBR_FULL_422":
         raise PixelError("its pixel format (YBR 4:2:2) cannot be blanked safely")
     count = rows * cols * spp * frames
-    raw = ds.PixelData
     if len(raw) < count * dtype.itemsize:
         raise PixelError("its pixel data is shorter than its header says")
     flat = np.frombuffer(raw, dtype=dtype, count=count).copy()
-    if spp > 1 and int(ds.get("PlanarConfiguration", 0) or 0) == 1:
+    if spp > 1 and rv.integer(ds, PLANAR) == 1:
         return flat.reshape(frames, spp, rows, cols).transpose(0, 2, 3, 1)
     return flat.reshape(frames, rows, cols, spp)
 
 
 def decoded_frames(ds: Dataset) -> np.ndarray:
     """(frames, rows, cols, samples) for any transfer syntax pydicom can decode (read-only use)."""
-    if is_native(ds) and str(ds.get("PhotometricInterpretation", "")) != "YBR_FULL_422" and \
-            int(ds.get("BitsAllocated", 0) or 0) in (8, 16, 32):
+    if is_native(ds) and photometric(ds) != "YBR_FULL_422" and rv.integer(ds, BITS) in (8, 16, 32):
         return native_frames(ds)
     try:
         arr = ds.pixel_array
     except Exception as exc:  # missing decoder plugin or damaged stream: several exception types
         raise PixelError("its pixels cannot be decoded here") from exc
-    frames, spp = frame_count(ds), int(ds.get("SamplesPerPixel", 1) or 1)
-    return arr.reshape(frames, int(ds.Rows), int(ds.Columns), spp)
+    frames, spp = frame_count(ds), rv.integer(ds, SAMPLES, 1) or 1
+    return arr.reshape(frames, rv.integer(ds, ROWS), rv.integer(ds, COLUMNS), spp)
 
 
 def gray8(frame: np.ndarray, photometric: str) -> np.ndarray:
@@ -85,7 +89,7 @@ def gray8(frame: np.ndarray, photometric: str) -> np.ndarray:
 
 def blank_value(ds: Dataset, frames: np.ndarray) -> int:
     """The value that displays as black: the darkest stored value (MONOCHROME1: the brightest)."""
-    if str(ds.get("PhotometricInterpretation", "")) == "MONOCHROME1":
+    if photometric(ds) == "MONOCHROME1":
         return int(frames.max())
     return int(frames.min()) if frames.dtype.kind == "i" else 0
 
@@ -110,7 +114,7 @@ def blank(ds: Dataset, frames: np.ndarray, boxes: list[Box]) -> list[Box]:
 def store(ds: Dataset, frames: np.ndarray, was_rle: bool) -> str:
     """Write blanked native frames back; returns a PHI-free note on the encoding used."""
     spp = frames.shape[-1]
-    if spp > 1 and int(ds.get("PlanarConfiguration", 0) or 0) == 1:
+    if spp > 1 and rv.integer(ds, PLANAR) == 1:
         data = np.ascontiguousarray(frames.transpose(0, 3, 1, 2)).tobytes()
     else:
         data = np.ascontiguousarray(frames).tobytes()

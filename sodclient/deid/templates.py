@@ -12,6 +12,7 @@ from importlib import resources
 
 from pydicom.dataset import Dataset
 
+from sodclient.deid import raw_values
 from sodclient.deid.boxes import Box
 
 
@@ -52,6 +53,8 @@ def _candidate_templates(facts: dict[str, str]) -> list[dict]:
 
 
 def _fact(ds: Dataset, name: str) -> str:
+    if name in ("Modality", "Manufacturer"):
+        return raw_values.text(ds, 0x00080060 if name == "Modality" else 0x00080070)
     holder = ds.file_meta if name == "ImplementationVersionName" and hasattr(ds, "file_meta") else ds
     value = holder.get(name)
     if value is None and name == "CodeMeaning":
