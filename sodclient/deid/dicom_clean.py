@@ -243,6 +243,25 @@ def _collect(tag: int, elem, found: IdentifierSet) -> None:
                 found.add_tagged(tag, v.decode("latin-1") if isinstance(v, bytes) else v)
 
 
+def _collect_key(ds: Dataset, key, tag: int, vr: str, found: IdentifierSet) -> None:
+    """`_collect` for ds[key], reading plain ASCII values from their raw bytes (no conversion: PN values
+    would otherwise each become a PersonName object only to be removed)."""
+    raw = ds.get_item(key)
+    value = raw.value
+    if getattr(raw, "is_raw", False) and isinstance(value, bytes) and value.isascii() and b"\x1b" not in value:
+        if vr != "PN" and tag not in IDENTIFYING_TAGS:
+            return
+        for part in value.decode("ascii").strip(" \x00").split("\\"):
+            part = part.strip(" \x00")
+            if part:
+                if vr == "PN":
+                    found.add_name(part)
+                else:
+                    found.add_tagged(tag, part)
+        return
+    _collect(tag, ds[key], found)
+
+
 def _collect_all(ds: Dataset, found: IdentifierSet) -> None:
     """Collect identifying values from a subtree that is about to be removed as a whole."""
     for key in ds.keys():
@@ -254,7 +273,7 @@ def _collect_all(ds: Dataset, found: IdentifierSet) -> None:
             for item in ds[key].value or []:
                 _collect_all(item, found)
         elif vr == "PN" or tag in IDENTIFYING_TAGS:
-            _collect(tag, ds[key], found)
+            _collect_key(ds, key, tag, vr, found)
 
 
 def _values(elem) -> list:
@@ -312,7 +331,7 @@ def _clean(ds: Dataset, ctx: _Context) -> None:
             continue                      # kept; the final scan removes it if it names anyone
         vr = _raw_vr(ds, key)
         if vr == "PN" or tag in IDENTIFYING_TAGS:
-            _collect(tag, ds[key], ctx.found)
+            _collect_key(ds, key, tag, vr, ctx.found)
         if ctx.keep_dates and tag in MODIFIED_DATES_TAGS and vr in ("DA", "DT", "TM"):
             _shift_dates(ds[key], ctx)
             continue
@@ -375,7 +394,7 @@ def _unlisted(ds: Dataset, key, tag: int, ctx: _Context) -> None:
             _cap_age_elem(ds[key], ctx)
     else:
         if vr == "PN" or tag in IDENTIFYING_TAGS:
-            _collect(tag, ds[key], ctx.found)
+            _collect_key(ds, key, tag, vr, ctx.found)
         del ds[key]
         if vr in _FREE_TEXT_VRS:
             ctx.stats.free_text_removed += 1
