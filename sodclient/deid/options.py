@@ -22,7 +22,7 @@ class PeerReviewOptions:
     # added to the residual scan; useful for photos and PDFs, which carry no DICOM patient module.
     extra_identifiers: tuple[str, ...] = ()
     # Ultrasound images: blank everything outside the declared ultrasound image regions (where the scanner
-    # prints the patient header). When False, every ultrasound image is left out instead.
+    # prints the patient header), then OCR inside them. When False, every ultrasound image is left out instead.
     blank_ultrasound_text: bool = True
     # Identifying values shorter than this are not searched for by the residual scan: a 2- or 3-letter
     # name part would match random bytes in every image. The report says how many were skipped.
