@@ -84,12 +84,18 @@ def _margin(word: ocr.Word) -> int:
     return max(2, word.h // 3)
 
 
+# A cine loop repeats its text band in every frame, with a frame counter or clock that changes. After this
+# many different readings of the same band, later frames reuse what those readings found there.
+_READS_PER_REGION = 4
+
+
 class _Reader:
     """Screens frames and OCRs what passes, caching identical crops (cine loops repeat their text)."""
 
     def __init__(self, deny: DenyList, flagged: bool):
         self.deny, self.flagged = deny, flagged
         self.cache: dict[bytes, list[ocr.Word]] = {}
+        self.reads: dict[tuple, list[list[ocr.Word]]] = {}
         self.screened = self.ocr_frames = self.kept_words = 0
 
     def hits(self, frames: np.ndarray, photometric: str) -> list[Box]:
@@ -106,7 +112,13 @@ class _Reader:
                 key = hashlib.blake2b(crop.tobytes() + repr(region).encode(), digest_size=16).digest()
                 words = self.cache.get(key)
                 if words is None:
-                    words = self.cache[key] = ocr.read_words(gray, region)
+                    place = (region.x, region.y, region.w, region.h)
+                    earlier = self.reads.setdefault(place, [])
+                    if len(earlier) >= _READS_PER_REGION:     # the same band again: reuse every reading
+                        words = [w for reading in earlier for w in reading]
+                    else:
+                        words = self.cache[key] = ocr.read_words(gray, region)
+                        earlier.append(words)
                 for word in words:
                     why = self.deny.why(word.text)
                     if why is None and self.flagged and word.confidence >= _MIN_CONFIDENCE_FOR_FLAGGED \
