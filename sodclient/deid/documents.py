@@ -30,7 +30,7 @@ class DocResult:
     warnings: list[str] = field(default_factory=list)
 
 
-PHOTO_WARNING = "the picture itself was not checked for visible names or faces; look at it before sending"
+PHOTO_WARNING = "the picture was read for text but not checked for faces or other features; look at it before sending"
 
 
 def sniff(head: bytes) -> str | None:

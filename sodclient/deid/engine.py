@@ -22,6 +22,7 @@ from sodclient.deid.keys import SendKeys
 from sodclient.deid.options import PeerReviewOptions
 from sodclient.deid.report import LeftOut, OutputChange, PeerReviewReport
 from sodclient.deid import final_check
+from sodclient.deid.deny_list import DenyList
 from sodclient.deid.residual import ResidualScanner, TextScanner
 from sodclient.errors import UserError
 from sodclient.progress import CancelToken, ProgressSink, RateMeter, no_progress
@@ -86,21 +87,22 @@ def _run(inputs, out_dir, staging, options, progress, cancel, moved) -> PeerRevi
         found.merge(result.found)
     scanner = ResidualScanner.build(found, options.min_identifier_length)
     text_scanner = TextScanner.build(found, options.min_identifier_length)
+    deny = DenyList(list(found.values))              # for photos: the whole send's identifying values
 
     report = PeerReviewReport(inputs=len(inputs))
     released: list[tuple[ItemResult, Path]] = []
     for result in results:                       # the final check, on every staged byte, text and name
         _check_cancel(cancel)
-        report.screened_images += result.screened
-        report.ocr_images += result.ocr_frames
         if result.reason is None and result.staged is not None:
             final = out_dir / f"{len(released) + 1:05d}{result.ext}"
-            final_check.check(result, scanner, text_scanner)
+            final_check.check(result, scanner, text_scanner, deny, options.ocr)
             hit = scanner.scan_name(final.name)
             if hit and result.reason is None:
                 result.reason = f"a {hit} of the patient was still found in the output name"
             if result.reason is None:
                 released.append((result, final))
+        report.screened_images += result.screened
+        report.ocr_images += result.ocr_frames
         done += result.size
         meter.update(done, f"checked {result.index + 1} of {len(inputs)} file(s)")
         if result.reason is not None:

@@ -6,6 +6,10 @@ at: a hit in a controlled-vocabulary value that is wholly a vocabulary term (Man
 "HEAD", kernel "LUNG", TG-263 "Heart") is accepted; a hit in an attribute the file can lose removes that
 attribute and the file is kept; a hit in something it cannot lose (pixels, a required value, report text)
 leaves the file out. The rewritten file is searched again, whole, before it may be released.
+
+Photos (JPEG, PNG, TIFF) are read here too, with the whole send's identifying values (a photo has no header
+to take them from): screen, OCR, and a photo whose picture shows an identifying word or a date is left out
+with the reason (its compressed picture is kept byte for byte, so it is never blanked and re-encoded).
 """
 
 from __future__ import annotations
@@ -26,9 +30,17 @@ REQUIRED = frozenset({0x7FE00010, 0x7FE00008, 0x7FE00009, 0x00080016, 0x00080018
                       0x00280004, 0x00080005, 0x0040A160, 0x00020002, 0x00020003, 0x00020010})
 
 
-def check(result, scanner: ResidualScanner, text_scanner: TextScanner) -> None:
+_PHOTO_EXTS = (".jpg", ".png", ".tif")
+
+
+def check(result, scanner: ResidualScanner, text_scanner: TextScanner, deny=None, ocr_enabled: bool = True) -> None:
     """Leave `result` out (result.reason) or fix its staged file; nothing when it is clean."""
     staged = Path(result.staged)
+    if result.ext in _PHOTO_EXTS and deny is not None and ocr_enabled:
+        why = _photo_text(staged, deny, result)
+        if why is not None:
+            result.reason = f"the picture shows {why} (read by OCR); photos are not blanked"
+            return
     text_hit = text_scanner.find("\n".join(t for _tag, t in result.texts))
     hit = scanner.scan_file(staged) or text_hit
     if hit is None:
@@ -113,3 +125,31 @@ def _fix_dicom(result, staged: Path, scanner: ResidualScanner, text_scanner: Tex
     elif accepted:
         result.actions.append(f"{len(accepted)} value(s) matching a patient's name kept because they are terms of "
                               "their attribute's vocabulary (e.g. a vendor or body part)")
+
+
+def _photo_text(path: Path, deny, result) -> str | None:
+    """What identifying text OCR reads in a photo ('an identifying value', 'a date', ...), or None."""
+    import numpy as np
+    from PIL import Image
+
+    from sodclient.deid import ocr, screen
+
+    try:
+        with Image.open(path) as image:
+            frames = []
+            for index in range(getattr(image, "n_frames", 1)):
+                image.seek(index)
+                frames.append(np.asarray(image.convert("L")))
+    except Exception:  # Pillow raises many types; the cleaning step already decoded it once
+        return "something that could not be read again"
+    for gray in frames:
+        result.screened += 1
+        regions = screen.text_regions(gray)
+        if regions:
+            result.ocr_frames += 1
+        for region in regions:
+            for word in ocr.read_words(gray, region):
+                why = deny.why(word.text)
+                if why is not None:
+                    return "an " + why if why[0] in "aeiou" else "a " + why
+    return None

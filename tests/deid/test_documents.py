@@ -146,3 +146,27 @@ def test_pdf_page_keys_and_content_comments_do_not_survive(tmp_path, out):
     assert b"100 50 l" in ops.replace(b"\n", b" ") and b"%" not in ops
     assert float(rebuilt.mediabox.width) == 200
     assert_no_phi(out, [FAMILY, "Hannelore", "PID8842913"])
+
+
+def test_photo_showing_a_name_of_the_send_is_left_out_and_harmless_text_kept(tmp_path, out):
+    """The name comes from a DICOM file of the same send: photos are read with the whole send's values."""
+    import numpy as np
+    import pydicom
+    from PIL import ImageDraw, ImageFont
+
+    from tests.deid.conftest import PATIENT_NAME, sample
+
+    ds = pydicom.dcmread(sample("CT_small.dcm"))
+    ds.PatientName = PATIENT_NAME
+    ds.save_as(tmp_path / "ct.dcm")
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 14)
+    for name, text in (("named.png", f"Wound of {FAMILY.upper()}"), ("plain.png", "Wound day 3")):
+        image = Image.fromarray(np.full((60, 220, 3), 235, np.uint8))
+        ImageDraw.Draw(image).text((6, 20), text, fill=(10, 10, 10), font=font)
+        image.save(tmp_path / name)
+    report = run_peer_review([tmp_path / "ct.dcm", tmp_path / "named.png", tmp_path / "plain.png"], out)
+    reasons = {item.label: item.reason for item in report.left_out}
+    assert list(reasons) == ["input 2"] and "OCR" in reasons["input 2"]
+    assert FAMILY.lower() not in reasons["input 2"].lower()
+    assert len(report.outputs) == 2 and report.ocr_images >= 2
+    assert_no_phi(out, [FAMILY])
