@@ -1,4 +1,6 @@
-"""Names in every character set pydicom supports are found after decoding, and removed without losing the file.
+"""Names in every character set pydicom supports are found after decoding, and removed without losing the file
+(every Specific Character Set term pydicom decodes; "ISO 2022 GBK" is left out because pydicom itself reads it
+back as Latin-1).
 
 Each synthetic CT carries the patient's name in its Specific Character Set, and the family name again in
 attributes the profile keeps (Manufacturer's Model Name, Software Versions): only a search of the decoded,
@@ -41,6 +43,14 @@ CASES = [
     (["ISO 2022 IR 6", "ISO 2022 IR 100"], "Øvregård^Åse", "ØVREGÅRD"),
     (["ISO 2022 IR 6", "ISO 2022 IR 144"], "Смирнова^Ольга", "Смирнова"),
     (["ISO 2022 IR 6", "ISO 2022 IR 126"], "Νικολάου^Ελένη", "Νικολάου"),
+    (["ISO 2022 IR 6", "ISO 2022 IR 101"], "Wójcikówna^Żaneta", "Wójcikówna"),
+    (["ISO 2022 IR 6", "ISO 2022 IR 109"], "Ħabibġa^Ċensu", "Ħabibġa"),
+    (["ISO 2022 IR 6", "ISO 2022 IR 110"], "Žemaitė^Ūla", "Žemaitė"),
+    (["ISO 2022 IR 6", "ISO 2022 IR 127"], "القحطاني^نورة", "القحطاني"),
+    (["ISO 2022 IR 6", "ISO 2022 IR 138"], "ברקוביץ^רחל", "ברקוביץ"),
+    (["ISO 2022 IR 6", "ISO 2022 IR 148"], "Çağlayanoğlu^Ayşe", "Çağlayanoğlu"),
+    (["ISO 2022 IR 6", "ISO 2022 IR 166"], "วงศ์สวัสดิ์^มาลี", "วงศ์สวัสดิ์"),
+    (["ISO 2022 IR 13", "ISO 2022 IR 87"], "ｻﾄｳﾀﾛｳ^ﾊﾅｺ=佐藤^花子=さとう^はなこ", "佐藤"),
 ]
 ERA_BIRTH = "昭和36年4月12日"      # the birth date 1961-04-12 in the Japanese era calendar
 
