@@ -26,7 +26,7 @@ from sodclient.deid.identifiers import IDENTIFYING_TAGS, IdentifierSet
 from sodclient.deid.keep_list import KEEP, TECHNICAL_TEXT
 from sodclient.deid.keys import SendKeys
 from sodclient.deid.profile_table import CLEAN_DESCRIPTORS_TAGS, MODIFIED_DATES_TAGS, PATIENT_CHARACTERISTICS_TAGS
-from sodclient.deid.vocabulary import ROI_NAME, is_tg263
+from sodclient.deid.vocabulary import ROI_NAME, SEGMENT_LABEL, is_tg263
 
 DEID_METHOD = "SOD Send Peer Review: PS3.15 Basic Profile"
 _FREE_TEXT_VRS = {"LT", "ST", "UT"}
@@ -85,8 +85,9 @@ class CleanStats:
             (self.not_on_keep_list, "attribute(s) removed because they are not on the keep-list of attributes "
                                     "known to carry no identity"),
             (self.ages_capped, "age(s) over 89 years set to 090Y"),
-            (self.roi_names_kept, "RT structure name(s) kept (AAPM TG-263 standard names)"),
-            (self.roi_names_replaced, "RT structure name(s) replaced by 'ROI n' (not TG-263 standard names)"),
+            (self.roi_names_kept, "RT structure / segment name(s) kept (AAPM TG-263 standard names)"),
+            (self.roi_names_replaced, "RT structure / segment name(s) replaced by 'ROI n' / 'Segment n' (not "
+                                      "TG-263 standard names)"),
             (self.descriptors_kept, "descriptor(s) kept by the Clean Descriptors option (checked by the final "
                                     "scan)"),
         ]
@@ -160,13 +161,16 @@ def cap_age(value: str) -> str | None:
 
 
 def _name_roi(ds: Dataset, key, ctx: _Context) -> None:
-    """RT structure names: TG-263 standard names stay; anything else (it may be a person or a note) becomes
-    'ROI n' with n the item's ROI Number."""
+    """RT structure and segment names: TG-263 standard names stay; anything else (it may be a person or a
+    note) becomes 'ROI n' / 'Segment n' with n the item's ROI / Segment Number (both are Type 1)."""
     name = str(ds[key].value or "")
     if name and is_tg263(name):
         ctx.stats.roi_names_kept += 1
-    else:
+    elif int(key) == ROI_NAME:
         ds[key].value = f"ROI {ds.get('ROINumber', '')}".strip()
+        ctx.stats.roi_names_replaced += 1
+    else:
+        ds[key].value = f"Segment {ds.get('SegmentNumber', '')}".strip()
         ctx.stats.roi_names_replaced += 1
 
 
@@ -315,7 +319,7 @@ def _clean(ds: Dataset, ctx: _Context) -> None:
             del ds[key]
             stats.overlays_curves_removed += 1
             continue
-        if tag == ROI_NAME:
+        if tag == ROI_NAME or tag == SEGMENT_LABEL:
             _name_roi(ds, key, ctx)
             continue
         code = rules.profile_action(tag)

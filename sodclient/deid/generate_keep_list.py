@@ -36,7 +36,8 @@ TECHNICAL_TEXT = (
     "CodeValue", "CodingSchemeDesignator", "CodingSchemeVersion", "CodeMeaning", "LongCodeValue",
     "ContextIdentifier", "MappingResource", "TemplateIdentifier", "WindowCenterWidthExplanation",
     "LUTExplanation", "SequenceName", "PulseSequenceName", "ReceiveCoilName", "TransmitCoilName",
-    "ROIName", "ImagedNucleus", "PositionReferenceIndicator",
+    "ROIName", "ImagedNucleus", "PositionReferenceIndicator", "ModalityLUTType", "RescaleType", "LUTLabel",
+    "SegmentLabel", "SegmentAlgorithmName",
 )
 
 

@@ -2394,8 +2394,13 @@ TECHNICAL_TEXT: frozenset[int] = frozenset({
     0x00181251,  # TransmitCoilName
     0x00189005,  # PulseSequenceName
     0x00201040,  # PositionReferenceIndicator
+    0x00281054,  # RescaleType
     0x00281055,  # WindowCenterWidthExplanation
     0x00283003,  # LUTExplanation
+    0x00283004,  # ModalityLUTType
+    0x00409210,  # LUTLabel
     0x0040DB00,  # TemplateIdentifier
+    0x00620005,  # SegmentLabel
+    0x00620009,  # SegmentAlgorithmName
     0x30060026,  # ROIName
 })

@@ -18,7 +18,7 @@ from functools import lru_cache
 from importlib import resources
 
 MANUFACTURER, MODEL, BODY_PART, KERNEL, ROI_NAME = 0x00080070, 0x00081090, 0x00180015, 0x00181210, 0x30060026
-CODING_SCHEME = 0x00080102
+CODING_SCHEME, SEGMENT_LABEL = 0x00080102, 0x00620005
 _SCHEME = re.compile(r"^(?:[A-Z][A-Z0-9_.\-]{0,15}|99[A-Z0-9_.\-]{0,14})$")
 
 _VENDOR_WORDS = frozenset("""
@@ -109,7 +109,7 @@ def judged_by_vocabulary(tag: int, value: str) -> bool:
         return all(w in _BODY_PARTS for w in words)
     if tag == KERNEL:
         return all(w in _KERNEL_WORDS or _KERNEL_PATTERN.match(w) for w in words)
-    if tag == ROI_NAME:
+    if tag in (ROI_NAME, SEGMENT_LABEL):
         return is_tg263(value)
     if tag == CODING_SCHEME:                # DCM, SCT, LN, 99LOCAL...: names of coding schemes
         return _SCHEME.match(value.strip()) is not None

@@ -106,3 +106,23 @@ def test_clean_descriptors_option_keeps_clean_descriptions_and_removes_naming_on
     assert "SeriesDescription" not in result
     assert "113105" in [c.CodeValue for c in result.DeidentificationMethodCodeSequence]
     assert GIVEN.lower().encode() not in report.outputs[0].read_bytes().lower()
+
+
+def test_lut_and_segment_attributes_viewers_need_are_kept(tmp_path, out):
+    ds = pydicom.dcmread(sample("CT_small.dcm"))
+    ds.PatientName = PATIENT_NAME
+    lut = Dataset()
+    lut.LUTDescriptor, lut.ModalityLUTType, lut.LUTData = [4, 0, 16], "HU", [0, 1, 2, 3]
+    ds.ModalityLUTSequence = Sequence([lut])
+    segments = []
+    for number, label in enumerate(("Liver", FAMILY), 1):
+        item = Dataset()
+        item.SegmentNumber, item.SegmentLabel, item.SegmentAlgorithmType = number, label, "MANUAL"
+        segments.append(item)
+    ds.SegmentSequence = Sequence(segments)
+    ds.save_as(tmp_path / "ct.dcm")
+    report = run_peer_review([tmp_path / "ct.dcm"], out)
+    result = pydicom.dcmread(report.outputs[0])
+    assert result.ModalityLUTSequence[0].ModalityLUTType == "HU"
+    assert list(result.ModalityLUTSequence[0].LUTDescriptor) == [4, 0, 16]
+    assert [s.SegmentLabel for s in result.SegmentSequence] == ["Liver", "Segment 2"]
