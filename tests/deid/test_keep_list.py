@@ -112,7 +112,9 @@ def test_lut_and_segment_attributes_viewers_need_are_kept(tmp_path, out):
     ds = pydicom.dcmread(sample("CT_small.dcm"))
     ds.PatientName = PATIENT_NAME
     lut = Dataset()
-    lut.LUTDescriptor, lut.ModalityLUTType, lut.LUTData = [4, 0, 16], "HU", [0, 1, 2, 3]
+    lut.add_new(0x00283002, "US", [4, 0, 16])                 # LUT Descriptor
+    lut.ModalityLUTType = "HU"
+    lut.add_new(0x00283006, "OW", b"\x00\x00\x01\x00\x02\x00\x03\x00")  # LUT Data
     ds.ModalityLUTSequence = Sequence([lut])
     segments = []
     for number, label in enumerate(("Liver", FAMILY), 1):
