@@ -102,3 +102,17 @@ def test_dose_grids_and_one_bit_segmentations_are_checked_and_kept_unchanged(tmp
     for source, output in zip(("dose.dcm", "seg.dcm"), report.outputs):
         assert pydicom.dcmread(output).PixelData == pydicom.dcmread(tmp_path / source).PixelData
     assert report.screened_images >= 16
+
+
+def test_compressed_images_without_text_keep_their_compressed_pixels_byte_for_byte(tmp_path, out):
+    """RLE and JPEG 2000 (decoded by python-gdcm) are decoded only to be read; nothing to blank, nothing changes."""
+    names = ("MR_small_RLE.dcm", "MR_small_jp2klossless.dcm", "MR_small_jpeg_ls_lossless.dcm")
+    for name in names:
+        copy_sample(name, tmp_path / name)
+    report = run_peer_review([tmp_path / n for n in names], out)
+    assert report.all_safe, report.to_text()
+    assert report.screened_images == 3
+    for name, output in zip(names, report.outputs):
+        before, after = pydicom.dcmread(tmp_path / name), pydicom.dcmread(output)
+        assert after.file_meta.TransferSyntaxUID == before.file_meta.TransferSyntaxUID
+        assert after.PixelData == before.PixelData
