@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pydicom
+import pydicom.config
 from pydicom.datadict import dictionary_VR
 from pydicom.errors import InvalidDicomError
 from pydicom.multival import MultiValue
@@ -38,6 +39,14 @@ CHARSET_VRS = frozenset({"LO", "LT", "PN", "SH", "ST", "UC", "UT"})
 
 def process_dicom(path: Path, has_preamble: bool, result, staging: str, keys: SendKeys,
                   options: PeerReviewOptions, extra_boxes=()) -> None:
+    # The values set here are ours (UIDs, codes, pseudonyms, dummies) and valid by construction: skipping
+    # pydicom's per-assignment validation saves a tenth of the time of a file.
+    with pydicom.config.disable_value_validation():
+        _process(path, has_preamble, result, staging, keys, options, extra_boxes)
+
+
+def _process(path: Path, has_preamble: bool, result, staging: str, keys: SendKeys,
+             options: PeerReviewOptions, extra_boxes) -> None:
     try:
         ds = pydicom.dcmread(path, force=not has_preamble)
     except InvalidDicomError:
