@@ -8,6 +8,7 @@ Key Object Selection documents are kept: their references carry the same replace
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pydicom
@@ -48,7 +49,9 @@ def process_dicom(path: Path, has_preamble: bool, result, staging: str, keys: Se
 def _process(path: Path, has_preamble: bool, result, staging: str, keys: SendKeys,
              options: PeerReviewOptions, extra_boxes) -> None:
     try:
-        ds = pydicom.dcmread(path, force=not has_preamble)
+        # read whole, then parse from memory: pydicom reads element by element, and a few hundred small
+        # reads from a BytesIO cost a fraction of the same reads through a file object
+        ds = pydicom.dcmread(io.BytesIO(path.read_bytes()), force=not has_preamble)
     except InvalidDicomError:
         raise NotSafe("this kind of file is not supported by Peer Review and may contain patient data")
     if not has_preamble and "SOPClassUID" not in ds:
