@@ -100,7 +100,7 @@ class _Reader:
 
     def hits(self, frames: np.ndarray, photometric: str) -> list[Box]:
         boxes: list[Box] = []
-        kept = 0
+        kept: set[str] = set()
         for index in range(frames.shape[0]):
             gray = pixels.gray8(frames[index], photometric)
             self.screened += 1
@@ -125,11 +125,11 @@ class _Reader:
                             and sum(c.isalnum() for c in word.text) >= 2:
                         why = "text on an image flagged as showing identifying text"
                     if why is None:
-                        kept += 1
+                        kept.add(word.text.casefold())
                         continue
                     m = _margin(word)
                     boxes.append(Box(word.x - m, word.y - m, word.w + 2 * m, word.h + 2 * m, index, f"OCR: {why}"))
-        self.kept_words = kept
+        self.kept_words = len(kept)
         return boxes
 
 
@@ -171,7 +171,7 @@ def clean_pixels(ds: Dataset, template_boxes: list[Box], deny: DenyList, extra: 
         if risk is not None:
             out.warnings.append(f"{risk}; OCR read no identifying text there: look at the image before sending")
         if reader.kept_words:
-            out.actions.append(f"{reader.kept_words} word(s) of non-identifying text read in the pixels and kept")
+            out.actions.append(f"{reader.kept_words} different word(s) of non-identifying text read in the pixels and kept")
         out.actions.append("pixel data unchanged (bit-identical)")
         return out
 
@@ -199,7 +199,7 @@ def clean_pixels(ds: Dataset, template_boxes: list[Box], deny: DenyList, extra: 
     out.actions.append(f"{len(applied)} area(s) of the pixels blanked ({', '.join(kinds)}); "
                        "all other pixels unchanged")
     if reader.kept_words:
-        out.actions.append(f"{reader.kept_words} word(s) of non-identifying text read in the pixels and kept")
+        out.actions.append(f"{reader.kept_words} different word(s) of non-identifying text read in the pixels and kept")
     if was_compressed or was_rle:
         out.actions.append(note.replace("cleaned pixels", "compressed pixels decoded; cleaned pixels"))
     if is_ultrasound(ds) and not ds.get("SequenceOfUltrasoundRegions"):
