@@ -123,6 +123,13 @@ def run(tmp_path_factory):
     plain.save_as(src / "06_plain.dcm")
     plain.save_as(src / "07_drawn.dcm")
 
+    # 8. a screen capture with dark text on a light background (a report page photographed by the modality)
+    page = np.full((120, 300, 1), 235, np.uint8)
+    dark = render(page, [(10, 10, f"Patient: {FAMILY.upper()}"), (10, 40, f"ID {PATIENT_ID}")], 20)
+    ds = _image("1.2.840.10008.5.1.4.1.1.7", "OT", page)
+    ds.save_as(src / "08_page.dcm", enforce_file_format=True)
+    cases["page"] = (8, dark, [])
+
     out = tmp_path_factory.mktemp("ocr-out") / "out"
     options = PeerReviewOptions(extra_boxes={"input 7": ((10, 20, 30, 15),)})
     report = run_peer_review([src], out, options)
@@ -150,7 +157,7 @@ def _outside_unchanged(before, after, boxes):
 def test_every_image_is_kept_and_marked(run):
     _src, report, by_label, _cases = run
     assert report.all_safe, report.to_text()
-    for n in (1, 2, 3, 4, 5, 7):
+    for n in (1, 2, 3, 4, 5, 7, 8):
         ds = pydicom.dcmread(by_label[f"input {n}"].output)
         assert ds.BurnedInAnnotation == "NO", n
         assert "113101" in [c.CodeValue for c in ds.DeidentificationMethodCodeSequence], n
@@ -240,6 +247,16 @@ def test_no_identifying_text_is_legible_in_any_output(run):
             frame = frame if frame.ndim == 3 else frame[..., None]
             words = read_words(gray8(frame, str(ds.PhotometricInterpretation)))
             assert not [w.text for w in words if deny.why(w.text) == "identifying value"], path.name
+
+
+def test_dark_text_on_a_light_page_is_blanked(run):
+    _src, _report, by_label, cases = run
+    _ds, after = _load(by_label["input 8"])
+    words = [box for box in by_label["input 8"].boxes if box.why.startswith("OCR")]
+    assert len(words) >= 2
+    for x0, y0, x1, y1 in cases["page"][1]:
+        # "Patient:" is not identifying; the name and the ID after it are blanked
+        assert (after[y0:y1, x1 - 40:x1] == 0).all()
 
 
 def test_report_lists_the_boxes(run):
