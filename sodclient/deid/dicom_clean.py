@@ -14,7 +14,6 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from pydicom.datadict import dictionary_VR
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.multival import MultiValue
@@ -22,6 +21,7 @@ from pydicom.sequence import Sequence
 from pydicom.uid import PYDICOM_IMPLEMENTATION_UID
 
 from sodclient.deid import dicom_rules as rules
+from sodclient.deid import raw_values
 from sodclient.deid.identifiers import IDENTIFYING_TAGS, IdentifierSet
 from sodclient.deid.keep_list import KEEP, TECHNICAL_TEXT
 from sodclient.deid.keys import SendKeys
@@ -291,13 +291,7 @@ def _values(elem) -> list:
 
 def _raw_vr(ds: Dataset, tag: int) -> str:
     """The VR without converting the value (conversion is the slow part of a walk)."""
-    vr = ds.get_item(tag).VR
-    if vr:
-        return vr
-    try:
-        return dictionary_VR(tag)
-    except KeyError:
-        return "UN"
+    return raw_values.vr(ds, tag)
 
 
 def _clean(ds: Dataset, ctx: _Context) -> None:

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pydicom
 import pydicom.config
-from pydicom.datadict import dictionary_VR
 from pydicom.errors import InvalidDicomError
 from pydicom.multival import MultiValue
 from pydicom.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
@@ -142,12 +141,7 @@ def text_digest(ds) -> list[tuple[int, str]]:
     while stack:
         item = stack.pop()
         for key in item.keys():
-            vr = item.get_item(key).VR
-            if vr is None:                    # implicit VR: look it up rather than converting the value
-                try:
-                    vr = dictionary_VR(key)
-                except KeyError:
-                    continue
+            vr = rv.vr(item, key)             # implicit VR: looked up rather than converting the value
             if vr == "SQ":
                 stack.extend(item[key].value or [])
                 continue

@@ -17,9 +17,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pydicom
-from pydicom.datadict import dictionary_VR, keyword_for_tag
+from pydicom.datadict import keyword_for_tag
 from pydicom.multival import MultiValue
 
+from sodclient.deid import raw_values
 from sodclient.deid.residual import ResidualScanner, TextScanner
 from sodclient.deid.vocabulary import judged_by_vocabulary
 
@@ -72,12 +73,7 @@ def _fix_dicom(result, staged: Path, scanner: ResidualScanner, text_scanner: Tex
         for key in list(dataset.keys()):
             tag = int(key)
             raw = dataset.get_item(key)
-            vr = raw.VR
-            if vr is None:
-                try:
-                    vr = dictionary_VR(tag)
-                except KeyError:
-                    vr = "UN"
+            vr = raw_values.vr(dataset, key)
             if vr == "SQ":
                 for item in dataset[key].value or []:
                     visit(item, False)

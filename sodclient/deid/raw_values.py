@@ -11,6 +11,17 @@ from pydicom.datadict import dictionary_VR
 from pydicom.dataset import Dataset
 
 
+def vr(ds: Dataset, tag) -> str:
+    """The element's VR without converting its value: as read, else the dictionary's, else 'UN'."""
+    found = ds.get_item(tag).VR
+    if found:
+        return found
+    try:
+        return dictionary_VR(tag)
+    except KeyError:
+        return "UN"
+
+
 def _raw(ds: Dataset, tag: int):
     elem = ds.get_item(tag)
     if elem is None:
@@ -41,16 +52,11 @@ def integer(ds: Dataset, tag: int, default: int = 0) -> int:
     if elem is None:
         return default
     if raw is not None:
-        vr = elem.VR
-        if vr is None:
-            try:
-                vr = dictionary_VR(tag)
-            except KeyError:
-                vr = "UN"
+        kind = vr(ds, tag)
         little = ds.original_encoding[1] if ds.original_encoding[1] is not None else True
-        if vr in ("US", "SS", "UL", "SL") and len(raw) in (2, 4):
-            return int.from_bytes(raw, "little" if little else "big", signed=vr in ("SS", "SL"))
-        if vr == "IS":
+        if kind in ("US", "SS", "UL", "SL") and len(raw) in (2, 4):
+            return int.from_bytes(raw, "little" if little else "big", signed=kind in ("SS", "SL"))
+        if kind == "IS":
             try:
                 return int(raw.strip(b" \x00").split(b"\\")[0] or default)
             except ValueError:
