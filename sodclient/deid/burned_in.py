@@ -171,7 +171,8 @@ def clean_pixels(ds: Dataset, template_boxes: list[Box], deny: DenyList, extra: 
         if risk is not None:
             out.warnings.append(f"{risk}; OCR read no identifying text there: look at the image before sending")
         if reader.kept_words:
-            out.actions.append(f"{reader.kept_words} different word(s) of non-identifying text read in the pixels and kept")
+            out.actions.append(f"{reader.kept_words} different word(s) of non-identifying text read in the "
+                               "pixels and kept")
         out.actions.append("pixel data unchanged (bit-identical)")
         return out
 

@@ -24,6 +24,7 @@ from sodclient.deid.deny_list import DenyList
 from sodclient.deid.dicom_clean import TEXT_VALUE, add_method_code, clean_dataset
 from sodclient.deid.dicom_write import save_dicom
 from sodclient.deid.errors import NotSafe, StagingWriteError
+from sodclient.deid.identifiers import IdentifierSet
 from sodclient.deid.keys import SendKeys
 from sodclient.deid.options import PeerReviewOptions
 from sodclient.deid.residual import TextScanner
@@ -104,9 +105,7 @@ def _process(path: Path, has_preamble: bool, result, staging: str, keys: SendKey
 
 
 def _redact_report_text(ds, identifying: list[str], result, min_length: int, kos: bool) -> None:
-    """SR text: every identifying value of the send found in a Text Value is replaced by '***'."""
-    from sodclient.deid.identifiers import IdentifierSet
-
+    """SR text: every identifying value of the file found in a Text Value is replaced by '***'."""
     found = IdentifierSet()
     for value in identifying:
         found.add(value, "identifying value")

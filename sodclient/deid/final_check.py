@@ -69,14 +69,14 @@ def _fix_dicom(result, staged: Path, scanner: ResidualScanner, text_scanner: Tex
     accepted: list[bytes] = []
     blocked: list[str] = []
 
-    def visit(dataset, top: bool) -> None:
+    def visit(dataset) -> None:
         for key in list(dataset.keys()):
             tag = int(key)
             raw = dataset.get_item(key)
             vr = raw_values.vr(dataset, key)
             if vr == "SQ":
                 for item in dataset[key].value or []:
-                    visit(item, False)
+                    visit(item)
                 continue
             raw_bytes = raw.value if getattr(raw, "is_raw", False) and isinstance(raw.value, bytes) else None
             hit = scanner.scan(raw_bytes) if raw_bytes else None
@@ -96,9 +96,9 @@ def _fix_dicom(result, staged: Path, scanner: ResidualScanner, text_scanner: Tex
             del dataset[key]
             removed.append(keyword_for_tag(tag) or ("private attribute" if tag >> 16 & 1 else "unknown attribute"))
 
-    visit(ds, True)
+    visit(ds)
     if ds.file_meta is not None:
-        visit(ds.file_meta, True)
+        visit(ds.file_meta)
     if blocked:
         result.reason = (f"a {blocked[0]} of the patient was still found in the cleaned copy, in a part the file "
                          "cannot lose (its pixels, report text or a required value)")

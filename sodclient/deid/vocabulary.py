@@ -44,7 +44,8 @@ _KERNEL_WORDS = frozenset("""
 standard soft bone boneplus lung detail chest edge sharp smooth head body brain abdomen ultra expert
 fc yc fl br bv hr qr
 """.split())
-_KERNEL_PATTERN = re.compile(r"^(?:[a-z]{1,2}\d{2}[a-z]?(?:\s?\\\d)?|fc\d{1,2}|fl\d{1,2}|[a-e]|y[a-f]|[a-z]{1,3}_?\d{0,2}[a-z]?)$")
+# Siemens B30f / Br40d, Canon FC13, Philips A-E and YA-YF, GE-style short codes
+_KERNEL_PATTERN = re.compile(r"^(?:[a-z]{1,2}\d{2}[a-z]?|fc\d{1,2}|fl\d{1,2}|[a-e]|y[a-f]|[a-z]{1,3}_?\d{0,2}[a-z]?)$")
 _WORD = re.compile(r"\w+")
 _TARGET = re.compile(r"^(?:PTV!?|CTV|GTV|ITV|IGTV|ICTV)(?:n|p|sb|par|v|vas)?(?:\d{1,2})?(?:HR|IR|LR)?$")
 _LATERALITY = ("_L", "_R", "_A", "_P", "_I", "_S", "_M", "_LS", "_LI", "_RS", "_RI", "_NAdj", "_Dist", "_Prox")

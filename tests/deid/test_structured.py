@@ -126,7 +126,8 @@ def test_key_object_selection_is_kept_with_references_to_the_renamed_image(run):
     evidence = kos.CurrentRequestedProcedureEvidenceSequence[0]
     assert evidence.StudyInstanceUID == image.StudyInstanceUID
     assert evidence.ReferencedSeriesSequence[0].SeriesInstanceUID == image.SeriesInstanceUID
-    assert evidence.ReferencedSeriesSequence[0].ReferencedSOPSequence[0].ReferencedSOPInstanceUID == image.SOPInstanceUID
+    referenced = evidence.ReferencedSeriesSequence[0].ReferencedSOPSequence[0]
+    assert referenced.ReferencedSOPInstanceUID == image.SOPInstanceUID
     assert kos.ContentSequence[0].ReferencedSOPSequence[0].ReferencedSOPInstanceUID == image.SOPInstanceUID
     assert "***" in kos.ContentSequence[1].TextValue and FAMILY not in kos.ContentSequence[1].TextValue
     assert any("key object selection kept" in a for a in by_label["input 3"].actions)

@@ -50,8 +50,8 @@ def test_vocabulary_judgements():
     assert is_tg263("Parotid_L") and is_tg263("PTV_7000") and is_tg263("GTVp") and not is_tg263("Quistorp")
 
 
-@pytest.mark.parametrize("value, expected", [("095Y", "090Y"), ("090Y", "090Y"), ("089Y", None), ("999M", None), ("095 Y", "090Y"),
-                                             ("040Y", None), ("033000D", None), ("zzz", None)])
+@pytest.mark.parametrize("value, expected", [("095Y", "090Y"), ("090Y", "090Y"), ("089Y", None), ("999M", None),
+                                             ("095 Y", "090Y"), ("040Y", None), ("033000D", None), ("zzz", None)])
 def test_cap_age(value, expected):
     assert cap_age(value) == expected
 
