@@ -104,20 +104,20 @@ class _Reader:
         for index in range(frames.shape[0]):
             gray = pixels.gray8(frames[index], photometric)
             self.screened += 1
-            regions = screen.text_regions(gray)
+            regions = screen.regions(gray)
             if regions:
                 self.ocr_frames += 1
-            for region in regions:
+            for region, scale in regions:
                 crop = gray[region.y:region.y + region.h, region.x:region.x + region.w]
-                key = hashlib.blake2b(crop.tobytes() + repr(region).encode(), digest_size=16).digest()
+                key = hashlib.blake2b(crop.tobytes() + repr((region, scale)).encode(), digest_size=16).digest()
                 words = self.cache.get(key)
                 if words is None:
-                    place = (region.x, region.y, region.w, region.h)
+                    place = (region.x, region.y, region.w, region.h, scale)
                     earlier = self.reads.setdefault(place, [])
                     if len(earlier) >= _READS_PER_REGION:     # the same band again: reuse every reading
                         words = [w for reading in earlier for w in reading]
                     else:
-                        words = self.cache[key] = ocr.read_words(gray, region)
+                        words = self.cache[key] = ocr.read_words(gray, region, scale)
                         earlier.append(words)
                 for word in words:
                     why = self.deny.why(word.text)

@@ -140,11 +140,11 @@ def _photo_text(path: Path, deny, result) -> str | None:
         return "something that could not be read again"
     for gray in frames:
         result.screened += 1
-        regions = screen.text_regions(gray)
+        regions = screen.regions(gray)
         if regions:
             result.ocr_frames += 1
-        for region in regions:
-            for word in ocr.read_words(gray, region):
+        for region, scale in regions:
+            for word in ocr.read_words(gray, region, scale):
                 why = deny.why(word.text)
                 if why is not None:
                     return "an " + why if why[0] in "aeiou" else "a " + why

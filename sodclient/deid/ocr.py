@@ -83,8 +83,17 @@ def stroke_masks(gray: np.ndarray) -> list[np.ndarray]:
     return [np.where(m > _MASK_CONTRAST, 0, 255).astype(np.uint8) for m in (bright, dark)]
 
 
-def read_words(gray: np.ndarray, box=None) -> list[Word]:
-    """Words tesseract reads in an 8-bit image (optionally only inside `box`), in image coordinates."""
+def read_words(gray: np.ndarray, box=None, scale: int = 1) -> list[Word]:
+    """Words tesseract reads in an 8-bit image (optionally only inside `box`), in image coordinates.
+    With `scale` > 1 the region is read from the image reduced by that factor (wide strokes of large
+    text become thin enough for the stroke masks) and the word boxes are scaled back."""
+    if scale > 1:
+        from sodclient.deid.screen import _reduce
+
+        small_box = None if box is None else type(box)(box.x // scale, box.y // scale,
+                                                       max(1, box.w // scale), max(1, box.h // scale))
+        return [Word(w.text, w.x * scale, w.y * scale, w.w * scale, w.h * scale, w.confidence)
+                for w in read_words(_reduce(gray, scale), small_box)]
     x0 = y0 = 0
     if box is not None:
         x0, y0 = box.x, box.y

@@ -17,12 +17,13 @@ from sodclient.deid.screen import text_regions
 from tests.deid.conftest import FAMILY, GIVEN, PATIENT_ID, PATIENT_NAME, sample
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+BOLD = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 IDENTIFYING = [FAMILY.upper(), GIVEN.upper(), PATIENT_ID, "12.04.1961"]
 
 
-def render(frame: np.ndarray, texts: list[tuple[int, int, str]], value, size: int = 12) -> list[tuple]:
+def render(frame: np.ndarray, texts: list[tuple[int, int, str]], value, size: int = 12, face: str = FONT) -> list:
     """Draw `texts` into a (rows, cols[, 3]) array in place; returns the text bounding boxes (x0, y0, x1, y1)."""
-    font = ImageFont.truetype(FONT, size)
+    font = ImageFont.truetype(face, size)
     mask = Image.new("L", (frame.shape[1], frame.shape[0]), 0)
     draw = ImageDraw.Draw(mask)
     boxes = []
@@ -130,6 +131,16 @@ def run(tmp_path_factory):
     ds.save_as(src / "08_page.dcm", enforce_file_format=True)
     cases["page"] = (8, dark, [])
 
+    # 9. large bold text (strokes too wide for the full-size screen: found at a reduced scale)
+    large = pydicom.dcmread(sample("CT_small.dcm"))
+    pixels = np.kron(large.pixel_array, np.ones((4, 4), dtype=large.pixel_array.dtype))[..., None].copy()
+    bold = render(pixels, [(10, 10, FAMILY.upper())], int(pixels.max()) + 300, size=36, face=BOLD)
+    large.Rows, large.Columns = pixels.shape[0], pixels.shape[1]
+    large.PixelData = pixels[..., 0].tobytes()
+    large.PatientName, large.PatientID = PATIENT_NAME, PATIENT_ID
+    large.save_as(src / "09_large.dcm")
+    cases["large"] = (9, bold, [])
+
     out = tmp_path_factory.mktemp("ocr-out") / "out"
     options = PeerReviewOptions(extra_boxes={"input 7": ((10, 20, 30, 15),)})
     report = run_peer_review([src], out, options)
@@ -157,7 +168,7 @@ def _outside_unchanged(before, after, boxes):
 def test_every_image_is_kept_and_marked(run):
     _src, report, by_label, _cases = run
     assert report.all_safe, report.to_text()
-    for n in (1, 2, 3, 4, 5, 7, 8):
+    for n in (1, 2, 3, 4, 5, 7, 8, 9):
         ds = pydicom.dcmread(by_label[f"input {n}"].output)
         assert ds.BurnedInAnnotation == "NO", n
         assert "113101" in [c.CodeValue for c in ds.DeidentificationMethodCodeSequence], n
@@ -257,6 +268,13 @@ def test_dark_text_on_a_light_page_is_blanked(run):
     for x0, y0, x1, y1 in cases["page"][1]:
         # "Patient:" is not identifying; the name and the ID after it are blanked
         assert (after[y0:y1, x1 - 40:x1] == 0).all()
+
+
+def test_large_bold_text_is_found_at_a_reduced_scale_and_blanked(run):
+    _src, _report, by_label, cases = run
+    _ds, after = _load(by_label["input 9"])
+    x0, y0, x1, y1 = cases["large"][1][0]
+    assert (after[y0:y1, x0:x1] == after.min()).all()
 
 
 def test_report_lists_the_boxes(run):
