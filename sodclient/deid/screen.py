@@ -8,8 +8,8 @@ of the plain CT/MR/dose frames passes, every frame with rendered text (DejaVu 9-
 tests/deid/test_ocr.py and BENCHMARKS.md. What passes goes to OCR; what OCR reads decides what is blanked.
 
 Strokes are "thin" at one scale only: bold 28 px text has strokes too wide for the full-size filter, so the
-screen also runs on the image reduced 2x and 4x (2x2 / 4x4 block means; a quarter and a sixteenth of the cost),
-where such strokes are thin again. `regions()` returns each region with the scale it was found at, and OCR
+screen also runs on the image reduced 2x (images of 256+ pixels) and 4x (512+), as 2x2 block means, where such
+strokes are thin again. `regions()` returns each region with the scale it was found at, and OCR
 reads it at that scale.
 """
 
@@ -62,20 +62,29 @@ def text_regions(gray: np.ndarray) -> list[Box]:
     return [b for b in (box.clipped(gray.shape[0], gray.shape[1]) for box in boxes) if b is not None]
 
 
+def _half(gray: np.ndarray) -> np.ndarray:
+    """2x2 block means (the last odd row/column dropped)."""
+    g = gray[:gray.shape[0] // 2 * 2, :gray.shape[1] // 2 * 2].astype(np.uint16)
+    return ((g[0::2, 0::2] + g[1::2, 0::2] + g[0::2, 1::2] + g[1::2, 1::2]) >> 2).astype(np.uint8)
+
+
 def _reduce(gray: np.ndarray, factor: int) -> np.ndarray:
-    rows, cols = gray.shape[0] // factor * factor, gray.shape[1] // factor * factor
-    blocks = gray[:rows, :cols].reshape(rows // factor, factor, cols // factor, factor)
-    return blocks.mean(axis=(1, 3)).astype(np.uint8)
+    """Block means over factor x factor (factor a power of two)."""
+    while factor > 1:
+        gray, factor = _half(gray), factor // 2
+    return gray
 
 
 def regions(gray: np.ndarray) -> list[tuple[Box, int]]:
     """(box in full-size pixels, scale) for every region that may hold text, at scales 1, 2 and 4.
     A coarser region mostly covered by finer ones is dropped (the finer reading covers that text)."""
     found: list[tuple[Box, int]] = [(box, 1) for box in text_regions(gray)]
+    reduced = gray
     for factor in (2, 4):
-        if min(gray.shape) < 16 * factor:
+        if min(gray.shape) < 128 * factor:           # large text is large for its image: 256+ / 512+ pixels
             break
-        for box in text_regions(_reduce(gray, factor)):
+        reduced = _half(reduced)
+        for box in text_regions(reduced):
             full = Box(box.x * factor, box.y * factor, box.w * factor, box.h * factor)
             if _covered(full, [other for other, _ in found]) < 0.5:
                 found.append((full, factor))
