@@ -295,3 +295,22 @@ def test_screen_catches_rendered_text_and_passes_plain_images(size, dark_on_ligh
             gray = np.full_like(gray, 230)
         render(gray, [(2, gray.shape[0] // 2, "AB12 Name")], 0 if dark_on_light else 255, size=size)
         assert text_regions(gray), (name, size, dark_on_light)
+
+
+def test_cine_loop_with_a_frame_counter_is_read_a_few_times_and_blanked_in_every_frame(tmp_path, monkeypatch):
+    from sodclient.deid import ocr
+
+    calls = []
+    real = ocr.read_words
+    monkeypatch.setattr(ocr, "read_words", lambda *a, **k: calls.append(1) or real(*a, **k))
+    frames = np.full((10, 96, 160, 1), 20, np.uint8)
+    boxes = [render(frames[i], [(4, 4, f"{FAMILY.upper()} {i:02d}")], 240) for i in range(10)]
+    ds = _image("1.2.840.10008.5.1.4.1.1.7.2", "OT", frames)
+    ds.save_as(tmp_path / "cine.dcm", enforce_file_format=True)
+    report = run_peer_review([tmp_path / "cine.dcm"], tmp_path / "out")
+    assert report.all_safe, report.to_text()
+    after = pydicom.dcmread(report.outputs[0]).pixel_array
+    for i in range(10):
+        x0, y0, x1, _y1 = boxes[i][0]
+        assert (after[i, y0:y0 + 9, x0:x0 + 60] == 0).all(), i        # the name, in every frame
+    assert len(calls) <= 2 * 4        # four readings of the band, then the same again after blanking
