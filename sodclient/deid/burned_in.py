@@ -145,6 +145,8 @@ def clean_pixels(ds: Dataset, template_boxes: list[Box], deny: DenyList, extra: 
         raise NotSafe("its floating-point pixels cannot be checked for burned-in text")
     flagged = rv.text(ds, BURNED_IN).upper() == "YES"
     risk = risk_reason(ds)
+    if risk is not None and not ocr_enabled:
+        raise NotSafe(f"left out because {risk} and reading text (OCR) was turned off")
     photometric = pixels.photometric(ds)
     try:
         frames = pixels.decoded_frames(ds)

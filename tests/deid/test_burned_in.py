@@ -116,3 +116,11 @@ def test_compressed_images_without_text_keep_their_compressed_pixels_byte_for_by
         before, after = pydicom.dcmread(tmp_path / name), pydicom.dcmread(output)
         assert after.file_meta.TransferSyntaxUID == before.file_meta.TransferSyntaxUID
         assert after.PixelData == before.PixelData
+
+
+def test_with_ocr_off_images_likely_to_show_text_are_left_out(tmp_path, out):
+    ultrasound(tmp_path / "us.dcm", regions=True)
+    copy_sample("CT_small.dcm", tmp_path / "ct.dcm")
+    report = run_peer_review([tmp_path / "us.dcm", tmp_path / "ct.dcm"], out, PeerReviewOptions(ocr=False))
+    assert [item.label for item in report.left_out] == ["input 1"] and "OCR" in report.left_out[0].reason
+    assert len(report.outputs) == 1
