@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from PIL import Image
 
 from sodclient.deid.errors import NotSafe
 
@@ -184,6 +183,8 @@ def clean_png(data: bytes) -> tuple[bytes, list[str]]:
 
 def clean_tiff(data: bytes) -> tuple[bytes, list[str]]:
     """Rebuild every page from its pixels alone (deflate, lossless); verify the pixels are unchanged."""
+    from PIL import Image   # imported when needed: most sends hold DICOM only
+
     try:
         src = Image.open(io.BytesIO(data))
         pages = []
@@ -206,6 +207,8 @@ def clean_tiff(data: bytes) -> tuple[bytes, list[str]]:
 
 def verify_same_pixels(original: bytes, cleaned: bytes) -> None:
     """Decode both and compare: the cleaning must not have changed the picture."""
+    from PIL import Image
+
     try:
         a, b = Image.open(io.BytesIO(original)), Image.open(io.BytesIO(cleaned))
         same = a.size == b.size and a.mode == b.mode and a.tobytes() == b.tobytes()
