@@ -15,6 +15,7 @@ from sodclient.logs import setup_logging
 from sodclient.profile import Profile
 from sodclient.ui.common import app_icon, plain_error
 from sodclient.ui.main_window import MainWindow
+from sodclient.ui.platform_check import platform_problem
 from sodclient.ui.single_instance import InstanceServer, hand_over
 
 from sodclient import __version__
@@ -59,6 +60,10 @@ def _report_unexpected(window):
 def run_app(argv: list[str], debug: bool = False, profile: Profile | None = None) -> int:
     """Opens the main window (and the given .sod), or hands the file to an already running instance."""
     sod = next((Path(a).resolve() for a in argv if a.lower().endswith(".sod")), None)
+    problem = None if QApplication.instance() else platform_problem()
+    if problem:  # Qt would abort the process (signal 6) with a misleading hint
+        print(problem, file=sys.stderr)
+        return 1
     app = build_app([])
     profile = profile or Profile.from_environment()
     if hand_over(profile.paths.data, str(sod) if sod else ""):
