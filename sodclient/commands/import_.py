@@ -25,7 +25,7 @@ def register(subparsers) -> None:
                      help="file whose first line is the passphrase (never pass it on the command line)")
     who.add_argument("--identity", type=Path, metavar="KEYFILE",
                      help="your identity file (default: your own key, when the container was sent to it)")
-    p.add_argument("file", type=Path, metavar="FILE.sod")
+    p.add_argument("file", type=Path, metavar="FILE.sod", help="the received container")
     p.set_defaults(handler=run)
 
 

@@ -9,6 +9,7 @@ from sodformat.errors import SodError
 from sodformat.limits import DEFAULT_EXPIRY_DAYS, MAX_EXPIRY_DAYS
 from sodformat.recipients import read_passphrase_file
 
+from sodclient import wording
 from sodclient.errors import InputError, PeerReviewLeftOut
 from sodclient.exit_codes import Exit
 from sodclient.progress import CancelToken, ProgressReport
@@ -91,7 +92,7 @@ def _run(args, profile) -> int:
     if args.quiet:
         print(result.link)
         return Exit.OK if result.notified else Exit.MAIL_QUEUED
-    print(f"uploaded {result.size / 1e6:.1f} MB; available until {result.expires:%Y-%m-%d %H:%M} UTC")
+    print(f"uploaded {wording.human_size(result.size)}; available until {wording.local_time(result.expires)}")
     if result.peer_review is not None:
         print(result.peer_review.to_text())
     if result.notified:

@@ -13,6 +13,12 @@ def my_identity(profile: Profile, create: bool = False) -> Identity | None:
     return keys.own_identity(profile.paths, create=create)
 
 
+def public_key_text(profile: Profile) -> str | None:
+    """The user's public keys on one line, as the contact form (theirs and ours) accepts them; None without a key."""
+    ident = my_identity(profile)
+    return keys.public_key_text(ident) if ident else None
+
+
 def contacts(profile: Profile) -> list[Contact]:
     return keys.load_contacts(profile.paths)
 
@@ -26,4 +32,4 @@ def remove_contact(profile: Profile, recipient: str) -> list[Contact]:
     return keys.remove_contact(profile.paths, recipient)
 
 
-__all__ = ["Contact", "add_contact", "contacts", "my_identity", "remove_contact"]
+__all__ = ["Contact", "add_contact", "contacts", "my_identity", "public_key_text", "remove_contact"]

@@ -7,6 +7,8 @@ from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
 
 from sodformat.errors import CancelledError
 
+from sodclient import wording
+
 
 def icon_pixmap(size: int = 256) -> QPixmap:
     """The app icon, drawn rather than shipped so an installed wheel needs no data files.
@@ -59,21 +61,9 @@ def plain_error(exc: BaseException, nothing_lost: str = "") -> str:
 
 
 def human_size(n: float | None) -> str:
-    if n is None:
-        return ""
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(n) < 1024 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return ""
+    """Decimal units, as in the mail and on the command line (sodclient.wording)."""
+    return "" if n is None else wording.human_size(n)
 
 
 def human_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    s = int(round(seconds))
-    if s < 60:
-        return f"{s} s"
-    if s < 3600:
-        return f"{s // 60} min {s % 60:02d} s"
-    return f"{s // 3600} h {(s % 3600) // 60:02d} min"
+    return "" if seconds is None else wording.human_duration(seconds)
