@@ -67,7 +67,8 @@ class _Version(argparse.Action):
             version = metadata.version("sod-send")
         except metadata.PackageNotFoundError:  # a source tree that was never installed
             version = "unknown (not installed)"
-        parser.exit(message=f"sod {version}\n")
+        print(f"sod {version}")
+        parser.exit()
 
 
 def _checked_passphrase(path: str, allow_weak: bool) -> str:
