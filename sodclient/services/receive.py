@@ -16,7 +16,9 @@ from datetime import datetime
 from pathlib import Path
 
 from sodclient.keys import contact_for_signer, own_identity
+from sodclient.errors import InputError
 from sodclient.library import ImportResult
+from sodclient.library.survey import ImportPlan, Left, survey
 from sodclient.profile import Profile
 from sodclient.progress import CancelToken, ProgressSink, RateMeter, no_progress
 from sodformat import Identity, PassphraseIdentity, inspect, unpack
@@ -160,3 +162,23 @@ def import_files(profile: Profile, paths: list[Path], *, case_id: int | None = N
 
     return profile.library().import_paths(paths, case_id=case_id, before_commit=record, progress=progress,
                                           cancel=cancel or CancelToken())
+
+
+def plan_import(profile: Profile, paths: list[Path], *, progress: ProgressSink = no_progress,
+                cancel: CancelToken | None = None) -> ImportPlan:
+    """Step one of the app's import: what each chosen file is (DICOM, a document that needs a case, skipped,
+    or refused with its reason). Nothing is written."""
+    return survey(paths, cancel=cancel)
+
+
+def import_plan(profile: Profile, plan: ImportPlan, *, case_id: int | None = None,
+                progress: ProgressSink = no_progress, cancel: CancelToken | None = None) -> ImportResult:
+    """Step two, after the user agreed: the plan's DICOM files by their tags and its documents into `case_id`,
+    the case the user confirmed (documents without one are refused, never filed elsewhere)."""
+    if plan.documents and case_id is None:
+        raise InputError("Choose the patient and case for the documents that are not DICOM.")
+    if not plan.importable:
+        raise InputError("There is nothing to import.")
+    return import_files(profile, plan.importable, case_id=case_id if plan.documents else None, progress=progress,
+                        cancel=cancel)
+

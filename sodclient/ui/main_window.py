@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHeaderView, QInp
 from sodclient.errors import LibraryError, UserError
 from sodclient.library import Document
 from sodclient.profile import Profile
-from sodclient.services.receive import import_files
 from sodclient.ui.common import app_icon, human_size, plain_error
 from sodclient.ui.job_progress import JobProgress
 from sodclient.ui.worker import Job, running_jobs
@@ -310,30 +309,15 @@ class MainWindow(QMainWindow):
         if folder:
             self.import_paths([Path(folder)])
 
-    def import_paths(self, paths: list[Path]) -> Job:
-        """Runs the library import off the GUI thread; non-DICOM documents go to the current case."""
-        case_id = self.current_case_id()
-        profile = self.profile
-        job = Job(lambda progress, cancel: import_files(profile, paths, case_id=case_id, progress=progress,
-                                                        cancel=cancel), self, title="library import")
-        self.jobs.add(job)
-        dlg = JobProgress("Importing", job, self)
+    def import_paths(self, paths: list[Path]):
+        """Looks at the files, asks where needed (ImportDialog), then imports off the GUI thread. Returns the
+        ImportRun; its `finished` signal fires once, whatever the outcome."""
+        from sodclient.ui.import_dialog import ImportRun
 
-        def done(result):
-            self.jobs.discard(job)
-            dup = f", {result.duplicates} already in the library" if result.duplicates else ""
-            self.statusBar().showMessage(f"Imported {len(result.documents)} document(s){dup}.", 8000)
-            self.refresh(select_case=result.case_ids[0] if result.case_ids else None)
-
-        def failed(exc):
-            self.jobs.discard(job)
-            self.show_message("Import", plain_error(exc, "Nothing was added to the library."))
-
-        job.succeeded.connect(done)
-        job.failed.connect(failed)
-        job.start()
-        dlg.show()
-        return job
+        run = ImportRun(self, paths)
+        self.import_run = run
+        run.start()
+        return run
 
     def dragEnterEvent(self, event) -> None:
         if event.mimeData().hasUrls():
