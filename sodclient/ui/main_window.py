@@ -78,6 +78,9 @@ class MainWindow(QMainWindow):
         self.about_action = self._action("&About SOD Send", self.about)
         self.log_folder_action = self._action("Open &Log Folder", self.open_log_folder,
                                               tip="The support log (it never holds patient data)")
+        from sodclient.ui.document_actions import DocumentActions
+
+        self.document_actions = DocumentActions(self)
 
     def _build_menus(self) -> None:
         mb = self.menuBar()
@@ -86,8 +89,11 @@ class MainWindow(QMainWindow):
                   self.new_case_action, None, self.open_sod_action, None, self.quit_action):
             m.addSeparator() if a is None else m.addAction(a)
         m = mb.addMenu("&Documents")
-        for a in (self.view_action, self.remove_action):
+        m.addAction(self.view_action)
+        for a in self.document_actions.actions():
             m.addAction(a)
+        m.addSeparator()
+        m.addAction(self.remove_action)
         m = mb.addMenu("&Send")
         m.addAction(self.ftpsend_action)
         m.addAction(self.reply_action)
@@ -375,9 +381,12 @@ class MainWindow(QMainWindow):
 
         docs = self.selected_documents()
         if len(docs) == 1 and not (docs[0].is_dicom or docs[0].is_image):
-            self.statusBar().showMessage("There is no viewer for this type of document.", 5000)
+            self.document_actions.open_with_system()  # PDFs, text...: the system's viewer, after a warning
         elif len(docs) == 1:
-            dlg = ViewerDialog(docs[0], self)
+            doc = docs[0]
+            series = [d for d in self._docs if doc.series_uid and d.series_uid == doc.series_uid] or [doc]
+            series.sort(key=lambda d: (d.instance_number is None, d.instance_number or 0, d.title))
+            dlg = ViewerDialog(doc, self, series=series)
             dlg.setAttribute(Qt.WA_DeleteOnClose)
             dlg.open()
 

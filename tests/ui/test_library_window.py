@@ -55,9 +55,9 @@ def test_viewer_window_level(qtbot, window, tmp_path):
     dlg = ViewerDialog(doc, window)
     qtbot.addWidget(dlg)
     dlg.show()
-    before = dlg.image_label.pixmap().toImage()
+    before = dlg.current_qimage()
     dlg.width_slider.setValue(5)
-    after = dlg.image_label.pixmap().toImage()
+    after = dlg.current_qimage()
     assert dlg.wl_label.text().endswith("W 5") and before != after
 
 
