@@ -265,6 +265,11 @@ class MainWindow(QMainWindow):
             if paths.get(d.id):
                 self.table.item(row, 0).setIcon(QIcon(str(paths[d.id])))
 
+    def select_document(self, document_id: int) -> None:
+        rows = [r for r, d in enumerate(self._docs) if d.id == document_id]
+        if rows:
+            self.select_rows(rows)
+
     def select_rows(self, rows: list[int]) -> None:
         self.table.clearSelection()
         mode = self.table.selectionMode()

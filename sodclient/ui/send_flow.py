@@ -128,10 +128,27 @@ class SendFlow(QObject):
 
     def _reviewed(self, reviewed: Review) -> None:
         self.reviewed, self.report = reviewed, reviewed.report
-        self.review_dialog = ReviewDialog(reviewed.report, self.window)
+        originals = {f"input {n}": item for n, item in
+                     enumerate([*self.choice.documents, *self.choice.extra_files], 1)}
+        self.review_dialog = ReviewDialog(reviewed.report, self.window, originals=originals,
+                                          open_document=self._open_original)
         self.review_dialog.accepted.connect(self._review_accepted)
         self.review_dialog.rejected.connect(lambda: self._finish(None))
         self.review_dialog.open()
+
+    def _open_original(self, item) -> None:
+        """A left-out document, opened from the report: the viewer for images, else the system's viewer."""
+        from sodclient.library import Document
+        from sodclient.ui.viewer import ViewerDialog
+
+        if isinstance(item, Document) and (item.is_dicom or item.is_image):
+            viewer = ViewerDialog(item, self.review_dialog)
+            viewer.setAttribute(Qt.WA_DeleteOnClose)
+            viewer.open()
+            self.opened_viewer = viewer
+        elif isinstance(item, Document):
+            self.window.select_document(item.id)
+            self.window.document_actions.open_with_system()
 
     def _review_accepted(self) -> None:
         self.paths = self.reviewed.outputs   # the sender read the report: send what Peer Review made safe
