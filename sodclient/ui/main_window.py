@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal
@@ -69,7 +70,7 @@ class MainWindow(QMainWindow):
         self.view_action = self._action("&View", self.view_current, "Return", "Look at the selected image")
         self.remove_action = self._action("&Remove from Library", self.remove_selected, "Delete")
         self.ftp_config_action = self._action("FTP &Config…", self.ftp_config,
-                                              tip="Server and mail settings (administrators)")
+                                              tip="Server and mail settings (fields your site locks are read-only)")
         self.keys_action = self._action("My &Key and Contacts…", self.keys_dialog)
         self.audit_action = self._action("&Audit Log…", self.audit_log)
         self.outbox_action = self._action("&Outbox…", self.outbox,
@@ -408,7 +409,7 @@ class MainWindow(QMainWindow):
         problem = self._send_setup_problem()
         if problem:
             dlg = self.ftp_config()
-            dlg.diagnosis.setText(f"Set up the servers before sending: {problem}")
+            dlg.diagnosis.setText(html.escape(f"Set up the servers before sending: {problem}"))
         return not problem
 
     def ftpsend(self):

@@ -6,8 +6,8 @@ it resumes a kept container's upload and then sends the mail.
 
 from __future__ import annotations
 
-import html
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHeaderView, QLabel, QTableWidget, QTableWidgetItem,
                                QVBoxLayout)
 
@@ -36,6 +36,7 @@ class OutboxDialog(QDialog):
         self.table.setEditTriggers(QTableWidget.NoEditTriggers)
         layout.addWidget(self.table, 1)
         self.status = QLabel()
+        self.status.setTextFormat(Qt.PlainText)  # error text as typed: never read as HTML
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
         buttons = QDialogButtonBox(QDialogButtonBox.Close)
@@ -67,7 +68,7 @@ class OutboxDialog(QDialog):
         self.status.setText("Retrying…")
         self.job = ProcessJob(retry, (self.profile, None), parent=self, title="outbox retry")
         self.job.succeeded.connect(self._done)
-        self.job.failed.connect(lambda exc: (self.status.setText(html.escape(plain_error(exc))), self.load()))
+        self.job.failed.connect(lambda exc: (self.status.setText(plain_error(exc)), self.load()))
         self.job.start()
 
     def _done(self, outcomes) -> None:
