@@ -57,6 +57,10 @@ class _Printer:
         rate = f" {r.rate / 1e6:6.1f} MB/s" if r.rate else ""
         eta = f" {r.eta_s:4.0f} s left" if r.eta_s is not None else ""
         line = f"{r.stage:<10} {pct}{rate}{eta} {r.detail}".rstrip()
+        if r.stage == "connect":   # seconds waited of the time allowed, not bytes
+            if not self.tty and r.done and r.done != r.total:
+                return
+            line = f"{r.detail}…" + (f" {r.done} s (gives up after {r.total} s)" if r.done != r.total else "")
         if self.tty:
             print("\r" + line.ljust(len(self._last)), end="", file=sys.stderr, flush=True)
         elif r.detail or r.done == r.total:

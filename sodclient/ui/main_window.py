@@ -73,6 +73,8 @@ class MainWindow(QMainWindow):
                                               tip="Server and mail settings (fields your site locks are read-only)")
         self.keys_action = self._action("My &Key and Contacts…", self.keys_dialog)
         self.audit_action = self._action("&Audit Log…", self.audit_log)
+        self.sent_action = self._action("Sent &Deliveries…", self.sent_deliveries,
+                                        tip="What was sent from this computer; delete from the server, send again")
         self.outbox_action = self._action("&Outbox…", self.outbox,
                                           tip="Uploads and e-mails that could not be finished yet")
         self.quit_action = self._action("&Quit", self.close, "Ctrl+Q")
@@ -98,6 +100,8 @@ class MainWindow(QMainWindow):
         m = mb.addMenu("&Send")
         m.addAction(self.ftpsend_action)
         m.addAction(self.reply_action)
+        m.addSeparator()
+        m.addAction(self.sent_action)
         m = mb.addMenu("S&ystem")
         m.addAction(self.ftp_config_action)
         m.addAction(self.keys_action)
@@ -435,6 +439,15 @@ class MainWindow(QMainWindow):
         self._keep(flow)
         flow.start()
         return flow
+
+    def sent_deliveries(self):
+        from sodclient.ui.sent_view import SentDialog
+
+        dlg = SentDialog(self.profile, self)
+        dlg.setAttribute(Qt.WA_DeleteOnClose)
+        self.sent_dialog = dlg
+        dlg.open()
+        return dlg
 
     def open_sod_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open a received .SOD file", "", "SOD containers (*.sod *.SOD)")

@@ -53,8 +53,9 @@ class SendFlow(QObject):
     done_signal = Signal(object)   # the SendResult, or None when the user stopped
 
     def __init__(self, window, selected: list[Document], all_documents: list[Document], *, reply_to: str = "",
-                 reply_subject: str = ""):
+                 reply_subject: str = "", title: str = ""):
         super().__init__(window)
+        self.title = title
         self.window = window
         self.profile = window.profile
         self.selected, self.all_documents = selected, all_documents
@@ -85,7 +86,7 @@ class SendFlow(QObject):
 
     # 1. what to send --------------------------------------------------------------------------------
     def start(self) -> None:
-        title = "Reply" if self.reply_to or self.reply_subject else "FTPSend"
+        title = self.title or ("Reply" if self.reply_to or self.reply_subject else "FTPSend")
         self.export_dialog = ExportDialog(self.selected, self.all_documents, self.window, title=title,
                                           contacts=contacts(self.profile))
         self.export_dialog.accepted.connect(self._exported)
@@ -165,7 +166,8 @@ class SendFlow(QObject):
     def _emailed(self) -> None:
         self.email = self.email_dialog.choice
         self.progress_dialog = SendProgressDialog(self.window, peer_review=self.choice.peer_review,
-                                                  passphrase_used=bool(self.choice.passphrase))
+                                                  passphrase_used=bool(self.choice.passphrase),
+                                                  passphrase=self.choice.passphrase or "")
         self.progress_dialog.cancel_requested.connect(self.cancel)
         self.progress_dialog.retry_requested.connect(self._retry)
         self.progress_dialog.finished.connect(lambda *_: self._finish(self.result))
@@ -178,7 +180,8 @@ class SendFlow(QObject):
         return SendRequest(paths=list(self.paths), to=e.to, cc=e.cc, message=e.message,
                            passphrases=[c.passphrase] if c.passphrase else [],
                            recipient_keys=[c.recipient_key] if c.recipient_key else [],
-                           expires_in_days=c.expires_in_days, reviewed=self.reviewed)
+                           expires_in_days=c.expires_in_days, reviewed=self.reviewed,
+                           document_ids=[d.id for d in c.documents])
 
     def _send(self) -> None:
         # A process, not a thread: the passphrase KDF holds the GIL long enough to freeze the window.
