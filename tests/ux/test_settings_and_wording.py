@@ -95,3 +95,35 @@ def test_local_times_carry_their_zone(monkeypatch):
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()
+
+
+def test_the_contact_form_accepts_what_copy_public_key_copies(qtbot, profile):
+    from PySide6.QtGui import QGuiApplication
+
+    from sodclient.ui.keys_dialog import KeysDialog
+
+    dlg = KeysDialog(profile)
+    qtbot.addWidget(dlg)
+    dlg.create_button.click()
+    dlg.copy_button.click()
+    copied = QGuiApplication.clipboard().text()
+    assert "\n" not in copied and copied.startswith("sod1") and " sodsig1" in copied
+    # a colleague pastes it whole into their contact form's Public key field
+    dlg.name.setText("Dr Colleague")
+    dlg.key.setText(copied)
+    dlg.add_button.click()
+    assert dlg.error.text() == ""
+    (contact,) = [c for c in profile_contacts(profile) if c.name == "Dr Colleague"]
+    mine = dlg.recipient.text()
+    assert contact.recipient == mine and contact.signer == dlg.signer.text()
+    # the old two-line form is accepted too
+    dlg.name.setText("Dr Two Lines")
+    dlg.key.setText(copied.replace(" ", "\n"))
+    dlg.add_button.click()
+    assert dlg.error.text() == ""
+
+
+def profile_contacts(profile):
+    from sodclient.services import identity
+
+    return identity.contacts(profile)
