@@ -10,6 +10,7 @@ from sodformat import load_identity
 from sodformat.errors import SodError
 from sodformat.recipients import read_passphrase_file
 
+from sodclient import wording
 from sodclient.errors import InputError, LibraryError
 from sodclient.progress import ProgressReport
 from sodclient.services.identity import my_identity
@@ -63,5 +64,5 @@ def run(args: argparse.Namespace, profile) -> int:
             print(file=sys.stderr)
     sender = opened.sender_name or (opened.signer or "unsigned")
     print(f"Imported {len(result.documents)} document(s) ({result.duplicates} already present); "
-          f"sender: {sender}; expires {opened.expires:%Y-%m-%d %H:%M} UTC.")
+          f"sender: {sender}; expires {wording.local_time(opened.expires)}.")
     return 0
