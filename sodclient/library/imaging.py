@@ -5,6 +5,8 @@ Returns Pillow images so this stays Qt-free; the UI converts them for display.
 
 from __future__ import annotations
 
+import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -177,7 +179,7 @@ def thumbnail(path: Path, media_type: str, cache_dir: Path, sha256: str) -> Path
     except ImagingError:
         return None
     img.thumbnail((THUMB_SIZE, THUMB_SIZE))
-    tmp = cached.with_suffix(".tmp")
+    tmp = cached.with_name(f".{cached.stem}.{os.getpid()}.{threading.get_ident()}.tmp")  # two jobs may race here
     img.save(tmp, "PNG")
     tmp.replace(cached)
     return cached

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from sodclient.logs import setup_logging
 from sodclient.profile import Profile
-from sodclient.ui.common import app_icon, plain_error
+from sodclient.ui.common import KeepContentVisible, app_icon, plain_error
 from sodclient.ui.main_window import MainWindow
 from sodclient.ui.platform_check import platform_problem
 from sodclient.ui.single_instance import InstanceServer, hand_over
@@ -30,6 +30,10 @@ def build_app(argv: list[str]) -> QApplication:
     app.setOrganizationName("SODSend")
     app.setDesktopFileName("sodsend")
     app.setWindowIcon(app_icon())
+    if not app.property("sod_keep_visible"):
+        app.setProperty("sod_keep_visible", True)
+        app._keep_visible = KeepContentVisible(app)
+        app.installEventFilter(app._keep_visible)
     return app
 
 

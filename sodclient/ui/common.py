@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QEvent, QObject, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import QDialog
 
 from sodformat.errors import CancelledError
 
@@ -67,3 +68,22 @@ def human_size(n: float | None) -> str:
 
 def human_duration(seconds: float | None) -> str:
     return "" if seconds is None else wording.human_duration(seconds)
+
+
+class KeepContentVisible(QObject):
+    """Installed on the application: when a dialog is first shown, it may not be made smaller than its content
+    needs (Qt's minimum ignores that wrapped text needs more lines when narrow, so labels and buttons were
+    clipped, worst at 150 % scaling), but never larger than 90 % of the screen it is on."""
+
+    def eventFilter(self, obj, event) -> bool:
+        if event.type() == QEvent.Show and isinstance(obj, QDialog) and obj.isWindow():
+            if not obj.property("sod_min_set"):
+                obj.setProperty("sod_min_set", True)
+                need = obj.sizeHint()
+                screen = obj.screen()
+                if screen is not None:
+                    room = screen.availableGeometry().size() * 0.9
+                    need = need.boundedTo(QSize(int(room.width()), int(room.height())))
+                obj.setMinimumSize(obj.minimumSize().expandedTo(need))
+        return False
+
