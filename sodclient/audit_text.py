@@ -89,8 +89,14 @@ def _sentence(event: str, f: dict) -> str:
         keys = f.get("keys") or []
         return f"Changed the settings: {', '.join(map(str, keys)) if keys else 'none'}."
     if event == "purge":
-        why = str(f.get("reason") or "")
+        why = _reason(f.get("reason")) if f.get("reason") else ""
         return f"Deleted {name} from the server" + (f" ({why})." if why else ".")
+    if event == "documents-saved":
+        how = {"save as": "with Save As", "export": "to a folder"}.get(str(f.get("how", "")), "")
+        return f"Saved a copy of {_n(f.get('documents'), 'document')} outside the app {how}".rstrip() + "."
+    if event == "documents-opened-outside":
+        how = "for printing" if f.get("how") == "print" else "in another program (the system's viewer)"
+        return f"Opened {_n(f.get('documents'), 'document')} {how}, outside the app."
     if event == "revoke":
         return f"Deleted {name} from the server before it expired, at the sender's request."
     details = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in sorted(f.items()))

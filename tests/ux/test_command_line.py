@@ -143,3 +143,21 @@ def test_the_word_list_is_the_published_one_with_its_licence():
     assert hashlib.sha256(text).hexdigest() == "6d557f0693958fb5e650b68b5bee585eb82cf4da32965505c789e924743bc522"
     notice = data.joinpath("eff_large_wordlist.README.md").read_text()
     assert "CC BY 3.0" in notice and "eff.org" in notice
+
+
+def test_every_audit_event_the_services_write_reads_as_a_sentence():
+    """No internal names: each event the services record (found in their source) has its own sentence, and
+    failure kinds are words, not exception class names."""
+    import re
+    from pathlib import Path
+
+    from sodclient import audit_text
+
+    root = Path(__file__).resolve().parents[2] / "sodclient" / "services"
+    events = {m for p in root.glob("*.py") for m in re.findall(r'audit\.record\(\s*"([a-z-]+)"', p.read_text())}
+    assert {"send", "upload", "import", "revoke", "documents-saved"} <= events
+    for event in sorted(events):
+        text = audit_text.sentence({"event": event, "fields": {"reason": "TransferError", "documents": 2,
+                                                                "to": ["dr@example.org"], "remote_name": "x.sod"}})
+        assert text.endswith(".") and "TransferError" not in text and "(" + "documents:" not in text, (event, text)
+        assert "-" not in event or event not in text, (event, text)   # no internal names such as notify-queued
