@@ -3,7 +3,7 @@ line say "13.5 KB" (never "0.0 MB"), local times with their zone, and words inst
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 # What the settings' internal values mean, in the words a user sees (FTP Config, audit sentences, messages).
 SECURITY_WORDS = {
@@ -31,7 +31,7 @@ def local_time(when: datetime | str, seconds: bool = False) -> str:
     if isinstance(when, str):
         when = datetime.fromisoformat(when.replace("Z", "+00:00"))
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     local = when.astimezone()
     zone = local.tzname() or local.strftime("%z")
     return local.strftime("%Y-%m-%d %H:%M" + (":%S" if seconds else "")) + f" {zone}"
@@ -39,7 +39,7 @@ def local_time(when: datetime | str, seconds: bool = False) -> str:
 
 def human_duration(seconds: float) -> str:
     """"45 s", "3 min 05 s", "2 h 10 min"."""
-    seconds = max(0, int(round(seconds)))
+    seconds = max(0, round(seconds))
     if seconds < 60:
         return f"{seconds} s"
     if seconds < 3600:

@@ -124,8 +124,8 @@ _EDGE_MAY_USE = ("sodclient.services", "sodclient.profile", "sodclient.errors", 
                  "sodclient.exit_codes", "sodclient.logs", "sodclient.passphrase_policy", "sodclient.library.imaging",
                  "sodclient.deid.options", "sodclient.transport.errors", "sodclient.ui", "sodclient.commands",
                  "sodclient.wording", "sodclient.audit_text")
-_EDGE_VALUES = {("sodclient", "__version__"), ("sodclient", "commands"), ("sodclient", "passphrase_policy"), ("sodclient", "wording"),
-                ("sodclient", "audit_text"), ("sodclient.library", "Document"),
+_EDGE_VALUES = {("sodclient", "__version__"), ("sodclient", "commands"), ("sodclient", "passphrase_policy"),
+                ("sodclient", "wording"), ("sodclient", "audit_text"), ("sodclient.library", "Document"),
                 ("sodclient.config", "KEYS"), ("sodclient.config", "ConfigError"), ("sodclient.config", "Settings"),
                 ("sodclient.config", "label")}
 

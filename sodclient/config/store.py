@@ -4,8 +4,9 @@ Order of precedence: built-in defaults < site defaults (plain INI, no secrets) <
 encrypted settings. A site ships `site-defaults.ini` (the profile says where it is) so users only
 type their own account. The site can also lock keys (a `[lock]` section: `keys = sftp.host, smtp.*`): a
 locked key always has the site's value, FTP Config shows it read-only, and saving it (in the app or with
-`sodclient config set`) is refused with a sentence naming the administrator. The typed views (`Settings.sftp()`, `.smtp()`) turn the flat keys into the
-targets transport and notify take, so nothing below this layer reads settings by name.
+`sodclient config set`) is refused with a sentence naming the administrator. The typed views
+(`Settings.sftp()`, `.smtp()`) turn the flat keys into the targets transport and notify take, so nothing
+below this layer reads settings by name.
 """
 
 from __future__ import annotations

@@ -10,9 +10,9 @@ user confirms (the import dialog shows the patient and the case).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 from sodclient.errors import LibraryError
 from sodclient.library.dicom_info import is_dicomdir, looks_like_dicom, read_dataset

@@ -18,7 +18,7 @@ from pathlib import Path
 from sodclient.keys import contact_for_signer, own_identity
 from sodclient.errors import InputError
 from sodclient.library import ImportResult
-from sodclient.library.survey import ImportPlan, Left, survey
+from sodclient.library.survey import ImportPlan, survey
 from sodclient.profile import Profile
 from sodclient.progress import CancelToken, ProgressSink, RateMeter, no_progress
 from sodformat import Identity, PassphraseIdentity, inspect, unpack

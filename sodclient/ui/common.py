@@ -76,14 +76,14 @@ class KeepContentVisible(QObject):
     clipped, worst at 150 % scaling), but never larger than 90 % of the screen it is on."""
 
     def eventFilter(self, obj, event) -> bool:
-        if event.type() == QEvent.Show and isinstance(obj, QDialog) and obj.isWindow():
-            if not obj.property("sod_min_set"):
-                obj.setProperty("sod_min_set", True)
-                need = obj.sizeHint()
-                screen = obj.screen()
-                if screen is not None:
-                    room = screen.availableGeometry().size() * 0.9
-                    need = need.boundedTo(QSize(int(room.width()), int(room.height())))
-                obj.setMinimumSize(obj.minimumSize().expandedTo(need))
+        if (event.type() == QEvent.Show and isinstance(obj, QDialog) and obj.isWindow()
+                and not obj.property("sod_min_set")):
+            obj.setProperty("sod_min_set", True)
+            need = obj.sizeHint()
+            screen = obj.screen()
+            if screen is not None:
+                room = screen.availableGeometry().size() * 0.9
+                need = need.boundedTo(QSize(int(room.width()), int(room.height())))
+            obj.setMinimumSize(obj.minimumSize().expandedTo(need))
         return False
 

@@ -38,8 +38,8 @@ class FtpConfigDialog(QDialog):
         self.fields: dict[str, QLineEdit | QComboBox] = {}
         layout = QVBoxLayout(self)
         if self.settings.locked:
-            note = QLabel(f"Fields marked “set by your site” are locked by your administrator (in {profile.site_defaults})"
-                          " and cannot be changed here.", wordWrap=True)
+            note = QLabel("Fields marked “set by your site” are locked by your administrator (in "
+                          f"{profile.site_defaults}) and cannot be changed here.", wordWrap=True)
             note.setObjectName("locked-note")
             note.setTextFormat(Qt.PlainText)
             layout.addWidget(note)

@@ -16,7 +16,6 @@ from sodclient.errors import LibraryError, UserError
 from sodclient.library import Document
 from sodclient.profile import Profile
 from sodclient.ui.common import app_icon, human_size, plain_error
-from sodclient.ui.job_progress import JobProgress
 from sodclient.ui.worker import Job, running_jobs
 
 PATIENT, CASE = 1, 2
@@ -37,6 +36,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("SOD Send")
         self.setWindowIcon(app_icon())
         self.resize(1100, 680)
+        if self.screen() is not None:  # a 1024 x 768 laptop (or 150 % scaling) must see the whole window
+            self.resize(self.size().boundedTo(self.screen().availableGeometry().size() * 0.95))
         self._build_actions()
         self._build_menus()
         self._build_toolbar()

@@ -307,9 +307,9 @@ class ViewerDialog(QDialog):
 
     def set_window(self, center: float, width: float) -> None:
         self.center_slider.blockSignals(True)
-        self.center_slider.setValue(int(round(center)))
+        self.center_slider.setValue(round(center))
         self.center_slider.blockSignals(False)
-        self.width_slider.setValue(int(round(width)))
+        self.width_slider.setValue(round(width))
         self._render()
 
     def _drag_window(self, dx: int, dy: int) -> None:

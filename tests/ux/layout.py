@@ -26,9 +26,7 @@ def clipped_widgets(top: QWidget) -> list[str]:
                     problems.append(f"{_name(w)} needs {need} px of height, has {w.height()}")
                 continue
             hint = w.sizeHint()
-        elif isinstance(w, QAbstractButton) and w.text():
-            hint = w.minimumSizeHint()
-        elif isinstance(w, QGroupBox) and w.title():
+        elif (isinstance(w, QAbstractButton) and w.text()) or (isinstance(w, QGroupBox) and w.title()):
             hint = w.minimumSizeHint()
         else:
             continue

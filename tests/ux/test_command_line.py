@@ -7,10 +7,12 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+from datetime import UTC
 
 import pytest
 
-from sodclient.cli import build_parser, main as sodclient_main
+from sodclient.cli import build_parser
+from sodclient.cli import main as sodclient_main
 from sodformat.cli import build_parser as sod_parser
 
 
@@ -72,11 +74,12 @@ def test_pack_applies_the_passphrase_policy_and_never_overwrites_silently(tmp_pa
 def test_unpack_creates_only_the_last_folder(tmp_path):
     (tmp_path / "pw").write_text("Sunny-Day-2026")
     (tmp_path / "a.txt").write_text("x")
-    assert sod("pack", "-o", tmp_path / "c.sod", "--passphrase-file", tmp_path / "pw", tmp_path / "a.txt").returncode == 0
+    pw = tmp_path / "pw"
+    assert sod("pack", "-o", tmp_path / "c.sod", "--passphrase-file", pw, tmp_path / "a.txt").returncode == 0
     one_line_error(sod("unpack", "-o", tmp_path / "typo/deep/out", "--passphrase-file", tmp_path / "pw",
                        tmp_path / "c.sod"))
     assert not (tmp_path / "typo").exists()
-    assert sod("unpack", "-o", tmp_path / "out", "--passphrase-file", tmp_path / "pw", tmp_path / "c.sod").returncode == 0
+    assert sod("unpack", "-o", tmp_path / "out", "--passphrase-file", pw, tmp_path / "c.sod").returncode == 0
     assert (tmp_path / "out" / "a.txt").read_text() == "x"
 
 
@@ -114,11 +117,11 @@ def test_sizes_read_as_people_say_them(size, text):
 
 
 def test_the_mail_says_13_5_kb_not_0_0_mb():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from sodclient.notify.mail import Notification, compose
 
-    body = compose(Notification(["a@b.example"], [], "https://x.example/f", datetime(2026, 1, 1, tzinfo=timezone.utc),
+    body = compose(Notification(["a@b.example"], [], "https://x.example/f", datetime(2026, 1, 1, tzinfo=UTC),
                                 13_500), "me@example.org").get_content()
     assert "(13.5 KB)" in body and "0.0 MB" not in body
 

@@ -64,7 +64,8 @@ for name, widget in widgets.items():
     widget.show()
     for _ in range(5):
         app.processEvents()
-    problems += [f"{name} ({widget.width()}x{widget.height()}, hint {widget.sizeHint().width()}x{widget.sizeHint().height()}): {p}" for p in clipped_widgets(widget)]
+    size = f"{widget.width()}x{widget.height()}"
+    problems += [f"{name} ({size}): {p}" for p in clipped_widgets(widget)]
 print("\n".join(problems))
 sys.exit(1 if problems else 0)
 """

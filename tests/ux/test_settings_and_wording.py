@@ -3,7 +3,7 @@ and wording: messages escaped correctly (the `&#x27;` bug), security shown as wo
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from PySide6.QtCore import Qt
@@ -91,7 +91,7 @@ def test_local_times_carry_their_zone(monkeypatch):
     monkeypatch.setenv("TZ", "Europe/Berlin")
     time.tzset()
     try:
-        assert local_time(datetime(2026, 12, 2, 9, 0, tzinfo=timezone.utc)) == "2026-12-02 10:00 CET"
+        assert local_time(datetime(2026, 12, 2, 9, 0, tzinfo=UTC)) == "2026-12-02 10:00 CET"
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()
