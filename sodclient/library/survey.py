@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sodclient.errors import LibraryError
 from sodclient.library.dicom_info import is_dicomdir, looks_like_dicom, read_dataset
-from sodclient.progress import CancelToken
+from sodclient.progress import CancelToken, ProgressReport, ProgressSink, no_progress
 
 # Names (lower case) that are never documents: indexes, notes that come with a CD, operating-system clutter.
 _CLUTTER_NAMES = {".ds_store", "thumbs.db", "desktop.ini", "ehthumbs.db", "autorun.inf", "autorun.ini",
@@ -93,12 +93,16 @@ def _walk(paths: Iterable[Path], plan: ImportPlan) -> list[Path]:
     return found
 
 
-def survey(paths: Iterable[Path], cancel: CancelToken | None = None) -> ImportPlan:
+def survey(paths: Iterable[Path], cancel: CancelToken | None = None,
+           progress: ProgressSink = no_progress) -> ImportPlan:
     """Looks at every file once (DICOM headers only, never pixels) and sorts it into the plan."""
     cancel = cancel or CancelToken()
     plan = ImportPlan()
-    for f in _walk(paths, plan):
+    files = _walk(paths, plan)
+    for n, f in enumerate(files):
         cancel.raise_if_cancelled()
+        if n % 50 == 0:
+            progress(ProgressReport("looking at the files", n, len(files), detail=f"file {n + 1} of {len(files)}"))
         reason = skip_reason(f)
         if reason:
             plan.skipped.append(Left(f, reason))

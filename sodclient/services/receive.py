@@ -168,7 +168,7 @@ def plan_import(profile: Profile, paths: list[Path], *, progress: ProgressSink =
                 cancel: CancelToken | None = None) -> ImportPlan:
     """Step one of the app's import: what each chosen file is (DICOM, a document that needs a case, skipped,
     or refused with its reason). Nothing is written."""
-    return survey(paths, cancel=cancel)
+    return survey(paths, cancel=cancel, progress=progress)
 
 
 def import_plan(profile: Profile, plan: ImportPlan, *, case_id: int | None = None,

@@ -177,9 +177,11 @@ class ImportRun(QObject):
         job = Job(lambda progress, cancel: plan_import(profile, paths, progress=progress, cancel=cancel),
                   self.window, title="looking at the files")
         self._track(job)
+        self.survey_progress = JobProgress("Looking at the files", job, self.window)
         job.succeeded.connect(self._planned)
         job.failed.connect(lambda exc: self._fail(exc, "Nothing was added to the library."))
         job.start()
+        self.survey_progress.show()
 
     def _track(self, job: Job) -> None:
         self.job = job
