@@ -1,6 +1,10 @@
 """Renders every window of the app with demo data into docs/screenshots/ (run under Xvfb).
 
-    xvfb-run -a python3 scripts/take_screenshots.py
+    xvfb-run -a python3 scripts/take_screenshots.py              # 100 %: every window
+    xvfb-run -a python3 scripts/take_screenshots.py --scale 1.5  # 150 %: a few, into docs/screenshots/150/
+
+PNGs are reduced to 256 colours and optimised (Pillow), so the README stays light. Every shot is also checked
+for clipped text (a label, button or box narrower than its text needs): the script fails if one is.
 
 Uses a throwaway profile (SODCLIENT_HOME) and file keyring; the demo patient is synthetic. The Peer Review
 report and the opened container are real (run on the demo data); the progress window is shown with sample
@@ -17,7 +21,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-OUT = ROOT / "docs" / "screenshots"
+SCALE = float(sys.argv[sys.argv.index("--scale") + 1]) if "--scale" in sys.argv else 1.0
+if SCALE != 1.0:
+    os.environ["QT_SCALE_FACTOR"] = f"{SCALE:g}"   # must be set before the QApplication exists
+OUT = ROOT / "docs" / "screenshots" / ("" if SCALE == 1.0 else f"{round(SCALE * 100)}")
+AT_SCALE = {"main-window", "import", "ftpsend-5-sent"}   # a few at 150 %: enough to see nothing clips
 _tmp = Path(tempfile.mkdtemp(prefix="sod-shots-"))
 os.environ["SODCLIENT_HOME"] = str(_tmp / "home")
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyrings.alt.file.PlaintextKeyring"
@@ -48,12 +56,31 @@ from sodformat import PassphraseRecipient, collect_sources, generate_identity, p
 from tests.library.dicom_factory import make_study  # noqa: E402
 
 
+CLIPPED: list[str] = []
+
+
 def shot(widget, name: str) -> None:
+    if SCALE != 1.0 and name not in AT_SCALE:
+        return
     widget.show()
     for _ in range(5):
         QApplication.processEvents()
-    widget.grab().save(str(OUT / f"{name}.png"))
-    print("wrote", OUT / f"{name}.png")
+    from tests.ux.layout import clipped_widgets
+
+    CLIPPED.extend(f"{name}: {problem}" for problem in clipped_widgets(widget))
+    path = OUT / f"{name}.png"
+    widget.grab().save(str(path))
+    _optimise(path)
+    print("wrote", path, f"({path.stat().st_size // 1024} KB)")
+
+
+def _optimise(path: Path) -> None:
+    """256 colours and zlib's best: screenshots of flat UI lose nothing visible and shrink 3-4x."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        small = im.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    small.save(path, optimize=True)
 
 
 def main() -> int:
@@ -88,6 +115,18 @@ def main() -> int:
         time.sleep(0.02)
     shot(w, "main-window")
 
+    cd = _tmp / "cd"
+    make_study(cd / "IMAGES", n=3, patient_id="DEMO-0003", patient_name="Third^Sample", size=64)
+    (cd / "DICOMDIR").write_bytes(b"\0" * 132)
+    (cd / "README.TXT").write_text("Viewer instructions")
+    (cd / "AUTORUN.INF").write_text("[autorun]")
+    (cd / "REPORT.PDF").write_bytes(b"%PDF-1.4 report")
+    (cd / "damaged.dcm").write_bytes(b"\0" * 128 + b"DICM")
+    from sodclient.library.survey import survey
+    from sodclient.ui.import_dialog import ImportDialog
+
+    shot(ImportDialog(survey([cd]), lib, case.id, w), "import")
+
     docs = lib.documents(case_id=case.id)
     export = ExportDialog(docs[:2], docs, w, contacts=keys.load_contacts(profile.paths))
     export.peer_review.setChecked(True)
@@ -111,7 +150,7 @@ def main() -> int:
     progress.on_progress(ProgressReport("upload", 610 << 20, None, 88e6, None))
     progress.on_progress(ProgressReport("upload", 610 << 20, 1 << 30, 88e6, 4.9))
     shot(progress, "ftpsend-4-progress")
-    done = SendProgressDialog(w, peer_review=True)
+    done = SendProgressDialog(w, peer_review=True, passphrase="Velvet-Harbor-Gravy-Sprain-Unmasked-Atlas-47")
     done.show_success(SendResult("https://files.hospital.example/5f2c9a7e1b.sod", "5f2c9a7e1b.sod",
                                  datetime.now(timezone.utc) + timedelta(days=14), 1 << 30, True))
     shot(done, "ftpsend-5-sent")
@@ -138,7 +177,7 @@ def main() -> int:
     cfg.diagnosis.setText("<span style='color:#1b7f3b'><b>SFTP: OK</b></span> logged in to sftp.hospital.example "
                           "(aes256-gcm@openssh.com); folder /srv/sod is writable<br>"
                           "<span style='color:#1b7f3b'><b>SMTP: OK</b></span> logged in to "
-                          "mail.hospital.example:587 over starttls")
+                          "mail.hospital.example port 587 with STARTTLS encryption")
     shot(cfg, "ftp-config")
     shot(HostKeyDialog("sftp.hospital.example", "SHA256:oX3mJ0bq7k3Lr4b5O0n8wE9Qm1cH5ZyQ2iYt3y3nYdE",
                        "ssh-ed25519", w), "host-key")
@@ -152,12 +191,27 @@ def main() -> int:
                                   datetime.now(timezone.utc) + timedelta(days=14), 1 << 30),
                      "5f2c9a7e1b.sod", "the mail server mail.hospital.example refused the login")
     shot(OutboxDialog(profile, w), "outbox")
-    viewer = ViewerDialog(next(d for d in lib.documents(case_id=case.id) if d.is_dicom), w)
-    viewer.center_slider.setValue(60)
-    viewer.width_slider.setValue(1500)
+    from sodclient.deliveries import Ledger
+    from sodclient.ui.sent_view import SentDialog
+
+    ledger = Ledger(profile.paths.ledger_file)
+    now = datetime.now(timezone.utc)
+    ledger.add("5f2c9a7e1b.sod", 13_500, now + timedelta(days=14), to=["colleague@clinic.example"], files=2)
+    ledger.add("a81d44c0e2.sod", 1_250_000_000, now + timedelta(days=3), to=["radiology@hospital.example"],
+               cc=["desk@hospital.example"], files=412)
+    ledger.add("0c9be3f5d1.sod", 4_200_000, now - timedelta(days=1), to=["dr.lee@clinic.example"], files=1)
+    ledger.mark_purged("0c9be3f5d1.sod", revoked=True)
+    shot(SentDialog(profile, w), "sent")
+    dicom = [d for d in lib.documents(case_id=case.id) if d.is_dicom]
+    viewer = ViewerDialog(dicom[0], w, series=dicom)
+    viewer.set_window(60, 1500)
+    viewer.tags_box.setChecked(True)
     shot(viewer, "viewer")
     del me
     app.quit()
+    if CLIPPED:
+        print("clipped text:\n  " + "\n  ".join(CLIPPED), file=sys.stderr)
+        return 1
     return 0
 
 

@@ -46,9 +46,26 @@ def _write_contacts(paths: AppPaths, contacts: list[Contact]) -> None:
     atomic_write(paths.contacts_file, json.dumps(document, indent=2).encode("utf-8"))
 
 
+def public_key_text(recipient: str, signer: str) -> str:
+    """What "Copy public key" and `sodclient key show` give out: one line, the encryption key then the signing
+    key ("sod1... sodsig1..."). The contact form takes it whole in its Public key field."""
+    return f"{recipient} {signer}".strip()
+
+
+def split_public_keys(text: str) -> tuple[str, str]:
+    """(recipient, signer) from what a person pasted: one key, or both in any order on one or several lines,
+    with or without labels ("Public key: sod1..."). Unrecognised text comes back as the recipient, to be refused."""
+    tokens = text.replace(",", " ").split()
+    recipient = next((t for t in tokens if t.lower().startswith("sod1")), "")
+    signer = next((t for t in tokens if t.lower().startswith("sodsig1")), "")
+    return (recipient or text.strip()), signer
+
+
 def validate_contact(name: str, email: str, recipient: str, signer: str = "") -> Contact:
     """A checked contact, or UserError naming the field that is wrong."""
     name, email, recipient, signer = name.strip(), email.strip(), recipient.strip(), signer.strip()
+    recipient, pasted_signer = split_public_keys(recipient)  # "Copy public key" gives both on one line
+    signer = signer or pasted_signer
     if not name:
         raise InputError("Enter a name for the contact.")
     if email and ("@" not in email or " " in email):

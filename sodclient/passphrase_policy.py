@@ -1,37 +1,42 @@
-"""The transfer-passphrase policy: long enough, mixed case and a digit; and a generator that meets it.
+"""The transfer-passphrase policy (shared with `sod pack`: `sodformat.passphrase_policy`) and a generator
+of passphrases that meet it and read well aloud over the phone.
 
-The container's Argon2id slows guessing, but a short or single-class passphrase is still guessable
-offline by whoever obtains the file. Generated passphrases are 6 words-like chunks from `secrets`.
+Generated passphrases are six words of the EFF Large Wordlist (`sodclient/data/`, CC BY 3.0, source and
+licence beside it), each starting with a capital, joined by dashes, then a two-digit number:
+"Velvet-Harbor-Gravy-Sprain-Unmasked-Atlas-47". 6 x log2(7772) + log2(90) = about 84 bits, chosen with
+`secrets`; the container's Argon2id adds its cost on top.
 """
 
 from __future__ import annotations
 
+import math
 import secrets
-import string
+from functools import lru_cache
+from importlib import resources
 
-MIN_LENGTH = 10
+from sodformat.passphrase_policy import MIN_LENGTH, check
 
-
-def check(passphrase: str) -> list[str]:
-    """Plain-language problems with `passphrase`; an empty list means it is acceptable."""
-    problems = []
-    if len(passphrase) < MIN_LENGTH:
-        problems.append(f"use at least {MIN_LENGTH} characters")
-    if not any(c.isupper() for c in passphrase):
-        problems.append("add an upper-case letter")
-    if not any(c.islower() for c in passphrase):
-        problems.append("add a lower-case letter")
-    if not any(c.isdigit() for c in passphrase):
-        problems.append("add a digit")
-    if passphrase != passphrase.strip():
-        problems.append("do not start or end with a space")
-    return problems
+WORDS_IN_A_PASSPHRASE = 6
 
 
-def generate(groups: int = 4, group_length: int = 5) -> str:
-    """E.g. 'Kq7vd-mZ3pa-...': about 110 bits, easy to read out over the phone (no 0/O, 1/l/I)."""
-    alphabet = "".join(c for c in string.ascii_letters + string.digits if c not in "0O1lI")
-    while True:
-        text = "-".join("".join(secrets.choice(alphabet) for _ in range(group_length)) for _ in range(groups))
-        if not check(text):
-            return text
+@lru_cache(maxsize=1)
+def words() -> tuple[str, ...]:
+    """The EFF Large Wordlist, without its four hyphenated words (a dash is our separator)."""
+    text = resources.files("sodclient").joinpath("data/eff_large_wordlist.txt").read_text("utf-8")
+    return tuple(w for w in text.split() if w.isalpha())
+
+
+def generate(count: int = WORDS_IN_A_PASSPHRASE) -> str:
+    """E.g. 'Velvet-Harbor-Gravy-Sprain-Unmasked-Atlas-47': words to read out, a number to type."""
+    pool = words()
+    chosen = [secrets.choice(pool).capitalize() for _ in range(count)]
+    text = "-".join([*chosen, str(10 + secrets.randbelow(90))])
+    assert not check(text), text  # always true by construction; the policy must never reject our own suggestion
+    return text
+
+
+def bits(count: int = WORDS_IN_A_PASSPHRASE) -> float:
+    return count * math.log2(len(words())) + math.log2(90)
+
+
+__all__ = ["MIN_LENGTH", "bits", "check", "generate", "words"]

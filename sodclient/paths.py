@@ -86,3 +86,8 @@ class AppPaths:
     @property
     def incoming_dir(self) -> Path:
         return self.spool / "incoming"
+
+    @property
+    def opened_dir(self) -> Path:
+        """Copies of documents handed to another program ("Open with the system viewer"); cleared as they age."""
+        return self.spool / "opened"

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from sodformat import limits
+from sodformat import limits, passphrase_policy
 from sodformat.errors import SodError
 from sodformat.keys import generate_identity, load_identity, parse_recipient
 from sodformat.reader import inspect, unpack, verify
@@ -53,8 +53,45 @@ def cmd_keygen(args) -> int:
     return 0
 
 
+class _Version(argparse.Action):
+    """--version, looked up only when asked: importlib.metadata pulls in the network modules (email, socket)
+    that the container library must not load."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from importlib import metadata
+
+        try:
+            version = metadata.version("sod-send")
+        except metadata.PackageNotFoundError:  # a source tree that was never installed
+            version = "unknown (not installed)"
+        print(f"sod {version}")
+        parser.exit()
+
+
+def _checked_passphrase(path: str, allow_weak: bool) -> str:
+    """The passphrase in `path`, refused when it fails the policy unless the user says they know."""
+    passphrase = read_passphrase_file(path)
+    problems = passphrase_policy.check(passphrase)
+    if problems and not allow_weak:
+        raise SodError(f"the passphrase in {path} is too weak ({'; '.join(problems)}); choose a stronger one, "
+                       "or give --allow-weak-passphrase to use it anyway")
+    if problems:
+        print(f"sod: warning: the passphrase in {path} is weak ({'; '.join(problems)}); whoever gets the "
+              "container may guess it", file=sys.stderr)
+    return passphrase
+
+
 def cmd_pack(args) -> int:
-    recipients: list = [PassphraseRecipient(read_passphrase_file(f)) for f in args.passphrase_file]
+    out = Path(args.output)
+    if (out.exists() or out.is_symlink()) and not args.force:
+        raise SodError(f"{out} already exists; give --force to replace it")
+    if not out.absolute().parent.is_dir():
+        raise SodError(f"cannot write {out}: the folder {out.absolute().parent} does not exist")
+    recipients: list = [PassphraseRecipient(_checked_passphrase(f, args.allow_weak_passphrase))
+                        for f in args.passphrase_file]
     recipients += [parse_recipient(r) for r in args.recipient]
     if not recipients:
         raise SodError("give at least one --passphrase-file or --recipient")
@@ -86,6 +123,9 @@ def _print_contents(contents) -> None:
 
 
 def cmd_unpack(args) -> int:
+    parent = Path(args.output).absolute().parent
+    if not parent.is_dir():  # create the last folder only: a typo must not build a whole new tree
+        raise SodError(f"the folder {parent} does not exist; create it first or choose another output")
     progress = _Progress("unpacking")
     try:
         contents = unpack(Path(args.input), Path(args.output), _identities(args),
@@ -122,36 +162,46 @@ def cmd_inspect(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sod", description="Create and open encrypted .SOD containers.")
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("keygen", help="create a private identity; prints the public recipient string last")
-    p.add_argument("-o", "--output", required=True, metavar="KEYFILE")
+    p.add_argument("-o", "--output", required=True, metavar="KEYFILE",
+                   help="where to write the new identity (must not exist; written with mode 0600)")
     p.set_defaults(handler=cmd_keygen)
 
     p = sub.add_parser("pack", help="pack and encrypt files and folders")
-    p.add_argument("-o", "--output", required=True, metavar="OUT.sod")
-    p.add_argument("--passphrase-file", action="append", default=[], metavar="F")
-    p.add_argument("--recipient", action="append", default=[], metavar="PUB")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.sod",
+                   help="the container to write (refused if it exists, unless --force)")
+    p.add_argument("--force", action="store_true", help="replace OUT.sod if it already exists")
+    p.add_argument("--passphrase-file", action="append", default=[], metavar="F",
+                   help="encrypt to the passphrase in file F (first line; repeatable); it must have at least "
+                        f"{passphrase_policy.MIN_LENGTH} characters, upper- and lower-case letters and a digit")
+    p.add_argument("--allow-weak-passphrase", action="store_true",
+                   help="accept a passphrase that fails that rule (prints a warning)")
+    p.add_argument("--recipient", action="append", default=[], metavar="PUB",
+                   help="encrypt to this public key (sod1..., repeatable)")
     p.add_argument("--expires-in-days", type=float, default=limits.DEFAULT_EXPIRY_DAYS, metavar="N",
                    help=f"default {limits.DEFAULT_EXPIRY_DAYS}, at most {limits.MAX_EXPIRY_DAYS}")
     p.add_argument("--sign", metavar="KEYFILE", help="sign with this identity's signing key")
-    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files and folders to pack")
     p.set_defaults(handler=cmd_pack)
 
     for name, handler, helptext in (("unpack", cmd_unpack, "decrypt, verify and extract (all or nothing)"),
                                     ("verify", cmd_verify, "decrypt and verify without extracting")):
         p = sub.add_parser(name, help=helptext)
         if name == "unpack":
-            p.add_argument("-o", "--output", required=True, metavar="DIR")
+            p.add_argument("-o", "--output", required=True, metavar="DIR",
+                           help="folder to create for the contents (its parent must exist; it must not, or be empty)")
         key = p.add_mutually_exclusive_group(required=True)
-        key.add_argument("--passphrase-file", metavar="F")
-        key.add_argument("--identity", metavar="KEYFILE")
+        key.add_argument("--passphrase-file", metavar="F", help="the passphrase, in file F (first line)")
+        key.add_argument("--identity", metavar="KEYFILE", help="your identity file (from sod keygen)")
         p.add_argument("--allow-expired", action="store_true", help="open a container past its expiry")
-        p.add_argument("input", metavar="IN.sod")
+        p.add_argument("input", metavar="IN.sod", help="the container")
         p.set_defaults(handler=handler)
 
     p = sub.add_parser("inspect", help="show what can be known without a key")
-    p.add_argument("input", metavar="IN.sod")
+    p.add_argument("input", metavar="IN.sod", help="the container")
     p.set_defaults(handler=cmd_inspect)
     return parser
 

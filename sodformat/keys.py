@@ -98,6 +98,8 @@ class Identity:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
             raise SodError(f"{path} already exists; refusing to overwrite a key file") from None
+        except OSError as exc:  # a missing folder, no permission...: one line, not a traceback
+            raise SodError(f"cannot write {path}: {exc.strerror or exc}") from None
         with os.fdopen(fd, "w", encoding="ascii") as f:
             f.write(text)
 

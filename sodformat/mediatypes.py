@@ -10,7 +10,10 @@ COMPRESSED_TYPES = {
     "application/zstd", "application/x-xz", "application/x-bzip2", "video/mp4", "audio/mpeg", "application/x-7z-compressed",
 }
 
+# DICOM first: a 128-byte preamble may itself hold a TIFF header ("dual-personality" files), and such a
+# file must be listed and opened as DICOM, never as TIFF.
 _SIGNATURES = [
+    (128, b"DICM", "application/dicom"),
     (0, b"%PDF-", "application/pdf"),
     (0, b"\xff\xd8\xff", "image/jpeg"),
     (0, b"\x89PNG\r\n\x1a\n", "image/png"),
@@ -25,7 +28,6 @@ _SIGNATURES = [
     (0, b"BZh", "application/x-bzip2"),
     (0, b"7z\xbc\xaf\x27\x1c", "application/x-7z-compressed"),
     (4, b"ftyp", "video/mp4"),
-    (128, b"DICM", "application/dicom"),
 ]
 
 

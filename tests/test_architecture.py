@@ -128,8 +128,10 @@ def test_only_the_command_line_maps_exit_codes():
 # What the command line and the UI may use: the services, the profile, and plain values and types.
 _EDGE_MAY_USE = ("sodclient.services", "sodclient.profile", "sodclient.errors", "sodclient.progress",
                  "sodclient.exit_codes", "sodclient.logs", "sodclient.passphrase_policy", "sodclient.library.imaging",
-                 "sodclient.deid.options", "sodclient.transport.errors", "sodclient.ui", "sodclient.commands")
-_EDGE_VALUES = {("sodclient", "__version__"), ("sodclient", "commands"), ("sodclient", "passphrase_policy"), ("sodclient.library", "Document"),
+                 "sodclient.deid.options", "sodclient.transport.errors", "sodclient.ui", "sodclient.commands",
+                 "sodclient.wording", "sodclient.audit_text")
+_EDGE_VALUES = {("sodclient", "__version__"), ("sodclient", "commands"), ("sodclient", "passphrase_policy"),
+                ("sodclient", "wording"), ("sodclient", "audit_text"), ("sodclient.library", "Document"),
                 ("sodclient.config", "KEYS"), ("sodclient.config", "ConfigError"), ("sodclient.config", "Settings"),
                 ("sodclient.config", "label")}
 

@@ -12,7 +12,7 @@ import pytest
 from sodformat import generate_identity
 
 from sodclient.config.store import FORMAT_VERSION as SETTINGS_VERSION
-from sodclient.deliveries import Ledger
+from sodclient.deliveries import FORMAT_VERSION as LEDGER_VERSION, Ledger
 from sodclient.errors import LibraryError
 from sodclient.files import NewerFormat
 from sodclient.keys import add_contact, load_contacts, validate_contact
@@ -60,7 +60,8 @@ def test_stores_upgrade_on_first_write_and_keep_reading(old_profile):
     assert f"version = {SETTINGS_VERSION}" in raw and old_profile.settings()["sftp.host"] == "sftp.example.org"
     ledger = Ledger(old_profile.paths.ledger_file)
     ledger.mark_purged(ledger.load()[0].remote_name)
-    assert json.loads(old_profile.paths.ledger_file.read_text())["version"] == 2 and ledger.load()[0].purged
+    assert json.loads(old_profile.paths.ledger_file.read_text())["version"] == LEDGER_VERSION
+    assert ledger.load()[0].purged
     other = generate_identity()
     add_contact(old_profile.paths, validate_contact("Dr Two", "", str(other.recipient)))
     assert json.loads(old_profile.paths.contacts_file.read_text())["kind"] == "sodsend-contacts"

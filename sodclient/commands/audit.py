@@ -10,6 +10,7 @@ import re
 import sys
 from pathlib import Path
 
+from sodclient import audit_text
 from sodclient.errors import InputError
 from sodclient.services import audit
 
@@ -24,6 +25,7 @@ def register(sub) -> None:
     p.add_argument("--kind", action="append", default=[], choices=audit.KINDS, help="only this kind (repeatable)")
     p.add_argument("--since", default="", metavar="YYYY-MM-DD", help="only records from this day on (UTC)")
     p.add_argument("--until", default="", metavar="YYYY-MM-DD", help="only records up to this day (UTC)")
+    p.add_argument("--raw", action="store_true", help="print each record's event name and fields as stored")
     p.set_defaults(handler=_run)
 
 
@@ -49,7 +51,15 @@ def _run(args, profile) -> int:
         else:
             audit.export_csv(profile, sys.stdout, args.kind, since, until)
         return 0
-    for rec in audit.records(profile, args.kind, since, until):
-        print(f"{rec.get('seq')}  {rec.get('time')}  {rec.get('event')}  "
-              f"{json.dumps(rec.get('fields', {}), sort_keys=True, ensure_ascii=False)}")
+    records = audit.records(profile, args.kind, since, until)
+    if not records:
+        print("No audit records" + (" match" if args.kind or since or until else
+                                    ": nothing has been sent, received or changed yet") + f" ({profile.audit.path}).")
+        return 0
+    for rec in records:
+        if args.raw:
+            print(f"{rec.get('seq')}  {rec.get('time')}  {rec.get('event')}  "
+                  f"{json.dumps(rec.get('fields', {}), sort_keys=True, ensure_ascii=False)}")
+        else:
+            print(audit_text.line(rec))
     return 0

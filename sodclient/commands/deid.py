@@ -26,7 +26,7 @@ def register(subparsers) -> None:
     )
     parser.add_argument("-o", "--out", dest="out_dir", required=True, type=Path, metavar="OUT_DIR",
                         help="new or empty folder for the de-identified files")
-    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="DICOM files, documents and folders")
     parser.add_argument("--keep-date-intervals", action="store_true",
                         help="shift dates by one secret offset per patient instead of removing them")
     parser.add_argument("--keep-patient-characteristics", action="store_true",

@@ -10,6 +10,7 @@ from sodformat import load_identity
 from sodformat.errors import SodError
 from sodformat.recipients import read_passphrase_file
 
+from sodclient import wording
 from sodclient.errors import InputError, LibraryError
 from sodclient.progress import ProgressReport
 from sodclient.commands.identity import add_identity_passphrase_option, unlock_identity
@@ -25,7 +26,7 @@ def register(subparsers) -> None:
                      help="file whose first line is the passphrase (never pass it on the command line)")
     who.add_argument("--identity", type=Path, metavar="KEYFILE",
                      help="your identity file (default: your own key, when the container was sent to it)")
-    p.add_argument("file", type=Path, metavar="FILE.sod")
+    p.add_argument("file", type=Path, metavar="FILE.sod", help="the received container")
     add_identity_passphrase_option(p)
     p.set_defaults(handler=run)
 
@@ -64,7 +65,7 @@ def run(args: argparse.Namespace, profile) -> int:
             print(file=sys.stderr)
     sender = opened.sender_name or (opened.signer or "unsigned")
     print(f"Imported {len(result.documents)} document(s) ({result.duplicates} already present); "
-          f"sender: {sender}; expires {opened.expires:%Y-%m-%d %H:%M} UTC.")
+          f"sender: {sender}; expires {wording.local_time(opened.expires)}.")
     if opened.delivery is not None:
         reply = f"; a reply to {opened.delivery.in_reply_to}" if opened.delivery.in_reply_to else ""
         print(f"Delivery {opened.delivery.id}{reply} (reply with `sodclient send --in-reply-to "

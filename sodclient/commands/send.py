@@ -10,6 +10,7 @@ from sodformat.errors import SodError
 from sodformat.limits import DEFAULT_EXPIRY_DAYS, MAX_EXPIRY_DAYS
 from sodformat.recipients import read_passphrase_file
 
+from sodclient import wording
 from sodclient.commands.identity import add_identity_passphrase_option, unlock_identity
 from sodclient.errors import InputError, PeerReviewLeftOut
 from sodclient.exit_codes import Exit
@@ -67,6 +68,10 @@ class _Printer:
         rate = f" {r.rate / 1e6:6.1f} MB/s" if r.rate else ""
         eta = f" {r.eta_s:4.0f} s left" if r.eta_s is not None else ""
         line = f"{r.stage:<10} {pct}{rate}{eta} {r.detail}".rstrip()
+        if r.stage == "connect":   # seconds waited of the time allowed, not bytes
+            if not self.tty and r.done and r.done != r.total:
+                return
+            line = f"{r.detail}…" + (f" {r.done} s (gives up after {r.total} s)" if r.done != r.total else "")
         if self.tty:
             print("\r" + line.ljust(len(self._last)), end="", file=sys.stderr, flush=True)
         elif r.detail or r.done == r.total:
@@ -132,7 +137,7 @@ def _send(args, profile, paths: list[Path]) -> int:
     if args.quiet:
         print(result.link)
         return Exit.OK if result.notified else Exit.MAIL_QUEUED
-    print(f"uploaded {result.size / 1e6:.1f} MB; available until {result.expires:%Y-%m-%d %H:%M} UTC")
+    print(f"uploaded {wording.human_size(result.size)}; available until {wording.local_time(result.expires)}")
     if result.peer_review is not None:
         print(result.peer_review.to_text())
     if result.notified:

@@ -2,8 +2,11 @@
 
 Order of precedence: built-in defaults < site defaults (plain INI, no secrets) < the user's
 encrypted settings. A site ships `site-defaults.ini` (the profile says where it is) so users only
-type their own account. The typed views (`Settings.sftp()`, `.smtp()`) turn the flat keys into the
-targets transport and notify take, so nothing below this layer reads settings by name.
+type their own account. The site can also lock keys (a `[lock]` section: `keys = sftp.host, smtp.*`): a
+locked key always has the site's value, FTP Config shows it read-only, and saving it (in the app or with
+`sodclient config set`) is refused with a sentence naming the administrator. The typed views
+(`Settings.sftp()`, `.smtp()`) turn the flat keys into the targets transport and notify take, so nothing
+below this layer reads settings by name.
 """
 
 from __future__ import annotations
@@ -25,21 +28,47 @@ if TYPE_CHECKING:
 _PURPOSE = "settings"
 FORMAT_VERSION = 2          # 1: release 0.1.0 (no [format] section); 2: adds [format] version
 _FORMAT_SECTION = "format"
+_LOCK_SECTION = "lock"       # site defaults only: `keys = sftp.host, sftp.port, smtp.*`
 
 
 def _flatten(parser: configparser.ConfigParser) -> dict[str, str]:
     return {f"{section}.{key}": value for section in parser.sections() for key, value in parser[section].items()
-            if section != _FORMAT_SECTION}
+            if section not in (_FORMAT_SECTION, _LOCK_SECTION)}
 
 
-def _read_site_defaults(path: Path | None) -> dict[str, str]:
-    if path is None:
-        return {}
+def _site_parser(path: Path) -> configparser.ConfigParser:
     parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read(path, encoding="utf-8")
     except configparser.Error as exc:
         raise ConfigError(f"the site defaults file {path} is malformed: {exc.message.splitlines()[0]}") from None
+    return parser
+
+
+def _read_site_locks(path: Path | None) -> frozenset[str]:
+    """The keys the site locks: names or `section.*`, separated by commas or spaces."""
+    if path is None:
+        return frozenset()
+    parser = _site_parser(path)
+    if not parser.has_section(_LOCK_SECTION):
+        return frozenset()
+    locked: set[str] = set()
+    for pattern in parser[_LOCK_SECTION].get("keys", "").replace(",", " ").split():
+        matched = {k for k in KEYS if k == pattern
+                   or (pattern.endswith(".*") and k.startswith(pattern[:-1]) and not KEYS[k].secret)}
+        if not matched and pattern not in KEYS:
+            raise ConfigError(f"the site defaults file {path} locks {pattern!r}, which is not a setting")
+        locked |= matched
+    secret = sorted(k for k in locked if KEYS[k].secret)
+    if secret:  # a secret is never in the site file, so locking it would lock it empty (`smtp.*` skips them)
+        raise ConfigError(f"the site defaults file {path} must not lock secrets ({label(secret[0])})")
+    return frozenset(locked)
+
+
+def _read_site_defaults(path: Path | None) -> dict[str, str]:
+    if path is None:
+        return {}
+    parser = _site_parser(path)
     values = _flatten(parser)
     for key, raw in values.items():
         if key in KEYS and KEYS[key].secret and raw:
@@ -83,6 +112,7 @@ class Settings:
     raw: dict[str, str]
     origin: dict[str, str]   # key -> "default" | "site" | "user"
     known_hosts: Path        # the profile's own trust store, handed to the SFTP target
+    locked: frozenset[str] = frozenset()   # keys the site locks: read-only in FTP Config, refused by config set
 
     def __getitem__(self, key: str) -> Any:
         return parse_value(key, self.raw[key])
@@ -148,16 +178,30 @@ class Settings:
 def load_settings(profile: "Profile") -> Settings:
     raw = {k: spec.default for k, spec in KEYS.items()}
     origin = {k: "default" for k in KEYS}
+    locked = _read_site_locks(profile.site_defaults)
     for layer, values in (("site", _read_site_defaults(profile.site_defaults)), ("user", _read_user(profile))):
         for key, value in values.items():
-            if key in KEYS:
+            if key in KEYS and not (layer == "user" and key in locked):   # a locked key keeps the site's value
                 raw[key], origin[key] = value, layer
-    return Settings(raw, origin, profile.paths.known_hosts)
+    for key in locked:
+        origin[key] = "site (locked)"
+    return Settings(raw, origin, profile.paths.known_hosts, locked)
+
+
+def refuse_locked(profile: "Profile", keys) -> None:
+    """ConfigError when any of `keys` is locked by the site."""
+    locked = sorted(set(keys) & _read_site_locks(profile.site_defaults))
+    if locked:
+        names = ", ".join(label(k) for k in locked)
+        raise ConfigError(f"{names} {'is' if len(locked) == 1 else 'are'} set by your site's administrator "
+                          f"(locked in {profile.site_defaults}); ask them to change "
+                          f"{'it' if len(locked) == 1 else 'them'}")
 
 
 def save_settings(profile: "Profile", changes: dict[str, str]) -> list[str]:
     """Validate every change first, then write all of them at once (never a half-applied set).
     Returns the keys written; auditing the change is the caller's (services.settings) job."""
+    refuse_locked(profile, changes)
     normalized = {}
     for key, value in changes.items():
         if key in KEYS and KEYS[key].site_only:

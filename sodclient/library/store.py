@@ -18,6 +18,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from sodformat.mediatypes import sniff
+
 from sodclient.errors import LibraryError
 from sodclient.library.dicom_info import read_tags
 from sodclient.library.models import Case, Document, ImportResult, Message, Patient
@@ -33,11 +35,16 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _media_type(path: Path, is_dicom: bool) -> str:
+def _media_type(path: Path, is_dicom: bool, stored: Path | None = None) -> str:
+    """DICOM (decided by its tags) before anything else, then by content, then by name."""
     if is_dicom:
         return "application/dicom"
-    guessed, _ = mimetypes.guess_type(path.name)
-    return guessed or "application/octet-stream"
+    try:
+        with open(stored or path, "rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        head = b""
+    return sniff(head, path.name)
 
 
 def iter_files(paths: Iterable[Path]) -> list[Path]:
@@ -315,7 +322,7 @@ class Library:
                                   (target, sha)).fetchone():
                         result.duplicates += 1
                         continue
-                    media = _media_type(f, tags is not None)
+                    media = _media_type(f, tags is not None, stored)
                     cur = db.execute(
                         "INSERT INTO documents (case_id, title, sha256, size, media_type, modality, series_uid,"
                         " series_description, instance_number, added) VALUES (?,?,?,?,?,?,?,?,?,?)",

@@ -11,6 +11,8 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
+from sodclient.wording import human_size
+
 
 @dataclass(frozen=True)
 class Notification:
@@ -41,7 +43,7 @@ def compose(n: Notification, sender: str) -> EmailMessage:
         "Download it here:",
         f"  {n.link}",
         "",
-        f"Available until {n.expires.strftime('%Y-%m-%d %H:%M UTC')} ({n.size / 1e6:.1f} MB).",
+        f"Available until {n.expires.strftime('%Y-%m-%d %H:%M UTC')} ({human_size(n.size)}).",
         "",
         "Open the downloaded .sod file with SOD Send. The passphrase is not in this mail: the sender will",
         "give it to you another way (phone or in person), or the file opens with your own SOD key.",

@@ -54,7 +54,9 @@ def _check_smtp(settings: Settings) -> Check:
         target = settings.smtp()
         check_smtp_login(target)
         login = "logged in" if target.username else "connected (no login configured)"
-        return Check("SMTP", True, f"{login} to {target.host}:{target.port} over {target.security}")
+        how = {"starttls": "with STARTTLS encryption", "ssl": "with TLS encryption",
+               "none": "without encryption"}.get(target.security, target.security)
+        return Check("SMTP", True, f"{login} to {target.host} port {target.port} {how}")
     except UserError as exc:
         return Check("SMTP", False, str(exc), exc)
 

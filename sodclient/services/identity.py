@@ -99,6 +99,12 @@ def public_keys(profile: Profile) -> tuple[str, str]:
     return (str(identity.recipient), identity.signing_public) if identity else ("", "")
 
 
+def public_key_text(profile: Profile) -> str | None:
+    """The user's public keys on one line, as the contact form (theirs and ours) accepts them; None without a key."""
+    recipient, signer = public_keys(profile)   # readable while signed out: they are public
+    return keys.public_key_text(recipient, signer) if recipient else None
+
+
 def contacts(profile: Profile) -> list[Contact]:
     return keys.load_contacts(profile.paths)
 
@@ -113,5 +119,5 @@ def remove_contact(profile: Profile, recipient: str) -> list[Contact]:
 
 
 __all__ = ["KEYRING", "PASSPHRASE", "Contact", "IdentityStatus", "SignInRequired", "WrongPassphrase", "add_contact",
-           "change_passphrase", "contacts", "create_identity", "lock", "migrate_identity", "my_identity", "public_keys",
+           "change_passphrase", "contacts", "create_identity", "lock", "migrate_identity", "my_identity", "public_key_text", "public_keys",
            "remove_contact", "sign_in", "site_protection", "start_status"]

@@ -73,7 +73,8 @@ def _finish_upload(profile: Profile, outbox: Outbox, entry: OutboxEntry, target,
         result = upload(target, source, entry.remote_name, progress=progress, cancel=cancel)
     finally:
         source.close()
-    Ledger(profile.paths.ledger_file).add(entry.remote_name, result.size, datetime.fromisoformat(entry.expires))
+    Ledger(profile.paths.ledger_file).add(entry.remote_name, result.size, datetime.fromisoformat(entry.expires),
+                                          to=entry.to, cc=entry.cc)
     profile.audit.record("upload", remote_name=entry.remote_name, size=result.size, attempts=result.attempts,
                          seconds=round(result.seconds, 2), cipher=result.cipher, via="outbox",
                          published_by=result.published_by, verified_by=result.verified_by)

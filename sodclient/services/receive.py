@@ -16,8 +16,10 @@ from datetime import datetime
 from pathlib import Path
 
 from sodclient.audit_events import AuditEvent
+from sodclient.errors import InputError
 from sodclient.keys import contact_for_signer
 from sodclient.library import ImportResult, Message
+from sodclient.library.survey import ImportPlan, survey
 from sodclient.profile import Profile
 from sodclient.progress import CancelToken, ProgressSink, RateMeter, no_progress
 from sodformat import Contents, Identity, PassphraseIdentity, inspect, unpack
@@ -180,3 +182,23 @@ def import_files(profile: Profile, paths: list[Path], *, case_id: int | None = N
 
     return profile.library().import_paths(paths, case_id=case_id, before_commit=record, progress=progress,
                                           cancel=cancel or CancelToken())
+
+
+def plan_import(profile: Profile, paths: list[Path], *, progress: ProgressSink = no_progress,
+                cancel: CancelToken | None = None) -> ImportPlan:
+    """Step one of the app's import: what each chosen file is (DICOM, a document that needs a case, skipped,
+    or refused with its reason). Nothing is written."""
+    return survey(paths, cancel=cancel, progress=progress)
+
+
+def import_plan(profile: Profile, plan: ImportPlan, *, case_id: int | None = None,
+                progress: ProgressSink = no_progress, cancel: CancelToken | None = None) -> ImportResult:
+    """Step two, after the user agreed: the plan's DICOM files by their tags and its documents into `case_id`,
+    the case the user confirmed (documents without one are refused, never filed elsewhere)."""
+    if plan.documents and case_id is None:
+        raise InputError("Choose the patient and case for the documents that are not DICOM.")
+    if not plan.importable:
+        raise InputError("There is nothing to import.")
+    return import_files(profile, plan.importable, case_id=case_id if plan.documents else None, progress=progress,
+                        cancel=cancel)
+

@@ -14,11 +14,13 @@ after the server was reached.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import re
 import shutil
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Iterator
@@ -47,6 +49,7 @@ from sodclient.transport.session import ConfirmHostKey, SftpTarget
 from sodclient.transport.upload import GrowingFile, new_remote_name, upload
 
 log = logging.getLogger("sodclient.send")
+CONNECT_ATTEMPTS = 2   # before any connection worked: a dead server is reported after two tries, not six
 _EMAIL = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+")
 
 
@@ -64,6 +67,7 @@ class SendRequest:
     in_reply_to: str = ""                                       # the delivery id this send answers (a reply)
     case_id: int | None = None                                  # the library case the documents came from
     delivery_id: str = field(default_factory=new_delivery_id)  # this delivery's id, in the container
+    document_ids: list[int] = field(default_factory=list)       # library documents sent (the Sent view's Send again)
 
     def __repr__(self) -> str:  # passphrases and addresses never appear in logs or tracebacks
         return (f"SendRequest({len(self.paths)} path(s), {len(self.to)} to, {len(self.cc)} cc, "
@@ -214,7 +218,8 @@ def _send(profile: Profile, request: SendRequest, progress: ProgressSink, cancel
         shutil.rmtree(work, ignore_errors=True)   # the spool container (parked in the outbox if kept)
 
     expires = result_header.expires
-    Ledger(profile.paths.ledger_file).add(remote_name, upload_result.size, expires)
+    Ledger(profile.paths.ledger_file).add(remote_name, upload_result.size, expires, to=request.to, cc=request.cc,
+                                          files=len(sources), document_ids=request.document_ids)
     profile.audit.record(AuditEvent.UPLOAD, remote_name=remote_name, size=upload_result.size,
                          attempts=upload_result.attempts, seconds=round(upload_result.seconds, 2),
                          cipher=upload_result.cipher, published_by=upload_result.published_by,
@@ -294,9 +299,26 @@ def _pack_and_upload(sources, recipients, days, signer, spool_file: Path, target
 
     thread = threading.Thread(target=packer, name="sod-pack", daemon=True)
     thread.start()
+    ended = threading.Event()
+    attempts = {"started": time.monotonic(), "last": ""}   # the watcher's view of the connection attempts
+    watcher = threading.Thread(target=_report_connecting, args=(target, connected, ended, progress, attempts),
+                               name="sod-connect", daemon=True)
+    watcher.start()
+    def upload_progress(report: ProgressReport) -> None:
+        """The uploader learns the container's size only at the start of an attempt; once packing has
+        finished it is known, so the sender sees a percentage and the time left."""
+        final = growing.final_size()
+        if report.stage == "upload" and "retrying" in report.detail and not connected.is_set():
+            attempts["started"], attempts["last"] = time.monotonic(), report.detail   # the next attempt starts
+        if report.stage == "upload" and report.total is None and final:
+            eta = max(0.0, (final - report.done) / report.rate) if report.rate else None
+            report = dataclasses.replace(report, total=final, eta_s=eta)
+        progress(report)
+
     try:
-        result = upload(target, growing, remote_name, progress=progress, cancel=pipeline,
-                        confirm_host_key=confirm_host_key, on_connected=connected.set)
+        result = upload(target, growing, remote_name, progress=upload_progress, cancel=pipeline,
+                        confirm_host_key=confirm_host_key, on_connected=connected.set,
+                        connect_attempts=CONNECT_ATTEMPTS)
     except CancelledError:
         pipeline.cancel()
         thread.join()
@@ -317,8 +339,27 @@ def _pack_and_upload(sources, recipients, days, signer, spool_file: Path, target
         pipeline.cancel()
         thread.join()
         raise
+    finally:
+        ended.set()
     thread.join()
     return outcome["header"], result
+
+
+def _report_connecting(target: SftpTarget, connected: threading.Event, ended: threading.Event,
+                       progress: ProgressSink, attempts: dict) -> None:
+    """While no connection is up: what is being tried and for how long, so a dead server is not a silent
+    "Connecting…" (stage "connect"; done/total are seconds waited in this attempt / seconds before it gives
+    up; after a failed attempt the detail carries its diagnosis)."""
+    base = f"Connecting to {target.host} (port {target.port})"
+    while not connected.is_set() and not ended.is_set():
+        waited = time.monotonic() - attempts["started"]
+        detail = f"{base}. Last attempt: {attempts['last']}" if attempts["last"] else base
+        progress(ProgressReport("connect", int(max(0, waited)), int(target.timeout), None, None, detail))
+        if connected.wait(0.5) or ended.is_set():
+            break
+    if connected.is_set():
+        progress(ProgressReport("connect", int(target.timeout), int(target.timeout), None, None,
+                                f"Connected to {target.host}"))
 
 
 __all__ = ["MAIL_SUBJECT", "SendRequest", "SendResult", "max_expiry_days", "preflight", "send", "validate"]

@@ -236,12 +236,13 @@ def _compare_ends(session: SftpSession, path: str, source, size: int, cancel: Ca
 def upload(target: SftpTarget, source, remote_name: str, *, progress: ProgressSink = no_progress,
            cancel: CancelToken | None = None, confirm_host_key: ConfirmHostKey | None = None,
            max_attempts: int | None = None, backoff_s: float | None = None,
-           on_connected: Callable[[], None] | None = None) -> UploadResult:
+           on_connected: Callable[[], None] | None = None, connect_attempts: int | None = None) -> UploadResult:
     """Upload `source` (FileSource or GrowingFile) as `remote_name`; resumes after network faults.
 
     `on_connected` is called once, when the first connection is logged in and the remote folder
     checked: the send pipeline starts compressing then, so the CPU-heavy handshake does not compete
-    with it, and nothing is packed for a server we cannot use."""
+    with it, and nothing is packed for a server we cannot use. `connect_attempts` caps the attempts made
+    before any connection worked (a dead server is diagnosed in seconds, not after every retry)."""
     cancel = cancel or CancelToken()
     max_attempts = RETRY_ATTEMPTS if max_attempts is None else max_attempts
     backoff_s = RETRY_BACKOFF_S if backoff_s is None else backoff_s
@@ -254,6 +255,13 @@ def upload(target: SftpTarget, source, remote_name: str, *, progress: ProgressSi
                 called.set()
                 first_call()
     meter = RateMeter("upload", source.final_size(), progress)
+    ever_connected = threading.Event()
+    if on_connected is not None:
+        notify_connected = on_connected
+
+        def on_connected() -> None:
+            ever_connected.set()
+            notify_connected()
     t0 = time.monotonic()
     attempt, delay = 0, backoff_s
     cipher = ""
@@ -277,9 +285,11 @@ def upload(target: SftpTarget, source, remote_name: str, *, progress: ProgressSi
             error = exc
         except Exception as exc:  # network and SFTP faults: classify, then maybe retry
             error = diagnose_io(exc, session, source.final_size())
-        if not error.retryable or attempt >= max_attempts:
+        first_connection = connect_attempts is not None and not ever_connected.is_set()
+        if not error.retryable or attempt >= max_attempts or (first_connection and attempt >= connect_attempts):
             raise error
-        meter.update(meter._last_done, f"connection problem, retrying in {delay:.0f} s", force=True)
+        meter.update(meter._last_done, f"{error}; retrying in {delay:.0f} s (attempt {attempt + 1} of "
+                     f"{connect_attempts if first_connection else max_attempts})", force=True)
         if cancel.wait(delay):
             _discard_part(target, remote_name)
             raise CancelledError("cancelled by the user")

@@ -13,9 +13,10 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from sodclient.logs import setup_logging
 from sodclient.profile import Profile
-from sodclient.ui.common import app_icon, plain_error
+from sodclient.ui.common import KeepContentVisible, app_icon, plain_error
 from sodclient.ui.main_window import MainWindow
 from sodclient.ui.sign_in import ensure_signed_in
+from sodclient.ui.platform_check import platform_problem
 from sodclient.ui.single_instance import InstanceServer, hand_over
 
 from sodclient import __version__
@@ -30,6 +31,10 @@ def build_app(argv: list[str]) -> QApplication:
     app.setOrganizationName("SODSend")
     app.setDesktopFileName("sodsend")
     app.setWindowIcon(app_icon())
+    if not app.property("sod_keep_visible"):
+        app.setProperty("sod_keep_visible", True)
+        app._keep_visible = KeepContentVisible(app)
+        app.installEventFilter(app._keep_visible)
     return app
 
 
@@ -60,6 +65,10 @@ def _report_unexpected(window):
 def run_app(argv: list[str], debug: bool = False, profile: Profile | None = None) -> int:
     """Opens the main window (and the given .sod), or hands the file to an already running instance."""
     sod = next((Path(a).resolve() for a in argv if a.lower().endswith(".sod")), None)
+    problem = None if QApplication.instance() else platform_problem()
+    if problem:  # Qt would abort the process (signal 6) with a misleading hint
+        print(problem, file=sys.stderr)
+        return 1
     app = build_app([])
     profile = profile or Profile.from_environment()
     if hand_over(profile.paths.data, str(sod) if sod else ""):

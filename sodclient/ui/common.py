@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QEvent, QObject, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import QDialog
 
 from sodformat.errors import CancelledError
+
+from sodclient import wording
 
 
 def icon_pixmap(size: int = 256) -> QPixmap:
@@ -59,21 +62,28 @@ def plain_error(exc: BaseException, nothing_lost: str = "") -> str:
 
 
 def human_size(n: float | None) -> str:
-    if n is None:
-        return ""
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(n) < 1024 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return ""
+    """Decimal units, as in the mail and on the command line (sodclient.wording)."""
+    return "" if n is None else wording.human_size(n)
 
 
 def human_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    s = int(round(seconds))
-    if s < 60:
-        return f"{s} s"
-    if s < 3600:
-        return f"{s // 60} min {s % 60:02d} s"
-    return f"{s // 3600} h {(s % 3600) // 60:02d} min"
+    return "" if seconds is None else wording.human_duration(seconds)
+
+
+class KeepContentVisible(QObject):
+    """Installed on the application: when a dialog is first shown, it may not be made smaller than its content
+    needs (Qt's minimum ignores that wrapped text needs more lines when narrow, so labels and buttons were
+    clipped, worst at 150 % scaling), but never larger than 90 % of the screen it is on."""
+
+    def eventFilter(self, obj, event) -> bool:
+        if (event.type() == QEvent.Show and isinstance(obj, QDialog) and obj.isWindow()
+                and not obj.property("sod_min_set")):
+            obj.setProperty("sod_min_set", True)
+            need = obj.sizeHint()
+            screen = obj.screen()
+            if screen is not None:
+                room = screen.availableGeometry().size() * 0.9
+                need = need.boundedTo(QSize(int(room.width()), int(room.height())))
+            obj.setMinimumSize(obj.minimumSize().expandedTo(need))
+        return False
+

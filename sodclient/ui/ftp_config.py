@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import html
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QGroupBox,
                                QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget)
 
+from sodclient import wording
 from sodclient.config import KEYS, ConfigError, Settings
 from sodclient.profile import Profile
 from sodclient.services.connection import test_connection
@@ -37,15 +39,23 @@ class FtpConfigDialog(QDialog):
         self.settings = profile.settings()
         self.fields: dict[str, QLineEdit | QComboBox] = {}
         layout = QVBoxLayout(self)
+        if self.settings.locked:
+            note = QLabel("Fields marked “set by your site” are locked by your administrator (in "
+                          f"{profile.site_defaults}) and cannot be changed here.", wordWrap=True)
+            note.setObjectName("locked-note")
+            note.setTextFormat(Qt.PlainText)
+            layout.addWidget(note)
         for title, prefix in _GROUPS:
             box = QGroupBox(title)
             form = QFormLayout(box)
             for key, spec in KEYS.items():
                 if key.startswith(prefix):
-                    form.addRow(_LABELS.get(key, key), self._field(key, spec))
+                    label = _LABELS.get(key, key) + (" (set by your site)" if key in self.settings.locked else "")
+                    form.addRow(label, self._field(key, spec))
             layout.addWidget(box)
         self.diagnosis = QLabel()
         self.diagnosis.setWordWrap(True)
+        self.diagnosis.setTextFormat(Qt.RichText)
         self.diagnosis.setObjectName("diagnosis")
         layout.addWidget(self.diagnosis)
         self.buttons = QDialogButtonBox(QDialogButtonBox.Save | QDialogButtonBox.Cancel)
@@ -60,14 +70,18 @@ class FtpConfigDialog(QDialog):
         value = self.settings.raw.get(key, spec.default)
         if key == "smtp.security":
             w = QComboBox()
-            w.addItems(["starttls", "ssl", "none"])
-            w.setCurrentText(value or "starttls")
+            for internal, words in wording.SECURITY_WORDS.items():
+                w.addItem(words, internal)
+            w.setCurrentIndex(max(0, w.findData(value or "starttls")))
         else:
             w = QLineEdit(value)
             if spec.secret:
                 w.setEchoMode(QLineEdit.Password)
             w.setPlaceholderText(spec.help)
         w.setToolTip(spec.help)
+        if key in self.settings.locked:
+            w.setEnabled(False) if isinstance(w, QComboBox) else w.setReadOnly(True)
+            w.setToolTip("Set by your site's administrator; it cannot be changed here.")
         self.fields[key] = w
         if key in ("sftp.key_file", "smtp.ca_file"):
             row = QWidget()
@@ -75,6 +89,7 @@ class FtpConfigDialog(QDialog):
             hl.setContentsMargins(0, 0, 0, 0)
             hl.addWidget(w, 1)
             browse = QPushButton("Browse…")
+            browse.setEnabled(key not in self.settings.locked)
             browse.clicked.connect(lambda _=False, f=w: self._browse(f))
             hl.addWidget(browse)
             return row
@@ -86,7 +101,7 @@ class FtpConfigDialog(QDialog):
             field.setText(path)
 
     def values(self) -> dict[str, str]:
-        return {k: (w.currentText() if isinstance(w, QComboBox) else w.text().strip()) for k, w in self.fields.items()}
+        return {k: (w.currentData() if isinstance(w, QComboBox) else w.text().strip()) for k, w in self.fields.items()}
 
     def _validated(self) -> dict[str, str] | None:
         """Every value parsed by the backend's own schema; the first problem is shown, nothing saved."""
@@ -109,7 +124,8 @@ class FtpConfigDialog(QDialog):
         values = self._validated()
         if values is None:
             return
-        changed = {k: v for k, v in values.items() if v != self.settings.raw.get(k, "")}
+        changed = {k: v for k, v in values.items()
+                   if v != self.settings.raw.get(k, "") and k not in self.settings.locked}
         try:
             if changed:
                 change_settings(self.profile, changed)  # audited there (key names only)
@@ -123,7 +139,8 @@ class FtpConfigDialog(QDialog):
         values = self._validated()
         if values is None:
             return
-        settings = Settings({**self.settings.raw, **values}, {k: "user" for k in KEYS}, self.settings.known_hosts)
+        settings = Settings({**self.settings.raw, **values}, {k: "user" for k in KEYS}, self.settings.known_hosts,
+                            self.settings.locked)
         profile = self.profile
         self.job = Job(lambda progress, cancel: test_connection(profile, settings, confirm), self,
                        title="test connection")

@@ -9,6 +9,9 @@ from sodclient.ui.common import human_size
 from sodclient.ui.worker import Job
 
 
+COUNTED_STAGES = {"looking at the files"}
+
+
 class JobProgress(QProgressDialog):
     """A small window-modal progress for short jobs (library import); Cancel cancels the job."""
 
@@ -26,6 +29,9 @@ class JobProgress(QProgressDialog):
     def _on_progress(self, report) -> None:
         if report.total:
             self.setValue(int(1000 * report.done / max(1, report.total)))
+        if report.stage in COUNTED_STAGES:   # units are files, not bytes
+            self.setLabelText(f"{report.stage.capitalize()}… ({report.detail})")
+            return
         text = f"{report.stage.capitalize()}: {human_size(report.done)}"
         if report.total:
             text += f" of {human_size(report.total)}"

@@ -48,7 +48,7 @@ class KeysDialog(QDialog):
         form = QFormLayout()
         self.name, self.email = QLineEdit(), QLineEdit()
         self.key, self.sign_key = QLineEdit(), QLineEdit()
-        self.key.setPlaceholderText("sod1…")
+        self.key.setPlaceholderText("sod1… (paste what they copied with \"Copy public key\": both keys are taken)")
         self.sign_key.setPlaceholderText("sodsig1… (optional: lets you see who signed what they send you)")
         form.addRow("Name", self.name)
         form.addRow("E-mail", self.email)
@@ -101,7 +101,9 @@ class KeysDialog(QDialog):
         self.sign_in_dialog.open()
 
     def copy_key(self) -> None:
-        QGuiApplication.clipboard().setText(f"{self.recipient.text()}\n{self.signer.text()}")
+        text = identity.public_key_text(self.profile)
+        if text:
+            QGuiApplication.clipboard().setText(text)
         self.copy_button.setText("Copied")
 
     def add(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal
@@ -19,7 +20,6 @@ from sodclient.services.identity import start_status
 from sodclient.services.receive import import_files
 from sodclient.services.reply import received, reply_target, thread
 from sodclient.ui.common import app_icon, human_size, plain_error
-from sodclient.ui.job_progress import JobProgress
 from sodclient.ui.worker import Job, running_jobs
 
 PATIENT, CASE = 1, 2
@@ -44,6 +44,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("SOD Send")
         self.setWindowIcon(app_icon())
         self.resize(1100, 680)
+        if self.screen() is not None:  # a 1024 x 768 laptop (or 150 % scaling) must see the whole window
+            self.resize(self.size().boundedTo(self.screen().availableGeometry().size() * 0.95))
         self._build_actions()
         self._build_menus()
         self._build_toolbar()
@@ -80,13 +82,15 @@ class MainWindow(QMainWindow):
         self.view_action = self._action("&View", self.view_current, "Return", "Look at the selected image")
         self.remove_action = self._action("&Remove from Library", self.remove_selected, "Delete")
         self.ftp_config_action = self._action("FTP &Config…", self.ftp_config,
-                                              tip="Server and mail settings (administrators)")
+                                              tip="Server and mail settings (fields your site locks are read-only)")
         self.keys_action = self._action("My &Key and Contacts…", self.keys_dialog)
         self.audit_action = self._action("&Audit Log…", self.audit_log)
         self.lock_action = self._action("&Lock", lambda: self.session_lock.lock("user"), "Ctrl+L",
                                         "Lock SOD Send now (transfers keep running)")
         self.lock_action.setShortcutContext(Qt.ApplicationShortcut)
         self.passphrase_action = self._action("Change &Passphrase…", self.change_passphrase)
+        self.sent_action = self._action("Sent &Deliveries…", self.sent_deliveries,
+                                        tip="What was sent from this computer; delete from the server, send again")
         self.outbox_action = self._action("&Outbox…", self.outbox,
                                           tip="Uploads and e-mails that could not be finished yet")
         self.quit_action = self._action("&Quit", self.close, "Ctrl+Q")
@@ -96,6 +100,9 @@ class MainWindow(QMainWindow):
                                         "synthetic patients; nothing of yours is used or changed")
         self.log_folder_action = self._action("Open &Log Folder", self.open_log_folder,
                                               tip="The support log (it never holds patient data)")
+        from sodclient.ui.document_actions import DocumentActions
+
+        self.document_actions = DocumentActions(self)
 
     def _build_menus(self) -> None:
         mb = self.menuBar()
@@ -104,11 +111,16 @@ class MainWindow(QMainWindow):
                   self.new_case_action, None, self.open_sod_action, None, self.quit_action):
             m.addSeparator() if a is None else m.addAction(a)
         m = mb.addMenu("&Documents")
-        for a in (self.view_action, self.remove_action):
+        m.addAction(self.view_action)
+        for a in self.document_actions.actions():
             m.addAction(a)
+        m.addSeparator()
+        m.addAction(self.remove_action)
         m = mb.addMenu("&Send")
         m.addAction(self.ftpsend_action)
         m.addAction(self.reply_action)
+        m.addSeparator()
+        m.addAction(self.sent_action)
         m = mb.addMenu("S&ystem")
         m.addAction(self.ftp_config_action)
         m.addAction(self.keys_action)
@@ -313,6 +325,11 @@ class MainWindow(QMainWindow):
             if paths.get(d.id):
                 self.table.item(row, 0).setIcon(QIcon(str(paths[d.id])))
 
+    def select_document(self, document_id: int) -> None:
+        rows = [r for r, d in enumerate(self._docs) if d.id == document_id]
+        if rows:
+            self.select_rows(rows)
+
     def select_rows(self, rows: list[int]) -> None:
         self.table.clearSelection()
         mode = self.table.selectionMode()
@@ -363,30 +380,15 @@ class MainWindow(QMainWindow):
         if folder:
             self.import_paths([Path(folder)])
 
-    def import_paths(self, paths: list[Path]) -> Job:
-        """Runs the library import off the GUI thread; non-DICOM documents go to the current case."""
-        case_id = self.current_case_id()
-        profile = self.profile
-        job = Job(lambda progress, cancel: import_files(profile, paths, case_id=case_id, progress=progress,
-                                                        cancel=cancel), self, title="library import")
-        self.jobs.add(job)
-        dlg = JobProgress("Importing", job, self)
+    def import_paths(self, paths: list[Path]):
+        """Looks at the files, asks where needed (ImportDialog), then imports off the GUI thread. Returns the
+        ImportRun; its `finished` signal fires once, whatever the outcome."""
+        from sodclient.ui.import_dialog import ImportRun
 
-        def done(result):
-            self.jobs.discard(job)
-            dup = f", {result.duplicates} already in the library" if result.duplicates else ""
-            self.statusBar().showMessage(f"Imported {len(result.documents)} document(s){dup}.", 8000)
-            self.refresh(select_case=result.case_ids[0] if result.case_ids else None)
-
-        def failed(exc):
-            self.jobs.discard(job)
-            self.show_message("Import", plain_error(exc, "Nothing was added to the library."))
-
-        job.succeeded.connect(done)
-        job.failed.connect(failed)
-        job.start()
-        dlg.show()
-        return job
+        run = ImportRun(self, paths)
+        self.import_run = run
+        run.start()
+        return run
 
     def dragEnterEvent(self, event) -> None:
         if event.mimeData().hasUrls():
@@ -444,9 +446,12 @@ class MainWindow(QMainWindow):
 
         docs = self.selected_documents()
         if len(docs) == 1 and not (docs[0].is_dicom or docs[0].is_image):
-            self.statusBar().showMessage("There is no viewer for this type of document.", 5000)
+            self.document_actions.open_with_system()  # PDFs, text...: the system's viewer, after a warning
         elif len(docs) == 1:
-            dlg = ViewerDialog(docs[0], self)
+            doc = docs[0]
+            series = [d for d in self._docs if doc.series_uid and d.series_uid == doc.series_uid] or [doc]
+            series.sort(key=lambda d: (d.instance_number is None, d.instance_number or 0, d.title))
+            dlg = ViewerDialog(doc, self, series=series)
             dlg.setAttribute(Qt.WA_DeleteOnClose)
             dlg.open()
 
@@ -463,7 +468,7 @@ class MainWindow(QMainWindow):
         problem = self._send_setup_problem()
         if problem:
             dlg = self.ftp_config()
-            dlg.diagnosis.setText(f"Set up the servers before sending: {problem}")
+            dlg.diagnosis.setText(html.escape(f"Set up the servers before sending: {problem}"))
         return not problem
 
     def ftpsend(self):
@@ -493,6 +498,15 @@ class MainWindow(QMainWindow):
         self._keep(flow)
         flow.start()
         return flow
+
+    def sent_deliveries(self):
+        from sodclient.ui.sent_view import SentDialog
+
+        dlg = SentDialog(self.profile, self)
+        dlg.setAttribute(Qt.WA_DeleteOnClose)
+        self.sent_dialog = dlg
+        dlg.open()
+        return dlg
 
     def open_sod_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open a received .SOD file", "", "SOD containers (*.sod *.SOD)")

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFormLayout
                                QProgressBar, QPushButton, QStackedWidget, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
+from sodclient import wording
 from sodclient.profile import Profile
 from sodclient.services.identity import public_keys
 from sodclient.services.receive import OpenedContainer, import_opened, open_received
@@ -100,8 +101,8 @@ class OpenSodDialog(QDialog):
             self.open_button.setEnabled(False)
             return
         size = human_size(self.path.stat().st_size)
-        expiry = f"{info.expires:%Y-%m-%d %H:%M} UTC"
-        self.header.setText(f"<b>{name}</b> ({size})<br>Created {info.created:%Y-%m-%d %H:%M} UTC; "
+        expiry = wording.local_time(info.expires)
+        self.header.setText(f"<b>{name}</b> ({size})<br>Created {wording.local_time(info.created)}; "
                             f"available until {expiry}.")
         if info.expired():
             self._error(f"This container expired on {expiry} and can no longer be opened. "
@@ -174,11 +175,11 @@ class OpenSodDialog(QDialog):
             who = opened.sender_name or "a sender who is not in your contacts"
             self.sender_label.setText(f"<b>Signed by {who}</b> (signature verified)<br>"
                                       f"<small>{opened.signer}</small><br>"
-                                      f"Available until {opened.expires:%Y-%m-%d %H:%M} UTC.")
+                                      f"Available until {wording.local_time(opened.expires)}.")
         else:
             self.sender_label.setText("<b>Not signed</b>: the sender cannot be confirmed; the contents were "
                                       "decrypted and checked intact.<br>"
-                                      f"Available until {opened.expires:%Y-%m-%d %H:%M} UTC.")
+                                      f"Available until {wording.local_time(opened.expires)}.")
         entries = [e for e in opened.contents.entries if not e.is_dir]
         self.table.setRowCount(len(entries))
         for r, e in enumerate(entries):

@@ -6,11 +6,12 @@ it resumes a kept container's upload and then sends the mail.
 
 from __future__ import annotations
 
-import html
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHeaderView, QLabel, QTableWidget, QTableWidgetItem,
                                QVBoxLayout)
 
+from sodclient import wording
 from sodclient.profile import Profile
 from sodclient.services.outbox import pending, retry
 from sodclient.ui.common import plain_error
@@ -30,12 +31,13 @@ class OutboxDialog(QDialog):
         intro.setWordWrap(True)
         layout.addWidget(intro)
         self.table = QTableWidget(0, 4)
-        self.table.setHorizontalHeaderLabels(["Created (UTC)", "Waiting for", "To", "Last problem"])
+        self.table.setHorizontalHeaderLabels(["Created", "Waiting for", "To", "Last problem"])
         self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.Stretch)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.NoEditTriggers)
         layout.addWidget(self.table, 1)
         self.status = QLabel()
+        self.status.setTextFormat(Qt.PlainText)  # error text as typed: never read as HTML
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
         buttons = QDialogButtonBox(QDialogButtonBox.Close)
@@ -54,7 +56,7 @@ class OutboxDialog(QDialog):
         self.table.setRowCount(len(entries))
         for r, e in enumerate(entries):
             what = "upload, then e-mail" if e.upload_pending else "e-mail"
-            for c, text in enumerate((e.created.replace("+00:00", ""), what, ", ".join(e.to + e.cc), e.last_error)):
+            for c, text in enumerate((wording.local_time(e.created), what, ", ".join(e.to + e.cc), e.last_error)):
                 self.table.setItem(r, c, QTableWidgetItem(text))
         for c in range(3):
             self.table.resizeColumnToContents(c)
@@ -67,7 +69,7 @@ class OutboxDialog(QDialog):
         self.status.setText("Retrying…")
         self.job = ProcessJob(retry, (self.profile, None), parent=self, title="outbox retry")
         self.job.succeeded.connect(self._done)
-        self.job.failed.connect(lambda exc: (self.status.setText(html.escape(plain_error(exc))), self.load()))
+        self.job.failed.connect(lambda exc: (self.status.setText(plain_error(exc)), self.load()))
         self.job.start()
 
     def _done(self, outcomes) -> None:

@@ -53,8 +53,10 @@ class SendFlow(QObject):
     done_signal = Signal(object)   # the SendResult, or None when the user stopped
 
     def __init__(self, window, selected: list[Document], all_documents: list[Document], *, reply_to: str = "",
-                 reply_subject: str = "", in_reply_to: str = "", reply_key: str = "", case_id: int | None = None):
+                 reply_subject: str = "", in_reply_to: str = "", reply_key: str = "", case_id: int | None = None,
+                 title: str = ""):
         super().__init__(window)
+        self.title = title
         self.in_reply_to, self.reply_key = in_reply_to, reply_key   # a threaded reply, to a known contact's key
         self.case_id = case_id if case_id is not None else getattr(window, "current_case_id", lambda: None)()
         self.window = window
@@ -87,7 +89,7 @@ class SendFlow(QObject):
 
     # 1. what to send --------------------------------------------------------------------------------
     def start(self) -> None:
-        title = "Reply" if self.reply_to or self.reply_subject else "FTPSend"
+        title = self.title or ("Reply" if self.reply_to or self.reply_subject else "FTPSend")
         self.export_dialog = ExportDialog(self.selected, self.all_documents, self.window, title=title,
                                           contacts=contacts(self.profile), max_days=max_expiry_days(self.profile),
                                           preferred_key=self.reply_key)
@@ -131,10 +133,27 @@ class SendFlow(QObject):
 
     def _reviewed(self, reviewed: Review) -> None:
         self.reviewed, self.report = reviewed, reviewed.report
-        self.review_dialog = ReviewDialog(reviewed.report, self.window)
+        originals = {f"input {n}": item for n, item in
+                     enumerate([*self.choice.documents, *self.choice.extra_files], 1)}
+        self.review_dialog = ReviewDialog(reviewed.report, self.window, originals=originals,
+                                          open_document=self._open_original)
         self.review_dialog.accepted.connect(self._review_accepted)
         self.review_dialog.rejected.connect(lambda: self._finish(None))
         self.review_dialog.open()
+
+    def _open_original(self, item) -> None:
+        """A left-out document, opened from the report: the viewer for images, else the system's viewer."""
+        from sodclient.library import Document
+        from sodclient.ui.viewer import ViewerDialog
+
+        if isinstance(item, Document) and (item.is_dicom or item.is_image):
+            viewer = ViewerDialog(item, self.review_dialog)
+            viewer.setAttribute(Qt.WA_DeleteOnClose)
+            viewer.open()
+            self.opened_viewer = viewer
+        elif isinstance(item, Document):
+            self.window.select_document(item.id)
+            self.window.document_actions.open_with_system()
 
     def _review_accepted(self) -> None:
         self.paths = self.reviewed.outputs   # the sender read the report: send what Peer Review made safe
@@ -151,7 +170,8 @@ class SendFlow(QObject):
     def _emailed(self) -> None:
         self.email = self.email_dialog.choice
         self.progress_dialog = SendProgressDialog(self.window, peer_review=self.choice.peer_review,
-                                                  passphrase_used=bool(self.choice.passphrase))
+                                                  passphrase_used=bool(self.choice.passphrase),
+                                                  passphrase=self.choice.passphrase or "")
         self.progress_dialog.cancel_requested.connect(self.cancel)
         self.progress_dialog.retry_requested.connect(self._retry)
         self.progress_dialog.finished.connect(lambda *_: self._finish(self.result))
@@ -165,7 +185,7 @@ class SendFlow(QObject):
                            passphrases=[c.passphrase] if c.passphrase else [],
                            recipient_keys=[c.recipient_key] if c.recipient_key else [],
                            expires_in_days=c.expires_in_days, reviewed=self.reviewed, in_reply_to=self.in_reply_to,
-                           case_id=self.case_id)
+                           case_id=self.case_id, document_ids=[d.id for d in c.documents])
 
     def _send(self) -> None:
         # A process, not a thread: the passphrase KDF holds the GIL long enough to freeze the window.

@@ -9,19 +9,38 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QDialog, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton,
                                QVBoxLayout, QWidget)
 
+from sodclient import wording
 from sodclient.ui.common import human_duration, human_size
 
 STAGES = [("deidentify", "De-identify"), ("pack", "Pack and encrypt"), ("upload", "Upload"), ("notify", "Notify")]
 _WAIT, _RUN, _DONE, _SKIP = "○", "▶", "✓", "–"
 
 
+def progress_line(verb: str, report) -> str:
+    """"Uploading: 45% (12.3 MB of 27.4 MB) at 2.10 MB/s, 7 s left"; parts that are not known yet are left out."""
+    parts = [f"{verb}:"]
+    if report.total:
+        parts.append(f"{int(100 * report.done / max(1, report.total))}% ({human_size(report.done)} of "
+                     f"{human_size(report.total)})")
+    else:
+        parts.append(human_size(report.done))
+    if report.rate:
+        parts.append(f"at {human_size(report.rate)}/s")
+    text = " ".join(parts)
+    if report.eta_s is not None and report.rate:
+        text += f", {human_duration(report.eta_s)} left"
+    return text
+
+
 class SendProgressDialog(QDialog):
     cancel_requested = Signal()
     retry_requested = Signal()
 
-    def __init__(self, parent: QWidget | None = None, peer_review: bool = False, passphrase_used: bool = True):
+    def __init__(self, parent: QWidget | None = None, peer_review: bool = False, passphrase_used: bool = True,
+                 passphrase: str = ""):
         super().__init__(parent)
-        self.passphrase_used = passphrase_used
+        self.passphrase_used = passphrase_used or bool(passphrase)
+        self._passphrase = passphrase   # shown again on the last page, to read out; never stored
         self.setWindowTitle("FTPSend")
         self.setMinimumWidth(560)
         layout = QVBoxLayout(self)
@@ -62,6 +81,19 @@ class SendProgressDialog(QDialog):
         self.link_row = QWidget()
         self.link_row.setLayout(link_row)
         rl.addWidget(self.link_row)
+        phrase_row = QHBoxLayout()
+        phrase_row.setContentsMargins(0, 0, 0, 0)
+        self.passphrase = QLineEdit(readOnly=True)
+        self.passphrase.setObjectName("passphrase")
+        self.copy_passphrase_button = QPushButton("Copy")
+        self.copy_passphrase_button.clicked.connect(self.copy_passphrase)
+        phrase_row.addWidget(QLabel("Passphrase:"))
+        phrase_row.addWidget(self.passphrase, 1)
+        phrase_row.addWidget(self.copy_passphrase_button)
+        self.passphrase_row = QWidget()
+        self.passphrase_row.setLayout(phrase_row)
+        self.passphrase_row.setVisible(False)
+        rl.addWidget(self.passphrase_row)
         self.reminder = QLabel()
         self.reminder.setWordWrap(True)
         rl.addWidget(self.reminder)
@@ -103,6 +135,12 @@ class SendProgressDialog(QDialog):
         self.rate.setText("Connecting…")
 
     def on_progress(self, report) -> None:
+        if report.stage == "connect":
+            if report.done != report.total:
+                base, _, last = report.detail.partition(". Last attempt: ")
+                text = f"{base}… {report.done} s (gives up after {report.total} s without an answer)"
+                self.rate.setText(text + (f"\nLast attempt: {last}" if last else ""))
+            return
         key = report.stage if report.stage in self.bars else None
         if key is None:
             return
@@ -118,11 +156,10 @@ class SendProgressDialog(QDialog):
             bar.setValue(int(1000 * report.done / max(1, report.total)))
         else:  # the upload starts before packing has finished: its total is not known yet
             bar.setRange(0, 0)
-        if key in ("pack", "upload") and report.rate:
-            eta = f", {human_duration(report.eta_s)} left" if report.eta_s is not None else ""
-            total = f" of {human_size(report.total)}" if report.total else ""
-            self.rate.setText(f"{'Uploading' if key == 'upload' else 'Packing'}: {human_size(report.done)}{total} "
-                              f"at {human_size(report.rate)}/s{eta}")
+        if key == "upload" and "retrying" in report.detail:   # a dropped connection: why, and what happens next
+            self.rate.setText(f"Upload interrupted: {report.detail}")
+        elif key in ("pack", "upload") and (report.rate or report.total):
+            self.rate.setText(progress_line("Uploading" if key == "upload" else "Packing", report))
         elif key == "notify":
             self.rate.setText("Sending the e-mail…")
 
@@ -137,7 +174,8 @@ class SendProgressDialog(QDialog):
             self._set(self.marks[k], _DONE)
             self.bars[k].setRange(0, 1000)
             self.bars[k].setValue(1000)
-        self.rate.setText(f"Sent {human_size(result.size)}; available until {result.expires:%Y-%m-%d %H:%M} UTC.")
+        self.rate.setText(f"Sent {human_size(result.size)}; available until {wording.local_time(result.expires)}.")
+        self.headline.setTextFormat(Qt.RichText)
         if result.notified:
             self.headline.setText("<b>Sent.</b> The recipient was e-mailed this download link:")
         else:
@@ -147,9 +185,12 @@ class SendProgressDialog(QDialog):
                                   "Outbox); Retry sends it now. You can also give the recipient this link:")
         self.link.setText(result.link)
         self.link_row.setVisible(True)
+        self.passphrase.setText(self._passphrase)
+        self.passphrase_row.setVisible(bool(self._passphrase))
         if self.passphrase_used:
             self.reminder.setText("⚠ Now give the recipient the passphrase by another channel (phone, in person). "
-                                  "It is not in the e-mail.")
+                                  "It is not in the e-mail. Once this window is closed, SOD Send cannot show it "
+                                  "again.")
         else:
             self.reminder.setText("It opens only with the recipient's own key.")
         self.result_box.setVisible(True)
@@ -166,10 +207,11 @@ class SendProgressDialog(QDialog):
             if self.marks[k].text() == _RUN:
                 self._set(self.marks[k], "✗")
         self.rate.setText("")
+        self.headline.setTextFormat(Qt.RichText)
         self.headline.setText(f"<b>Not sent.</b> {html.escape(message)}<br>Your documents are safe in your library; "
                               "nothing was lost.")
-        self.headline.setTextFormat(Qt.RichText)
         self.link_row.setVisible(False)
+        self.passphrase_row.setVisible(False)
         self.reminder.setText("")
         self.result_box.setVisible(True)
         self.cancel_button.setVisible(False)
@@ -180,6 +222,10 @@ class SendProgressDialog(QDialog):
     def copy_link(self) -> None:
         QGuiApplication.clipboard().setText(self.link.text())
         self.copy_button.setText("Copied")
+
+    def copy_passphrase(self) -> None:
+        QGuiApplication.clipboard().setText(self.passphrase.text())
+        self.copy_passphrase_button.setText("Copied")
 
     def reject(self) -> None:  # Esc or the window's close button while running means Cancel
         if self.running:

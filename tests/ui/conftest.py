@@ -32,8 +32,17 @@ def close_when_idle(qtbot, w) -> None:
     w.deleteLater()
 
 
-def import_and_wait(qtbot, window, paths, timeout=20000):
-    job = window.import_paths(paths)
-    with qtbot.waitSignal(job.finished, timeout=timeout):
-        pass
-    return job
+def import_and_wait(qtbot, window, paths, timeout=20000, confirm=True):
+    """Imports as a user would; when the import dialog asks (documents that need a case, files it cannot take),
+    `confirm` clicks Import with what the dialog proposes."""
+    run = window.import_paths(paths)
+    done = []
+    run.finished.connect(lambda: done.append(True))
+    qtbot.waitUntil(lambda: bool(done) or (run.dialog is not None and run.dialog.isVisible()), timeout=timeout)
+    if not done and confirm and run.dialog.import_button.isEnabled():
+        run.dialog.import_button.click()
+    elif not done and confirm:
+        run.dialog.reject()
+    if confirm:
+        qtbot.waitUntil(lambda: bool(done), timeout=timeout)
+    return run

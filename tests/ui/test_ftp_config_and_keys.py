@@ -16,7 +16,7 @@ from tests.profiles import current
 def _fill(dlg, values):
     for k, v in values.items():
         w = dlg.fields[k]
-        w.setCurrentText(v) if hasattr(w, "setCurrentText") else w.setText(v)
+        w.setCurrentIndex(w.findData(v)) if hasattr(w, "findData") else w.setText(v)
 
 
 def test_validation_blocks_saving(qtbot):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QMessageBox
-
 from sodclient.ui.viewer import ViewerDialog
 from tests.library.dicom_factory import make_study
 from tests.ui.conftest import import_and_wait
@@ -30,13 +28,13 @@ def test_import_folder_fills_tree_and_table(qtbot, window, tmp_path):
     assert "5 document(s)" in window.statusBar().currentMessage() or window.library.counts()[2] == 5
 
 
-def test_non_dicom_without_case_is_refused_with_a_message(qtbot, window, tmp_path):
+def test_non_dicom_without_case_waits_for_a_case_to_be_chosen(qtbot, window, tmp_path):
     (tmp_path / "letter.pdf").write_bytes(b"%PDF-1.4")
-    import_and_wait(qtbot, window, [tmp_path / "letter.pdf"])
-    box = window.last_message
-    assert isinstance(box, QMessageBox) and box.isVisible()
-    assert "Choose a patient and case" in box.text() and "Nothing was added" in box.text()
-    box.close()
+    run = import_and_wait(qtbot, window, [tmp_path / "letter.pdf"], confirm=False)
+    qtbot.waitUntil(lambda: run.dialog is not None and run.dialog.isVisible())
+    assert not run.dialog.import_button.isEnabled()
+    assert "Choose the patient and the case" in run.dialog.where.text()
+    run.dialog.reject()
     assert window.library.counts() == (0, 0, 0)
 
 
@@ -57,9 +55,9 @@ def test_viewer_window_level(qtbot, window, tmp_path):
     dlg = ViewerDialog(doc, window)
     qtbot.addWidget(dlg)
     dlg.show()
-    before = dlg.image_label.pixmap().toImage()
+    before = dlg.current_qimage()
     dlg.width_slider.setValue(5)
-    after = dlg.image_label.pixmap().toImage()
+    after = dlg.current_qimage()
     assert dlg.wl_label.text().endswith("W 5") and before != after
 
 
