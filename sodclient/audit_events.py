@@ -37,6 +37,9 @@ class AuditEvent(str, Enum):
     SIGN_IN = "sign-in"
     SIGN_IN_FAILED = "sign-in-failed"
     LOCK = "lock"
+    DOCUMENTS_SAVED = "documents-saved"                    # a copy written outside the app (Save As, Export)
+    DOCUMENTS_OPENED_OUTSIDE = "documents-opened-outside"  # handed to the system's viewer or printer
+    REVOKE = "revoke"                                      # deleted from the server before it expired
 
     def __str__(self) -> str:
         return self.value
@@ -46,8 +49,8 @@ class AuditEvent(str, Enum):
 LEGACY: dict[str, AuditEvent] = {"trust-host": AuditEvent.TRUST, "library-import": AuditEvent.IMPORT_OWN}
 
 # The areas the viewer offers as kinds, in menu order.
-AREAS = ["send", "reply", "peer-review", "upload", "notify", "import", "purge", "trust", "config", "identity",
-         "sign-in", "lock"]
+AREAS = ["send", "reply", "peer-review", "upload", "notify", "import", "purge", "revoke", "trust", "config",
+         "identity", "sign-in", "lock", "documents"]
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,9 @@ SPECS: dict[AuditEvent, Spec] = {
     AuditEvent.SIGN_IN: _spec("protection", "via"),
     AuditEvent.SIGN_IN_FAILED: _spec("reason", "via"),
     AuditEvent.LOCK: _spec("reason"),
+    AuditEvent.DOCUMENTS_SAVED: _spec("documents how"),
+    AuditEvent.DOCUMENTS_OPENED_OUTSIDE: _spec("documents how"),
+    AuditEvent.REVOKE: _spec("remote_name found"),
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sodclient.audit_events import event_of
 from sodclient.wording import human_size, local_time
 
 # Kinds of failure (exception class names stored in `reason`) in the words a user understands.
@@ -74,7 +75,7 @@ def _sentence(event: str, f: dict) -> str:
         return text + "."
     if event == "import-failed":
         return f"A received container was not imported: {_reason(f.get('reason'))}."
-    if event == "library-import":
+    if event == "import-own":
         text = f"Imported {_n(f.get('documents'), 'document')} into the library"
         if f.get("duplicates"):
             text += f" ({_n(f.get('duplicates'), 'was', 'were')} already there)"
@@ -82,7 +83,7 @@ def _sentence(event: str, f: dict) -> str:
     if event == "peer-review":
         return (f"Peer Review checked {_n(f.get('inputs'), 'document')}: {_n(f.get('outputs'), 'copy', 'copies')} "
                 f"made without patient details, {_n(f.get('left_out'), 'item')} left out.")
-    if event == "trust-host":
+    if event == "trust":
         return (f"Trusted the server {f.get('host')} (port {f.get('port')}) with the key fingerprint "
                 f"{f.get('fingerprint')}.")
     if event == "config-change":
@@ -99,13 +100,30 @@ def _sentence(event: str, f: dict) -> str:
         return f"Opened {_n(f.get('documents'), 'document')} {how}, outside the app."
     if event == "revoke":
         return f"Deleted {name} from the server before it expired, at the sender's request."
+    if event == "reply":
+        return f"Replied to delivery {f.get('in_reply_to')}: sent {_n(f.get('files'), 'document')} to {_people(f)}."
+    if event == "sign-in":
+        return "Signed in."
+    if event == "sign-in-failed":
+        why = {"wrong-passphrase": "wrong passphrase", "no-passphrase": "no passphrase given"}.get(
+            str(f.get("reason", "")), _reason(f.get("reason")))
+        return f"A sign-in failed ({why})."
+    if event == "lock":
+        return "Locked after the idle time." if f.get("reason") == "idle" else "Locked."
+    if event in ("identity-create", "identity-migrate"):
+        verb = "Created" if event == "identity-create" else "Protected the existing"
+        return f"{verb} your key ({f.get('protection')} protection)."
+    if event == "passphrase-change":
+        return "Changed the SOD Send passphrase."
     details = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in sorted(f.items()))
     return f"{event.replace('-', ' ').capitalize()}" + (f" ({details})." if details else ".")
 
 
 def sentence(record: dict[str, Any]) -> str:
     """The record's event as one sentence (without its time: see `line`)."""
-    return _sentence(str(record.get("event", "")), dict(record.get("fields") or {}))
+    name = str(record.get("event", ""))
+    typed = event_of(name)   # old trails' names read as today's
+    return _sentence(typed.value if typed else name, dict(record.get("fields") or {}))
 
 
 def line(record: dict[str, Any]) -> str:

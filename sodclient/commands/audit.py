@@ -53,8 +53,10 @@ def _run(args, profile) -> int:
         return 0
     records = audit.records(profile, args.kind, since, until)
     if not records:
-        print("No audit records" + (" match" if args.kind or since or until else
-                                    ": nothing has been sent, received or changed yet") + f" ({profile.audit.path}).")
+        if args.kind or since or until:
+            print("No audit records match.")
+        else:
+            print(f"The audit trail is empty: nothing has been sent, received or changed yet ({profile.audit.path}).")
         return 0
     for rec in records:
         if args.raw:

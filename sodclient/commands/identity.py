@@ -57,8 +57,10 @@ def register(sub) -> None:
     p.set_defaults(handler=_run)
 
 
-def _new_passphrase(args, profile) -> str | None:
-    if identity.site_protection(profile) == identity.KEYRING and args.action != "change-passphrase":
+def new_passphrase(args, profile) -> str | None:
+    """The passphrase for a new or re-wrapped key: none where the site keeps keys in the keyring (except to
+    change one), else --new-passphrase-file or asked twice on the terminal."""
+    if identity.site_protection(profile) == identity.KEYRING and getattr(args, "action", "") != "change-passphrase":
         return None
     if args.new_passphrase_file:
         return _read(args.new_passphrase_file)
@@ -71,18 +73,18 @@ def _new_passphrase(args, profile) -> str | None:
 def _run(args, profile) -> int:
     status = identity.start_status(profile)
     if args.action == "create":
-        created = identity.create_identity(profile, _new_passphrase(args, profile))
+        created = identity.create_identity(profile, new_passphrase(args, profile))
         print(f"created your key ({identity.site_protection(profile)} protection)\n{created.recipient}")
         return 0
     if args.action == "protect":
         if status.state != "plain":
             raise InputError("there is no unprotected key file to protect")
-        identity.migrate_identity(profile, _new_passphrase(args, profile))
+        identity.migrate_identity(profile, new_passphrase(args, profile))
         print("your key is now protected; the unprotected file was removed")
         return 0
     if args.action == "change-passphrase":
         old = _read(args.identity_passphrase_file) if args.identity_passphrase_file else _ask("Current passphrase: ")
-        identity.change_passphrase(profile, old, _new_passphrase(args, profile))
+        identity.change_passphrase(profile, old, new_passphrase(args, profile))
         print("passphrase changed")
         return 0
     recipient, signer = identity.public_keys(profile) if status.state != "plain" else ("", "")

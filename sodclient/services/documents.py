@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sodclient.errors import InputError, UserError
 from sodclient.library import Document
+from sodclient.audit_events import AuditEvent
 from sodclient.profile import Profile
 
 KEEP_OPENED_SECONDS = 24 * 3600
@@ -51,7 +52,7 @@ def save_copy(profile: Profile, document: Document, dest: Path) -> Path:
         _copy(document.path, dest)
     except OSError as exc:
         raise InputError(f"The document could not be saved to {dest.parent}: {exc.strerror or exc}.") from None
-    profile.audit.record("documents-saved", documents=1, how="save as")
+    profile.audit.record(AuditEvent.DOCUMENTS_SAVED, documents=1, how="save as")
     return dest
 
 
@@ -75,7 +76,7 @@ def export(profile: Profile, documents: list[Document], folder: Path) -> list[Pa
         for p in written:  # all or nothing: no half-exported set
             p.unlink(missing_ok=True)
         raise InputError(f"The documents could not be exported to {folder}: {exc.strerror or exc}.") from None
-    profile.audit.record("documents-saved", documents=len(written), how="export")
+    profile.audit.record(AuditEvent.DOCUMENTS_SAVED, documents=len(written), how="export")
     return written
 
 
@@ -107,7 +108,7 @@ def copy_for_outside(profile: Profile, document: Document, how: str = "open") ->
         _copy(document.path, target)
     except OSError as exc:
         raise UserError(f"The document could not be prepared for the other program: {exc.strerror or exc}.") from None
-    profile.audit.record("documents-opened-outside", documents=1, how=how)
+    profile.audit.record(AuditEvent.DOCUMENTS_OPENED_OUTSIDE, documents=1, how=how)
     return target
 
 

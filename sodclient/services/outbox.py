@@ -15,6 +15,7 @@ from sodclient.errors import TransferError
 from sodclient.notify.mail import compose
 from sodclient.notify.outbox import Outbox, OutboxEntry
 from sodclient.notify.smtp import send_message
+from sodclient.audit_events import AuditEvent
 from sodclient.profile import Profile
 from sodclient.services.results import SendResult
 from sodclient.progress import CancelToken, ProgressSink, no_progress
@@ -59,7 +60,7 @@ def retry(profile: Profile, entry_ids: list[str] | None = None, progress: Progre
             outcomes.append(RetryOutcome(entry, False, str(exc)))
             continue
         outbox.remove(entry)
-        profile.audit.record("notify", remote_name=entry.remote_name, to=entry.to, cc=entry.cc, via="outbox",
+        profile.audit.record(AuditEvent.NOTIFY, remote_name=entry.remote_name, to=entry.to, cc=entry.cc, via="outbox",
                              attempts=entry.attempts + 1)
         outcomes.append(RetryOutcome(entry, True, result=_summary(entry)))
     return outcomes
@@ -75,7 +76,7 @@ def _finish_upload(profile: Profile, outbox: Outbox, entry: OutboxEntry, target,
         source.close()
     Ledger(profile.paths.ledger_file).add(entry.remote_name, result.size, datetime.fromisoformat(entry.expires),
                                           to=entry.to, cc=entry.cc)
-    profile.audit.record("upload", remote_name=entry.remote_name, size=result.size, attempts=result.attempts,
+    profile.audit.record(AuditEvent.UPLOAD, remote_name=entry.remote_name, size=result.size, attempts=result.attempts,
                          seconds=round(result.seconds, 2), cipher=result.cipher, via="outbox",
                          published_by=result.published_by, verified_by=result.verified_by)
     entry.upload_pending = False

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sodclient.errors import InputError, PeerReviewLeftOut, UserError
+from sodclient.audit_events import AuditEvent
 from sodclient.profile import Profile
 from sodclient.progress import CancelToken, ProgressSink, no_progress
 
@@ -26,7 +27,7 @@ def _engine():
 
 
 def _record(profile: Profile, report: Any) -> None:
-    profile.audit.record("peer-review", inputs=report.inputs, outputs=len(report.outputs),
+    profile.audit.record(AuditEvent.PEER_REVIEW, inputs=report.inputs, outputs=len(report.outputs),
                          left_out=len(report.left_out))
 
 

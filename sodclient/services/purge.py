@@ -4,6 +4,7 @@ uploads) from the server, mark them in the ledger and audit each deletion."""
 from __future__ import annotations
 
 from sodclient.deliveries import Ledger
+from sodclient.audit_events import AuditEvent
 from sodclient.profile import Profile
 from sodclient.transport.purge import PurgeReport, purge_expired as purge_remote
 
@@ -15,6 +16,6 @@ def purge_expired(profile: Profile, dry_run: bool = False) -> PurgeReport:
     def deleted(name: str, why: str) -> None:
         if name in known:
             ledger.mark_purged(name)
-        profile.audit.record("purge", remote_name=name, reason=why)
+        profile.audit.record(AuditEvent.PURGE, remote_name=name, reason=why)
 
     return purge_remote(profile.settings().sftp(), known, dry_run=dry_run, on_deleted=deleted)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sodclient.deliveries import Delivery, Ledger
 from sodclient.errors import InputError, TransferError
 from sodclient.library import Document
+from sodclient.audit_events import AuditEvent
 from sodclient.profile import Profile
 from sodclient.services.connection import audited
 from sodclient.transport.session import SftpSession
@@ -41,7 +42,7 @@ def delete_from_server(profile: Profile, remote_name: str, confirm_host_key=None
             raise TransferError("The server did not allow deleting the file (no permission in the remote "
                                 "folder); ask the server's administrator.") from None
     ledger.mark_purged(remote_name, revoked=True)
-    profile.audit.record("revoke", remote_name=remote_name, found=removed)
+    profile.audit.record(AuditEvent.REVOKE, remote_name=remote_name, found=removed)
     log.info("delivery deleted from the server before expiry (found=%s)", removed)
     return removed
 

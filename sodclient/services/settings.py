@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 from sodclient.config.store import Settings, save_settings
+from sodclient.audit_events import AuditEvent
 from sodclient.profile import Profile
 
 
 def change_settings(profile: Profile, changes: dict[str, str]) -> Settings:
     written = save_settings(profile, changes)
-    profile.audit.record("config-change", keys=written)
+    profile.audit.record(AuditEvent.CONFIG_CHANGE, keys=written)
     return profile.settings()
 
 

@@ -86,20 +86,21 @@ def test_unpack_creates_only_the_last_folder(tmp_path):
 def test_key_show_prints_the_line_the_contact_form_accepts(profile, capsys):
     assert sodclient_main(["key", "show"]) == 2   # no key yet: says how to make one
     assert "--create" in capsys.readouterr().err
-    assert sodclient_main(["key", "show", "--create"]) == 0
+    phrase = profile.paths.config.parent / "new-passphrase.txt"
+    phrase.write_text("Signing-Passphrase-2026\n")
+    assert sodclient_main(["key", "show", "--create", "--new-passphrase-file", str(phrase)]) == 0
     printed = capsys.readouterr().out.strip()
     assert "\n" not in printed
     from sodclient.services import identity
 
     contact = identity.add_contact(profile, "Me", "me@example.org", printed)[0]
-    mine = identity.my_identity(profile)
-    assert contact.recipient == str(mine.recipient) and contact.signer == mine.signing_public
+    assert (contact.recipient, contact.signer) == identity.public_keys(profile)
 
 
 def test_audit_prints_sentences_and_says_when_it_is_empty(profile, capsys):
     assert sodclient_main(["audit"]) == 0
     assert "empty" in capsys.readouterr().out
-    profile.audit.record("library-import", documents=3, duplicates=2)
+    profile.audit.record("import-own", documents=3, duplicates=2)
     profile.audit.record("send-failed", reason="TransferError", to=["dr@example.org"], cc=[])
     assert sodclient_main(["audit"]) == 0
     out = capsys.readouterr().out.splitlines()
@@ -155,9 +156,11 @@ def test_every_audit_event_the_services_write_reads_as_a_sentence():
     from pathlib import Path
 
     from sodclient import audit_text
+    from sodclient.audit_events import AuditEvent
 
     root = Path(__file__).resolve().parents[2] / "sodclient" / "services"
-    events = {m for p in root.glob("*.py") for m in re.findall(r'audit\.record\(\s*"([a-z-]+)"', p.read_text())}
+    written = {m for p in root.glob("*.py") for m in re.findall(r"AuditEvent\.([A-Z_]+)", p.read_text())}
+    events = {AuditEvent[name].value for name in written}
     assert {"send", "upload", "import", "revoke", "documents-saved"} <= events
     for event in sorted(events):
         text = audit_text.sentence({"event": event, "fields": {"reason": "TransferError", "documents": 2,
