@@ -18,6 +18,8 @@ class DicomTags:
     series_description: str
     modality: str
     instance_number: int | None
+    sop_instance_uid: str = ""
+    sop_class_uid: str = ""
 
 
 def looks_like_dicom(path: Path) -> bool:
@@ -61,4 +63,6 @@ def read_tags(path: Path) -> DicomTags | None:
         series_description=_text(ds, "SeriesDescription"),
         modality=_text(ds, "Modality"),
         instance_number=instance,
+        sop_instance_uid=_text(ds, "SOPInstanceUID"),
+        sop_class_uid=_text(ds, "SOPClassUID"),
     )
