@@ -98,7 +98,7 @@ def start_orthanc(workdir: Path) -> OrthancServer:
         "DicomModalities": {"sodsend": app},
         "DicomAlwaysAllowEcho": True,
         "DicomAlwaysAllowStore": True,
-        "UnknownSopClassAccepted": True,
+        "UnknownSopClassAccepted": False,
         "ConcurrentJobs": 1,
         "Plugins": [str(DICOMWEB_PLUGIN)] if DICOMWEB_PLUGIN.exists() else [],
         "DicomWeb": {"Enable": True, "Root": "/dicom-web/", "EnableWado": False, "Host": "127.0.0.1", "Ssl": False},
