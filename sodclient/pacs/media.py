@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -99,7 +100,11 @@ def _from_dicomdir(dicomdir: Path, cancel: CancelToken) -> MediaContents:
     from pydicom.fileset import FileSet
 
     try:
-        fs = FileSet(dcmread(dicomdir))
+        with warnings.catch_warnings():   # files the index lists but the disc lacks: counted below instead
+            warnings.simplefilter("ignore")
+            index = dcmread(dicomdir)
+            fs = FileSet(index)
+        listed = sum(1 for r in index.get("DirectoryRecordSequence", []) if "ReferencedFileID" in r)
     except Exception as exc:   # pydicom raises many kinds for a damaged index
         raise InputError(f"The DICOMDIR on this disc cannot be read ({type(exc).__name__}); import the folder "
                          "instead") from None
@@ -117,7 +122,7 @@ def _from_dicomdir(dicomdir: Path, cancel: CancelToken) -> MediaContents:
             except AttributeError:
                 values.append("")
         entries.append((tuple(values), path))
-    return MediaContents(dicomdir.parent, _group(entries), dicomdir, skipped)
+    return MediaContents(dicomdir.parent, _group(entries), dicomdir, max(skipped, listed - len(entries)))
 
 
 def _from_headers(root: Path, progress: ProgressSink, cancel: CancelToken) -> MediaContents:
