@@ -5,11 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QAction, QIcon, QKeySequence, QPixmap
-from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHeaderView, QInputDialog, QLabel, QMainWindow,
-                               QMenu, QMessageBox, QSplitter, QTableWidget, QTableWidgetItem,
-                               QToolBar,
-                               QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMainWindow, QMenu, QMessageBox, QToolBar
 
 from sodclient.errors import LibraryError, UserError
 from sodclient.library import Document
@@ -17,11 +14,8 @@ from sodclient.profile import Profile
 from sodclient.services.receive import import_files
 from sodclient.ui.common import app_icon, human_size, plain_error
 from sodclient.ui.job_progress import JobProgress
+from sodclient.ui.library_view import LibraryView
 from sodclient.ui.worker import Job, running_jobs
-
-PATIENT, CASE = 1, 2
-_MAX_ROW_ICONS = 300
-_ROLE = Qt.UserRole
 
 
 class MainWindow(QMainWindow):
@@ -33,7 +27,6 @@ class MainWindow(QMainWindow):
         self.library = profile.library()
         self.jobs: set[Job] = set()
         self.flows: list = []           # running send/open flows, kept alive here
-        self._thumb_job: Job | None = None
         self.setWindowTitle("SOD Send")
         self.setWindowIcon(app_icon())
         self.resize(1100, 680)
@@ -119,185 +112,46 @@ class MainWindow(QMainWindow):
         self.toolbar = tb
 
     def _build_central(self) -> None:
-        self.tree = QTreeWidget()
-        self.tree.setHeaderLabels(["Patients and cases"])
-        self.tree.currentItemChanged.connect(lambda *_: self._load_documents())
-        self.table = QTableWidget(0, 5)
-        self.table.setHorizontalHeaderLabels(["Document", "Type", "Series", "Size", "Modality"])
-        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.ExtendedSelection)
-        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setIconSize(QSize(32, 32))
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
-        self.table.itemSelectionChanged.connect(self._selection_changed)
-        self.table.doubleClicked.connect(lambda *_: self.view_current())
-        self.preview = QLabel("No document selected", alignment=Qt.AlignCenter)
-        self.preview.setMinimumWidth(180)
-        self.preview_info = QLabel(alignment=Qt.AlignCenter)
-        self.preview_info.setWordWrap(True)
-        side = QWidget()
-        sl = QVBoxLayout(side)
-        sl.addWidget(self.preview, 1)
-        sl.addWidget(self.preview_info)
-        right = QSplitter(Qt.Horizontal)
-        right.addWidget(self.table)
-        right.addWidget(side)
-        right.setStretchFactor(0, 3)
-        split = QSplitter(Qt.Horizontal)
-        split.addWidget(self.tree)
-        split.addWidget(right)
-        split.setStretchFactor(1, 3)
-        split.setSizes([260, 840])
-        self.setCentralWidget(split)
+        self.view = LibraryView(self.library, self)
+        self.tree, self.table, self.preview, self.preview_info = (self.view.tree, self.view.table, self.view.preview,
+                                                                  self.view.preview_info)
+        self.setCentralWidget(self.view)
         self.setAcceptDrops(True)
         self.statusBar()
 
-    # -- data ----------------------------------------------------------------------------------------
+    # -- data (the study browser, sodclient/ui/library_view.py) -----------------------------------------
     def refresh(self, select_case: int | None = None) -> None:
-        keep = select_case if select_case is not None else self.current_case_id()
-        keep_patient = self.current_patient_id()
-        self.tree.blockSignals(True)
-        self.tree.clear()
-        chosen = None
-        for p in self.library.patients():
-            label = p.name + (f"  ({p.birth_date[:4]})" if len(p.birth_date) >= 4 else "")
-            pi = QTreeWidgetItem([label])
-            pi.setData(0, _ROLE, (PATIENT, p.id))
-            self.tree.addTopLevelItem(pi)
-            if keep is None and keep_patient == p.id:
-                chosen = pi
-            for c in self.library.cases(p.id):
-                date = f"{c.date[:4]}-{c.date[4:6]}-{c.date[6:8]}  " if len(c.date) == 8 else ""
-                ci = QTreeWidgetItem([f"{date}{c.description}"])
-                ci.setData(0, _ROLE, (CASE, c.id))
-                pi.addChild(ci)
-                if c.id == keep:
-                    chosen = ci
-            pi.setExpanded(True)
-        self.tree.blockSignals(False)
-        if chosen is None and self.tree.topLevelItemCount():
-            first = self.tree.topLevelItem(0)
-            chosen = first.child(0) if first.childCount() else first
-        if chosen is not None:
-            self.tree.setCurrentItem(chosen)
-        self._load_documents()
+        self.view.refresh(select_case)
         n_pat, n_case, n_doc = self.library.counts()
         self.statusBar().showMessage(f"{n_pat} patient(s), {n_case} case(s), {n_doc} document(s)")
         self.library_changed.emit()
 
-    def _current(self) -> tuple[int, int] | None:
-        item = self.tree.currentItem()
-        return item.data(0, _ROLE) if item is not None else None
-
     def current_case_id(self) -> int | None:
-        cur = self._current()
-        return cur[1] if cur and cur[0] == CASE else None
+        return self.view.current_case_id()
 
     def current_patient_id(self) -> int | None:
-        cur = self._current()
-        if not cur:
-            return None
-        if cur[0] == PATIENT:
-            return cur[1]
-        case = self.library.case(cur[1])
-        return case.patient_id if case else None
+        return self.view.current_patient_id()
 
     def current_documents(self) -> list[Document]:
-        """All documents of the current case, or of the current patient when a patient is selected."""
-        cur = self._current()
-        if not cur:
-            return []
-        if cur[0] == CASE:
-            return self.library.documents(case_id=cur[1])
-        return self.library.documents(patient_id=cur[1])
+        """"All Documents": the current study, or all documents of the current patient."""
+        return self.view.current_documents()
 
     def selected_documents(self) -> list[Document]:
-        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
-        return [self._docs[r] for r in rows]
-
-    def _load_documents(self) -> None:
-        self._docs = self.current_documents()
-        self.table.setRowCount(len(self._docs))
-        for r, d in enumerate(self._docs):
-            kind = "DICOM" if d.is_dicom else d.media_type.split("/")[-1].upper()
-            series = d.series_description + (f" #{d.instance_number}" if d.instance_number is not None else "")
-            for col, text in enumerate((d.title, kind, series, human_size(d.size), d.modality)):
-                self.table.setItem(r, col, QTableWidgetItem(text))
-        self.table.resizeColumnsToContents()
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
-        self._selection_changed()
-        self._load_row_icons()
-
-    def _load_row_icons(self) -> None:
-        """Small thumbnails in the table, made in the background (cached by content hash); the first
-        _MAX_ROW_ICONS rows only, so opening a 5000-image study does not decode 5000 images."""
-        docs, lib = list(self._docs)[:_MAX_ROW_ICONS], self.library
-        if not any(d.is_dicom or d.is_image for d in docs):
-            return
-
-        def make_all(progress, cancel):
-            from sodclient.library.imaging import thumbnail
-
-            out = {}
-            for d in docs:
-                cancel.raise_if_cancelled()
-                if d.is_dicom or d.is_image:
-                    out[d.id] = thumbnail(d.path, d.media_type, lib.thumbs_dir, d.sha256)
-            return out
-
-        if getattr(self, "_icons_job", None) is not None:
-            self._icons_job.cancel()
-        job = Job(make_all, self)
-        job.succeeded.connect(lambda paths, shown=docs: self._show_row_icons(shown, paths))
-        self._icons_job = job
-        job.start()
-
-    def _show_row_icons(self, shown: list[Document], paths: dict) -> None:
-        if [d.id for d in shown] != [d.id for d in self._docs[:len(shown)]]:
-            return  # the view changed meanwhile
-        for row, d in enumerate(shown):
-            if paths.get(d.id):
-                self.table.item(row, 0).setIcon(QIcon(str(paths[d.id])))
+        return self.view.selected_documents()
 
     def select_rows(self, rows: list[int]) -> None:
-        self.table.clearSelection()
-        mode = self.table.selectionMode()
-        self.table.setSelectionMode(QAbstractItemView.MultiSelection)
-        for r in rows:
-            self.table.selectRow(r)
-        self.table.setSelectionMode(mode)
+        self.view.select_rows(rows)
 
-    def _selection_changed(self) -> None:
-        docs = self.selected_documents() if self.table.selectionModel() else []
-        if len(docs) != 1:
-            self.preview.setPixmap(QPixmap())
-            self.preview.setText(f"{len(docs)} documents selected" if docs else "No document selected")
-            self.preview_info.setText("")
-            return
-        doc = docs[0]
-        self.preview_info.setText(f"{doc.title}\n{human_size(doc.size)}")
-        self.preview.setText("…")
-        lib = self.library
+    def open_series_of_case(self, case_id: int, index: int = 0) -> int | None:
+        return self.view.open_series_of_case(case_id, index)
 
-        def make_thumbnail(progress, cancel):
-            from sodclient.library.imaging import thumbnail  # numpy/pydicom load on first use, not at start
+    @property
+    def _icons_job(self) -> Job | None:
+        return self.view._icons_job
 
-            return thumbnail(doc.path, doc.media_type, lib.thumbs_dir, doc.sha256)
-
-        job = Job(make_thumbnail, self)
-        job.succeeded.connect(lambda path, d=doc: self._show_thumb(d, path))
-        self._thumb_job = job
-        job.start()
-
-    def _show_thumb(self, doc: Document, path) -> None:
-        current = self.selected_documents()
-        if len(current) != 1 or current[0].id != doc.id:
-            return
-        if path:
-            self.preview.setPixmap(QPixmap(str(path)))
-        else:
-            self.preview.setText("No preview for this document")
+    @property
+    def _thumb_job(self) -> Job | None:
+        return self.view._thumb_job
 
     # -- importing into the library ------------------------------------------------------------------
     def import_files(self) -> None:
@@ -389,6 +243,8 @@ class MainWindow(QMainWindow):
     def view_current(self) -> None:
         from sodclient.ui.viewer import ViewerDialog
 
+        if self.view.opened_series is None and self.view.open_selected_series():
+            return
         docs = self.selected_documents()
         if len(docs) == 1 and not (docs[0].is_dicom or docs[0].is_image):
             self.statusBar().showMessage("There is no viewer for this type of document.", 5000)
@@ -511,7 +367,7 @@ class MainWindow(QMainWindow):
                           "encrypted .SOD containers, SFTP upload and a download link by e-mail.</p>")
 
     def closeEvent(self, event) -> None:
-        busy = [j for j in running_jobs() if j is not self._thumb_job]
+        busy = [j for j in running_jobs() if j not in self.view.jobs()]   # thumbnails need no question
         if busy:
             answer = QMessageBox.question(self, "Quit", "A transfer or import is still running. Cancel it and quit?")
             if answer != QMessageBox.Yes:
