@@ -52,6 +52,14 @@ class MainWindow(QMainWindow):
                                                 "Add files to the library (DICOM is filed automatically)")
         self.import_folder_action = self._action("Import &Folder…", self.import_folder, None,
                                                  "Add a folder (for example a DICOM CD) to the library")
+        self.import_disc_action = self._action("Import from CD/&DVD…", self.import_disc, None,
+                                               "List a patient's disc (DICOMDIR) and import chosen series")
+        self.query_pacs_action = self._action("&Query PACS…", self.query_pacs, "Ctrl+Shift+Q",
+                                              "Search a PACS and retrieve studies into the library")
+        self.send_to_pacs_action = self._action("Send to &PACS…", self.send_to_pacs, None,
+                                                "Store the selected (or all) DICOM images in a PACS")
+        self.pacs_nodes_action = self._action("PACS &Nodes…", self.pacs_nodes,
+                                              tip="DICOM and DICOMweb nodes, with Echo")
         self.new_patient_action = self._action("New &Patient…", self.new_patient)
         self.new_case_action = self._action("New &Case…", self.new_case)
         self.ftpsend_action = self._action("FTPSend", self.ftpsend, "Ctrl+Shift+S",
@@ -76,7 +84,8 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         mb = self.menuBar()
         m = mb.addMenu("&File")
-        for a in (self.import_files_action, self.import_folder_action, None, self.new_patient_action,
+        for a in (self.import_files_action, self.import_folder_action, self.import_disc_action,
+                  self.query_pacs_action, None, self.new_patient_action,
                   self.new_case_action, None, self.open_sod_action, None, self.quit_action):
             m.addSeparator() if a is None else m.addAction(a)
         m = mb.addMenu("&Documents")
@@ -85,8 +94,10 @@ class MainWindow(QMainWindow):
         m = mb.addMenu("&Send")
         m.addAction(self.ftpsend_action)
         m.addAction(self.reply_action)
+        m.addAction(self.send_to_pacs_action)
         m = mb.addMenu("S&ystem")
         m.addAction(self.ftp_config_action)
+        m.addAction(self.pacs_nodes_action)
         m.addAction(self.keys_action)
         m.addAction(self.outbox_action)
         m.addAction(self.audit_action)
@@ -105,6 +116,8 @@ class MainWindow(QMainWindow):
         import_menu = QMenu(self)
         import_menu.addAction(self.import_files_action)
         import_menu.addAction(self.import_folder_action)
+        import_menu.addAction(self.import_disc_action)
+        import_menu.addAction(self.query_pacs_action)
         self.import_toolbar_action.setMenu(import_menu)
         for a in (self.import_toolbar_action, self.ftpsend_action, self.open_sod_action, self.reply_action):
             tb.addAction(a)
@@ -325,6 +338,51 @@ class MainWindow(QMainWindow):
         dlg = FtpConfigDialog(self.profile, self)
         dlg.setAttribute(Qt.WA_DeleteOnClose)
         dlg.open()
+        return dlg
+
+    # -- PACS and discs (dialogs in pacs_nodes.py, pacs_query.py, send_to_pacs.py, cd_import.py) ----------
+    def _dialog(self, dlg):
+        dlg.setAttribute(Qt.WA_DeleteOnClose)
+        self._keep(dlg)
+        dlg.finished.connect(lambda *_: self._release(dlg))
+        dlg.open()
+        return dlg
+
+    def _show_imported(self, case_ids: list[int]) -> None:
+        self.refresh(select_case=case_ids[0] if case_ids else None)
+
+    def pacs_nodes(self):
+        from sodclient.ui.pacs_nodes import PacsNodesDialog
+
+        return self._dialog(PacsNodesDialog(self.profile, self))
+
+    def query_pacs(self):
+        from sodclient.ui.pacs_query import PacsQueryDialog
+
+        dlg = PacsQueryDialog(self.profile, self)
+        dlg.retrieved.connect(lambda outcome: self._show_imported(outcome.case_ids))
+        return self._dialog(dlg)
+
+    def send_to_pacs(self):
+        from sodclient.ui.send_to_pacs import SendToPacsDialog
+
+        docs = self.selected_documents() or self.current_documents()
+        if not docs:
+            self.statusBar().showMessage("Choose a study, series or documents to send to the PACS.", 5000)
+            return None
+        return self._dialog(SendToPacsDialog(self.profile, docs, self))
+
+    def import_disc(self, folder: Path | None = None):
+        from sodclient.ui.cd_import import CdImportDialog
+
+        folder = folder if isinstance(folder, Path) else None   # a menu's triggered(checked) passes a bool
+        dlg = CdImportDialog(self.profile, self, folder)
+        dlg.imported.connect(lambda result: self._show_imported(result.case_ids))
+        self._dialog(dlg)
+        if folder is None:
+            dlg._browse()
+        else:
+            dlg.read()
         return dlg
 
     def keys_dialog(self):

@@ -2,7 +2,8 @@
 
 Started on loopback with its own configuration: free DICOM and HTTP ports, its own storage folder, HTTP
 basic authentication, and the app's storage SCP registered as a modality (AE SODSEND) so C-MOVE has a
-destination. Stopped by the fixture that started it. Also used by bench scripts.
+destination. Stopped by the fixture that started it. A pytest plugin (tests/conftest.py): one Orthanc per session serves
+tests/pacs and the UI tests.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import pytest
 
+from sodclient.pacs.nodes import DICOMWEB, RETRIEVE_GET, RETRIEVE_MOVE, PacsNode
 from tests.servers import _wait_port, free_port
 
 ORTHANC = shutil.which("Orthanc") or "/usr/sbin/Orthanc"
@@ -121,3 +124,31 @@ def start_orthanc(workdir: Path) -> OrthancServer:
         server.stop()
         raise
     return server
+
+
+# -- fixtures ---------------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def orthanc(tmp_path_factory):
+    if not Path(ORTHANC).exists():
+        pytest.fail("Orthanc is not installed: scripts/install-debian-packages installs the Debian package orthanc")
+    server = start_orthanc(tmp_path_factory.mktemp("orthanc"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def dimse_node(orthanc) -> PacsNode:
+    return PacsNode("Test PACS", ae_title=orthanc.aet, host="127.0.0.1", port=orthanc.dicom_port, calling_ae=APP_AE,
+                    retrieve=RETRIEVE_GET, move_port=orthanc.scp_port, move_listen="127.0.0.1")
+
+
+@pytest.fixture
+def move_node(dimse_node) -> PacsNode:
+    return dimse_node.with_changes(retrieve=RETRIEVE_MOVE)
+
+
+@pytest.fixture
+def web_node(orthanc) -> PacsNode:
+    if not orthanc.has_dicomweb:
+        pytest.fail("the DICOMweb plugin is missing: install the Debian package orthanc-dicomweb")
+    return PacsNode("Test DICOMweb", kind=DICOMWEB, base_url=orthanc.dicomweb_url, username=USER, password=PASSWORD)
