@@ -37,6 +37,12 @@ def _text(ds, keyword: str) -> str:
     return str(value).strip() if value is not None else ""
 
 
+def preload() -> None:
+    """Imports pydicom in the calling thread: a first import racing in several threads at once fails
+    ("partially initialized module"), so the library's import threads must find it loaded."""
+    import pydicom  # noqa: F401
+
+
 def read_tags(path: Path) -> DicomTags | None:
     """Tags of a Part 10 DICOM file, or None when the file is not DICOM or is unreadable."""
     if not looks_like_dicom(path):

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from sodclient.errors import LibraryError
-from sodclient.library.dicom_info import read_tags
+from sodclient.library.dicom_info import preload, read_tags
 from sodclient.library.models import Case, Document, ImportResult, Patient, Series
 from sodclient.library.schema import migrate
 from sodclient.progress import CancelToken, ProgressSink, RateMeter, no_progress
@@ -371,6 +371,7 @@ class Library:
         if case_id is not None and self.case(case_id) is None:
             raise LibraryError("The chosen case no longer exists.")
         total = sum(f.stat().st_size for f in files)
+        preload()
         meter = RateMeter("import", total, progress)
         counter = _ByteCounter(meter)
         created: list[Path] = []

@@ -10,7 +10,7 @@ series rows (kept up to date by the library), never a scan of all documents, so 
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSplitter,
                                QTableWidget, QTableWidgetItem, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
@@ -24,6 +24,8 @@ _ROLE = Qt.UserRole
 _MAX_ROW_ICONS = 300        # instance rows that get a thumbnail (opening 5000 images decodes 300)
 _MAX_SERIES_ICONS = 200     # series rows that get the thumbnail of their middle image
 _TABLE_RESIZE_LIMIT = 500   # above this many rows, columns are not measured (it would stall the window)
+_FILL_SLICE = 100           # instance rows created per turn of the event loop
+_READ_IN_BACKGROUND = 300   # series with more instances are read from the library by a background job
 
 
 def _thumbnail(doc: Document, thumbs_dir):
@@ -47,6 +49,7 @@ class LibraryView(QWidget):
         self._icons_job: Job | None = None
         self._series_icons_job: Job | None = None
         self._thumb_job: Job | None = None
+        self._open_job: Job | None = None
 
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Patients, studies and series", "Modality", "Images", "Size"])
@@ -257,15 +260,30 @@ class LibraryView(QWidget):
             self.open_series(key[1])
 
     def open_series(self, series_id: int) -> None:
+        """Shows the series' instances; a large series is read from the library off the GUI thread."""
         s = self._series_by_id.get(series_id)
         if s is None:
             return
         self.opened_series = series_id
-        self._docs = self.library.series_documents(series_id)
         what = "Documents" if s.is_documents else " · ".join(x for x in (s.modality, s.description) if x)
         self.series_title.setText(f"<b>{what}</b> — {s.count} document(s), {human_size(s.size)}")
-        self._fill_table()
         self.instances.show()
+        if s.count <= _READ_IN_BACKGROUND:
+            self._show_instances(series_id, self.library.series_documents(series_id))
+            return
+        self._docs = []
+        self.table.setRowCount(0)
+        lib = self.library
+        job = Job(lambda progress, cancel: lib.series_documents(series_id), self, title="open series")
+        job.succeeded.connect(lambda docs: self._show_instances(series_id, docs))
+        self._open_job = job
+        job.start()
+
+    def _show_instances(self, series_id: int, docs: list[Document]) -> None:
+        if self.opened_series != series_id:
+            return   # closed or another series opened meanwhile
+        self._docs = docs
+        self._fill_table()
         self.series_opened.emit(series_id)
 
     def close_series(self) -> None:
@@ -295,23 +313,35 @@ class LibraryView(QWidget):
         return group[index].id
 
     def _fill_table(self) -> None:
+        """The first rows at once, the rest in slices between events, so a 2000-image series never freezes
+        the window (10000 cells take ~300 ms to create)."""
         t = self.table
-        t.setUpdatesEnabled(False)
+        self._fill_serial = getattr(self, "_fill_serial", 0) + 1
         t.blockSignals(True)
         t.clearSelection()
         t.setRowCount(len(self._docs))
-        for r, d in enumerate(self._docs):
+        t.blockSignals(False)
+        self._fill_rows(self._fill_serial, 0)
+        if len(self._docs) <= _TABLE_RESIZE_LIMIT:
+            t.resizeColumnsToContents()
+        t.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
+        self._selection_changed()
+        self._load_row_icons()
+
+    def _fill_rows(self, serial: int, start: int) -> None:
+        if serial != self._fill_serial:
+            return   # another series was opened meanwhile
+        t, end = self.table, min(len(self._docs), start + _FILL_SLICE)
+        t.setUpdatesEnabled(False)
+        for r in range(start, end):
+            d = self._docs[r]
             kind = "DICOM" if d.is_dicom else d.media_type.split("/")[-1].upper()
             series = d.series_description + (f" #{d.instance_number}" if d.instance_number is not None else "")
             for col, text in enumerate((d.title, kind, series, human_size(d.size), d.modality)):
                 t.setItem(r, col, QTableWidgetItem(text))
-        if len(self._docs) <= _TABLE_RESIZE_LIMIT:
-            t.resizeColumnsToContents()
-        t.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
-        t.blockSignals(False)
         t.setUpdatesEnabled(True)
-        self._selection_changed()
-        self._load_row_icons()
+        if end < len(self._docs):
+            QTimer.singleShot(0, lambda: self._fill_rows(serial, end))
 
     def select_rows(self, rows: list[int]) -> None:
         self.table.clearSelection()
@@ -377,8 +407,9 @@ class LibraryView(QWidget):
         if [d.id for d in shown] != [d.id for d in self._docs[:len(shown)]]:
             return  # the view changed meanwhile
         for row, d in enumerate(shown):
-            if paths.get(d.id):
-                self.table.item(row, 0).setIcon(QIcon(str(paths[d.id])))
+            item = self.table.item(row, 0)
+            if paths.get(d.id) and item is not None:
+                item.setIcon(QIcon(str(paths[d.id])))
 
     # -- the preview ---------------------------------------------------------------------------------
     def _tree_selection_changed(self) -> None:
@@ -438,4 +469,4 @@ class LibraryView(QWidget):
             self.preview.setText("No preview for this document")
 
     def jobs(self) -> list[Job]:
-        return [j for j in (self._icons_job, self._series_icons_job, self._thumb_job) if j is not None]
+        return [j for j in (self._icons_job, self._series_icons_job, self._thumb_job, self._open_job) if j is not None]
