@@ -20,6 +20,8 @@ import httpx
 from pydicom import Dataset
 from pydicom.filereader import read_file_meta_info
 
+from sodformat.errors import CancelledError
+
 from sodclient.pacs.errors import PacsError, PacsFailed, PacsRefused, PacsUnreachable
 from sodclient.pacs.nodes import PacsNode
 from sodclient.pacs.query import InstanceResult, SeriesMatch, StudyMatch, StudyQuery, as_int, text
@@ -166,36 +168,46 @@ class _PartWriter:
             self._fh.close()
 
 
-def retrieve_study(node: PacsNode, study: StudyMatch, dest: Path, progress: ProgressSink = no_progress,
-                   cancel: CancelToken | None = None) -> list[Path]:
-    """WADO-RS of a whole study into `dest` (one file per instance, as the node stored it)."""
+def _stream_parts(node: PacsNode, study: StudyMatch, accept: str, writer: _PartWriter, cancel: CancelToken) -> bool:
+    """Streams one WADO-RS answer into `writer`; False when the node will not send what `accept` asks (406)."""
     from python_multipart import MultipartParser
 
+    with _client(node) as c, c.stream("GET", f"studies/{quote(study.study_uid)}", headers={"Accept": accept}) as resp:
+        if resp.status_code == 406:
+            return False
+        _raise_for_status(node, resp)
+        parser = MultipartParser(_boundary(resp.headers.get("content-type", "")), {
+            "on_part_begin": writer.on_part_begin, "on_part_data": writer.on_part_data,
+            "on_part_end": writer.on_part_end, "on_header_field": writer.on_header_field,
+            "on_header_value": writer.on_header_value, "on_header_end": writer.on_header_end})
+        for chunk in resp.iter_bytes(_CHUNK):
+            cancel.raise_if_cancelled()
+            parser.write(chunk)
+        parser.finalize()
+    return True
+
+
+# "As stored" first (no re-encoding on the way); a node that refuses it gets asked for its default syntax.
+_ACCEPTS = ['multipart/related; type="application/dicom"; transfer-syntax=*',
+            'multipart/related; type="application/dicom"']
+
+
+def retrieve_study(node: PacsNode, study: StudyMatch, dest: Path, progress: ProgressSink = no_progress,
+                   cancel: CancelToken | None = None) -> list[Path]:
+    """WADO-RS of a whole study into `dest` (one file per instance); raises unless every instance arrived."""
     cancel = cancel or CancelToken()
     writer = _PartWriter(dest, study.instances, progress)
-    headers = {"Accept": 'multipart/related; type="application/dicom"; transfer-syntax=*'}
     try:
-        with _client(node) as c, c.stream("GET", f"studies/{study.study_uid}", headers=headers) as resp:
-            if resp.status_code == 406:   # a node that will not send "as stored": ask for its default syntax
-                raise _NotAcceptable()
-            _raise_for_status(node, resp)
-            parser = MultipartParser(_boundary(resp.headers.get("content-type", "")), {
-                "on_part_begin": writer.on_part_begin, "on_part_data": writer.on_part_data,
-                "on_part_end": writer.on_part_end, "on_header_field": writer.on_header_field,
-                "on_header_value": writer.on_header_value, "on_header_end": writer.on_header_end})
-            for chunk in resp.iter_bytes(_CHUNK):
-                cancel.raise_if_cancelled()
-                parser.write(chunk)
-            parser.finalize()
-    except _NotAcceptable:
-        writer.close()
-        for p in writer.paths:
-            p.unlink(missing_ok=True)
-        return _retrieve_default_syntax(node, study, dest, progress, cancel)
+        for accept in _ACCEPTS:
+            writer = _PartWriter(dest, study.instances, progress)
+            if _stream_parts(node, study, accept, writer, cancel):
+                break
+        else:
+            raise PacsFailed(f"{node.base_url} will not send this study as DICOM (HTTP 406)")
     except httpx.HTTPError as exc:
         raise PacsUnreachable(f"The download from {node.base_url} broke off ({type(exc).__name__}); nothing of "
                               "this study was filed") from None
-    except PacsError:
+    except (PacsError, CancelledError):
         raise
     except Exception as exc:   # the multipart parser's errors: a damaged answer
         raise PacsFailed(f"The answer of {node.base_url} was damaged ({type(exc).__name__}); nothing of this "
@@ -209,31 +221,6 @@ def retrieve_study(node: PacsNode, study: StudyMatch, dest: Path, progress: Prog
     if study.instances is not None and len(writer.paths) < study.instances:
         raise PacsFailed(f"{node.base_url} sent {len(writer.paths)} of {study.instances} instance(s); nothing of "
                          "this study was filed")
-    return writer.paths
-
-
-class _NotAcceptable(Exception):
-    pass
-
-
-def _retrieve_default_syntax(node, study, dest, progress, cancel):
-    fallback = node.with_changes()   # same node; ask without the transfer-syntax parameter
-    headers = {"Accept": 'multipart/related; type="application/dicom"'}
-    from python_multipart import MultipartParser
-
-    writer = _PartWriter(dest, study.instances, progress)
-    try:
-        with _client(fallback) as c, c.stream("GET", f"studies/{study.study_uid}", headers=headers) as resp:
-            _raise_for_status(node, resp)
-            parser = MultipartParser(_boundary(resp.headers.get("content-type", "")), {
-                "on_part_begin": writer.on_part_begin, "on_part_data": writer.on_part_data,
-                "on_part_end": writer.on_part_end})
-            for chunk in resp.iter_bytes(_CHUNK):
-                cancel.raise_if_cancelled()
-                parser.write(chunk)
-            parser.finalize()
-    finally:
-        writer.close()
     return writer.paths
 
 
