@@ -93,7 +93,7 @@ def find_studies(node: PacsNode, query: StudyQuery, cancel: CancelToken | None =
     q = query.checked()
     params = {k: v for k, v in {"PatientName": q.name_pattern, "PatientID": q.patient_id.strip(),
                                  "StudyDate": q.date_range, "ModalitiesInStudy": q.modality.strip().upper(),
-                                 "AccessionNumber": q.accession.strip()}.items() if v}
+                                 "AccessionNumber": q.accession.strip(), "StudyInstanceUID": q.study_uid}.items() if v}
     params["includefield"] = "StudyDescription,PatientBirthDate,NumberOfStudyRelatedInstances,ModalitiesInStudy"
     out = []
     for r in _json(_request(node, "GET", _query("studies", params), headers={"Accept": "application/dicom+json"})):

@@ -16,13 +16,16 @@ class StudyQuery:
     date_to: str = ""
     modality: str = ""       # CT, MR, ...
     accession: str = ""
+    study_uid: str = ""      # one study, by its StudyInstanceUID (the command line's retrieve)
 
     def checked(self) -> "StudyQuery":
         for value in (self.date_from, self.date_to):
             if value and not re.fullmatch(r"\d{8}", value):
                 raise InputError("Dates are YYYYMMDD, for example 20260131")
+        if self.study_uid and not re.fullmatch(r"[0-9.]{1,64}", self.study_uid):
+            raise InputError("A Study Instance UID is digits and dots, at most 64 characters")
         if not any((self.patient_name, self.patient_id, self.date_from, self.date_to, self.modality,
-                    self.accession)):
+                    self.accession, self.study_uid)):
             raise InputError("Enter a patient name or ID, a date, a modality or an accession number to search")
         return self
 
