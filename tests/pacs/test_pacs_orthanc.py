@@ -151,3 +151,21 @@ def test_nodes_are_kept_sealed_and_versioned(profile, web_node, dimse_node):
     assert [n.name for n in pacs.nodes(profile)] == ["Renamed"]
     with pytest.raises(Exception, match="AE title"):
         pacs.save_node(profile, dimse_node.with_changes(name="Bad", ae_title="WAY-TOO-LONG-AE-TITLE"))
+
+
+def test_cancelled_retrieve_keeps_nothing(profile, orthanc, tmp_path, move_node):
+    from sodclient.progress import CancelToken
+
+    _study_on_pacs(orthanc, tmp_path, "R-cancel", n=2)
+    study = pacs.search(profile, move_node, StudyQuery(patient_id="R-cancel"))[0]
+    token = CancelToken()
+    seen = []
+
+    def progress(report):   # cancel as soon as the first instance has arrived
+        seen.append(report)
+        token.cancel()
+
+    outcome = pacs.retrieve(profile, move_node, [study, study], progress=progress, cancel=token)
+    assert seen and [s.ok for s in outcome.studies] == [False, False]
+    assert outcome.studies[0].error.startswith("Cancelled") and outcome.studies[1].error == "Cancelled."
+    assert profile.library().counts() == (0, 0, 0) and list(profile.paths.incoming_dir.iterdir()) == []
