@@ -140,7 +140,7 @@ def import_in_window(src: Path, work: Path) -> dict:
     pump(lambda: not items[0].icon(0).isNull(), timeout=60)
     t_thumb = time.perf_counter() - t0
     import_gaps = list(gaps)
-    worst = sorted(zip(import_gaps, when), reverse=True)[:3]
+    worst = sorted(zip(import_gaps, when, strict=True), reverse=True)[:3]
     gaps.clear()
     t1 = time.perf_counter()
     window.view.open_series(window.view.series_items()[0].data(0, 256)[1])
@@ -157,7 +157,8 @@ def import_in_window(src: Path, work: Path) -> dict:
         j.cancel()
     window.close()
     app.processEvents()
-    return {"import_s": t_import, "thumb_s": t_thumb, "open_ms": t_open * 1000, "filled_ms": t_filled * 1000, "rows": rows, "documents": docs,
+    return {"import_s": t_import, "thumb_s": t_thumb, "open_ms": t_open * 1000, "filled_ms": t_filled * 1000,
+            "rows": rows, "documents": docs,
             "max_gap_ms": max(import_gaps), "p99_gap_ms": sorted(import_gaps)[int(0.99 * (len(import_gaps) - 1))],
             "median_gap_ms": statistics.median(import_gaps), "ticks": len(import_gaps),
             "over_100ms": sum(1 for g in import_gaps if g > 100), "open_max_gap_ms": max(open_gaps or [0]),
@@ -192,7 +193,8 @@ def main() -> int:
           f"idle baseline longest gap {r['idle_max_gap_ms']:.1f} ms; worst gaps (ms @ s after Import): "
           + ", ".join(f"{g:.0f} @ {w:.2f}" for g, w in r["worst"]))
     print(f"opening the series ({r['rows']} rows): first rows shown after {r['open_ms']:.0f} ms, all rows after "
-          f"{r['filled_ms']:.0f} ms; longest gap while the rows and their thumbnails load {r['open_max_gap_ms']:.1f} ms")
+          f"{r['filled_ms']:.0f} ms; longest gap while the rows and their thumbnails load "
+          f"{r['open_max_gap_ms']:.1f} ms")
     sys.stdout.flush()
     os._exit(0)   # PySide6 can crash while the interpreter tears down its objects; the figures are out
     return 0

@@ -21,7 +21,7 @@ KIND, VERSION = "pacs-nodes", 1
 _PURPOSE = "pacs-nodes"
 
 
-def load_nodes(profile: "Profile") -> list[PacsNode]:
+def load_nodes(profile: Profile) -> list[PacsNode]:
     path = profile.paths.pacs_nodes_file
     if not path.exists():
         return []
@@ -35,7 +35,7 @@ def load_nodes(profile: "Profile") -> list[PacsNode]:
     return [PacsNode(**known_fields(PacsNode, item)) for item in items if isinstance(item, dict)]
 
 
-def save_nodes(profile: "Profile", nodes: list[PacsNode]) -> None:
+def save_nodes(profile: Profile, nodes: list[PacsNode]) -> None:
     path = profile.paths.pacs_nodes_file
     data = json.dumps(versioned(KIND, VERSION, [asdict(n) for n in nodes])).encode("utf-8")
     with locked(path):

@@ -269,7 +269,7 @@ class Library:
     # the files' order. Every new managed file is fsynced once, all together, before the transaction commits.
     _WORKERS = 4
 
-    def _adopt_file(self, src: Path, created: list[Path], counter: "_ByteCounter", cancel: CancelToken,
+    def _adopt_file(self, src: Path, created: list[Path], counter: _ByteCounter, cancel: CancelToken,
                     unsynced: list[Path]) -> tuple[str, int]:
         """Hashes src and renames it into the store (no second copy of a multi-GB delivery)."""
         h = hashlib.sha256()
@@ -294,7 +294,7 @@ class Library:
         unsynced.append(final)
         return sha, size
 
-    def _store_file(self, src: Path, created: list[Path], counter: "_ByteCounter", cancel: CancelToken,
+    def _store_file(self, src: Path, created: list[Path], counter: _ByteCounter, cancel: CancelToken,
                     unsynced: list[Path]) -> tuple[str, int]:
         """Copies src into the store while hashing it; returns (sha256, size). fsync comes later, for all."""
         tmp = self.files_dir / f".incoming-{uuid.uuid4().hex}"
@@ -321,7 +321,7 @@ class Library:
         created.remove(tmp)
         return sha, size
 
-    def _ingest(self, src: Path, move: bool, created: list[Path], counter: "_ByteCounter", cancel: CancelToken,
+    def _ingest(self, src: Path, move: bool, created: list[Path], counter: _ByteCounter, cancel: CancelToken,
                 unsynced: list[Path]):
         cancel.raise_if_cancelled()
         store = self._adopt_file if move else self._store_file

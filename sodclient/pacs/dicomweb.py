@@ -12,20 +12,19 @@ import json
 import logging
 import ssl
 import uuid
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from urllib.parse import quote
-from typing import Callable, Iterable, Iterator
 
 import httpx
 from pydicom import Dataset
 from pydicom.filereader import read_file_meta_info
 
-from sodformat.errors import CancelledError
-
 from sodclient.pacs.errors import PacsError, PacsFailed, PacsRefused, PacsUnreachable
 from sodclient.pacs.nodes import PacsNode
 from sodclient.pacs.query import InstanceResult, SeriesMatch, StudyMatch, StudyQuery, as_int, text
 from sodclient.progress import CancelToken, ProgressReport, ProgressSink, no_progress
+from sodformat.errors import CancelledError
 
 log = logging.getLogger("sodclient.pacs")
 _BATCH_BYTES = 64 << 20      # one STOW-RS request carries up to this much (progress and retry granularity)
@@ -110,8 +109,8 @@ def find_studies(node: PacsNode, query: StudyQuery, cancel: CancelToken | None =
 
 
 def find_series(node: PacsNode, study_uid: str, cancel: CancelToken | None = None) -> list[SeriesMatch]:
-    resp = _request(node, "GET", _query(f"studies/{quote(study_uid)}/series",
-                                        {"includefield": "SeriesDescription,NumberOfSeriesRelatedInstances,SeriesNumber"}),
+    fields = {"includefield": "SeriesDescription,NumberOfSeriesRelatedInstances,SeriesNumber"}
+    resp = _request(node, "GET", _query(f"studies/{quote(study_uid)}/series", fields),
                     headers={"Accept": "application/dicom+json"})
     out = [SeriesMatch(study_uid, text(r.get("SeriesInstanceUID")), text(r.get("Modality")),
                        text(r.get("SeriesDescription")), text(r.get("SeriesNumber")),
@@ -151,7 +150,7 @@ class _PartWriter:
 
     def on_part_begin(self) -> None:
         path = self.dest / f"{len(self.paths) + 1:06d}.dcm"
-        self._fh = open(path, "wb")
+        self._fh = open(path, "wb")  # noqa: SIM115 (closed by on_part_end or close(): the parser drives it)
         self.paths.append(path)
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
@@ -265,9 +264,7 @@ def _stow_results(node: PacsNode, resp: httpx.Response, uids: list[str]) -> list
             reason = as_int(failed[uid].get("FailureReason"))
             out.append(InstanceResult(uid, False, reason or -1, f"refused (reason {reason:#06x})" if reason
                                       else "refused"))
-        elif uid in stored:
-            out.append(InstanceResult(uid, True, 0, "stored"))
-        elif resp.status_code == 200 and not failed:
+        elif uid in stored or (resp.status_code == 200 and not failed):
             out.append(InstanceResult(uid, True, 0, "stored"))
         else:
             out.append(InstanceResult(uid, False, resp.status_code, f"not confirmed (HTTP {resp.status_code})"))

@@ -12,20 +12,37 @@ import logging
 import socket
 import ssl
 import threading
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 from pydicom import dcmread
 from pydicom.dataset import Dataset
 from pydicom.filereader import read_file_meta_info
-from pydicom.uid import (DeflatedExplicitVRLittleEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian,
-                         JPEG2000, JPEG2000Lossless, JPEGBaseline8Bit, JPEGExtended12Bit, JPEGLosslessSV1,
-                         RLELossless)
-from pynetdicom import (AE, ALL_TRANSFER_SYNTAXES, AllStoragePresentationContexts, StoragePresentationContexts,
-                        build_role, evt)
-from pynetdicom.sop_class import (StudyRootQueryRetrieveInformationModelFind,
-                                  StudyRootQueryRetrieveInformationModelGet,
-                                  StudyRootQueryRetrieveInformationModelMove, Verification)
+from pydicom.uid import (
+    JPEG2000,
+    DeflatedExplicitVRLittleEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+    JPEG2000Lossless,
+    JPEGBaseline8Bit,
+    JPEGExtended12Bit,
+    JPEGLosslessSV1,
+    RLELossless,
+)
+from pynetdicom import (
+    AE,
+    ALL_TRANSFER_SYNTAXES,
+    AllStoragePresentationContexts,
+    StoragePresentationContexts,
+    build_role,
+    evt,
+)
+from pynetdicom.sop_class import (
+    StudyRootQueryRetrieveInformationModelFind,
+    StudyRootQueryRetrieveInformationModelGet,
+    StudyRootQueryRetrieveInformationModelMove,
+    Verification,
+)
 
 from sodclient.pacs.errors import PacsError, PacsFailed, PacsRefused, PacsUnreachable
 from sodclient.pacs.nodes import PacsNode
@@ -211,6 +228,21 @@ def _retrieve_identifier(study_uid: str) -> Dataset:
     return ds
 
 
+def _last_status(assoc, responses, cancel: CancelToken) -> Dataset | None:
+    """Reads a C-GET/C-MOVE's responses to the final status; Cancel aborts the association (the PACS stops)."""
+    last = None
+    try:
+        for status, _ in responses:
+            if cancel.cancelled:
+                assoc.abort()
+                cancel.raise_if_cancelled()
+            last = status
+    finally:
+        if assoc.is_established:
+            assoc.release()
+    return last
+
+
 def _check_final(node: PacsNode, last: Dataset | None, received: int, expected: int | None, how: str) -> None:
     code = _status(last)
     failed = as_int(getattr(last, "NumberOfFailedSuboperations", None)) if last is not None else None
@@ -245,17 +277,8 @@ def get_study(node: PacsNode, study: StudyMatch, dest: Path, progress: ProgressS
     receiver = _Receiver(dest, study.instances, progress, cancel)
     assoc = _associate(ae, node, ext_neg=[build_role(uid, scp_role=True) for uid in classes],
                        evt_handlers=[(evt.EVT_C_STORE, receiver.handle)])
-    last = None
-    try:
-        for status, _ in assoc.send_c_get(_retrieve_identifier(study.study_uid),
-                                          StudyRootQueryRetrieveInformationModelGet):
-            if cancel.cancelled:
-                assoc.abort()
-                cancel.raise_if_cancelled()
-            last = status
-    finally:
-        if assoc.is_established:
-            assoc.release()
+    last = _last_status(assoc, assoc.send_c_get(_retrieve_identifier(study.study_uid),
+                                                StudyRootQueryRetrieveInformationModelGet), cancel)
     cancel.raise_if_cancelled()
     _check_final(node, last, len(receiver.paths), study.instances, "C-GET")
     return receiver.paths
@@ -283,17 +306,8 @@ def move_study(node: PacsNode, study: StudyMatch, dest: Path, progress: Progress
         ae = _ae(node)
         ae.add_requested_context(StudyRootQueryRetrieveInformationModelMove)
         assoc = _associate(ae, node)
-        last = None
-        try:
-            for status, _ in assoc.send_c_move(_retrieve_identifier(study.study_uid), node.calling_ae,
-                                               StudyRootQueryRetrieveInformationModelMove):
-                if cancel.cancelled:
-                    assoc.abort()
-                    cancel.raise_if_cancelled()
-                last = status
-        finally:
-            if assoc.is_established:
-                assoc.release()
+        last = _last_status(assoc, assoc.send_c_move(_retrieve_identifier(study.study_uid), node.calling_ae,
+                                                     StudyRootQueryRetrieveInformationModelMove), cancel)
         code = _status(last)
         if code == 0xA801:
             raise PacsRefused(f"{node.describe()} does not know the move destination {node.calling_ae}: register "

@@ -42,7 +42,7 @@ class PacsNode:
             return self.base_url
         return f"{self.ae_title}@{self.host}:{self.port}"
 
-    def with_changes(self, **changes) -> "PacsNode":
+    def with_changes(self, **changes) -> PacsNode:
         return replace(self, **changes)
 
 

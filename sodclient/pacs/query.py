@@ -18,7 +18,7 @@ class StudyQuery:
     accession: str = ""
     study_uid: str = ""      # one study, by its StudyInstanceUID (the command line's retrieve)
 
-    def checked(self) -> "StudyQuery":
+    def checked(self) -> StudyQuery:
         for value in (self.date_from, self.date_to):
             if value and not re.fullmatch(r"\d{8}", value):
                 raise InputError("Dates are YYYYMMDD, for example 20260131")

@@ -12,11 +12,8 @@ from __future__ import annotations
 import logging
 import shutil
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Callable
-
-from sodformat.errors import CancelledError
 
 from sodclient.config.pacs_nodes import load_nodes, save_nodes
 from sodclient.errors import InputError, UserError
@@ -27,11 +24,35 @@ from sodclient.pacs.nodes import DICOMWEB, DIMSE, RETRIEVE_GET, RETRIEVE_MOVE, P
 from sodclient.pacs.query import InstanceResult, SeriesMatch, StudyMatch, StudyQuery
 from sodclient.profile import Profile
 from sodclient.progress import CancelToken, ProgressReport, ProgressSink, no_progress
+from sodformat.errors import CancelledError
 
-__all__ = ["DICOMWEB", "DIMSE", "RETRIEVE_GET", "RETRIEVE_MOVE", "InstanceResult", "PacsError", "PacsFailed",
-           "PacsNode", "PacsRefused", "PacsUnreachable", "SeriesMatch", "StudyMatch", "StudyQuery", "echo",
-           "nodes", "remove_node", "retrieve", "save_node", "search", "send_to_pacs", "series_of", "RetrieveOutcome",
-           "SendOutcome", "StudyOutcome", "method_name"]
+__all__ = [
+    "DICOMWEB",
+    "DIMSE",
+    "RETRIEVE_GET",
+    "RETRIEVE_MOVE",
+    "InstanceResult",
+    "PacsError",
+    "PacsFailed",
+    "PacsNode",
+    "PacsRefused",
+    "PacsUnreachable",
+    "RetrieveOutcome",
+    "SendOutcome",
+    "SeriesMatch",
+    "StudyMatch",
+    "StudyOutcome",
+    "StudyQuery",
+    "echo",
+    "method_name",
+    "nodes",
+    "remove_node",
+    "retrieve",
+    "save_node",
+    "search",
+    "send_to_pacs",
+    "series_of",
+]
 
 log = logging.getLogger("sodclient.pacs")
 

@@ -12,7 +12,7 @@ from sodclient.errors import LibraryError, UserError
 from sodclient.library import Document
 from sodclient.profile import Profile
 from sodclient.services.receive import import_files
-from sodclient.ui.common import app_icon, human_size, plain_error
+from sodclient.ui.common import app_icon, plain_error
 from sodclient.ui.job_progress import JobProgress
 from sodclient.ui.library_view import LibraryView
 from sodclient.ui.worker import Job, running_jobs

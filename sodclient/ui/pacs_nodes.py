@@ -4,14 +4,37 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
-                               QLabel, QLineEdit, QListWidget, QPushButton, QSpinBox, QStackedWidget, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QSpinBox,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from sodclient.errors import UserError
 from sodclient.profile import Profile
-from sodclient.services.pacs import (DICOMWEB, DIMSE, RETRIEVE_GET, RETRIEVE_MOVE, PacsNode, echo, nodes,
-                                     remove_node, save_node)
+from sodclient.services.pacs import (
+    DICOMWEB,
+    DIMSE,
+    RETRIEVE_GET,
+    RETRIEVE_MOVE,
+    PacsNode,
+    echo,
+    nodes,
+    remove_node,
+    save_node,
+)
 from sodclient.ui.common import plain_error
 from sodclient.ui.worker import Job
 

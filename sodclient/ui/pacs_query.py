@@ -9,14 +9,30 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import QDate, Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDateEdit, QDialog, QDialogButtonBox,
-                               QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QProgressBar, QPushButton,
-                               QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
-from sodclient.errors import UserError
 from sodclient.profile import Profile
-from sodclient.services.pacs import StudyQuery, method_name, nodes, retrieve, search, series_of
+from sodclient.services.pacs import StudyQuery, method_name, retrieve, search, series_of
 from sodclient.ui.common import plain_error
+from sodclient.ui.pacs_dialog import NO_NODES, PacsDialog
 from sodclient.ui.worker import Job
 
 _STUDY_COLUMNS = ["Date", "Patient", "Patient ID", "Description", "Modalities", "Images", "Accession"]
@@ -36,26 +52,17 @@ def _table(columns: list[str]) -> QTableWidget:
     return t
 
 
-class PacsQueryDialog(QDialog):
+class PacsQueryDialog(PacsDialog):
     retrieved = Signal(object)     # the RetrieveOutcome
 
     def __init__(self, profile: Profile, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.profile = profile
+        super().__init__(profile, method_name, parent)
         self.setWindowTitle("Query PACS")
         self.resize(980, 620)
-        self.job: Job | None = None
         self.series_job: Job | None = None
         self.studies: list = []
         self.outcome = None
 
-        self.node = QComboBox()
-        try:
-            self.nodes = nodes(profile)
-        except UserError:
-            self.nodes = []
-        for n in self.nodes:
-            self.node.addItem(f"{n.name} ({method_name(n)})", n.name)
         self.patient_name, self.patient_id, self.accession = QLineEdit(), QLineEdit(), QLineEdit()
         self.patient_name.setPlaceholderText("e.g. Doe, or Doe^Jane")
         self.modality = QComboBox()
@@ -93,9 +100,6 @@ class PacsQueryDialog(QDialog):
         split.addWidget(self.series)
         split.setStretchFactor(0, 3)
 
-        self.status = QLabel()
-        self.status.setObjectName("status")
-        self.status.setWordWrap(True)
         self.status.setTextFormat(Qt.RichText)
         self.progress = QProgressBar()
         self.progress.hide()
@@ -118,20 +122,8 @@ class PacsQueryDialog(QDialog):
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
         if not self.nodes:
-            self._say("There is no PACS node yet: add one in System → PACS Nodes.", bad=True)
+            self._say(NO_NODES, bad=True)
             self.search_button.setEnabled(False)
-
-    @property
-    def busy(self) -> bool:
-        return bool(self.job and self.job.running)
-
-    def _say(self, text: str, bad: bool = False) -> None:
-        self.status.setStyleSheet("color: #b00020;" if bad else "")
-        self.status.setText(text)
-
-    def current_node(self):
-        name = self.node.currentData()
-        return next((n for n in self.nodes if n.name == name), None)
 
     def query(self) -> StudyQuery:
         dates = ("", "")
@@ -201,7 +193,8 @@ class PacsQueryDialog(QDialog):
             return
         self.series.setRowCount(len(found))
         for r, s in enumerate(found):
-            for c, v in enumerate([s.number, s.modality, s.description, "" if s.instances is None else str(s.instances)]):
+            count = "" if s.instances is None else str(s.instances)
+            for c, v in enumerate([s.number, s.modality, s.description, count]):
                 self.series.setItem(r, c, QTableWidgetItem(v))
 
     # -- retrieve ------------------------------------------------------------------------------------
@@ -224,10 +217,6 @@ class PacsQueryDialog(QDialog):
         self.job.finished.connect(self._idle)
         self.job.start()
         return self.job
-
-    def cancel(self) -> None:
-        if self.job is not None:
-            self.job.cancel()
 
     def _progressed(self, report) -> None:
         if report.total:
@@ -255,8 +244,3 @@ class PacsQueryDialog(QDialog):
         self.cancel_button.hide()
         self.search_button.setEnabled(True)
         self.retrieve_button.setEnabled(bool(self.selected_studies()))
-
-    def reject(self) -> None:
-        if self.busy:
-            self.cancel()
-        super().reject()

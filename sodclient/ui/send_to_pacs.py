@@ -4,33 +4,34 @@ and one line per instance (stored, or why not). The audit trail records the coun
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel,
-                               QProgressBar, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QProgressBar,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
-from sodclient.errors import UserError
 from sodclient.library import Document
 from sodclient.profile import Profile
-from sodclient.services.pacs import nodes, send_to_pacs
+from sodclient.services.pacs import send_to_pacs
 from sodclient.ui.common import human_size, plain_error
+from sodclient.ui.pacs_dialog import NO_NODES, PacsDialog
 from sodclient.ui.worker import Job
 
 
-class SendToPacsDialog(QDialog):
+class SendToPacsDialog(PacsDialog):
     def __init__(self, profile: Profile, documents: list[Document], parent: QWidget | None = None):
-        super().__init__(parent)
-        self.profile, self.documents = profile, documents
+        super().__init__(profile, lambda n: "STOW-RS" if n.is_dicomweb else "C-STORE", parent)
+        self.documents = documents
         self.setWindowTitle("Send to PACS")
         self.resize(720, 480)
-        self.job: Job | None = None
         self.outcome = None
         dicom = [d for d in documents if d.is_dicom]
-        self.node = QComboBox()
-        try:
-            self.nodes = nodes(profile)
-        except UserError:
-            self.nodes = []
-        for n in self.nodes:
-            self.node.addItem(f"{n.name} ({'STOW-RS' if n.is_dicomweb else 'C-STORE'})", n.name)
         form = QFormLayout()
         form.addRow("PACS node", self.node)
         other = len(documents) - len(dicom)
@@ -48,9 +49,6 @@ class SendToPacsDialog(QDialog):
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.status = QLabel()
-        self.status.setObjectName("status")
-        self.status.setWordWrap(True)
         self.buttons = QDialogButtonBox(QDialogButtonBox.Close)
         self.send_button = self.buttons.addButton("Send", QDialogButtonBox.ActionRole)
         self.cancel_button = self.buttons.addButton("Cancel Sending", QDialogButtonBox.ActionRole)
@@ -65,22 +63,11 @@ class SendToPacsDialog(QDialog):
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
         if not self.nodes:
-            self._say("There is no PACS node yet: add one in System → PACS Nodes.", bad=True)
+            self._say(NO_NODES, bad=True)
             self.send_button.setEnabled(False)
         elif not dicom:
             self._say("There are no DICOM images among the chosen documents.", bad=True)
             self.send_button.setEnabled(False)
-
-    @property
-    def busy(self) -> bool:
-        return bool(self.job and self.job.running)
-
-    def _say(self, text: str, bad: bool = False) -> None:
-        self.status.setStyleSheet("color: #b00020;" if bad else "")
-        self.status.setText(text)
-
-    def current_node(self):
-        return next((n for n in self.nodes if n.name == self.node.currentData()), None)
 
     def send(self) -> Job | None:
         node, profile, docs = self.current_node(), self.profile, list(self.documents)
@@ -98,10 +85,6 @@ class SendToPacsDialog(QDialog):
         self.job.finished.connect(self.cancel_button.hide)
         self.job.start()
         return self.job
-
-    def cancel(self) -> None:
-        if self.job is not None:
-            self.job.cancel()
 
     def _progressed(self, report) -> None:
         if report.total:
@@ -132,8 +115,3 @@ class SendToPacsDialog(QDialog):
                   bad=True)
         self.send_button.setEnabled(True)
         self.node.setEnabled(True)
-
-    def reject(self) -> None:
-        if self.busy:
-            self.cancel()
-        super().reject()

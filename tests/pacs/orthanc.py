@@ -107,9 +107,9 @@ def start_orthanc(workdir: Path) -> OrthancServer:
         "DicomWeb": {"Enable": True, "Root": "/dicom-web/", "EnableWado": False, "Host": "127.0.0.1", "Ssl": False},
     }
     (workdir / "orthanc.json").write_text(json.dumps(config, indent=1))
-    log = open(workdir / "orthanc.log", "wb")
-    proc = subprocess.Popen([ORTHANC, str(workdir / "orthanc.json")], stdout=log, stderr=subprocess.STDOUT,
-                            cwd=workdir)
+    with open(workdir / "orthanc.log", "wb") as log:   # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen([ORTHANC, str(workdir / "orthanc.json")], stdout=log, stderr=subprocess.STDOUT,
+                                cwd=workdir)
     server = OrthancServer(proc, workdir, dicom_port, http_port, scp_port)
     try:
         _wait_port(http_port, timeout=30)

@@ -36,7 +36,7 @@ def _burn_cd(tmp_path):
 
 
 def test_dicomdir_lists_series_and_imports_only_the_chosen(profile, tmp_path):
-    cd, files = _burn_cd(tmp_path)
+    cd, _ = _burn_cd(tmp_path)
     assert (cd / "DICOMDIR").is_file()
     contents = read_disc(profile, cd)
     assert contents.dicomdir == cd / "DICOMDIR" and contents.skipped == 0
@@ -55,7 +55,7 @@ def test_dicomdir_lists_series_and_imports_only_the_chosen(profile, tmp_path):
 
 
 def test_dicomdir_found_from_the_drive_root_and_a_missing_file_is_skipped(profile, tmp_path):
-    cd, _ = _burn_cd(tmp_path)
+    _burn_cd(tmp_path)
     drive = tmp_path / "cdrom"
     listed = read_disc(profile, drive / "DICOMDIR")
     victim = listed.series[0].files[0]

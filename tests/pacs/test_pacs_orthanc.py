@@ -7,7 +7,7 @@ import pydicom
 import pytest
 from pydicom.uid import generate_uid
 
-from sodclient.pacs.errors import PacsFailed, PacsRefused, PacsUnreachable
+from sodclient.pacs.errors import PacsRefused, PacsUnreachable
 from sodclient.services import pacs
 from sodclient.services.pacs import StudyQuery
 from sodclient.services.receive import import_container
@@ -37,7 +37,7 @@ def _events(profile, name):
 def test_echo_and_its_diagnoses(profile, dimse_node, web_node):
     assert "answered the DICOM echo" in pacs.echo(profile, dimse_node)
     assert "QIDO-RS" in pacs.echo(profile, web_node)
-    with pytest.raises(PacsRefused, match="refused the association.*AE title"):
+    with pytest.raises(PacsRefused, match=r"refused the association.*AE title"):
         pacs.echo(profile, dimse_node.with_changes(ae_title="NOTORTHANC"))
     from tests.servers import free_port
     with pytest.raises(PacsUnreachable, match="Nothing answers"):
