@@ -65,9 +65,19 @@ def _ssl_context(node: PacsNode) -> ssl.SSLContext:
 
 
 def _reachable(node: PacsNode) -> None:
+    """A TCP connection (and the TLS handshake, for a TLS node) first: their failures have plain causes that
+    pynetdicom would only log."""
     try:
-        with socket.create_connection((node.host, node.port), timeout=10):
-            pass
+        with socket.create_connection((node.host, node.port), timeout=10) as sock:
+            if node.tls:
+                with _ssl_context(node).wrap_socket(sock, server_hostname=node.host):
+                    pass
+    except ssl.SSLCertVerificationError as exc:
+        raise PacsRefused(f"The certificate of {node.describe()} is not trusted ({exc.verify_message}); add the "
+                          "site's CA file to the node") from None
+    except ssl.SSLError as exc:
+        raise PacsRefused(f"The TLS handshake with {node.describe()} failed ({exc.reason or exc}); does the PACS "
+                          "expect TLS on this port?") from None
     except socket.gaierror:
         raise PacsUnreachable(f"The PACS host name {node.host} is not known (check the spelling or the DNS)") \
             from None
