@@ -102,7 +102,7 @@ def test_dicom_tls_is_verified(profile, tls_orthanc):
     node = PacsNode("TLS PACS", ae_title="ORTHANC", host="127.0.0.1", port=tls_orthanc["dicom_port"], tls=True,
                     ca_file=tls_orthanc["ca"])
     assert "answered the DICOM echo" in pacs.echo(profile, node)
-    with pytest.raises(PacsRefused, match="certificate .* is not trusted"):
+    with pytest.raises(PacsRefused, match=r"certificate .* is not trusted"):
         pacs.echo(profile, node.with_changes(ca_file=""))
     with pytest.raises(PacsRefused, match="expect TLS"):
         pacs.echo(profile, node.with_changes(tls=False))
