@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import mimetypes
+import mmap
 import os
 import shutil
 import sqlite3
@@ -20,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from sodclient.errors import LibraryError
 from sodclient.library.dicom_info import preload, read_tags
@@ -31,6 +32,43 @@ from sodclient.progress import CancelToken, ProgressSink, RateMeter, no_progress
 _CHUNK = 1 << 20
 UNFILED_KEY = "SOD-UNFILED"
 
+
+
+_KERNEL_COPY_CHUNK = 64 << 20
+
+
+def _kernel_copy(fin, fout, counter: _ByteCounter, cancel: CancelToken) -> bool:
+    """Copies inside the kernel (copy_file_range: no trip through Python's buffers, a reflink where the file
+    system offers one). False when the platform or file system cannot, before anything was counted."""
+    copy = getattr(os, "copy_file_range", None)
+    if copy is None:
+        return False
+    copied = 0
+    while True:
+        cancel.raise_if_cancelled()
+        try:
+            n = copy(fin.fileno(), fout.fileno(), _KERNEL_COPY_CHUNK)
+        except OSError:
+            if copied:
+                raise
+            return False
+        if n == 0:
+            return True
+        copied += n
+        counter.add(n)
+
+
+def _hash_file(fh, cancel: CancelToken) -> tuple[Any, int]:
+    """SHA-256 of an open file, through a memory map (the page cache, not a copy); plain reads for an empty file."""
+    h = hashlib.sha256()
+    size = os.fstat(fh.fileno()).st_size
+    if size == 0:
+        return h, 0
+    with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mapped, memoryview(mapped) as view:
+        for start in range(0, size, _KERNEL_COPY_CHUNK):
+            cancel.raise_if_cancelled()
+            h.update(view[start:start + _KERNEL_COPY_CHUNK])
+    return h, size
 
 
 class _ByteCounter:
@@ -272,14 +310,9 @@ class Library:
     def _adopt_file(self, src: Path, created: list[Path], counter: _ByteCounter, cancel: CancelToken,
                     unsynced: list[Path]) -> tuple[str, int]:
         """Hashes src and renames it into the store (no second copy of a multi-GB delivery)."""
-        h = hashlib.sha256()
-        size = 0
         with open(src, "rb") as fin:
-            while chunk := fin.read(_CHUNK):
-                cancel.raise_if_cancelled()
-                h.update(chunk)
-                size += len(chunk)
-                counter.add(len(chunk))
+            h, size = _hash_file(fin, cancel)
+        counter.add(size)
         sha = h.hexdigest()
         final = self.managed_path(sha)
         if final.exists():
@@ -299,15 +332,17 @@ class Library:
         """Copies src into the store while hashing it; returns (sha256, size). fsync comes later, for all."""
         tmp = self.files_dir / f".incoming-{uuid.uuid4().hex}"
         created.append(tmp)
-        h = hashlib.sha256()
-        size = 0
-        with open(src, "rb") as fin, open(tmp, "wb") as fout:
-            while chunk := fin.read(_CHUNK):
-                cancel.raise_if_cancelled()
-                h.update(chunk)
-                fout.write(chunk)
-                size += len(chunk)
-                counter.add(len(chunk))
+        with open(src, "rb") as fin, open(tmp, "wb+") as fout:
+            if not _kernel_copy(fin, fout, counter, cancel):
+                fin.seek(0)
+                fout.seek(0)
+                fout.truncate()
+                while chunk := fin.read(_CHUNK):
+                    cancel.raise_if_cancelled()
+                    fout.write(chunk)
+                    counter.add(len(chunk))
+                fout.flush()
+            h, size = _hash_file(fout, cancel)   # what was written, read back from the page cache
         sha = h.hexdigest()
         final = self.managed_path(sha)
         if final.exists():

@@ -39,3 +39,24 @@ def test_migration_fills_series_from_an_older_library(tmp_path):
     assert s.count == 3 and s.modality == "CT"
     assert sqlite3.connect(lib.db_path).execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     assert [d.sop_instance_uid for d in lib.documents()] == ["", "", ""]   # not known before schema 3
+
+
+def test_import_without_kernel_copy_stores_the_same_bytes(tmp_path, monkeypatch):
+    """Where copy_file_range is refused (another file system, an old kernel), the plain copy takes over."""
+    import errno
+    import os
+
+    def refuse(*args, **kwargs):
+        raise OSError(errno.EXDEV, "cross-device")
+
+    monkeypatch.setattr(os, "copy_file_range", refuse)
+    files = make_study(tmp_path / "a", n=2)
+    (tmp_path / "a" / "empty.txt").write_bytes(b"")
+    lib = Library(tmp_path / "lib")
+    case = lib.create_case(lib.create_patient("P").id, "C")
+    result = lib.import_paths([tmp_path / "a"], case_id=case.id)
+    import hashlib
+    for d in result.documents:
+        assert hashlib.sha256(d.path.read_bytes()).hexdigest() == d.sha256
+    assert sorted(d.path.read_bytes() for d in result.documents if d.is_dicom) == \
+        sorted(f.read_bytes() for f in files)
