@@ -396,6 +396,7 @@ def _converted(path: Path, accepted: set[str]) -> Dataset:
     if target not in accepted:
         raise ValueError("no common transfer syntax")
     if ds.file_meta.TransferSyntaxUID.is_compressed:
-        ds.decompress()   # needs a pixel codec for this syntax; without one: ValueError/RuntimeError
+        # the same instance, only re-encoded: pydicom would otherwise give it a new SOP Instance UID
+        ds.decompress(generate_instance_uid=False)   # needs a pixel codec; without one: ValueError/RuntimeError
     ds.file_meta.TransferSyntaxUID = target
     return ds

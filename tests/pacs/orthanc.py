@@ -102,6 +102,7 @@ def start_orthanc(workdir: Path) -> OrthancServer:
         "DicomAlwaysAllowEcho": True,
         "DicomAlwaysAllowStore": True,
         "UnknownSopClassAccepted": False,
+        "RleTransferSyntaxAccepted": False,   # so a send must convert (tests/pacs: the accepted syntax)
         "ConcurrentJobs": 1,
         "Plugins": [str(DICOMWEB_PLUGIN)] if DICOMWEB_PLUGIN.exists() else [],
         "DicomWeb": {"Enable": True, "Root": "/dicom-web/", "EnableWado": False, "Host": "127.0.0.1", "Ssl": False},

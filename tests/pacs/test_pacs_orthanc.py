@@ -169,3 +169,22 @@ def test_cancelled_retrieve_keeps_nothing(profile, orthanc, tmp_path, move_node)
     assert seen and [s.ok for s in outcome.studies] == [False, False]
     assert outcome.studies[0].error.startswith("Cancelled") and outcome.studies[1].error == "Cancelled."
     assert profile.library().counts() == (0, 0, 0) and list(profile.paths.incoming_dir.iterdir()) == []
+
+
+def test_cstore_uses_a_syntax_the_node_accepts(profile, orthanc, tmp_path, dimse_node):
+    """The test Orthanc refuses RLE Lossless: an RLE instance is decompressed and stored uncompressed, same pixels."""
+    from pydicom.uid import RLELossless
+
+    src = make_dicom(tmp_path / "rle.dcm", patient_id="S-rle")
+    ds = pydicom.dcmread(src)
+    pixels = ds.pixel_array.copy()
+    ds.compress(RLELossless)
+    ds.save_as(src, enforce_file_format=True)
+    assert pydicom.dcmread(src).file_meta.TransferSyntaxUID == RLELossless
+    profile.library().import_paths([src])
+    outcome = pacs.send_to_pacs(profile, dimse_node, profile.library().documents())
+    assert (outcome.stored, outcome.failed) == (1, 0), outcome.results
+    from io import BytesIO
+    back = pydicom.dcmread(BytesIO(orthanc.instance_bytes(ds.SOPInstanceUID)))
+    assert not back.file_meta.TransferSyntaxUID.is_compressed
+    assert (back.pixel_array == pixels).all()
