@@ -400,7 +400,9 @@ class Library:
         folder such as an unpacked container, which is discarded afterwards either way).
         """
         cancel = cancel or CancelToken()
-        files = iter_files(paths)
+        # A disc's DICOMDIR (PS3.10 names it so) is the index of the images beside it, not a document: filing it
+        # would put a list of names into a case, or refuse the whole disc for want of a case.
+        files = [f for f in iter_files(paths) if f.name.upper() != "DICOMDIR"]
         if not files:
             raise LibraryError("There is nothing to import: no readable files were given.")
         if case_id is not None and self.case(case_id) is None:

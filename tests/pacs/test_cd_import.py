@@ -82,3 +82,11 @@ def test_damaged_dicomdir_and_empty_folder_are_refused(profile, tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match="No DICOM images"):
         read_disc(profile, tmp_path / "empty")
+
+
+def test_import_folder_of_a_disc_skips_its_dicomdir(profile, tmp_path):
+    """Import Folder on a disc copy: the images are filed by their tags, the DICOMDIR index is not a document."""
+    cd, files = _burn_cd(tmp_path)
+    result = profile.library().import_paths([cd])
+    assert len(result.documents) == len(files) == 6
+    assert all(d.sop_instance_uid for d in result.documents)
