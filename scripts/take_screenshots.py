@@ -26,6 +26,7 @@ os.environ["XDG_DATA_HOME"] = str(_tmp / "xdg")
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from sodclient import keys  # noqa: E402
+from sodclient.services.identity import create_identity  # noqa: E402
 from sodclient.profile import Profile  # noqa: E402
 from sodclient.progress import ProgressReport  # noqa: E402
 from sodclient.services.outbox import outbox_of  # noqa: E402
@@ -118,7 +119,7 @@ def main() -> int:
     failed.show_failure("The SFTP server refused the user name or password (check FTP Config).")
     shot(failed, "ftpsend-6-failed")
 
-    me = keys.own_identity(profile.paths, create=True)
+    me = create_identity(profile, protection="keyring")
     sender = generate_identity()
     keys.add_contact(profile.paths, keys.validate_contact("Dr A. Sender", "sender@hospital.example", str(sender.recipient),
                                            sender.signing_public))

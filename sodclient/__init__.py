@@ -1,3 +1,7 @@
-"""SOD Send desktop client: Qt-free core services plus a thin PySide6 UI (sodclient.ui)."""
+"""SOD Send desktop client: Qt-free core services plus a thin PySide6 UI (sodclient.ui).
 
-__version__ = "0.1.0"
+`__version__` is the one place the version is written: pyproject.toml, the installers and `--version`
+read it from here.
+"""
+
+__version__ = "0.2.0.dev0"

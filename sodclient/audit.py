@@ -5,12 +5,14 @@ HMAC-SHA256(key, previous mac + canonical record), keyed by a secret in the OS k
 edit, deletion or reordering breaks the chain. Cutting records off the end leaves a valid chain,
 so the keyring also keeps the head (count and last mac); `verify()` compares against it.
 Records hold no PHI and no secrets: remote names, sizes, counts and e-mail addresses only.
-Only the services layer writes records; the UI and the CLI read and verify them.
+Only the services layer writes records; the UI and the CLI read, verify, filter and export them.
+Event names and their fields are typed in `audit_events`.
 """
 
 from __future__ import annotations
 
 import base64
+import csv
 import hashlib
 import hmac
 import json
@@ -19,8 +21,9 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, TextIO
 
+from sodclient.audit_events import AuditEvent, area_of, check, event_of
 from sodclient.files import locked
 from sodclient.vault import Vault
 
@@ -34,6 +37,7 @@ class VerifyResult:
     ok: bool
     records: int
     problem: str = ""   # plain-language description of the first break found
+    broken: int | None = None   # the position (1 = oldest line) of the first entry that does not verify
 
 
 def _mac(key: bytes, prev: str, body: dict[str, Any]) -> str:
@@ -65,9 +69,10 @@ class AuditTrail:
         count, mac = stored.split(":", 1)
         return int(count), mac
 
-    def record(self, event: str, **fields: Any) -> dict[str, Any]:
-        """Append one event; returns the stored record."""
+    def record(self, event: AuditEvent | str, **fields: Any) -> dict[str, Any]:
+        """Append one event (a typed `AuditEvent`, or its name) with its fields; returns the stored record."""
         _check_fields(fields)
+        event = check(event, fields)
         key = self.vault.get_key("audit-key")
         assert key is not None
         with _LOCK, locked(self.path):
@@ -108,17 +113,59 @@ class AuditTrail:
         for index, rec in enumerate(records, start=1):
             mac = rec.pop("mac", None) if isinstance(rec, dict) else None
             if rec.get("seq") != index or rec.get("prev") != prev or mac is None:
-                return VerifyResult(False, len(records), f"record {index} is out of order, missing or inserted")
+                return VerifyResult(False, len(records), f"{_describe(index, rec)} is out of order, missing or "
+                                    "inserted", index)
             if not hmac.compare_digest(_mac(key, prev, rec), mac):
-                return VerifyResult(False, len(records), f"record {index} was altered")
+                return VerifyResult(False, len(records), f"{_describe(index, rec)} was altered", index)
             prev = mac
         if len(records) != head_count or prev != head_mac:
             return VerifyResult(False, len(records),
                                 f"the trail holds {len(records)} records but {head_count} were written: "
-                                "records were removed from the end or the file was replaced")
+                                "records were removed from the end or the file was replaced", len(records) + 1)
         return VerifyResult(True, len(records))
 
     def fingerprint(self) -> str:
         """Short id of the current head, for showing in support requests."""
         count, mac = self._head()
         return f"{count}:{base64.b32encode(bytes.fromhex(mac)[:10]).decode().lower()}"
+
+
+def _describe(index: int, rec: dict[str, Any]) -> str:
+    """`record 3 (upload at 2026-12-02T04:36:02+00:00)`: enough to find the line, nothing of its fields."""
+    what = [str(rec.get("event", "")), f"at {rec.get('time')}" if rec.get("time") else ""]
+    detail = " ".join(w for w in what if w)
+    return f"record {index}" + (f" ({detail})" if detail else "")
+
+
+def select(records: Iterable[dict[str, Any]], kinds: Iterable[str] = (), since: str = "",
+           until: str = "") -> list[dict[str, Any]]:
+    """The records of the given kinds (areas, see audit_events.AREAS) between two dates (YYYY-MM-DD,
+    inclusive, UTC); no kinds means every kind."""
+    wanted = set(kinds)
+    out = []
+    for rec in records:
+        day = str(rec.get("time", ""))[:10]
+        if wanted and area_of(str(rec.get("event", ""))) not in wanted:
+            continue
+        if (since and day < since) or (until and day > until):
+            continue
+        out.append(rec)
+    return out
+
+
+CSV_COLUMNS = ["seq", "time", "kind", "event", "details", "mac"]
+
+
+def write_csv(records: Iterable[dict[str, Any]], out: TextIO) -> int:
+    """Writes records as CSV (one row each; details as sorted JSON); returns the row count."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    n = 0
+    for rec in records:
+        name = str(rec.get("event", ""))
+        typed = event_of(name)
+        writer.writerow([rec.get("seq", ""), rec.get("time", ""), area_of(name), typed.value if typed else name,
+                         json.dumps(rec.get("fields", {}), sort_keys=True, ensure_ascii=False),
+                         rec.get("mac", "")])
+        n += 1
+    return n

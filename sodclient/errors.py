@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 
-def _rebuild(cls: type, message: str, state: dict[str, Any]) -> Exception:
+def _rebuild(cls: type[Exception], message: str, state: dict[str, Any]) -> Exception:
     exc = cls.__new__(cls)
     Exception.__init__(exc, message)
     exc.__dict__.update(state)

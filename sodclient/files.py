@@ -75,6 +75,7 @@ def upgrade(document: Any, kind: str, version: int, migrations: dict[int, Migrat
     `migrations[n]` turns version n's items into version n+1's. Fields a reader does not know are kept
     by the stores (they pass unknown keys through), so an older release can still read newer minor additions.
     """
+    items: Any
     if isinstance(document, list):
         found, items = 1, document
     elif isinstance(document, dict) and document.get("kind") == kind and isinstance(document.get("version"), int):

@@ -1,7 +1,6 @@
-"""The user's own key pair and a small contact list of recipients' public keys.
+"""A small contact list of recipients' public keys (the user's own key lives in `identity_store`).
 
-The identity file lives in the profile's config folder with mode 0600 (written by sodformat, never
-overwritten). Contacts are public keys only, so they are kept as plain JSON next to it, in a versioned
+Contacts are public keys only, so they are kept as plain JSON next to it, in a versioned
 envelope (release 0.1.0 wrote a bare list; that still reads). A contact may also carry the sender's
 signing key, so a received container's signature can be shown as a name rather than a key.
 """
@@ -14,7 +13,7 @@ from dataclasses import asdict, dataclass
 from sodclient.errors import InputError, UserError
 from sodclient.files import atomic_write, known_fields, locked, read_json, upgrade, versioned
 from sodclient.paths import AppPaths
-from sodformat import Identity, generate_identity, load_identity, parse_recipient
+from sodformat import parse_recipient
 from sodformat.errors import SodError
 from sodformat.keys import parse_signer
 
@@ -29,28 +28,6 @@ class Contact:
 
 CONTACTS_KIND = "sodsend-contacts"
 CONTACTS_VERSION = 2   # 1: a bare list (release 0.1.0); 2: the versioned envelope
-
-
-def has_identity(paths: AppPaths) -> bool:
-    return paths.identity_file.exists()
-
-
-def own_identity(paths: AppPaths, create: bool = False) -> Identity | None:
-    """The user's identity; created on first use when `create` is set."""
-    path = paths.identity_file
-    if not path.exists():
-        if not create:
-            return None
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        try:
-            generate_identity().save(path)
-        except SodError:
-            if not path.exists():  # another process may have created it first: use theirs
-                raise
-    try:
-        return load_identity(path)
-    except SodError as exc:
-        raise UserError(f"Your key file cannot be read: {exc}") from None
 
 
 def load_contacts(paths: AppPaths) -> list[Contact]:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sodclient.audit import AuditTrail
+from sodclient.identity_store import IdentityStore
 from sodclient.paths import AppPaths
 from sodclient.vault import Vault
 
@@ -29,11 +30,13 @@ class Profile:
     site_defaults: Path | None = None   # plain INI without secrets, shipped by the site's installer
     vault: Vault = field(init=False)
     audit: AuditTrail = field(init=False)
+    identity: IdentityStore = field(init=False)   # the user's key: sealed on disk, held here while signed in
     _library: "Library | None" = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.vault = Vault(self.paths.config)
         self.audit = AuditTrail(self.paths.audit_file, self.vault)
+        self.identity = IdentityStore(self.paths, self.vault)
 
     @classmethod
     def at(cls, root: Path, site_defaults: Path | None = None) -> "Profile":
@@ -49,10 +52,9 @@ class Profile:
         home = env.get("SODCLIENT_HOME")
         paths = AppPaths.under(Path(home)) if home else AppPaths.platform_default()
         site = env.get("SODCLIENT_SITE_DEFAULTS")
-        site_path = Path(site) if site else _first_file(paths.config / "site-defaults.ini", SYSTEM_SITE_DEFAULTS)
-        if site and not site_path.is_file():
-            site_path = None
-        return cls(paths, site_path)
+        if site:
+            return cls(paths, _first_file(Path(site)))
+        return cls(paths, _first_file(paths.config / "site-defaults.ini", SYSTEM_SITE_DEFAULTS))
 
     def ensure(self) -> "Profile":
         self.paths.ensure()
@@ -72,14 +74,18 @@ class Profile:
             self._library = Library(self.paths.library_root)
         return self._library
 
-    def __getstate__(self) -> dict[str, object]:  # crosses to worker processes without the open database
-        return {"paths": self.paths, "site_defaults": self.site_defaults}
+    def __getstate__(self) -> dict[str, object]:
+        """Crosses to worker processes (over the pipe to the UI's own child) without the open database;
+        a signed-in identity comes along, so a send in a child process can sign."""
+        return {"paths": self.paths, "site_defaults": self.site_defaults,
+                "identity": self.identity.export_for_worker()}
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.paths = state["paths"]  # type: ignore[assignment]
         self.site_defaults = state["site_defaults"]  # type: ignore[assignment]
         self._library = None
         self.__post_init__()
+        self.identity.adopt_from_parent(state.get("identity"))  # type: ignore[arg-type]
 
 
 def _first_file(*candidates: Path) -> Path | None:

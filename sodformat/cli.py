@@ -75,6 +75,9 @@ def cmd_pack(args) -> int:
 def _print_contents(contents) -> None:
     print(f"signed by: {contents.signer}" if contents.signer else "signed by: (not signed)")
     print(f"expires:   {_when(contents.header.expires)}")
+    if contents.delivery is not None:
+        reply = f" (in reply to {contents.delivery.in_reply_to})" if contents.delivery.in_reply_to else ""
+        print(f"delivery:  {contents.delivery.id}{reply}")
     for e in contents.entries:
         if e.is_dir:
             print(f"  {'':>12}  {e.name}/")

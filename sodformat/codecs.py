@@ -12,6 +12,9 @@ import os
 import threading
 from typing import Callable
 
+Buffer = bytes | bytearray | memoryview
+Compress = Callable[[Buffer], bytes]
+
 from sodformat.mediatypes import COMPRESSED_TYPES
 
 CODECS = ("none", "zstd", "zstd+shuffle2")
@@ -73,7 +76,7 @@ def unshuffle2(data: bytes, into: bytearray | None = None) -> bytes | memoryview
     return words.tobytes() + bytes(data[even:])
 
 
-def encoder(codec: str, compress: Callable[[bytes], bytes]) -> Callable[[bytes], bytes]:
+def encoder(codec: str, compress: Compress) -> Callable[[Buffer], Buffer]:
     if codec == "zstd":
         return compress
     if codec == "zstd+shuffle2":
@@ -81,7 +84,7 @@ def encoder(codec: str, compress: Callable[[bytes], bytes]) -> Callable[[bytes],
     return lambda block: block
 
 
-def choose(media_type: str, first_block, compress: Callable[[bytes], bytes]) -> tuple[str, bytes]:
+def choose(media_type: str, first_block: Buffer, compress: Compress) -> tuple[str, Buffer]:
     """The codec for an entry and its first block already encoded (so the trial work is not wasted).
 
     A 4 KiB peek that zstd cannot shrink means random, encrypted or packed data: stored as is, with

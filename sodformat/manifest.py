@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import secrets
 from dataclasses import asdict, dataclass
 
 from sodformat import limits
@@ -31,6 +33,56 @@ class Entry:
         d.pop("is_dir")
         d["type"] = "file"
         return d
+
+
+MAX_MESSAGE_BYTES = 65536
+_DELIVERY_ID = re.compile(r"[0-9a-f]{32}")
+_ADDRESS = re.compile(r"[^@\s<>,;\"]{1,64}@[^@\s<>,;\"]{1,255}")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What makes a container one delivery of a conversation (SPEC.md §6, manifest `delivery`): its own
+    random id, the id of the delivery it answers, and the sender's message. Encrypted, authenticated and
+    (when signed) signed with the manifest, so nobody can re-thread or re-word a delivery."""
+
+    id: str
+    in_reply_to: str = ""
+    message: str = ""
+    reply_to: str = ""      # the sender's e-mail address, where a reply goes
+
+    def to_json(self) -> dict:
+        out = {"id": self.id}
+        for key in ("in_reply_to", "message", "reply_to"):
+            if getattr(self, key):
+                out[key] = getattr(self, key)
+        return out
+
+
+def new_delivery_id() -> str:
+    """128 random bits as 32 lowercase hex digits."""
+    return secrets.token_hex(16)
+
+
+def check_delivery_id(value: object, what: str = "delivery id") -> str:
+    if not isinstance(value, str) or not _DELIVERY_ID.fullmatch(value):
+        raise FormatError(f"the {what} is malformed (expected 32 lowercase hex digits)")
+    return value
+
+
+def _parse_delivery(raw: object) -> Delivery:
+    if not isinstance(raw, dict) or "id" not in raw or not set(raw) <= {"id", "in_reply_to", "message", "reply_to"}:
+        raise FormatError("the manifest's delivery is malformed")
+    address = raw.get("reply_to", "")
+    if not isinstance(address, str) or ("reply_to" in raw and not _ADDRESS.fullmatch(address)):
+        raise FormatError("the manifest's delivery reply address is malformed")
+    message = raw.get("message", "")
+    too_long = isinstance(message, str) and len(message.encode("utf-8")) > MAX_MESSAGE_BYTES
+    if not isinstance(message, str) or too_long or ("message" in raw and not message):
+        raise FormatError("the manifest's delivery message is malformed")
+    reply = raw.get("in_reply_to")
+    reply_id = check_delivery_id(reply, "in-reply-to id") if reply is not None else ""
+    return Delivery(check_delivery_id(raw["id"]), reply_id, message, address)
 
 
 def dumps(obj: dict) -> bytes:
@@ -74,14 +126,31 @@ def parse_dir_meta(data: bytes) -> str:
     return check_name(meta["name"])
 
 
-def encode_manifest(entries: list[Entry]) -> bytes:
-    return dumps({"entries": [e.to_json() for e in entries]})
+def encode_manifest(entries: list[Entry], delivery: Delivery | None = None) -> bytes:
+    obj: dict = {"entries": [e.to_json() for e in entries]}
+    if delivery is not None:
+        check_delivery_id(delivery.id)
+        if delivery.in_reply_to:
+            check_delivery_id(delivery.in_reply_to, "in-reply-to id")
+        if len(delivery.message.encode("utf-8")) > MAX_MESSAGE_BYTES:
+            raise FormatError(f"the message is longer than {MAX_MESSAGE_BYTES} bytes")
+        if delivery.reply_to and not _ADDRESS.fullmatch(delivery.reply_to):
+            raise FormatError("the reply address is not an e-mail address")
+        obj["delivery"] = delivery.to_json()
+    return dumps(obj)
+
+
+def parse_delivery(data: bytes) -> Delivery | None:
+    """The manifest's delivery object, or None for containers without one (every container before it)."""
+    obj = loads_object(data, "manifest")
+    return _parse_delivery(obj["delivery"]) if "delivery" in obj else None
 
 
 def parse_manifest(data: bytes) -> list[Entry]:
     obj = loads_object(data, "manifest")
     raw = obj.get("entries")
-    if set(obj) != {"entries"} or not isinstance(raw, list) or len(raw) > limits.MAX_ENTRIES:
+    if not {"entries"} <= set(obj) <= {"entries", "delivery"} or not isinstance(raw, list) \
+            or len(raw) > limits.MAX_ENTRIES:
         raise FormatError("the manifest is malformed")
     entries = []
     for item in raw:

@@ -29,7 +29,7 @@ _SIGNATURES = [
 ]
 
 
-def sniff(first_block: bytes, name: str) -> str:
+def sniff(first_block: bytes | bytearray | memoryview, name: str) -> str:
     """The media type from the first bytes, falling back to the name's extension."""
     for offset, magic, media_type in _SIGNATURES:
         if first_block[offset : offset + len(magic)] == magic:

@@ -4,6 +4,7 @@ after everything, hashes and signature included, has verified."""
 
 from __future__ import annotations
 
+import io
 import hashlib
 import os
 import secrets
@@ -28,8 +29,8 @@ from sodformat.errors import (AuthenticationError, CancelledError, ExpiredError,
                               NoMatchingIdentityError, SodError)
 from sodformat.header import HeaderInfo, RawHeader, hkdf, read_header
 from sodformat.keys import parse_signer
-from sodformat.manifest import (TAG_DIR, TAG_END, TAG_FILE, TAG_MANIFEST, TAG_SIGNATURE, Entry, parse_dir_meta,
-                                parse_file_meta, parse_manifest, signature_message)
+from sodformat.manifest import (TAG_DIR, TAG_END, TAG_FILE, TAG_MANIFEST, TAG_SIGNATURE, Delivery, Entry,
+                                parse_delivery, parse_dir_meta, parse_file_meta, parse_manifest, signature_message)
 from sodformat.names import NameSet
 from sodformat.recipients import PassphraseIdentity, unwrap_with
 from sodformat.stream import decrypt_chunks
@@ -44,9 +45,10 @@ class Contents:
     header: HeaderInfo
     entries: list[Entry]
     signer: str | None   # the sender's signing key, present only if the signature verified
+    delivery: Delivery | None = None   # id, in-reply-to and message (containers since the delivery field)
 
 
-def _open_file(path: Path | str) -> BinaryIO:
+def _open_file(path: Path | str) -> io.BufferedReader:
     try:
         return open(path, "rb")
     except OSError as exc:
@@ -238,7 +240,8 @@ def _walk(plain: _Plaintext, raw: RawHeader, sink: _Sink, cancel, hasher: InOrde
     Small compressed files (a DICOM series is thousands of them) are decompressed, hashed and written
     by a pool, a few at a time, so a series unpacks on every core; larger files stream in order, their
     bytes written here and hashed in order by `hasher`, beside this thread."""
-    names, entries = NameSet(), []
+    names = NameSet()
+    entries: list[Entry] = []
     workers = min(4, os.cpu_count() or 2)
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sod-unpack")
     in_flight: deque = deque()  # (index in entries, future)
@@ -325,6 +328,7 @@ def _walk(plain: _Plaintext, raw: RawHeader, sink: _Sink, cancel, hasher: InOrde
     manifest_bytes = plain.read(length)
     if parse_manifest(manifest_bytes) != entries:
         raise AuthenticationError("the manifest does not match the contents (hash or size mismatch)")
+    delivery = parse_delivery(manifest_bytes)
     signer = None
     tag = plain.read(1)
     if raw.info.signer is not None:
@@ -339,7 +343,7 @@ def _walk(plain: _Plaintext, raw: RawHeader, sink: _Sink, cancel, hasher: InOrde
         tag = plain.read(1)
     if tag != TAG_END or not plain.at_end():
         raise FormatError("the container's payload is malformed (data after the end)")
-    return Contents(raw.info, entries, signer)
+    return Contents(raw.info, entries, signer, delivery)
 
 
 def _process(path: Path | str, identities: list, sink: _Sink, *, allow_expired: bool,

@@ -160,7 +160,7 @@ def parse_stanza(raw: object) -> dict:
     return {"type": kind}
 
 
-def read_passphrase_file(path: str) -> str:
+def read_passphrase_file(path: str | os.PathLike[str]) -> str:
     """The file's text without its trailing newline (what `echo pass > f` writes). Every command that
     takes --passphrase-file reads it this way, so one file gives the same passphrase everywhere."""
     try:

@@ -4,7 +4,7 @@ truncation all fail authentication."""
 
 from __future__ import annotations
 
-from typing import BinaryIO, Callable, Iterator
+from typing import Callable, Iterator, Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
@@ -13,7 +13,20 @@ from sodformat.buffers import BufferRing
 from sodformat.errors import AuthenticationError, FormatError
 from sodformat.limits import TAG_BYTES
 
-_AEADS = {"aes-256-gcm": AESGCM, "chacha20-poly1305": ChaCha20Poly1305}
+_AEADS: dict[str, type[AESGCM] | type[ChaCha20Poly1305]] = {"aes-256-gcm": AESGCM,
+                                                          "chacha20-poly1305": ChaCha20Poly1305}
+
+
+class Writable(Protocol):
+    """Where a container can be written besides a path: a binary file, or a writer that tails it."""
+
+    def write(self, data: bytes | memoryview, /) -> int | None: ...
+
+
+class ReadInto(Protocol):
+    """A binary file read into caller-owned buffers (what `open(..., "rb")` returns)."""
+
+    def readinto(self, buffer: bytearray | memoryview, /) -> int | None: ...
 
 
 def chunk_nonce(counter: int, last: bool) -> bytes:
@@ -44,7 +57,7 @@ class ChunkFiller:
             self._fill += take
             view = view[take:]
 
-    def read_from(self, f: BinaryIO, n: int, on_read: Callable[[memoryview], None]) -> None:
+    def read_from(self, f: ReadInto, n: int, on_read: Callable[[memoryview], None]) -> None:
         """Exactly `n` bytes of `f` straight into the chunks, each piece also given to `on_read` (for
         hashing; the piece stays valid until its buffer is released); EOFError if `f` ends first."""
         while n:
@@ -68,7 +81,7 @@ class ChunkFiller:
 class ChunkSealer:
     """Seals successive plaintext chunks, each with its counter nonce, and writes them out."""
 
-    def __init__(self, out: BinaryIO, key: bytes, aead: str, chunk: int):
+    def __init__(self, out: Writable, key: bytes, aead: str, chunk: int):
         self._out = out
         self._aead = _AEADS[aead](key)
         self._sealed = bytearray(chunk + TAG_BYTES)
@@ -83,18 +96,18 @@ class ChunkSealer:
         self._counter += 1
 
 
-def decrypt_chunks(f: BinaryIO, key: bytes, aead: str, chunk: int, ring: BufferRing) -> Iterator[tuple]:
+def decrypt_chunks(f: ReadInto, key: bytes, aead: str, chunk: int, ring: BufferRing) -> Iterator[tuple]:
     """Yield (plaintext view, buffer) per authenticated chunk; the consumer hands each buffer back to
     `ring` when done with it. The last chunk is yielded only once it is known to be last (one chunk of
     read-ahead)."""
     cipher = _AEADS[aead](key)
     sealed_size = chunk + TAG_BYTES
     current, following = bytearray(sealed_size), bytearray(sealed_size)
-    n_current = f.readinto(current)
+    n_current = f.readinto(current) or 0
     counter = 0
     while True:
         if n_current == sealed_size:
-            n_following = f.readinto(following)
+            n_following = f.readinto(following) or 0
             last = n_following == 0
         else:
             n_following, last = 0, True

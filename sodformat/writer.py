@@ -14,6 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
+from collections.abc import Sequence
 from typing import BinaryIO, Callable
 
 import zstandard
@@ -23,13 +24,13 @@ from sodformat.buffers import BufferRing
 from sodformat.errors import CancelledError, SodError
 from sodformat.header import HeaderInfo, encode_header, hkdf, read_header
 from sodformat.keys import Identity
-from sodformat.manifest import (TAG_DIR, TAG_END, TAG_FILE, TAG_MANIFEST, TAG_SIGNATURE, Entry, encode_manifest,
-                                file_meta, dumps, signature_message)
+from sodformat.manifest import (TAG_DIR, TAG_END, TAG_FILE, TAG_MANIFEST, TAG_SIGNATURE, Delivery, Entry,
+                                encode_manifest, file_meta, dumps, signature_message)
 from sodformat.mediatypes import sniff
 from sodformat.names import NameSet, check_name
 from sodformat.recipients import b64encode, make_stanza
 from sodformat.space import preallocate
-from sodformat.stream import ChunkFiller, ChunkSealer
+from sodformat.stream import ChunkFiller, ChunkSealer, Writable
 from sodformat.threads import InOrder, is_cancelled
 
 ProgressFn = Callable[[int, int], None]
@@ -58,7 +59,7 @@ def _fail_unreadable(path: Path, exc: OSError) -> SodError:
     return SodError(f"cannot read {path}: {exc.strerror or exc}")
 
 
-def collect_sources(paths: list[Path | str]) -> list[Source]:
+def collect_sources(paths: Sequence[Path | str]) -> list[Source]:
     """Files and folders (recursively) to pack; names keep each folder's own name as the top level.
 
     Symbolic links and special files are refused rather than silently skipped, so nothing goes missing.
@@ -109,7 +110,7 @@ class _Encoders:
         self._level = level
         self.pool = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 2), thread_name_prefix="sod-zstd")
 
-    def compress(self, block: bytes) -> bytes:
+    def compress(self, block: codecs.Buffer) -> bytes:
         zstd = getattr(self._local, "zstd", None)
         if zstd is None:
             zstd = self._local.zstd = zstandard.ZstdCompressor(level=self._level)
@@ -145,12 +146,13 @@ class _HeldFile:
     """A file of at most one block, read, hashed and compressed by a pool worker."""
 
     meta: bytes
-    data: bytes      # the stored block (empty for an empty file)
+    data: codecs.Buffer   # the stored block (empty for an empty file)
     entry: Entry
 
 
 def _small_file(src: Source, enc: _Encoders) -> _HeldFile:
     """Many small files (DICOM slices) are read, hashed and compressed in parallel this way."""
+    assert src.path is not None   # folders carry no path and are never read
     try:
         with open(src.path, "rb", buffering=0) as f:
             block = enc.read_small(f)
@@ -223,6 +225,7 @@ class _Framer:
         self.advanced += held.entry.size
 
     def _large_file(self, src: Source) -> None:
+        assert src.path is not None
         try:
             with open(src.path, "rb", buffering=0) as f:
                 size = os.fstat(f.fileno()).st_size
@@ -268,7 +271,7 @@ class _Framer:
             self.advanced += n
         return total
 
-    def _encoded_blocks(self, f, encode: Callable[[bytes], bytes], digest) -> int:
+    def _encoded_blocks(self, f, encode: Callable[[codecs.Buffer], codecs.Buffer], digest) -> int:
         """Compressed: a few blocks compress ahead in the pool while earlier ones are framed."""
         pending: deque[tuple[Future, int]] = deque()
         size = 0
@@ -290,12 +293,12 @@ class _Framer:
         settle(keep=0)
         return size
 
-    def trailer(self, header: bytes, signer: Identity | None) -> None:
-        """Manifest, signature (over header and manifest) and end record; then the last chunk."""
+    def trailer(self, header: bytes, signer: Identity | None, delivery: Delivery | None = None) -> None:
+        """Manifest (with the delivery, if any), signature (over header and manifest) and end record."""
         self._hasher.drain()
         for index, sha256 in self._digests.items():
             self.entries[index] = replace(self.entries[index], sha256=sha256)
-        manifest = encode_manifest(self.entries)
+        manifest = encode_manifest(self.entries, delivery)
         self._fill.write(_record(TAG_MANIFEST, manifest))
         if signer is not None:
             self._fill.write(TAG_SIGNATURE + signer.ed25519.sign(signature_message(header, manifest)))
@@ -308,9 +311,9 @@ def _check_expiry(days: float) -> None:
         raise SodError(f"expiry must be more than 0 and at most {limits.MAX_EXPIRY_DAYS} days")
 
 
-def write_container(out: BinaryIO, sources: list[Source], recipients: list, *, expires_in_days: float,
+def write_container(out: Writable, sources: list[Source], recipients: list, *, expires_in_days: float,
                     signer: Identity | None, progress: ProgressFn | None, cancel, created: float | None,
-                    aead: str, chunk: int, level: int) -> PackResult:
+                    aead: str, chunk: int, level: int, delivery: Delivery | None = None) -> PackResult:
     """Write the whole container sequentially to `out` (a file, a pipe, or an uploader's spool file).
 
     This thread reads documents straight into chunk buffers, then seals and writes each chunk while
@@ -348,7 +351,7 @@ def write_container(out: BinaryIO, sources: list[Source], recipients: list, *, e
     try:
         framer = _Framer(ChunkFiller(chunk, ring.acquire, seal), level, hasher, cancel)
         framer.documents(sources)
-        framer.trailer(header, signer)
+        framer.trailer(header, signer, delivery)
     finally:
         hasher.close()
     info = read_header(io.BytesIO(header)).info
@@ -363,13 +366,15 @@ def _size_bound(sources: list[Source], chunk: int) -> int:
     return limits.MAX_HEADER_BYTES + payload + limits.TAG_BYTES * (payload // chunk + 1)
 
 
-def pack(out: BinaryIO | Path | str, sources: list[Source], recipients: list, *,
+def pack(out: Writable | BinaryIO | Path | str, sources: list[Source], recipients: list, *,
          expires_in_days: float = limits.DEFAULT_EXPIRY_DAYS, signer: Identity | None = None,
          progress: ProgressFn | None = None, cancel=None, created: float | None = None,
-         aead: str = "aes-256-gcm", chunk: int = limits.DEFAULT_CHUNK, level: int = 1) -> PackResult:
-    """Pack `sources` for `recipients`. A path output appears only when complete (temp file + rename)."""
+         aead: str = "aes-256-gcm", chunk: int = limits.DEFAULT_CHUNK, level: int = 1,
+         delivery: Delivery | None = None) -> PackResult:
+    """Pack `sources` for `recipients`. A path output appears only when complete (temp file + rename).
+    `delivery` (id, in-reply-to, message) goes into the manifest: encrypted, authenticated and signed."""
     kwargs = dict(expires_in_days=expires_in_days, signer=signer, progress=progress, cancel=cancel,
-                  created=created, aead=aead, chunk=chunk, level=level)
+                  created=created, aead=aead, chunk=chunk, level=level, delivery=delivery)
     if not isinstance(out, (str, Path)):
         return write_container(out, sources, recipients, **kwargs)
     out = Path(out)

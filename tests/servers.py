@@ -76,6 +76,7 @@ class SshServer:
     password_user: str | None  # test user (password auth) or None when not root
     password: str = TEST_PASSWORD
     proc: subprocess.Popen | None = field(default=None, repr=False)
+    keys_dir: Path | None = None   # authorized_keys outside pytest's private tmp (for another account), if any
 
     def settings(self, *, password: bool = False, port: int | None = None) -> dict[str, str]:
         """`config set` values pointing at this server."""
@@ -88,15 +89,21 @@ class SshServer:
                 "sftp.key_passphrase": self.client_key_passphrase, "sftp.password": ""}
 
 
-def _start_sshd(workdir: Path) -> SshServer:
+def _start_sshd(workdir: Path, extra_config: str = "", key_user: str | None = None,
+                upload_mode: int = 0o777) -> SshServer:
+    """`extra_config` is appended to sshd_config (ciphers, Match blocks...); `key_user` logs in with the
+    client key instead of the current user (its authorized_keys then sits in a folder it can read)."""
     workdir.mkdir(parents=True, exist_ok=True)
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(workdir / "host_ed25519")], check=True)
     passphrase = "client-key-Passphrase1"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", passphrase, "-f", str(workdir / "client_ed25519")],
                    check=True)
-    shutil.copy(workdir / "client_ed25519.pub", workdir / "authorized_keys")
+    keys_dir = Path(tempfile.mkdtemp(prefix="sod-keys-")) if key_user else workdir
+    os.chmod(keys_dir, 0o755)
+    shutil.copy(workdir / "client_ed25519.pub", keys_dir / "authorized_keys")
+    os.chmod(keys_dir / "authorized_keys", 0o644)
     upload = Path(tempfile.mkdtemp(prefix="sod-sftp-"))   # under /tmp so the test user can reach it
-    os.chmod(upload, 0o777)
+    os.chmod(upload, upload_mode)
     has_user = _ensure_test_user()
     port = free_port()
     (workdir / "sshd_config").write_text(f"""
@@ -104,7 +111,7 @@ Port {port}
 ListenAddress 127.0.0.1
 HostKey {workdir}/host_ed25519
 PidFile {workdir}/sshd.pid
-AuthorizedKeysFile {workdir}/authorized_keys
+AuthorizedKeysFile {keys_dir}/authorized_keys
 StrictModes no
 UsePAM no
 PasswordAuthentication {'yes' if has_user else 'no'}
@@ -113,6 +120,7 @@ PermitRootLogin prohibit-password
 Subsystem sftp internal-sftp
 LogLevel ERROR
 MaxStartups 50
+{extra_config}
 """)
     if os.geteuid() == 0:
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
@@ -125,8 +133,9 @@ MaxStartups 50
         raise RuntimeError("sshd did not start: " + proc.stderr.read().decode(errors="replace"))
     import pwd
     return SshServer(port, upload, workdir / "client_ed25519", passphrase,
-                     (workdir / "host_ed25519.pub").read_text().strip(), pwd.getpwuid(os.geteuid()).pw_name,
-                     TEST_USER if has_user else None, proc=proc)
+                     (workdir / "host_ed25519.pub").read_text().strip(),
+                     key_user or pwd.getpwuid(os.geteuid()).pw_name, TEST_USER if has_user else None, proc=proc,
+                     keys_dir=keys_dir if key_user else None)
 
 
 @pytest.fixture(scope="session")
@@ -315,6 +324,51 @@ def cutting_proxy(sshd):
 
     def make(cut_after: int, cut_connections: int | None = 1) -> CuttingProxy:
         proxy = CuttingProxy(sshd.port, cut_after, cut_connections)
+        proxies.append(proxy)
+        return proxy
+
+    yield make
+    for p in proxies:
+        p.close()
+
+
+# --- a slow link (a transfer that is still running while the test looks at the app) ----------------
+
+class SlowProxy(CuttingProxy):
+    """TCP proxy to `target_port` that passes at most `bytes_per_s` in each direction."""
+
+    def __init__(self, target_port: int, bytes_per_s: int):
+        self.bytes_per_s = bytes_per_s
+        super().__init__(target_port, 0, 0)
+
+    def _pump(self, src, dst, cut):
+        start, sent = time.monotonic(), 0
+        try:
+            while True:
+                data = src.recv(16384)
+                if not data:
+                    break
+                dst.sendall(data)
+                sent += len(data)
+                ahead = sent / self.bytes_per_s - (time.monotonic() - start)
+                if ahead > 0:
+                    time.sleep(ahead)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+
+@pytest.fixture
+def slow_link(sshd):
+    proxies = []
+
+    def make(bytes_per_s: int) -> SlowProxy:
+        proxy = SlowProxy(sshd.port, bytes_per_s)
         proxies.append(proxy)
         return proxy
 

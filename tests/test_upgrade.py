@@ -15,7 +15,7 @@ from sodclient.config.store import FORMAT_VERSION as SETTINGS_VERSION
 from sodclient.deliveries import Ledger
 from sodclient.errors import LibraryError
 from sodclient.files import NewerFormat
-from sodclient.keys import add_contact, load_contacts, own_identity, validate_contact
+from sodclient.keys import add_contact, load_contacts, validate_contact
 from sodclient.library.schema import VERSION as LIBRARY_VERSION
 from sodclient.profile import Profile
 from sodclient.services.outbox import pending
@@ -40,7 +40,7 @@ def test_every_store_of_release_0_1_0_reads(old_profile):
     assert settings["sftp.host"] == "sftp.example.org" and settings["sftp.port"] == 2222
     assert settings["sftp.password"] == "Example-Passw0rd"
     assert [c.name for c in load_contacts(old_profile.paths)] == ["Dr Example"]
-    assert own_identity(old_profile.paths) is not None
+    assert old_profile.identity.status().state == "plain" and old_profile.identity.current() is not None
     (delivery,) = Ledger(old_profile.paths.ledger_file).load()
     assert delivery.size == 1234 and not delivery.purged
     (entry,) = pending(old_profile)

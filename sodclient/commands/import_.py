@@ -12,7 +12,7 @@ from sodformat.recipients import read_passphrase_file
 
 from sodclient.errors import InputError, LibraryError
 from sodclient.progress import ProgressReport
-from sodclient.services.identity import my_identity
+from sodclient.commands.identity import add_identity_passphrase_option, unlock_identity
 from sodclient.services.receive import import_container
 
 
@@ -26,6 +26,7 @@ def register(subparsers) -> None:
     who.add_argument("--identity", type=Path, metavar="KEYFILE",
                      help="your identity file (default: your own key, when the container was sent to it)")
     p.add_argument("file", type=Path, metavar="FILE.sod")
+    add_identity_passphrase_option(p)
     p.set_defaults(handler=run)
 
 
@@ -50,7 +51,7 @@ def run(args: argparse.Namespace, profile) -> int:
         except SodError as exc:
             raise InputError(str(exc)) from None
     else:
-        identity = my_identity(profile)
+        identity = unlock_identity(args, profile)
         if identity is None:
             raise InputError("Give --passphrase-file or --identity (you have no key of your own yet).")
     try:
@@ -64,4 +65,8 @@ def run(args: argparse.Namespace, profile) -> int:
     sender = opened.sender_name or (opened.signer or "unsigned")
     print(f"Imported {len(result.documents)} document(s) ({result.duplicates} already present); "
           f"sender: {sender}; expires {opened.expires:%Y-%m-%d %H:%M} UTC.")
+    if opened.delivery is not None:
+        reply = f"; a reply to {opened.delivery.in_reply_to}" if opened.delivery.in_reply_to else ""
+        print(f"Delivery {opened.delivery.id}{reply} (reply with `sodclient send --in-reply-to "
+              f"{opened.delivery.id}`).")
     return 0

@@ -76,6 +76,26 @@ def _link_template(value: str) -> str:
     return value
 
 
+def _int_between(low: int, high: int) -> Callable[[str], int]:
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise ConfigError(f"must be a whole number, not {value!r}") from None
+        if not low <= number <= high:
+            raise ConfigError(f"must be between {low} and {high}, not {number}")
+        return number
+
+    return parse
+
+
+def _protection(value: str) -> str:
+    value = _text(value).lower()
+    if value not in ("passphrase", "keyring"):
+        raise ConfigError("the key protection is passphrase or keyring")
+    return value
+
+
 @dataclass(frozen=True)
 class Key:
     name: str
@@ -84,6 +104,7 @@ class Key:
     secret: bool
     label: str       # as FTP Config labels the field; every message to users names fields this way
     help: str
+    site_only: bool = False   # a site policy: set in site defaults only, never by the user
 
 
 KEYS: dict[str, Key] = {
@@ -104,6 +125,14 @@ KEYS: dict[str, Key] = {
         Key("smtp.from", _email, "", False, "Mail from address", "sender address of notification mails"),
         Key("smtp.ca_file", _text, "", False, "Mail extra CA file", "extra CA certificate file for a site's own mail server CA"),
         Key("link.template", _link_template, "", False, "Download link template", "download URL with {name} for the uploaded file"),
+        Key("session.idle_minutes", _int_between(1, 24 * 60), "30", False, "Lock after idle minutes",
+            "minutes without input before the app locks (at most the site's maximum)"),
+        Key("site.max_idle_minutes", _int_between(1, 24 * 60), "30", False, "Site maximum idle minutes",
+            "the longest idle time before the app locks that users may choose", site_only=True),
+        Key("site.max_expiry_days", _int_between(1, 14), "14", False, "Site maximum expiry days",
+            "the longest a delivery may stay downloadable (at most 14)", site_only=True),
+        Key("site.identity_protection", _protection, "passphrase", False, "Key protection",
+            "passphrase (the user's app passphrase) or keyring (the OS keyring holds the key)", site_only=True),
     ]
 }
 

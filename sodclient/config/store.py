@@ -120,6 +120,17 @@ class Settings:
         self.require("link.template")
         return self["link.template"].format(name=remote_name)
 
+    def idle_minutes(self) -> int:
+        """Minutes without input before the app locks: the user's choice, capped by the site maximum."""
+        return min(self["session.idle_minutes"], self["site.max_idle_minutes"])
+
+    def max_expiry_days(self) -> int:
+        """The longest a delivery may stay downloadable here (the site's cap, at most the format's 14)."""
+        return self["site.max_expiry_days"]
+
+    def identity_protection(self) -> str:
+        return self["site.identity_protection"]
+
     def preflight(self) -> tuple[SftpTarget, SmtpTarget]:
         """Everything a send needs, checked before anything is read or packed."""
         sftp, smtp = self.sftp(), self.smtp()
@@ -149,6 +160,8 @@ def save_settings(profile: "Profile", changes: dict[str, str]) -> list[str]:
     Returns the keys written; auditing the change is the caller's (services.settings) job."""
     normalized = {}
     for key, value in changes.items():
+        if key in KEYS and KEYS[key].site_only:
+            raise ConfigError(f"{label(key)} is set by your site (site defaults), not per user")
         parsed = parse_value(key, value)
         normalized[key] = str(parsed) if not isinstance(parsed, str) else parsed
     values = _read_user(profile)

@@ -49,6 +49,21 @@ class Document:
 
 
 @dataclass(frozen=True)
+class Message:
+    """One delivery of a conversation, sent or received, shown under its case (the thread)."""
+
+    delivery_id: str     # the container's random delivery id
+    direction: str       # "sent" | "received"
+    case_id: int | None
+    in_reply_to: str     # the delivery id it answers, or ""
+    counterpart: str     # e-mail address(es): whom it went to, or who sent it
+    signer: str          # the verified sodsig1... key of a received delivery, or ""
+    message: str         # the sender's message (may be PHI: shown, never logged)
+    documents: int
+    at: str              # ISO-8601 UTC
+
+
+@dataclass(frozen=True)
 class Series:
     """One row of the study browser: a DICOM series of a case, or the case's other documents (series_uid "")."""
 

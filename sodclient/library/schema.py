@@ -50,7 +50,24 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX IF NOT EXISTS documents_case_series ON documents(case_id, series_uid, instance_number);
     """,
-    # 3: the study browser (patient -> study -> series) and PACS: one row per series with its counts kept
+    # 3: threaded deliveries: each delivery sent or received (its container's delivery id), under its case
+    """
+    CREATE TABLE IF NOT EXISTS messages (
+        id INTEGER PRIMARY KEY,
+        delivery_id TEXT NOT NULL,
+        direction TEXT NOT NULL CHECK (direction IN ('sent', 'received')),
+        case_id INTEGER REFERENCES cases(id) ON DELETE SET NULL,
+        in_reply_to TEXT NOT NULL DEFAULT '',
+        counterpart TEXT NOT NULL DEFAULT '',
+        signer TEXT NOT NULL DEFAULT '',
+        message TEXT NOT NULL DEFAULT '',
+        documents INTEGER NOT NULL DEFAULT 0,
+        at TEXT NOT NULL,
+        UNIQUE (delivery_id, direction)
+    );
+    CREATE INDEX IF NOT EXISTS messages_case ON messages(case_id, at);
+    """,
+    # 4: the study browser (patient -> study -> series) and PACS: one row per series with its counts kept
     # up to date by every import and removal, so showing a library never aggregates all its documents;
     # the SOP UIDs let a retrieve or a send to PACS name instances without opening the files.
     """

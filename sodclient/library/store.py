@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from sodclient.errors import LibraryError
 from sodclient.library.dicom_info import preload, read_tags
-from sodclient.library.models import Case, Document, ImportResult, Patient, Series
+from sodclient.library.models import Case, Document, ImportResult, Message, Patient, Series
 from sodclient.library.schema import migrate
 from sodclient.progress import CancelToken, ProgressSink, RateMeter, no_progress
 
@@ -384,6 +384,7 @@ class Library:
         case_id: int | None = None,
         unfiled_case: str | None = None,
         reply_to: str = "",
+        message: Message | None = None,
         before_commit: Callable[[ImportResult], None] | None = None,
         move: bool = False,
         progress: ProgressSink = no_progress,
@@ -395,6 +396,8 @@ class Library:
         without one, `unfiled_case` names a new case under the "Unfiled" patient (used for received
         containers); with neither, non-DICOM files are refused before anything is copied. `reply_to` is
         remembered on every case that received documents (the sender of a received container).
+        `message` (a received delivery) is filed under the first case that received documents (or `case_id`),
+        in the same transaction; a sent delivery it answers that had no case yet joins that case too.
         `before_commit(result)` runs inside the transaction (the audit record): if it fails, nothing is kept.
         `move=True` renames the files into the store instead of copying them (for a private temporary
         folder such as an unpacked container, which is discarded afterwards either way).
@@ -475,6 +478,9 @@ class Library:
                 if reply_to:
                     for cid in result.case_ids:
                         db.execute("UPDATE cases SET reply_to = ? WHERE id = ?", (reply_to, cid))
+                if message is not None:
+                    target_case = case_id if case_id is not None else (result.case_ids or [unfiled_id])[0]
+                    self._insert_message(db, message, target_case, len(result.documents) + result.duplicates)
                 cancel.raise_if_cancelled()
                 self._sync(unsynced, pool)
                 if before_commit is not None:
@@ -521,6 +527,57 @@ class Library:
             "INSERT INTO cases (patient_id, study_uid, description, date, created) VALUES (?, ?, ?, ?, ?)",
             (patient_id, f"2.25.{uuid.uuid4().int}", description,
              datetime.now(timezone.utc).strftime("%Y%m%d"), _now())).lastrowid
+
+    # -- threads: deliveries sent and received, under their cases ----------------------------------------
+    @staticmethod
+    def _message(r: sqlite3.Row) -> Message:
+        return Message(r["delivery_id"], r["direction"], r["case_id"], r["in_reply_to"], r["counterpart"],
+                       r["signer"], r["message"], r["documents"], r["at"])
+
+    def _insert_message(self, db: sqlite3.Connection, m: Message, case_id: int | None, documents: int) -> None:
+        db.execute("INSERT OR REPLACE INTO messages (delivery_id, direction, case_id, in_reply_to, counterpart, "
+                   "signer, message, documents, at) VALUES (?,?,?,?,?,?,?,?,?)",
+                   (m.delivery_id, m.direction, case_id, m.in_reply_to, m.counterpart, m.signer, m.message,
+                    documents, m.at or _now()))
+        if m.in_reply_to and case_id is not None:   # the delivery it answers joins the thread if it had no case
+            db.execute("UPDATE messages SET case_id = ? WHERE delivery_id = ? AND case_id IS NULL",
+                       (case_id, m.in_reply_to))
+
+    def record_message(self, message: Message) -> Message:
+        """Files a delivery (a send, or a reply) under its case, or under the case of the delivery it answers."""
+        case_id = message.case_id
+        if case_id is None and message.in_reply_to:
+            case_id = self.case_for_delivery(message.in_reply_to)
+        with self._transaction() as db:
+            self._insert_message(db, message, case_id, message.documents)
+        return self.message(message.delivery_id, message.direction)  # type: ignore[return-value]
+
+    def message(self, delivery_id: str, direction: str | None = None) -> Message | None:
+        """A delivery by its id (received first when both exist: a profile that sent to itself)."""
+        sql = "SELECT * FROM messages WHERE delivery_id = ?"
+        args: tuple = (delivery_id,)
+        if direction:
+            sql += " AND direction = ?"
+            args += (direction,)
+        with self._connect() as db:
+            r = db.execute(sql + " ORDER BY direction = 'sent', id LIMIT 1", args).fetchone()
+        return self._message(r) if r else None
+
+    def case_for_delivery(self, delivery_id: str) -> int | None:
+        with self._connect() as db:
+            r = db.execute("SELECT case_id FROM messages WHERE delivery_id = ? AND case_id IS NOT NULL "
+                           "ORDER BY id LIMIT 1", (delivery_id,)).fetchone()
+        return r[0] if r else None
+
+    def thread(self, case_id: int) -> list[Message]:
+        """The case's deliveries, oldest first: the original and every reply."""
+        with self._connect() as db:
+            rows = db.execute("SELECT * FROM messages WHERE case_id = ? ORDER BY at, id", (case_id,)).fetchall()
+        return [self._message(r) for r in rows]
+
+    def messages(self) -> list[Message]:
+        with self._connect() as db:
+            return [self._message(r) for r in db.execute("SELECT * FROM messages ORDER BY at, id").fetchall()]
 
     # -- handing documents to the send pipeline ------------------------------------------------------
     def stage(self, documents: Iterable[Document], dest: Path, *, keep_titles: bool) -> list[Path]:

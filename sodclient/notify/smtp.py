@@ -63,14 +63,14 @@ def _connect(target: SmtpTarget) -> smtplib.SMTP:
             if not client.has_extn("starttls"):
                 client.quit()
                 raise MailError(f"the mail server {target.host} does not offer STARTTLS; refusing to send in clear "
-                                "(set smtp.security=ssl with port 465 if the server uses implicit TLS)")
+                                "(set Mail security to SSL/TLS with port 465 in FTP Config if the server uses implicit TLS)")
             client.starttls(context=ctx)
             client.ehlo()
     if target.username:
         if target.security == "none":
             client.close()
-            raise MailError("refusing to send the mail account's password without encryption: set smtp.security "
-                            "to starttls or ssl (security=none is only for a relay that needs no login)")
+            raise MailError("refusing to send the mail account's password without encryption: set Mail security "
+                            "to STARTTLS or SSL/TLS in FTP Config (none is only for a relay that needs no login)")
         client.login(target.username, target.password)
     return client
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sodclient.audit_events import AuditEvent
 from sodclient.errors import InputError
 from sodclient.library import ImportResult
 from sodclient.pacs.media import MediaContents, MediaSeries, read_media
@@ -28,7 +29,7 @@ def import_disc(profile: Profile, contents: MediaContents, chosen: list[MediaSer
         raise InputError("Choose at least one series to import")
 
     def record(result: ImportResult) -> None:
-        profile.audit.record("disc-import", series=len(series), documents=len(result.documents),
+        profile.audit.record(AuditEvent.IMPORT_DISC, series=len(series), documents=len(result.documents),
                              duplicates=result.duplicates, dicomdir=contents.dicomdir is not None)
 
     return profile.library().import_paths(files, before_commit=record, progress=progress,

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sodclient.audit_events import AuditEvent
 from sodclient.config.store import Settings
 from sodclient.errors import UserError
 from sodclient.notify.smtp import check as check_smtp_login
 from sodclient.profile import Profile
-from sodclient.transport.errors import FingerprintMismatch, PermissionDenied, UnknownHostKey
+from sodclient.transport.capabilities import check_account
+from sodclient.transport.errors import FingerprintMismatch, UnknownHostKey
 from sodclient.transport.hostkeys import same_fingerprint
 from sodclient.transport.session import ConfirmHostKey, SftpSession
 
@@ -39,18 +41,10 @@ def _check_sftp(settings: Settings, confirm_host_key: ConfirmHostKey | None) -> 
     try:
         target = settings.sftp()
         with SftpSession(target, confirm_host_key) as s:
-            s.check_folder()
-            probe = s.path(".sodsend-write-test")
-            try:
-                with s.sftp.open(probe, "wb") as f:
-                    f.write(b"ok")
-                s.sftp.remove(probe)
-            except PermissionError:
-                raise PermissionDenied(target.remote_dir) from None
-            free = s.free_space()
-            extra = f", {free / 1e9:.1f} GB free" if free is not None else ""
+            report = check_account(s)
+            extra = f", {report.free / 1e9:.1f} GB free" if report.free is not None else ""
             return Check("SFTP", True, f"logged in to {target.host} ({s.cipher}); folder {target.remote_dir} "
-                                       f"is writable{extra}")
+                                       f"is writable{extra}\n{report.text()}")
     except UserError as exc:
         return Check("SFTP", False, str(exc), exc)
 
@@ -108,7 +102,7 @@ def trust_host(profile: Profile, fingerprint: str | None = None) -> HostKeyStatu
     if fingerprint and not same_fingerprint(fingerprint, fp):
         raise FingerprintMismatch(target.host, fp, fingerprint)
     if fingerprint:
-        profile.audit.record("trust-host", host=target.host, port=target.port, fingerprint=fp)
+        profile.audit.record(AuditEvent.TRUST, host=target.host, port=target.port, fingerprint=fp)
     return HostKeyStatus(target.host, target.port, fp, kind, True)
 
 
@@ -122,7 +116,7 @@ class AuditedConfirm:
     def __call__(self, host: str, fingerprint: str, key_type: str) -> bool:
         trusted = bool(self.confirm(host, fingerprint, key_type))
         if trusted:
-            self.profile.audit.record("trust-host", host=host, port=self.port, fingerprint=fingerprint)
+            self.profile.audit.record(AuditEvent.TRUST, host=host, port=self.port, fingerprint=fingerprint)
         return trusted
 
 

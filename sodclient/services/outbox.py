@@ -75,7 +75,8 @@ def _finish_upload(profile: Profile, outbox: Outbox, entry: OutboxEntry, target,
         source.close()
     Ledger(profile.paths.ledger_file).add(entry.remote_name, result.size, datetime.fromisoformat(entry.expires))
     profile.audit.record("upload", remote_name=entry.remote_name, size=result.size, attempts=result.attempts,
-                         seconds=round(result.seconds, 2), cipher=result.cipher, via="outbox")
+                         seconds=round(result.seconds, 2), cipher=result.cipher, via="outbox",
+                         published_by=result.published_by, verified_by=result.verified_by)
     entry.upload_pending = False
     outbox.save(entry)
     container.unlink(missing_ok=True)

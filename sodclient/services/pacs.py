@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from sodclient.audit_events import AuditEvent
 from sodclient.config.pacs_nodes import load_nodes, save_nodes
 from sodclient.errors import InputError, UserError
 from sodclient.library import Document, ImportResult
@@ -79,14 +80,14 @@ def save_node(profile: Profile, new: PacsNode, *, replacing: str | None = None) 
     position = next((i for i, n in enumerate(current) if n.name == replacing), len(kept))
     kept.insert(min(position, len(kept)), new)
     save_nodes(profile, kept)
-    profile.audit.record("pacs-node-saved", kind=new.kind, nodes=len(kept))
+    profile.audit.record(AuditEvent.CONFIG_PACS_NODE, change="saved", kind=new.kind, nodes=len(kept))
     return new
 
 
 def remove_node(profile: Profile, name: str) -> None:
     kept = [n for n in load_nodes(profile) if n.name != name]
     save_nodes(profile, kept)
-    profile.audit.record("pacs-node-removed", nodes=len(kept))
+    profile.audit.record(AuditEvent.CONFIG_PACS_NODE, change="removed", nodes=len(kept))
 
 
 def method_name(n: PacsNode) -> str:
@@ -167,7 +168,7 @@ def retrieve(profile: Profile, n: PacsNode, studies: list[StudyMatch], progress:
             files = fetch(n, study, workdir, report, cancel)
 
             def record(result: ImportResult, count=len(files)) -> None:   # inside the library transaction
-                profile.audit.record("pacs-retrieve", method=method_name(n), instances=count,
+                profile.audit.record(AuditEvent.PACS_RETRIEVE, method=method_name(n), instances=count,
                                      documents=len(result.documents), duplicates=result.duplicates)
 
             result = library.import_paths([workdir], before_commit=record, move=True, progress=report, cancel=cancel)
@@ -176,16 +177,17 @@ def retrieve(profile: Profile, n: PacsNode, studies: list[StudyMatch], progress:
             outcome.studies.append(StudyOutcome(study, error="Cancelled; nothing of this study was kept."))
         except UserError as exc:
             log.info("retrieve of one study failed: %s", type(exc).__name__)
-            _audit_failure(profile, "pacs-retrieve-failed", n, exc)
+            _audit_failure(profile, False, n, exc)
             outcome.studies.append(StudyOutcome(study, error=str(exc)))
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
     return outcome
 
 
-def _audit_failure(profile: Profile, event: str, n: PacsNode, exc: BaseException) -> None:
+def _audit_failure(profile: Profile, sending: bool, n: PacsNode, exc: BaseException) -> None:
     try:
-        profile.audit.record(event, method=method_name(n), reason=type(exc).__name__)
+        profile.audit.record(AuditEvent.PACS_SEND_FAILED if sending else AuditEvent.PACS_RETRIEVE_FAILED,
+                             method=method_name(n), reason=type(exc).__name__)
     except Exception:   # the audit store failed too: the original error is the one to report
         pass
 
@@ -218,9 +220,9 @@ def send_to_pacs(profile: Profile, n: PacsNode, documents: list[Document], progr
     try:
         results = (dicomweb if n.is_dicomweb else dimse).store(n, [d.path for d in dicom], progress, cancel)
     except BaseException as exc:
-        _audit_failure(profile, "pacs-send-failed", n, exc)
+        _audit_failure(profile, True, n, exc)
         raise
     outcome = SendOutcome(results, not_dicom)
-    profile.audit.record("pacs-send", method=method, instances=len(results), stored=outcome.stored,
+    profile.audit.record(AuditEvent.PACS_SEND, method=method, instances=len(results), stored=outcome.stored,
                          failed=outcome.failed, not_dicom=not_dicom)
     return outcome

@@ -10,7 +10,7 @@ from sodclient.transport.purge import PurgeReport, purge_expired as purge_remote
 
 def purge_expired(profile: Profile, dry_run: bool = False) -> PurgeReport:
     ledger = Ledger(profile.paths.ledger_file)
-    known = {d.remote_name: (f"expired {d.expires}" if d.expired else None) for d in ledger.load()}
+    known = {d.remote_name: (f"expired {d.expires}" if d.expired else None) for d in ledger.load() if not d.purged}
 
     def deleted(name: str, why: str) -> None:
         if name in known:

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sodclient.keys import contact_for_signer, own_identity
-from sodclient.library import ImportResult
+from sodclient.audit_events import AuditEvent
+from sodclient.keys import contact_for_signer
+from sodclient.library import ImportResult, Message
 from sodclient.profile import Profile
 from sodclient.progress import CancelToken, ProgressSink, RateMeter, no_progress
-from sodformat import Identity, PassphraseIdentity, inspect, unpack
+from sodformat import Contents, Identity, PassphraseIdentity, inspect, unpack
 from sodformat.errors import SodError
 
 
@@ -28,7 +29,7 @@ class OpenedContainer:
     """A decrypted, verified container waiting in a temporary folder to be imported or discarded."""
 
     source: Path
-    contents: object            # sodformat Contents (header, entries, signer)
+    contents: Contents          # header, entries, verified signer
     workdir: Path
     sender_name: str = ""       # the contact whose signing key matches, if any
     sender_email: str = ""
@@ -41,6 +42,11 @@ class OpenedContainer:
     @property
     def expires(self) -> datetime:
         return self.contents.header.expires
+
+    @property
+    def delivery(self):
+        """The container's delivery (id, in-reply-to, message), or None for containers from older senders."""
+        return getattr(self.contents, "delivery", None)
 
     @property
     def total_size(self) -> int:
@@ -58,7 +64,7 @@ def _incoming_dir(profile: Profile) -> Path:
 
 def _audit_failure(profile: Profile, path: Path, exc: BaseException) -> None:
     try:
-        profile.audit.record("import-failed", container_size=path.stat().st_size if path.exists() else 0,
+        profile.audit.record(AuditEvent.IMPORT_FAILED, container_size=path.stat().st_size if path.exists() else 0,
                              reason=type(exc).__name__)
     except Exception:  # the audit store itself failed: the original error is the one to report
         pass
@@ -101,7 +107,7 @@ def open_container(
 def open_received(profile: Profile, path: Path, passphrase: str | None, use_own_key: bool,
                   progress: ProgressSink = no_progress, cancel: CancelToken | None = None) -> OpenedContainer:
     """The app's Open .SOD: the typed passphrase, the user's own key, or both."""
-    identity = own_identity(profile.paths) if use_own_key else None
+    identity = profile.identity.current(required=True) if use_own_key else None
     return open_container(profile, path, passphrase=passphrase, identity=identity, progress=progress, cancel=cancel)
 
 
@@ -113,19 +119,33 @@ def import_opened(
     progress: ProgressSink = no_progress,
     cancel: CancelToken | None = None,
 ) -> ImportResult:
-    """Files an opened container into the library (one transaction), then removes the temporary folder."""
+    """Files an opened container into the library (one transaction), then removes the temporary folder.
+
+    A reply (its delivery answers one this library knows) is filed under the case of that delivery, so
+    the thread shows the original and its replies together; anything else gets a new "Received" case."""
     received = datetime.now().strftime("%Y-%m-%d %H:%M")
     label = f"Received {received}" + (f" from {opened.sender_name}" if opened.sender_name else "")
+    library = profile.library()
+    delivery = opened.delivery
+    thread_case = library.case_for_delivery(delivery.in_reply_to) if delivery and delivery.in_reply_to else None
+    # Where a reply goes: the known contact's address (signature verified), else the address the sender put
+    # in the (authenticated) delivery.
+    sender = reply_to or opened.sender_email or (delivery.reply_to if delivery else "")
+    message = Message(delivery.id, "received", None, delivery.in_reply_to, sender, opened.signer or "",
+                      delivery.message, 0, "") if delivery else None
 
     def record(result: ImportResult) -> None:  # inside the library transaction: no audit, no import
-        profile.audit.record("import", documents=len(result.documents), duplicates=result.duplicates,
-                             bytes=opened.total_size, signer=opened.signer or "", signed=bool(opened.signer))
+        thread = {"delivery": delivery.id, "in_reply_to": delivery.in_reply_to,
+                  "threaded": thread_case is not None} if delivery else {}
+        profile.audit.record(AuditEvent.IMPORT, documents=len(result.documents), duplicates=result.duplicates,
+                             bytes=opened.total_size, signer=opened.signer or "", signed=bool(opened.signer),
+                             **thread)
 
     try:
         if not opened.files:
             raise SodError("This container holds no documents.")
-        result = profile.library().import_paths(opened.files, unfiled_case=label, reply_to=reply_to or opened.sender_email,
-                                      before_commit=record, move=True, progress=progress,
+        result = library.import_paths(opened.files, case_id=thread_case, unfiled_case=label, reply_to=sender,
+                                      message=message, before_commit=record, move=True, progress=progress,
                                       cancel=cancel)
     except BaseException as exc:
         _audit_failure(profile, opened.source, exc)
@@ -156,7 +176,7 @@ def import_files(profile: Profile, paths: list[Path], *, case_id: int | None = N
     `case_id`), in one transaction that also writes the audit record."""
 
     def record(result: ImportResult) -> None:
-        profile.audit.record("library-import", documents=len(result.documents), duplicates=result.duplicates)
+        profile.audit.record(AuditEvent.IMPORT_OWN, documents=len(result.documents), duplicates=result.duplicates)
 
     return profile.library().import_paths(paths, case_id=case_id, before_commit=record, progress=progress,
                                           cancel=cancel or CancelToken())

@@ -14,22 +14,26 @@ after the server was reached.
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 import shutil
+import sqlite3
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Iterator
 from typing import Any
 
-from sodformat import PassphraseRecipient, collect_sources, pack, parse_recipient
+from sodformat import Delivery, PassphraseRecipient, collect_sources, new_delivery_id, pack, parse_recipient
 from sodformat.errors import CancelledError, SodError
 from sodformat.limits import MAX_EXPIRY_DAYS
+from sodformat.manifest import MAX_MESSAGE_BYTES, check_delivery_id
 
 from sodclient import passphrase_policy
+from sodclient.audit_events import AuditEvent
 from sodclient.deliveries import Ledger
-from sodclient.errors import InputError, TransferError, UploadPending, UserError
-from sodclient.keys import own_identity
+from sodclient.errors import InputError, LibraryError, TransferError, UploadPending, UserError
+from sodclient.library import Message
 from sodclient.notify.mail import SUBJECT as MAIL_SUBJECT
 from sodclient.notify.mail import Notification, compose
 from sodclient.notify.smtp import send_message
@@ -42,6 +46,7 @@ from sodclient.services.results import SendResult
 from sodclient.transport.session import ConfirmHostKey, SftpTarget
 from sodclient.transport.upload import GrowingFile, new_remote_name, upload
 
+log = logging.getLogger("sodclient.send")
 _EMAIL = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+")
 
 
@@ -56,15 +61,25 @@ class SendRequest:
     expires_in_days: int = MAX_EXPIRY_DAYS
     reviewed: Review | None = None                              # send the reviewed copies instead of `paths`
     sign: bool = True                                           # sign with the user's own key, if they have one
+    in_reply_to: str = ""                                       # the delivery id this send answers (a reply)
+    case_id: int | None = None                                  # the library case the documents came from
+    delivery_id: str = field(default_factory=new_delivery_id)  # this delivery's id, in the container
 
     def __repr__(self) -> str:  # passphrases and addresses never appear in logs or tracebacks
         return (f"SendRequest({len(self.paths)} path(s), {len(self.to)} to, {len(self.cc)} cc, "
                 f"{len(self.passphrases)} passphrase(s), {len(self.recipient_keys)} key(s), "
-                f"expires_in_days={self.expires_in_days}, peer_review={self.reviewed is not None})")
+                f"expires_in_days={self.expires_in_days}, peer_review={self.reviewed is not None}, "
+                f"reply={bool(self.in_reply_to)})")
 
 
-def validate(request: SendRequest) -> list:
-    """Check the request before anything is read or sent; returns the container recipients."""
+def max_expiry_days(profile: Profile) -> int:
+    """The longest a delivery may stay downloadable at this site (site defaults `site.max_expiry_days`)."""
+    return profile.settings().max_expiry_days()
+
+
+def validate(request: SendRequest, max_days: int = MAX_EXPIRY_DAYS) -> list:
+    """Check the request before anything is read or sent; returns the container recipients.
+    `max_days` is the site's cap on expiry (site defaults `site.max_expiry_days`, at most the format's 14)."""
     if not request.paths and request.reviewed is None:
         raise InputError("nothing to send: give at least one file or folder")
     if not request.to:
@@ -72,8 +87,17 @@ def validate(request: SendRequest) -> list:
     for address in request.to + request.cc:
         if not _EMAIL.fullmatch(address):
             raise InputError(f"{address!r} is not an e-mail address")
-    if not isinstance(request.expires_in_days, int) or not 1 <= request.expires_in_days <= MAX_EXPIRY_DAYS:
-        raise InputError(f"a delivery expires after 1 to {MAX_EXPIRY_DAYS} days, not {request.expires_in_days}")
+    if not isinstance(request.expires_in_days, int) or not 1 <= request.expires_in_days <= max_days:
+        site = " (your site's maximum)" if max_days < MAX_EXPIRY_DAYS else ""
+        raise InputError(f"a delivery expires after 1 to {max_days} days{site}, not {request.expires_in_days}")
+    try:
+        check_delivery_id(request.delivery_id)
+        if request.in_reply_to:
+            check_delivery_id(request.in_reply_to, "in-reply-to id")
+    except SodError as exc:
+        raise InputError(str(exc)) from None
+    if len(request.message.encode("utf-8")) > MAX_MESSAGE_BYTES:
+        raise InputError(f"the message is too long (at most {MAX_MESSAGE_BYTES // 1024} KiB)")
     if not request.passphrases and not request.recipient_keys:
         raise InputError("choose how the recipient opens it: a passphrase or their public key")
     recipients: list = []
@@ -94,8 +118,9 @@ def preflight(profile: Profile, request: SendRequest) -> None:
     """Everything that can be checked before a long Peer Review: the request and the settings.
     A refusal is audited like a failed send."""
     with _audited_failure(profile, request):
-        validate(request)
-        profile.settings().preflight()
+        settings = profile.settings()
+        validate(request, settings.max_expiry_days())
+        settings.preflight()
 
 
 @contextlib.contextmanager
@@ -106,8 +131,9 @@ def _audited_failure(profile: Profile, request: SendRequest) -> Iterator[None]:
     except (UserError, SodError) as exc:
         if not isinstance(exc, UploadPending):   # that one has its own "upload-pending" record
             try:
-                profile.audit.record("send-failed", reason=type(exc).__name__, to=list(request.to),
-                                     cc=list(request.cc))
+                extra = {"in_reply_to": request.in_reply_to} if request.in_reply_to else {}
+                profile.audit.record(AuditEvent.SEND_FAILED, reason=type(exc).__name__, to=list(request.to),
+                                     cc=list(request.cc), **extra)
             except Exception:  # the audit store failing must not hide why the send failed
                 pass
         raise
@@ -154,9 +180,11 @@ def send(profile: Profile, request: SendRequest, progress: ProgressSink = no_pro
 
 def _send(profile: Profile, request: SendRequest, progress: ProgressSink, cancel: CancelToken,
           confirm_host_key: ConfirmHostKey | None) -> SendResult:
-    recipients = validate(request)
-    signer = own_identity(profile.paths) if request.sign else None   # recipients then see who sent it, verified
     settings = profile.settings()
+    recipients = validate(request, settings.max_expiry_days())
+    signer = profile.identity.current() if request.sign else None   # recipients then see who sent it, verified
+    delivery = Delivery(request.delivery_id, request.in_reply_to, request.message,
+                        reply_to=settings.raw.get("smtp.from", ""))   # where the recipient's reply goes
     sftp_target, smtp_target = settings.preflight()
     confirm_host_key = audited(profile, confirm_host_key, sftp_target.port)
     spool = profile.ensure().paths.spool
@@ -174,41 +202,57 @@ def _send(profile: Profile, request: SendRequest, progress: ProgressSink, cancel
         try:
             result_header, upload_result = _pack_and_upload(sources, recipients, request.expires_in_days, signer,
                                                             work / "container.sod", sftp_target, remote_name,
-                                                            progress, cancel, confirm_host_key)
+                                                            progress, cancel, confirm_host_key, delivery)
         except _KeptContainer as kept:
             note = Notification(list(request.to), list(request.cc), settings.link(remote_name),
                                 kept.header.expires, kept.size, request.message)
             entry = outbox.add_pending_upload(note, remote_name, kept.path, str(kept.cause))
-            profile.audit.record("upload-pending", remote_name=remote_name, size=kept.size, outbox_id=entry.id)
+            profile.audit.record(AuditEvent.UPLOAD_PENDING, remote_name=remote_name, size=kept.size, outbox_id=entry.id)
+            _file_in_thread(profile, request, list(request.to) + list(request.cc), len(sources))
             raise UploadPending(kept.cause, entry.id) from None
     finally:
         shutil.rmtree(work, ignore_errors=True)   # the spool container (parked in the outbox if kept)
 
     expires = result_header.expires
     Ledger(profile.paths.ledger_file).add(remote_name, upload_result.size, expires)
-    profile.audit.record("upload", remote_name=remote_name, size=upload_result.size,
+    profile.audit.record(AuditEvent.UPLOAD, remote_name=remote_name, size=upload_result.size,
                          attempts=upload_result.attempts, seconds=round(upload_result.seconds, 2),
-                         cipher=upload_result.cipher)
+                         cipher=upload_result.cipher, published_by=upload_result.published_by,
+                         verified_by=upload_result.verified_by)
     note = Notification(list(request.to), list(request.cc), settings.link(remote_name), expires,
                         upload_result.size, request.message)
     progress(ProgressReport("notify", 0, 1))
     notified, error, outbox_id = True, "", ""
     try:
         send_message(smtp_target, compose(note, smtp_target.sender))
-        profile.audit.record("notify", remote_name=remote_name, to=note.to, cc=note.cc, via="direct")
+        profile.audit.record(AuditEvent.NOTIFY, remote_name=remote_name, to=note.to, cc=note.cc, via="direct")
     except TransferError as exc:
         entry = outbox.add(note, remote_name, str(exc))
         notified, error, outbox_id = False, str(exc), entry.id
-        profile.audit.record("notify-queued", remote_name=remote_name, to=note.to, cc=note.cc, outbox_id=entry.id)
+        profile.audit.record(AuditEvent.NOTIFY_QUEUED, remote_name=remote_name, to=note.to, cc=note.cc,
+                             outbox_id=entry.id)
     progress(ProgressReport("notify", 1, 1))
     report = reviewed.report if reviewed is not None else None
-    profile.audit.record("send", remote_name=remote_name, size=upload_result.size, files=len(sources),
+    _file_in_thread(profile, request, note.to + note.cc, len(sources))
+    thread = {"in_reply_to": request.in_reply_to} if request.in_reply_to else {}
+    profile.audit.record(AuditEvent.REPLY if request.in_reply_to else AuditEvent.SEND,
+                         remote_name=remote_name, size=upload_result.size, files=len(sources),
                          unlock_by_key=len(request.recipient_keys), unlock_by_phrase=len(request.passphrases),
                          to=note.to, cc=note.cc, expires=expires.isoformat(), peer_review=reviewed is not None,
                          left_out=len(report.left_out) if report else 0, notified=notified,
-                         signed=signer is not None)
+                         signed=signer is not None, delivery=request.delivery_id, **thread)
     return SendResult(settings.link(remote_name), remote_name, expires, upload_result.size, notified, error,
                       outbox_id, upload_result, report)
+
+
+def _file_in_thread(profile: Profile, request: SendRequest, to: list[str], files: int) -> None:
+    """The sent delivery goes under its case (or the case of the delivery it answers) in the library, so
+    the thread shows it. The delivery already left: a library problem is logged, never fails the send."""
+    try:
+        profile.library().record_message(Message(request.delivery_id, "sent", request.case_id, request.in_reply_to,
+                                                 ", ".join(to), "", request.message, files, ""))
+    except (LibraryError, OSError, sqlite3.Error) as exc:
+        log.warning("the sent delivery was not filed in the library thread: %s", type(exc).__name__)
 
 
 class _KeptContainer(Exception):
@@ -220,7 +264,7 @@ class _KeptContainer(Exception):
 
 
 def _pack_and_upload(sources, recipients, days, signer, spool_file: Path, target: SftpTarget, remote_name: str,
-                     progress: ProgressSink, cancel: CancelToken, confirm_host_key):
+                     progress: ProgressSink, cancel: CancelToken, confirm_host_key, delivery: Delivery | None = None):
     """Pack into `spool_file` on one thread while the uploader tails it on this one. One child token
     links the two stages: the user's cancel reaches both, and an upload that fails before the server was
     usable stops the packer without it looking like the user's cancel."""
@@ -235,7 +279,7 @@ def _pack_and_upload(sources, recipients, days, signer, spool_file: Path, target
         writer = _TailedWriter(spool_file, growing, connected, pipeline)
         try:
             result = pack(writer, sources, recipients, expires_in_days=days, signer=signer,
-                          progress=lambda done, total: meter.update(done), cancel=pipeline)
+                          progress=lambda done, total: meter.update(done), cancel=pipeline, delivery=delivery)
             writer.close()
             outcome["header"] = result.header
             meter.update(total_in, force=True)
@@ -277,4 +321,4 @@ def _pack_and_upload(sources, recipients, days, signer, spool_file: Path, target
     return outcome["header"], result
 
 
-__all__ = ["MAIL_SUBJECT", "SendRequest", "SendResult", "preflight", "send", "validate"]
+__all__ = ["MAIL_SUBJECT", "SendRequest", "SendResult", "max_expiry_days", "preflight", "send", "validate"]

@@ -100,3 +100,40 @@ class VerificationFailed(TransferError):
 
     def __init__(self, detail: str):
         super().__init__(f"the uploaded file does not match what was sent ({detail}); it was not published")
+
+
+def _names(names: list[str], most: int = 6) -> str:
+    shown = ", ".join(names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
+class NoCommonAlgorithm(TransferError):
+    """The server and the app share no cipher / key exchange / host-key type: name both sides' lists, so the
+    admin knows what to enable (instead of "is this really an SFTP port?")."""
+
+    def __init__(self, host: str, what: str, offered: list[str], supported: list[str]):
+        self.host, self.what, self.offered, self.supported = host, what, list(offered), list(supported)
+        super().__init__(
+            f"the server {host} and this app have no {what} in common: the server offers "
+            f"{_names(offered) or 'none'}; this app supports {_names(supported)}. "
+            f"Ask the server's admin to enable one of the app's {what}s")
+
+
+class LegacyCipherOnly(NoCommonAlgorithm):
+    """Only CBC-mode (or older) ciphers: refused on purpose, they are not safe."""
+
+    def __init__(self, host: str, offered: list[str], recommended: list[str]):
+        self.host, self.what, self.offered, self.supported = host, "cipher", list(offered), list(recommended)
+        TransferError.__init__(
+            self,
+            f"the server {host} only offers legacy ciphers ({', '.join(offered)}), which are unsafe (CBC mode in "
+            "SSH lets an attacker on the network recover parts of the traffic); nothing was sent. "
+            f"Ask the server's admin to enable {' or '.join(recommended)}")
+
+
+class RemoteFileLocked(TransferError):
+    """An earlier partial upload exists that the account can neither continue nor replace."""
+
+    def __init__(self, folder: str):
+        super().__init__(f"an earlier partial upload in {folder!r} can be neither continued nor replaced by this "
+                         "account (no permission); ask the server's admin to remove it or allow overwriting")

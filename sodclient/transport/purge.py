@@ -3,7 +3,9 @@
 The caller says which names it knows to be expired or still valid (its ledger); for `.sod` files it does
 not know (another computer of the same site uploaded them), the container header is read from the first
 bytes on the server and `sodformat.inspect` says when it expires. Stale `.part` files (abandoned uploads)
-older than the longest allowed delivery time go too. Recording what was deleted is the caller's job.
+older than the longest allowed delivery time go too. Where the folder may not be listed (a write-only
+drop-box), the caller's own expired deliveries are removed by name. Recording what was deleted is the
+caller's job.
 """
 
 from __future__ import annotations
@@ -68,7 +70,11 @@ def purge_expired(target: SftpTarget, known: dict[str, str | None], dry_run: boo
     report = PurgeReport()
     with SftpSession(target) as s:
         s.check_folder()
-        for attr in s.sftp.listdir_attr(target.remote_dir):
+        try:
+            listing = s.sftp.listdir_attr(target.remote_dir)
+        except PermissionError:   # a write-only drop-box: purge what this computer's record knows
+            return _purge_known(s, known, report, dry_run, on_deleted)
+        for attr in listing:
             if not stat.S_ISREG(attr.st_mode or 0):
                 continue
             name = attr.filename
@@ -80,4 +86,25 @@ def purge_expired(target: SftpTarget, known: dict[str, str | None], dry_run: boo
                 if on_deleted:
                     on_deleted(name, why)
             report.deleted.append((name, why))
+    return report
+
+
+def _purge_known(s: SftpSession, known: dict[str, str | None], report: PurgeReport, dry_run: bool,
+                 on_deleted: Callable[[str, str], None] | None) -> PurgeReport:
+    """Without listing, only the caller's own deliveries can be found, by name."""
+    for name, why in known.items():
+        if why is None:
+            report.kept += 1
+            continue
+        if not dry_run:
+            try:
+                s.sftp.remove(s.path(name))
+            except FileNotFoundError:
+                why = "already gone from the server"
+            except PermissionError:
+                report.kept_unknown.append((name, "expired, but the account may not delete it"))
+                continue
+            if on_deleted:
+                on_deleted(name, why)
+        report.deleted.append((name, why))
     return report

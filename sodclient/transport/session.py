@@ -2,6 +2,9 @@
 
 Why not paramiko.SSHClient: we need the server's key *before* deciding (to offer the SHA-256
 fingerprint to the user), our own known_hosts, AES-GCM first, and large windows for throughput.
+When paramiko shares no cipher, key exchange or host-key type with the server (chacha20-poly1305-only
+servers) but asyncssh does, the same session runs on asyncssh (`asyncssh_backend`); the server's
+offer is recorded either way, so a mismatch is diagnosed by name.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import concurrent.futures
 import errno
 import functools
+import logging
 import os
 import socket
 import stat
@@ -18,20 +22,25 @@ from pathlib import Path
 from typing import Callable
 
 import paramiko
-from paramiko.sftp import CMD_ATTRS, CMD_EXTENDED, CMD_EXTENDED_REPLY, CMD_STAT
+from paramiko.sftp import (CMD_ATTRS, CMD_CLOSE, CMD_EXTENDED, CMD_EXTENDED_REPLY, CMD_HANDLE, CMD_LSTAT, CMD_OPEN,
+                           CMD_OPENDIR, CMD_REMOVE, CMD_RENAME, CMD_STAT)
 from paramiko.sftp_attr import SFTPAttributes
 
 from sodclient.errors import InputError
-from sodclient.transport import hostkeys
+from sodclient.transport import algorithms, hostkeys
+from sodclient.transport.capabilities import Op
 from sodclient.transport.errors import (AuthFailed, ConnectionLost, DnsFailure, HostKeyChanged, PermissionDenied,
                                         PortClosed, ProtocolFailure, RemoteFolderMissing, Timeout, TransferError,
                                         UnknownHostKey)
 
+# paramiko logs tracebacks at ERROR for failures this module diagnoses itself (a cipher mismatch, a dropped
+# link); with no logging configured Python would print them on stderr beside the one-line diagnosis.
+for _name in ("paramiko", "asyncssh"):
+    logging.getLogger(_name).addHandler(logging.NullHandler())
+
 # (host, fingerprint, key type) -> True to trust this key from now on
 ConfirmHostKey = Callable[[str, str, str], bool]
 
-# AES-GCM needs no separate MAC pass: fewest CPU cycles per byte in paramiko (measured in bench/).
-PREFERRED_CIPHERS = ("aes256-gcm@openssh.com", "aes128-gcm@openssh.com", "aes256-ctr", "aes128-ctr")
 WINDOW_SIZE = 16 * 1024 * 1024
 MAX_PACKET = 32 * 1024
 
@@ -102,17 +111,43 @@ def _in_background(fn, *args) -> concurrent.futures.Future:
     return future
 
 
-@dataclass(frozen=True)
-class Preflight:
-    """What an upload needs to know before writing, fetched in one round trip."""
+def _trusted_types_first(t: SftpTarget, key_types) -> list[str]:
+    """Ask for the key type we already trust, so a change is a real change."""
+    known = hostkeys.load(t.known_hosts).lookup(hostkeys.host_id(t.host, t.port)) or {}
+    return [k for k in key_types if k in known.keys()] + [k for k in key_types if k not in known.keys()]
 
-    max_write: int
-    free: int | None          # bytes free in the remote folder, None if the server does not say
-    part_size: int | None     # size of an earlier partial upload, None if there is none
+
+# Servers paramiko could not negotiate with in this process, with their offer: retries and later sends go
+# straight to asyncssh (one TCP connection and handshake less each time).
+_PARAMIKO_CANNOT: dict[tuple[str, int], algorithms.ServerOffer] = {}
+
+
+def forget_negotiation(host: str, port: int) -> None:
+    """Try paramiko first again for this server (its configuration changed, or the port now serves another)."""
+    _PARAMIKO_CANNOT.pop((host, port), None)
+
+
+class _OfferRecordingTransport(paramiko.Transport):
+    """paramiko's Transport, keeping the server's algorithm lists: a failed negotiation can then say what
+    the server offers, and the session can switch to asyncssh when that one has a match."""
+
+    server_offer: algorithms.ServerOffer | None = None
+
+    def _parse_kex_init(self, m):
+        try:
+            raw = m.asbytes()[m.packet.tell():]
+            self.server_offer = algorithms.ServerOffer.from_kexinit(
+                self._really_parse_kex_init(paramiko.Message(raw)))
+        except Exception:   # a paramiko without this parser: the diagnoses just know less, the handshake goes on
+            self.server_offer = None
+        return super()._parse_kex_init(m)
 
 
 class SftpSession:
-    """Context manager: `with SftpSession(target, confirm) as s: s.sftp.stat(...)`."""
+    """Context manager: `with SftpSession(target, confirm) as s: s.sftp.stat(...)`.
+
+    `s.sftp` is a paramiko SFTPClient, or the same calls over asyncssh; `s.batch` sends pipelined
+    requests (see capabilities.Op) and `s.file` wraps an opened handle as a file object."""
 
     def __init__(self, target: SftpTarget, confirm_host_key: ConfirmHostKey | None = None,
                  accept_fingerprint: str | None = None, host_key_only: bool = False):
@@ -121,10 +156,13 @@ class SftpSession:
         self.confirm_host_key = confirm_host_key
         self.accept_fingerprint = accept_fingerprint
         self.transport: paramiko.Transport | None = None
-        self.sftp: paramiko.SFTPClient | None = None
+        self.alt = None                       # the asyncssh connection, when paramiko could not negotiate
+        self.sftp = None
         self.server_fingerprint = ""
         self.server_key_type = ""
         self.cipher = ""
+        self.kex = ""
+        self.library = "paramiko"
 
     # connection -----------------------------------------------------------------------------
     def __enter__(self) -> "SftpSession":
@@ -139,34 +177,51 @@ class SftpSession:
         self.close()
 
     def close(self) -> None:
-        for thing in (self.sftp, self.transport):
+        for thing in (self.sftp, self.transport, self.alt):
             try:
                 if thing is not None:
                     thing.close()
             except Exception:  # closing a dead connection must not hide the real error
                 pass
 
+    def is_active(self) -> bool:
+        if self.alt is not None:
+            return self.alt.is_active()
+        return self.transport is not None and self.transport.is_active()
+
     def _connect(self) -> None:
         t = self.target
         key_loader = None
         if t.key_file:   # the key's KDF costs ~0.2-0.5 s of CPU: do it while the handshake waits on the network
             key_loader = _in_background(_load_key, t)
-        self._handshake(t, key_loader)
+        try:
+            offer = _PARAMIKO_CANNOT.get((t.host, t.port)) or self._handshake(t, key_loader)
+            if offer is not None:   # paramiko could not agree with the server: asyncssh, or a plain diagnosis
+                self._connect_alternative(t, key_loader, offer)
+        except BaseException:
+            if key_loader is not None:   # a process exiting mid-KDF can abort in native code: let it finish
+                concurrent.futures.wait([key_loader], timeout=10)
+            raise
 
-    def _handshake(self, t: SftpTarget, key_loader) -> None:
+    def _handshake(self, t: SftpTarget, key_loader) -> algorithms.ServerOffer | None:
         sock = _open_socket(t)
-        transport = paramiko.Transport(sock, default_window_size=WINDOW_SIZE, default_max_packet_size=MAX_PACKET)
+        transport = _OfferRecordingTransport(sock, default_window_size=WINDOW_SIZE,
+                                             default_max_packet_size=MAX_PACKET)
         self.transport = transport
         transport.banner_timeout = transport.auth_timeout = t.timeout
         opts = transport.get_security_options()
-        opts.ciphers = [c for c in PREFERRED_CIPHERS if c in opts.ciphers] + \
-                       [c for c in opts.ciphers if c not in PREFERRED_CIPHERS and "cbc" not in c]
-        known = hostkeys.load(t.known_hosts).lookup(hostkeys.host_id(t.host, t.port))
-        if known:  # ask for the key type we already trust, so a change is a real change
-            opts.key_types = [k for k in opts.key_types if k in known.keys()] + \
-                             [k for k in opts.key_types if k not in known.keys()]
+        opts.ciphers = algorithms.PARAMIKO.ciphers
+        opts.kex = [k for k in opts.kex if k in algorithms.PARAMIKO.kex]
+        opts.key_types = _trusted_types_first(t, opts.key_types)
         try:
             transport.start_client(timeout=t.timeout)
+        except paramiko.IncompatiblePeer:
+            if transport.server_offer is None:
+                raise ProtocolFailure("SSH negotiation failed; is this really an SFTP server port?") from None
+            transport.close()
+            self.transport = None
+            _PARAMIKO_CANNOT[(t.host, t.port)] = transport.server_offer
+            return transport.server_offer
         except paramiko.SSHException as exc:
             if "timeout" in str(exc).lower() or "banner" in str(exc).lower():
                 raise Timeout(t.host, t.port, "waiting for the SSH greeting (is it an SFTP port?)") from None
@@ -177,9 +232,11 @@ class SftpSession:
         if not getattr(transport, "initial_kex_done", False):   # start_client returns quietly on timeout
             raise Timeout(t.host, t.port, "greeting the server")
         self.cipher = transport.remote_cipher
+        offer = transport.server_offer
+        self.kex = next((k for k in opts.kex if offer and k in offer.kex), "")
         self._check_host_key(transport.get_remote_server_key())
         if self.host_key_only:
-            return
+            return None
         self._authenticate(transport, key_loader)
         try:
             self.sftp = paramiko.SFTPClient.from_transport(transport, window_size=WINDOW_SIZE,
@@ -187,6 +244,32 @@ class SftpSession:
         except paramiko.SSHException:
             raise ProtocolFailure("the server does not offer SFTP for this account") from None
         self.sftp.get_channel().settimeout(t.timeout)
+        return None
+
+    def _connect_alternative(self, t: SftpTarget, key_loader, offer: algorithms.ServerOffer) -> None:
+        alt = algorithms.asyncssh_algorithms()
+        if alt is None or not alt.agrees_with(offer):
+            raise algorithms.mismatch(t.host, offer) or algorithms.NoCommonAlgorithm(
+                t.host, "cipher", list(offer.ciphers), list(algorithms.supported().ciphers))
+        from sodclient.transport.asyncssh_backend import AsyncsshConnection, AuthRejected
+
+        try:
+            alt = algorithms.Algorithms(alt.ciphers, alt.kex, tuple(_trusted_types_first(t, alt.host_keys)))
+            self.alt = AsyncsshConnection(t, alt, self._check_host_key, key_loader, self.host_key_only)
+        except TransferError:
+            raise
+        except AuthRejected:
+            raise AuthFailed("SFTP server") from None
+        except (TimeoutError, OSError) as exc:
+            if isinstance(exc, TimeoutError):
+                raise Timeout(t.host, t.port, "greeting the server") from None
+            raise ConnectionLost(t.host) from None
+        except Exception as exc:   # asyncssh's own errors (disconnects, negotiation)
+            raise ProtocolFailure(f"SSH negotiation failed ({type(exc).__name__}: {exc})") from None
+        self.library = "asyncssh"
+        self.cipher = self.alt.cipher
+        self.kex = next((k for k in alt.kex if k in offer.kex), "")
+        self.sftp = self.alt.sftp
 
     def _check_host_key(self, key: paramiko.PKey) -> None:
         t = self.target
@@ -228,71 +311,87 @@ class SftpSession:
         return f"{self.target.remote_dir.rstrip('/')}/{name}"
 
     def check_folder(self) -> None:
-        """The remote folder exists, is a folder, and we may write there (probe file)."""
+        """The remote folder exists and is a folder (a drop-box that may not stat it passes: writing
+        tells then)."""
         folder = self.target.remote_dir
         try:
             st = self.sftp.stat(folder)
         except FileNotFoundError:
             raise RemoteFolderMissing(folder) from None
         except PermissionError:
-            raise PermissionDenied(folder) from None
+            return
         if not stat.S_ISDIR(st.st_mode or 0):
             raise RemoteFolderMissing(folder)
 
-    def preflight(self, part: str) -> Preflight:
-        """Folder check, write limit, free space and partial-upload size as four pipelined requests:
-        one network round trip instead of four (it matters on a 80 ms hospital uplink)."""
-        sftp, folder = self.sftp, self.target.remote_dir
-        requests = [sftp._async_request(type(None), CMD_STAT, folder),
-                    sftp._async_request(type(None), CMD_EXTENDED, "limits@openssh.com"),
-                    sftp._async_request(type(None), CMD_EXTENDED, "statvfs@openssh.com", folder),
-                    sftp._async_request(type(None), CMD_STAT, part)]
+    def batch(self, ops: list[Op], wait: bool = True) -> list:
+        """Send every request at once, then read the answers in order: one network round trip. Each answer
+        is the op's value or the OSError it failed with; with wait=False answers are read (and dropped)
+        whenever the next request waits for its own."""
+        if self.alt is not None:
+            return self.alt.batch(ops, wait)
+        sftp = self.sftp
+        nums = [sftp._async_request(type(None), *_request(op)) for op in ops]
+        if not wait:
+            return []
         replies: list = []
-        for num in requests:   # the server answers in order; read every reply even after an error
+        for op, num in zip(ops, nums):   # read every answer even after an error
             try:
-                replies.append(sftp._read_response(num))
-            except OSError as exc:
+                t, msg = sftp._read_response(num)
+            except (OSError, EOFError) as exc:
                 replies.append(exc)
-        folder_reply, limits, statvfs, part_reply = replies
-        if isinstance(folder_reply, FileNotFoundError):
-            raise RemoteFolderMissing(folder)
-        if isinstance(folder_reply, PermissionError):
-            raise PermissionDenied(folder)
-        if isinstance(folder_reply, Exception):
-            raise folder_reply
-        if folder_reply[0] != CMD_ATTRS or not stat.S_ISDIR(SFTPAttributes._from_msg(folder_reply[1]).st_mode or 0):
-            raise RemoteFolderMissing(folder)
-        max_write = 32 * 1024
-        if isinstance(limits, tuple) and limits[0] == CMD_EXTENDED_REPLY:
-            msg = limits[1]
-            msg.get_int64(), msg.get_int64()   # max packet and max read length: not needed here
-            server_max = msg.get_int64()
-            max_write = max(32 * 1024, min(server_max or 32 * 1024, 255 * 1024))
-        free = None
-        if isinstance(statvfs, tuple) and statvfs[0] == CMD_EXTENDED_REPLY:
-            _bsize, frsize, _blocks, _bfree, bavail = (statvfs[1].get_int64() for _ in range(5))
-            free = frsize * bavail
-        part_size = None
-        if isinstance(part_reply, tuple) and part_reply[0] == CMD_ATTRS:
-            part_size = SFTPAttributes._from_msg(part_reply[1]).st_size
-        return Preflight(max_write, free, part_size)
+                continue
+            replies.append(_decode(op, t, msg))
+        return replies
+
+    def file(self, handle, mode: str = "r+b"):
+        """A file object over a handle from an "open" op (bufsize 0: we write 1 MiB at a time, no extra copy)."""
+        if self.alt is not None:
+            return self.alt.file(handle, mode)
+        return paramiko.SFTPFile(self.sftp, handle, mode, bufsize=0)
 
     def free_space(self) -> int | None:
         """Free bytes in the remote folder via statvfs@openssh.com, or None if not offered."""
-        try:
-            t, msg = self.sftp._request(CMD_EXTENDED, "statvfs@openssh.com", self.target.remote_dir)
-        except (IOError, paramiko.SSHException):
-            return None
-        if t != CMD_EXTENDED_REPLY:
-            return None
+        (free,) = self.batch([Op("statvfs", self.target.remote_dir)])
+        return None if isinstance(free, BaseException) else free
+
+
+def _request(op: Op) -> tuple:
+    """An Op as paramiko request arguments."""
+    if op.kind in ("stat", "lstat"):
+        return CMD_STAT if op.kind == "stat" else CMD_LSTAT, op.path
+    if op.kind == "limits":
+        return CMD_EXTENDED, "limits@openssh.com"
+    if op.kind == "statvfs":
+        return CMD_EXTENDED, "statvfs@openssh.com", op.path
+    if op.kind == "opendir":
+        return CMD_OPENDIR, op.path
+    if op.kind == "open":
+        return CMD_OPEN, op.path, op.arg, SFTPAttributes()
+    if op.kind == "close":
+        return CMD_CLOSE, op.arg
+    if op.kind == "posix-rename":
+        return CMD_EXTENDED, "posix-rename@openssh.com", op.path, op.arg
+    if op.kind == "rename":
+        return CMD_RENAME, op.path, op.arg
+    if op.kind == "remove":
+        return CMD_REMOVE, op.path
+    raise ValueError(op.kind)
+
+
+def _decode(op: Op, t: int, msg: paramiko.Message):
+    if op.kind in ("stat", "lstat") and t == CMD_ATTRS:
+        return SFTPAttributes._from_msg(msg)
+    if op.kind == "limits" and t == CMD_EXTENDED_REPLY:
+        msg.get_int64(), msg.get_int64()   # max packet and max read length: not needed here
+        return msg.get_int64()
+    if op.kind == "statvfs" and t == CMD_EXTENDED_REPLY:
         _bsize, frsize, _blocks, _bfree, bavail = (msg.get_int64() for _ in range(5))
         return frsize * bavail
-
-    def rename_into_place(self, src: str, dst: str) -> None:
-        try:
-            self.sftp.posix_rename(src, dst)
-        except IOError:
-            self.sftp.rename(src, dst)
+    if op.kind in ("open", "opendir") and t == CMD_HANDLE:
+        return msg.get_binary()
+    if op.kind in ("close", "posix-rename", "rename", "remove"):
+        return True   # a failure status was raised by _read_response already
+    return OSError(f"unexpected answer {t} to {op.kind}")
 
 
 def diagnose_io(exc: BaseException, session: SftpSession, needed: int | None = None) -> TransferError:
@@ -313,7 +412,7 @@ def diagnose_io(exc: BaseException, session: SftpSession, needed: int | None = N
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
         return DiskFull()
     if isinstance(exc, OSError):
-        if session.transport is None or not session.transport.is_active():
+        if not session.is_active():
             return ConnectionLost(host)
         try:
             free = session.free_space()

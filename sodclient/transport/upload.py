@@ -1,12 +1,15 @@
-"""Resumable, verified SFTP upload that a recipient can never see half-done.
+"""Resumable, verified SFTP upload that a recipient can never see half-done, on whatever the account may do.
 
-Bytes go to `.<name>.part` in the remote folder, then are renamed into place (posix-rename where
-the server offers it). After a network fault we reconnect with backoff and continue from the
-size the server already has. Verification is size + comparing the first and last 64 KiB read
-back (cheap, catches misplaced resumes and truncation); end-to-end integrity of every byte is the
-container's own AEAD authentication, which the recipient checks before importing anything.
-OpenSSH's sftp-server offers no `check-file` hash extension, and reading GBs back would double
-the transfer time, so we do not.
+Before writing, one pipelined probe (`capabilities.probe`) finds out what the account may do in the
+folder. Bytes go to `.<name>.part`, then are renamed into place: posix-rename where allowed, else
+plain rename; where renaming is not allowed at all (some drop-boxes) they are written under the final
+name (the link is mailed only once the upload is complete, and the name is unguessable). After a
+network fault we reconnect with backoff and continue from the size the server already has, where
+stat is allowed; otherwise the upload restarts. Verification is the size plus the first and last
+64 KiB read back (cheap, catches misplaced resumes and truncation) when reading is allowed, the size
+alone when only stat is, and otherwise the container's own AEAD authentication, which the recipient
+checks before importing anything (it always covers every byte). OpenSSH's sftp-server offers no
+`check-file` hash extension, and reading GBs back would double the transfer time, so we do not.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from typing import Callable
 from sodformat.errors import CancelledError, SodError
 
 from sodclient.progress import CancelToken, ProgressSink, RateMeter, no_progress
+from sodclient.transport.capabilities import (FLAG_TRUNC, FLAG_WRITE, Op, denied, open_ops, opened, probe,
+                                              start_afresh)
 from sodclient.transport.errors import ConnectionLost, DiskFull, TransferError, VerificationFailed
 from sodclient.transport.session import ConfirmHostKey, SftpSession, SftpTarget, diagnose_io
 
@@ -119,25 +124,48 @@ class UploadResult:
     seconds: float
     attempts: int
     cipher: str
+    published_by: str = "posix-rename"   # "posix-rename", "rename" or "final name" (no rename allowed)
+    verified_by: str = "read-back"       # "read-back", "size" or "AEAD only"
+
+
+@dataclass(frozen=True)
+class _Done:
+    size: int
+    published_by: str
+    verified_by: str
+
+
+def _ok(reply) -> bool:
+    return not isinstance(reply, BaseException)
+
+
+def _open_target(session: SftpSession, pre, part: str, final: str):
+    """Where the bytes go (the part, or the final name when renaming is denied), its open handle, the size
+    already there (None: unknown or nothing) and whether the file is new."""
+    if pre.caps.rename is not None:
+        return part, pre.handle, pre.part_size, pre.fresh
+    session.batch([Op("close", arg=pre.handle), Op("remove", part)], wait=False)   # the probe's empty part
+    existing, created, reopened = session.batch([Op(pre.stat_kind or "stat", final), *open_ops(final)])
+    handle, fresh = opened(session, final, created, reopened)
+    return final, handle, existing.st_size if _ok(existing) and not fresh else None, fresh
 
 
 def _one_attempt(session: SftpSession, source, remote_name: str, meter: RateMeter,
-                 cancel: CancelToken, on_connected) -> int:
-    sftp = session.sftp
+                 cancel: CancelToken, on_connected) -> _Done:
     part, final = session.path(f".{remote_name}.part"), session.path(remote_name)
-    pre = session.preflight(part)
+    pre = probe(session, part)
+    path, handle, existing, fresh = _open_target(session, pre, part, final)
     size = source.final_size()
-    offset = pre.part_size or 0
+    offset = (existing or 0) if pre.caps.resume else 0
     if size is not None and offset > size:
         offset = 0
+    if offset == 0 and not fresh:   # old bytes are there: start from an empty file
+        handle = start_afresh(session, handle, path)
     if size is not None and pre.free is not None and pre.free < size - offset:
         raise DiskFull(size - offset, pre.free)
     if on_connected is not None:
         on_connected()
-    try:
-        f = sftp.open(part, "r+b" if offset else "wb", bufsize=0)   # no extra copy: we write 1 MiB at a time
-    except OSError as exc:
-        raise diagnose_io(exc, session, size) from None
+    f = session.file(handle, "r+b")
     try:
         f.MAX_REQUEST_SIZE = pre.max_write
         f.set_pipelined(True)
@@ -154,28 +182,55 @@ def _one_attempt(session: SftpSession, source, remote_name: str, meter: RateMete
     finally:
         f.close()   # waits for every pipelined write to be acknowledged; raises if one failed
     size = source.final_size()
-    _verify(session, part, source, size, cancel)
-    session.rename_into_place(part, final)
+    verified_by = _verify(session, path, source, size, pre, cancel)
+    if pre.caps.rename == "posix-rename":
+        session.sftp.posix_rename(part, final)
+    elif pre.caps.rename == "rename":
+        session.sftp.rename(part, final)
     meter.update(size, force=True)
-    return size
+    return _Done(size, pre.caps.publish_how, verified_by)
 
 
-def _verify(session: SftpSession, part: str, source, size: int, cancel: CancelToken) -> None:
-    """Size, then the first and last 64 KiB; a mismatch removes the part so the retry starts afresh."""
-    problem = ""
-    remote_size = session.sftp.stat(part).st_size
-    if remote_size != size:
-        problem = f"server has {remote_size} bytes, expected {size}"
-    else:
-        with session.sftp.open(part, "rb") as rf:
-            for offset in sorted({0, max(0, size - CHECK_BYTES)}):
-                rf.seek(offset)
-                if rf.read(CHECK_BYTES) != source.read_at(offset, CHECK_BYTES, cancel):
-                    problem = f"bytes at offset {offset} differ"
-                    break
+def _verify(session: SftpSession, path: str, source, size: int, pre, cancel: CancelToken) -> str:
+    """Check what the account may check; a mismatch empties the file so the retry starts afresh.
+    Returns how the upload was verified."""
+    problem, how, caps = "", "AEAD only", pre.caps
+    if pre.stat_kind:
+        (attrs,) = session.batch([Op(pre.stat_kind, path)])
+        if isinstance(attrs, BaseException):
+            raise attrs
+        remote_size = attrs.st_size
+        how = "size"
+        if remote_size != size:
+            problem = f"server has {remote_size} bytes, expected {size}"
+    if caps.read and not problem:
+        try:
+            problem = _compare_ends(session, path, source, size, cancel)
+            how = "read-back"
+        except OSError as exc:
+            if not denied(exc):
+                raise
     if problem:
-        session.sftp.remove(part)
+        try:
+            session.sftp.remove(path)
+        except OSError:   # a drop-box may forbid deleting: empty it instead
+            (emptied,) = session.batch([Op("open", path, FLAG_WRITE | FLAG_TRUNC)])
+            if _ok(emptied):
+                session.batch([Op("close", arg=emptied)])
         raise VerificationFailed(problem)
+    return how
+
+
+def _compare_ends(session: SftpSession, path: str, source, size: int, cancel: CancelToken) -> str:
+    """The first and last 64 KiB, and nothing after the end."""
+    with session.sftp.open(path, "rb") as rf:
+        for offset in sorted({0, max(0, size - CHECK_BYTES)}):
+            want = source.read_at(offset, CHECK_BYTES, cancel)
+            rf.seek(offset)
+            got = rf.read(len(want) + (offset + len(want) >= size))   # one byte more at the end: must be none
+            if got != want:
+                return f"bytes at offset {offset} differ"
+    return ""
 
 
 def upload(target: SftpTarget, source, remote_name: str, *, progress: ProgressSink = no_progress,
@@ -209,9 +264,9 @@ def upload(target: SftpTarget, source, remote_name: str, *, progress: ProgressSi
             with session:
                 cipher = session.cipher
                 meter.total = source.final_size()
-                size = _one_attempt(session, source, remote_name, meter, cancel, on_connected)
-                return UploadResult(remote_name, session.path(remote_name), size, time.monotonic() - t0,
-                                    attempt, cipher)
+                done = _one_attempt(session, source, remote_name, meter, cancel, on_connected)
+                return UploadResult(remote_name, session.path(remote_name), done.size, time.monotonic() - t0,
+                                    attempt, cipher, done.published_by, done.verified_by)
         except (CancelledError, KeyboardInterrupt):
             _discard_part(target, remote_name)
             raise
@@ -232,10 +287,11 @@ def upload(target: SftpTarget, source, remote_name: str, *, progress: ProgressSi
 
 
 def _discard_part(target: SftpTarget, remote_name: str) -> None:
-    """After a cancel, remove the partial upload (best effort; purge-expired also sweeps stale parts)."""
+    """After a cancel, remove the partial upload, under either name (a server that forbids renaming has it
+    under the final one); best effort, purge-expired also sweeps stale parts."""
     try:
         with SftpSession(target) as s:
-            s.sftp.remove(s.path(f".{remote_name}.part"))
+            s.batch([Op("remove", s.path(f".{remote_name}.part")), Op("remove", s.path(remote_name))])
     except Exception:
         pass
 

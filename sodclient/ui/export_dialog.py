@@ -32,7 +32,8 @@ class ExportChoice:
 
 class ExportDialog(QDialog):
     def __init__(self, selected: list[Document], all_documents: list[Document], parent: QWidget | None = None,
-                 title: str = "FTPSend", contacts: list[Contact] | None = None):
+                 title: str = "FTPSend", contacts: list[Contact] | None = None, max_days: int = MAX_EXPIRY_DAYS,
+                 preferred_key: str = ""):
         super().__init__(parent)
         self.selected_docs, self.all_docs = selected, all_documents
         self.contacts = contacts or []
@@ -73,8 +74,8 @@ class ExportDialog(QDialog):
 
         form = QFormLayout()
         self.expiry = QSpinBox()
-        self.expiry.setRange(1, MAX_EXPIRY_DAYS)
-        self.expiry.setValue(MAX_EXPIRY_DAYS)
+        self.expiry.setRange(1, min(max_days, MAX_EXPIRY_DAYS))   # the site's maximum caps the choice
+        self.expiry.setValue(min(max_days, MAX_EXPIRY_DAYS))
         self.expiry.setSuffix(" days")
         form.addRow("Available for", self.expiry)
         layout.addLayout(form)
@@ -126,6 +127,10 @@ class ExportDialog(QDialog):
         self.use_key.setEnabled(self.contact.count() > 0)
         if not self.contact.count():
             self.use_key.setToolTip("Add the recipient's public key under System → My Key and Contacts")
+        known = next((i for i, c in enumerate(self.contacts) if preferred_key and c.recipient == preferred_key), None)
+        if known is not None:   # a reply to a known, signed sender: their key, no passphrase to pass on
+            self.contact.setCurrentIndex(known)
+            self.use_key.setChecked(True)
         self._update()
 
     @staticmethod

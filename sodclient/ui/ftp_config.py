@@ -16,18 +16,20 @@ from sodclient.ui.common import plain_error
 from sodclient.ui.hostkey_dialog import HostKeyDialog, fingerprint_matcher
 from sodclient.ui.worker import Job
 
-_GROUPS = [("SFTP server (upload)", "sftp."), ("Mail server (notification)", "smtp."), ("Download link", "link.")]
+_GROUPS = [("SFTP server (upload)", "sftp."), ("Mail server (notification)", "smtp."), ("Download link", "link."),
+           ("Session", "session.")]
 _LABELS = {"sftp.host": "Host", "sftp.port": "Port", "sftp.username": "User name", "sftp.password": "Password",
            "sftp.key_file": "Key file", "sftp.key_passphrase": "Key passphrase", "sftp.remote_dir": "Remote folder",
            "smtp.host": "Host", "smtp.port": "Port", "smtp.security": "Security", "smtp.username": "User name",
            "smtp.password": "Password", "smtp.from": "From address", "smtp.ca_file": "Extra CA file",
-           "link.template": "Link template"}
+           "link.template": "Link template", "session.idle_minutes": "Lock after idle (minutes)"}
 
 
 class FtpConfigDialog(QDialog):
     def __init__(self, profile: Profile, parent: QWidget | None = None):
         super().__init__(parent)
         self.profile = profile
+        self.close_on_lock = True   # its fields hold the settings' secrets: dropped when the app locks
         self.setWindowTitle("FTP Config")
         self.setMinimumWidth(600)
         self.job: Job | None = None
@@ -139,7 +141,7 @@ class FtpConfigDialog(QDialog):
         for c in diagnosis.checks:
             colour = "#1b7f3b" if c.ok else "#b00020"
             lines.append(f"<span style='color:{colour}'><b>{c.name}: {'OK' if c.ok else 'problem'}</b></span> "
-                         f"{html.escape(c.message)}")
+                         f"{html.escape(c.message).replace(chr(10), '<br>')}")
         self.diagnosis.setStyleSheet("")
         self.diagnosis.setText("<br>".join(lines))
         if unknown is not None:

@@ -74,11 +74,11 @@ class KeysDialog(QDialog):
         self._load()
 
     def _load(self) -> None:
-        ident = identity.my_identity(self.profile)
-        self.recipient.setText(str(ident.recipient) if ident else "(no key yet)")
-        self.signer.setText(ident.signing_public if ident else "")
-        self.create_button.setVisible(ident is None)
-        self.copy_button.setEnabled(ident is not None)
+        recipient, signer = identity.public_keys(self.profile)   # public: shown without unlocking
+        self.recipient.setText(recipient or "(no key yet)")
+        self.signer.setText(signer)
+        self.create_button.setVisible(not recipient)
+        self.copy_button.setEnabled(bool(recipient))
         contacts = identity.contacts(self.profile)
         self.table.setRowCount(len(contacts))
         for r, c in enumerate(contacts):
@@ -90,8 +90,15 @@ class KeysDialog(QDialog):
         self.table.resizeColumnToContents(1)
 
     def create_key(self) -> None:
-        identity.my_identity(self.profile, create=True)
-        self._load()
+        if identity.site_protection(self.profile) == identity.KEYRING:
+            identity.create_identity(self.profile, protection=identity.KEYRING)
+            self._load()
+            return
+        from sodclient.ui.sign_in import SignInDialog
+
+        self.sign_in_dialog = SignInDialog(self.profile, "none", self)   # a passphrase protects the new key
+        self.sign_in_dialog.accepted.connect(self._load)
+        self.sign_in_dialog.open()
 
     def copy_key(self) -> None:
         QGuiApplication.clipboard().setText(f"{self.recipient.text()}\n{self.signer.text()}")

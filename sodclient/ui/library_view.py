@@ -50,6 +50,7 @@ class LibraryView(QWidget):
     """The main window's centre: the browser tree, the opened series' instances, and a preview."""
 
     selection_changed = Signal()
+    current_changed = Signal()         # another patient, study or series became current
     series_opened = Signal(object)     # the series id, or None when closed
 
     def __init__(self, library, parent: QWidget | None = None):
@@ -72,6 +73,7 @@ class LibraryView(QWidget):
         self.tree.header().setStretchLastSection(False)
         self.tree.itemSelectionChanged.connect(self._tree_selection_changed)
         self.tree.itemActivated.connect(self._activated)
+        self.tree.currentItemChanged.connect(lambda *_: self.current_changed.emit())
 
         self.table = QTableWidget(0, 5)
         self.table.setHorizontalHeaderLabels(["Document", "Type", "Series", "Size", "Modality"])
@@ -103,6 +105,7 @@ class LibraryView(QWidget):
         sl = QVBoxLayout(side)
         sl.addWidget(self.preview, 1)
         sl.addWidget(self.preview_info)
+        self.side_layout = sl   # the main window adds the case's conversation below the preview
 
         left = QSplitter(Qt.Vertical)
         left.addWidget(self.tree)
@@ -119,10 +122,32 @@ class LibraryView(QWidget):
         layout.addWidget(split)
 
     # -- the tree ------------------------------------------------------------------------------------
+    def blank(self) -> None:
+        """Shows no patient data at all (the app is locked); refresh() fills the browser again, on the same study
+        and opened series."""
+        self._restore = (self.current_case_id(), self.opened_series)
+        for job in self.jobs():
+            job.cancel()
+        self.tree.blockSignals(True)
+        self.tree.clear()
+        self.tree.blockSignals(False)
+        self._series_by_id = {}
+        self.opened_series = None
+        self._docs = []
+        self.table.setRowCount(0)
+        self.instances.hide()
+        self.series_title.clear()
+        self.preview.clear()
+        self.preview.setText("")
+        self.preview_info.clear()
+        self._previewed = None
+
     def refresh(self, select_case: int | None = None) -> None:
-        keep = select_case if select_case is not None else self.current_case_id()
+        restore_case, restore_series = getattr(self, "_restore", (None, None))
+        self._restore = (None, None)
+        keep = select_case if select_case is not None else (self.current_case_id() or restore_case)
         keep_patient = self.current_patient_id()
-        opened = self.opened_series
+        opened = self.opened_series or restore_series
         series_by_case: dict[int, list] = {}
         for s in self.library.series():
             series_by_case.setdefault(s.case_id, []).append(s)
@@ -130,7 +155,7 @@ class LibraryView(QWidget):
         self.tree.blockSignals(True)
         self.tree.setUpdatesEnabled(False)
         self.tree.clear()
-        chosen = None
+        chosen = reopen = None
         series_items = []
         for p in self.library.patients():
             label = p.name + (f"  ({p.birth_date[:4]})" if len(p.birth_date) >= 4 else "")
@@ -154,6 +179,8 @@ class LibraryView(QWidget):
                     si.setToolTip(0, "Double-click to open the series")
                     ci.addChild(si)
                     series_items.append((si, s))
+                    if s.id == opened:
+                        reopen = si
                 if c.id == keep:
                     chosen = ci
                     ci.setExpanded(True)
@@ -165,10 +192,14 @@ class LibraryView(QWidget):
         if chosen is None and self.tree.topLevelItemCount():
             first = self.tree.topLevelItem(0)
             chosen = first.child(0) if first.childCount() else first
+        if reopen is not None and (chosen is None or reopen.parent() is chosen):
+            chosen = reopen            # the opened series stays open (and current) across a refresh
+        else:
+            reopen = None
         if chosen is not None:
             self.tree.setCurrentItem(chosen)
             chosen.setSelected(True)
-        if opened is not None and opened in self._series_by_id:
+        if reopen is not None:
             self.open_series(opened)
         else:
             self.close_series()

@@ -6,16 +6,25 @@ from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMainWindow, QMenu, QMessageBox, QToolBar
+from PySide6.QtWidgets import (QFileDialog, QInputDialog, QLabel, QListWidget, QListWidgetItem, QMainWindow, QMenu,
+                               QMessageBox, QToolBar)
 
 from sodclient.errors import LibraryError, UserError
 from sodclient.library import Document
 from sodclient.profile import Profile
+from sodclient.services.identity import start_status
 from sodclient.services.receive import import_files
+from sodclient.services.reply import received, reply_target, thread
 from sodclient.ui.common import app_icon, plain_error
 from sodclient.ui.job_progress import JobProgress
 from sodclient.ui.library_view import LibraryView
 from sodclient.ui.worker import Job, running_jobs
+
+_ROLE = Qt.UserRole
+
+
+def identity_state(profile: Profile) -> str:
+    return start_status(profile).state
 
 
 class MainWindow(QMainWindow):
@@ -35,6 +44,9 @@ class MainWindow(QMainWindow):
         self._build_toolbar()
         self._build_central()
         self.refresh()
+        from sodclient.ui.session_lock import SessionLock
+
+        self.session_lock = SessionLock(self, profile)
 
     # -- construction --------------------------------------------------------------------------------
     def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
@@ -74,6 +86,10 @@ class MainWindow(QMainWindow):
                                               tip="Server and mail settings (administrators)")
         self.keys_action = self._action("My &Key and Contacts…", self.keys_dialog)
         self.audit_action = self._action("&Audit Log…", self.audit_log)
+        self.lock_action = self._action("&Lock", lambda: self.session_lock.lock("user"), "Ctrl+L",
+                                        "Lock SOD Send now (transfers keep running)")
+        self.lock_action.setShortcutContext(Qt.ApplicationShortcut)
+        self.passphrase_action = self._action("Change &Passphrase…", self.change_passphrase)
         self.outbox_action = self._action("&Outbox…", self.outbox,
                                           tip="Uploads and e-mails that could not be finished yet")
         self.quit_action = self._action("&Quit", self.close, "Ctrl+Q")
@@ -101,6 +117,9 @@ class MainWindow(QMainWindow):
         m.addAction(self.keys_action)
         m.addAction(self.outbox_action)
         m.addAction(self.audit_action)
+        m.addSeparator()
+        m.addAction(self.passphrase_action)
+        m.addAction(self.lock_action)
         m = mb.addMenu("&Help")
         m.addAction(self.log_folder_action)
         m.addAction(self.about_action)
@@ -128,11 +147,24 @@ class MainWindow(QMainWindow):
         self.view = LibraryView(self.library, self)
         self.tree, self.table, self.preview, self.preview_info = (self.view.tree, self.view.table, self.view.preview,
                                                                   self.view.preview_info)
+        self.thread_list = QListWidget()   # the case's conversation: deliveries sent and received
+        self.thread_list.setObjectName("case-thread")
+        self.thread_list.setWordWrap(True)
+        self.thread_list.setToolTip("Deliveries of this case, oldest first: what was sent and every reply")
+        self.view.side_layout.addWidget(QLabel("Conversation"))
+        self.view.side_layout.addWidget(self.thread_list, 1)
+        self.view.current_changed.connect(self._load_thread)
         self.setCentralWidget(self.view)
         self.setAcceptDrops(True)
         self.statusBar()
 
     # -- data (the study browser, sodclient/ui/library_view.py) -----------------------------------------
+    def blank(self) -> None:
+        """Empties every view that shows patient data (the app locked); refresh() fills them again."""
+        self.view.blank()
+        self.thread_list.clear()
+        self.statusBar().clearMessage()
+
     def refresh(self, select_case: int | None = None) -> None:
         self.view.refresh(select_case)
         n_pat, n_case, n_doc = self.library.counts()
@@ -151,6 +183,18 @@ class MainWindow(QMainWindow):
 
     def selected_documents(self) -> list[Document]:
         return self.view.selected_documents()
+
+    def _load_thread(self) -> None:
+        self.thread_list.clear()
+        case_id = self.current_case_id()
+        for m in (thread(self.profile, case_id) if case_id else []):
+            arrow = "Received from" if m.direction == "received" else "Sent to"
+            kind = " (reply)" if m.in_reply_to else ""
+            when = m.at[:16].replace("T", " ")
+            text = f"{when}  {arrow} {m.counterpart or 'unknown'}{kind}: {m.documents} document(s)"
+            item = QListWidgetItem(text + (f"\n{m.message}" if m.message else ""))
+            item.setData(_ROLE, m.delivery_id)
+            self.thread_list.addItem(item)
 
     def select_rows(self, rows: list[int]) -> None:
         self.view.select_rows(rows)
@@ -299,9 +343,13 @@ class MainWindow(QMainWindow):
             return None
         case_id = self.current_case_id()
         case = self.library.case(case_id) if case_id else None
+        answered = received(self.profile, case_id) if case_id else []
+        target = reply_target(self.profile, answered[0].delivery_id) if answered else None   # the newest one
         flow = SendFlow(self, selected=self.selected_documents(), all_documents=self.current_documents(),
-                        reply_to=case.reply_to if case else "",
-                        reply_subject=f"Re: {case.description}" if case else "Re: documents")
+                        reply_to=(target.to if target else "") or (case.reply_to if case else ""),
+                        reply_subject=f"Re: {case.description}" if case else "Re: documents",
+                        in_reply_to=target.delivery_id if target else "",
+                        reply_key=target.recipient_key if target else "", case_id=case_id)
         self._keep(flow)
         flow.start()
         return flow
@@ -337,6 +385,7 @@ class MainWindow(QMainWindow):
 
         dlg = FtpConfigDialog(self.profile, self)
         dlg.setAttribute(Qt.WA_DeleteOnClose)
+        dlg.accepted.connect(self._apply_idle_time)   # a new "Lock after idle" applies at once
         dlg.open()
         return dlg
 
@@ -385,6 +434,12 @@ class MainWindow(QMainWindow):
             dlg.read()
         return dlg
 
+    def _apply_idle_time(self) -> None:
+        try:
+            self.session_lock.set_idle_ms(self.profile.settings().idle_minutes() * 60_000)
+        except UserError:
+            pass
+
     def keys_dialog(self):
         from sodclient.ui.keys_dialog import KeysDialog
 
@@ -405,6 +460,18 @@ class MainWindow(QMainWindow):
         from sodclient.ui.audit_dialog import AuditDialog
 
         dlg = AuditDialog(self.profile, self)
+        dlg.setAttribute(Qt.WA_DeleteOnClose)
+        dlg.open()
+        return dlg
+
+    def change_passphrase(self):
+        from sodclient.ui.sign_in import SignInDialog
+
+        if identity_state(self.profile) != "passphrase":
+            self.show_message("Change Passphrase", "Your key is held in this computer's keyring (your site's "
+                              "choice), so there is no SOD Send passphrase to change.")
+            return None
+        dlg = SignInDialog(self.profile, "change", self)
         dlg.setAttribute(Qt.WA_DeleteOnClose)
         dlg.open()
         return dlg

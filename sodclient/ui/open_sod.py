@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFormLayout
                                QVBoxLayout, QWidget)
 
 from sodclient.profile import Profile
-from sodclient.services.identity import my_identity
+from sodclient.services.identity import public_keys
 from sodclient.services.receive import OpenedContainer, import_opened, open_received
 from sodclient.ui.common import human_duration, human_size, plain_error
 from sodclient.ui.worker import Job, ProcessJob
@@ -28,7 +28,7 @@ class OpenSodDialog(QDialog):
     def __init__(self, path: Path, profile: Profile, parent: QWidget | None = None):
         super().__init__(parent)
         self.path, self.profile = path, profile
-        self.has_key = has_key = my_identity(profile) is not None
+        self.has_key = has_key = bool(public_keys(profile)[0])
         self.opened: OpenedContainer | None = None
         self.result = None
         self.job: Job | None = None

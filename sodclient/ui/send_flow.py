@@ -20,7 +20,7 @@ from sodclient.library import Document
 from sodclient.services.identity import contacts
 from sodclient.services.outbox import retry
 from sodclient.services.peer_review import Review, review
-from sodclient.services.send import MAIL_SUBJECT, SendRequest, send
+from sodclient.services.send import MAIL_SUBJECT, SendRequest, max_expiry_days, send
 from sodclient.transport.errors import HostKeyChanged, UnknownHostKey
 from sodclient.ui.common import plain_error
 from sodclient.ui.email_dialog import EmailDialog
@@ -53,8 +53,10 @@ class SendFlow(QObject):
     done_signal = Signal(object)   # the SendResult, or None when the user stopped
 
     def __init__(self, window, selected: list[Document], all_documents: list[Document], *, reply_to: str = "",
-                 reply_subject: str = ""):
+                 reply_subject: str = "", in_reply_to: str = "", reply_key: str = "", case_id: int | None = None):
         super().__init__(window)
+        self.in_reply_to, self.reply_key = in_reply_to, reply_key   # a threaded reply, to a known contact's key
+        self.case_id = case_id if case_id is not None else getattr(window, "current_case_id", lambda: None)()
         self.window = window
         self.profile = window.profile
         self.selected, self.all_documents = selected, all_documents
@@ -87,7 +89,8 @@ class SendFlow(QObject):
     def start(self) -> None:
         title = "Reply" if self.reply_to or self.reply_subject else "FTPSend"
         self.export_dialog = ExportDialog(self.selected, self.all_documents, self.window, title=title,
-                                          contacts=contacts(self.profile))
+                                          contacts=contacts(self.profile), max_days=max_expiry_days(self.profile),
+                                          preferred_key=self.reply_key)
         self.export_dialog.accepted.connect(self._exported)
         self.export_dialog.rejected.connect(lambda: self._finish(None))
         self.export_dialog.open()
@@ -161,7 +164,8 @@ class SendFlow(QObject):
         return SendRequest(paths=list(self.paths), to=e.to, cc=e.cc, message=e.message,
                            passphrases=[c.passphrase] if c.passphrase else [],
                            recipient_keys=[c.recipient_key] if c.recipient_key else [],
-                           expires_in_days=c.expires_in_days, reviewed=self.reviewed)
+                           expires_in_days=c.expires_in_days, reviewed=self.reviewed, in_reply_to=self.in_reply_to,
+                           case_id=self.case_id)
 
     def _send(self) -> None:
         # A process, not a thread: the passphrase KDF holds the GIL long enough to freeze the window.

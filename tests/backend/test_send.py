@@ -11,7 +11,7 @@ import pytest
 from sodformat import PassphraseIdentity, generate_identity, pack, collect_sources, PassphraseRecipient, unpack, verify
 from sodformat.errors import CancelledError
 from sodclient.cli import main as cli_main
-from sodclient.keys import own_identity
+from sodclient.services.identity import create_identity
 from sodclient.progress import CancelToken
 from sodclient.deliveries import Ledger
 from sodclient.services.outbox import pending, retry
@@ -74,7 +74,7 @@ def test_send_happy_path_link_serves_exact_bytes(ready, tmp_path, capsys):
     assert [d.remote_name for d in Ledger(current().paths.ledger_file).load()] == [name]
     assert current().audit.verify().ok
     events = [r["event"] for r in current().audit.read()]
-    assert {"upload", "notify", "send", "trust-host", "config-change"} <= set(events)
+    assert {"upload", "notify", "send", "trust", "config-change"} <= set(events)
     assert "DOE" not in current().paths.audit_file.read_text() and PASSPHRASE not in current().paths.audit_file.read_text()
     assert [p for p in current().paths.spool.iterdir() if p.name != "outbox"] == []
 
@@ -97,7 +97,7 @@ def test_send_is_signed_with_own_key_when_there_is_one(ready, tmp_path):
         return verify(sshd.upload_dir / result.remote_name, [ident]).signer
 
     assert send_and_read_signer() is None  # no own key yet
-    me = own_identity(current().paths, create=True)
+    me = create_identity(current(), protection="keyring")
     assert send_and_read_signer() == me.signing_public
     assert send_and_read_signer(sign=False) is None
     assert [r["fields"]["signed"] for r in current().audit.read() if r["event"] == "send"] == [False, True, False]

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 import sodformat
-from sodformat import Entry, ExpiredError, PassphraseIdentity
+from sodformat import Delivery, Entry, ExpiredError, PassphraseIdentity
 from sodformat.keys import Identity, load_identity
 
 VECTORS = Path(__file__).parent.parent / "vectors"
@@ -39,3 +39,11 @@ def test_vector_opens_to_pinned_contents(name, how):
                 for e in case["entries"]]
     assert contents.entries == expected
     assert contents.signer == (SPEC["signer"] if case["signed"] else None)
+    expected_delivery = case.get("delivery")   # only vectors written since the delivery field carry one
+    assert contents.delivery == (Delivery(**expected_delivery) if expected_delivery else None)
+
+
+def test_reply_vector_carries_its_thread():
+    assert {"x25519-signed.sod", "passphrase.sod", "multi-chacha.sod"} <= set(SPEC["containers"])  # old kept
+    case = SPEC["containers"]["reply-signed.sod"]
+    assert case["delivery"]["in_reply_to"] and case["delivery"]["message"] and case["signed"]

@@ -7,6 +7,7 @@ import time
 import pytest
 
 from sodclient import keys
+from sodclient.services.identity import create_identity
 from sodclient.cli import main as cli_main
 from sodclient.services.receive import import_container, open_container
 from sodformat import PassphraseRecipient, collect_sources, generate_identity, pack
@@ -64,9 +65,9 @@ def test_expired_container_is_refused(tmp_path):
 
 
 def test_own_key_and_cli_import(tmp_path, capsys):
-    me = keys.own_identity(current().paths, create=True)
-    assert (current().paths.identity_file.stat().st_mode & 0o777) == 0o600
-    assert keys.own_identity(current().paths).signing_public == me.signing_public  # loaded, not regenerated
+    me = create_identity(current(), protection="keyring")
+    assert (current().identity.sealed_file.stat().st_mode & 0o777) == 0o600
+    assert current().identity.current().signing_public == me.signing_public  # loaded, not regenerated
     sod = _container(tmp_path, [me.recipient])
     assert cli_main(["import", str(sod)]) == 0
     assert "Imported 3 document(s)" in capsys.readouterr().out

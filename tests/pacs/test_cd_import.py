@@ -50,7 +50,7 @@ def test_dicomdir_lists_series_and_imports_only_the_chosen(profile, tmp_path):
     assert [(s.count, s.modality) for s in lib.series()] == [(3, "CT")]
     wanted = {pydicom.dcmread(f).SOPInstanceUID for f in chosen[0].files}
     assert {d.sop_instance_uid for d in lib.documents()} == wanted
-    audit = [r for r in profile.audit.read() if r["event"] == "disc-import"][-1]["fields"]
+    audit = [r for r in profile.audit.read() if r["event"] == "import-disc"][-1]["fields"]
     assert audit == {"series": 1, "documents": 3, "duplicates": 0, "dicomdir": True}
 
 

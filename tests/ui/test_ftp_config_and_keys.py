@@ -68,10 +68,17 @@ def test_wrong_password_is_diagnosed(qtbot, sshd, smtp_server, download_site):
 def test_my_key_and_contacts(qtbot):
     dlg = KeysDialog(current())
     qtbot.addWidget(dlg)
-    assert dlg.create_button.isVisibleTo(dlg) and not keys.has_identity(current().paths)
-    dlg.create_button.click()
+    assert dlg.create_button.isVisibleTo(dlg) and not current().identity.exists()
+    dlg.create_button.click()   # a passphrase protects the new key: the sign-in dialog asks for it
+    ask = dlg.sign_in_dialog
+    ask.new.setText("Correct-Horse-7")
+    ask.repeat.setText("Correct-Horse-8")
+    assert not ask.submit() and "differ" in ask.error.text()
+    ask.repeat.setText("Correct-Horse-7")
+    assert ask.submit()
     assert dlg.recipient.text().startswith("sod1") and dlg.signer.text().startswith("sodsig1")
-    assert (current().paths.identity_file.stat().st_mode & 0o777) == 0o600
+    assert (current().identity.sealed_file.stat().st_mode & 0o777) == 0o600
+    assert "SOD-SECRET-KEY" not in current().identity.sealed_file.read_text()
     dlg.name.setText("Dr Bones")
     dlg.key.setText("sod1notakey")
     dlg.add_button.click()
@@ -115,7 +122,39 @@ def test_audit_log_window_shows_a_verified_trail(qtbot):
     dlg = AuditDialog(current())
     qtbot.addWidget(dlg)
     assert "intact" in dlg.status.text() and dlg.table.rowCount() == 1
-    assert dlg.table.item(0, 1).text() == "import"
+    assert dlg.table.item(0, 1).text() == "import" and dlg.table.item(0, 2).text() == "import"
+
+
+def test_audit_log_filters_by_kind_and_date_and_exports_csv(qtbot, tmp_path):
+    import csv
+
+    from PySide6.QtCore import QDate
+
+    trail = current().audit
+    trail.record("import", documents=2, duplicates=0)
+    trail.record("sign-in-failed", reason="wrong-passphrase", via="unlock")
+    trail.record("lock", reason="idle")
+    dlg = AuditDialog(current())
+    qtbot.addWidget(dlg)
+    assert dlg.table.rowCount() == 3
+    dlg.kind.setCurrentIndex(dlg.kind.findData("sign-in"))
+    assert dlg.table.rowCount() == 1 and dlg.table.item(0, 2).text() == "sign-in-failed"
+    assert dlg.export_to(tmp_path / "out.csv") == 1
+    assert [r["event"] for r in csv.DictReader((tmp_path / "out.csv").open())] == ["sign-in-failed"]
+    dlg.kind.setCurrentIndex(0)
+    dlg.use_dates.setChecked(True)
+    assert dlg.table.rowCount() == 3                                  # the last 30 days hold them all
+    dlg.since.setDate(QDate.currentDate().addDays(1))
+    dlg.until.setDate(QDate.currentDate().addDays(2))
+    assert dlg.table.rowCount() == 0 and dlg.export_to(tmp_path / "none.csv") == 0
+
+
+def test_export_dialog_enforces_the_site_expiry_cap(qtbot):
+    dlg = ExportDialog([], [], max_days=5)
+    qtbot.addWidget(dlg)
+    assert dlg.expiry.maximum() == 5 and dlg.expiry.value() == 5
+    dlg.expiry.setValue(14)
+    assert dlg.expiry.value() == 5
 
 
 def test_ftpsend_before_setup_opens_ftp_config(qtbot, window):

@@ -20,10 +20,10 @@ def test_import_folder_fills_tree_and_table(qtbot, window, tmp_path):
         ["CT Chest", "MR Knee"]
     window.tree.setCurrentItem(patient)
     assert len(window.current_documents()) == 5   # a patient's "All Documents" are all its documents
-    assert not window.view.instances.isVisible()  # no instance list until a series is opened
+    assert window.view.instances.isHidden()       # no instance list until a series is opened
     window.tree.setCurrentItem(patient.child(0))
     window.tree.activated.emit(window.tree.indexFromItem(patient.child(0).child(0)))  # double-click the series
-    qtbot.waitUntil(window.view.instances.isVisible)
+    qtbot.waitUntil(lambda: not window.view.instances.isHidden())
     n = window.table.rowCount()
     assert n == int(patient.child(0).child(0).text(2))
     window.select_rows(list(range(n)))

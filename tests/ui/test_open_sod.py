@@ -8,6 +8,7 @@ import sys
 import time
 
 from sodclient import keys
+from sodclient.services.identity import create_identity
 from sodclient.ui.single_instance import InstanceServer
 from sodformat import PassphraseRecipient, collect_sources, generate_identity, pack
 from tests.library.dicom_factory import make_study
@@ -54,7 +55,7 @@ def test_expired_container_cannot_be_opened(qtbot, window, tmp_path):
 
 
 def test_own_key_is_used_automatically(qtbot, window, tmp_path):
-    me = keys.own_identity(current().paths, create=True)
+    me = create_identity(window.profile, protection="keyring")
     dlg = window.open_sod(_sod(tmp_path, [me.recipient]))
     qtbot.addWidget(dlg)
     assert dlg.use_key.isChecked()
@@ -93,6 +94,10 @@ def test_second_launch_hands_the_file_to_the_running_instance(qtbot, window, tmp
 
 
 def test_app_starts_and_shows_its_window(tmp_path):
-    env = {**os.environ, "SODCLIENT_STARTUP_PROBE": "1"}
+    """First start where the site keeps keys in the OS keyring: the key is made without a question."""
+    site = tmp_path / "site-defaults.ini"
+    site.write_text("[site]\nidentity_protection = keyring\n")
+    env = {**os.environ, "SODCLIENT_STARTUP_PROBE": "1", "SODCLIENT_SITE_DEFAULTS": str(site)}
     out = subprocess.run([sys.executable, "-m", "sodclient"], env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and "first-window-shown" in out.stdout
+    assert current().identity.status().state == "keyring"

@@ -61,7 +61,7 @@ def test_query_retrieve_then_ftpsend(qtbot, window, orthanc, tmp_path, move_node
     assert case_id == dlg.outcome.case_ids[0]
     series = window.view.series_items()
     assert [(i.text(1), i.text(2)) for i in series] == [("CT", "3")]
-    assert not window.view.instances.isVisible()
+    assert window.view.instances.isHidden()
     window.tree.clearSelection()
     series[0].setSelected(True)           # "Selected" = the whole series, without opening it
     assert len(window.selected_documents()) == 3

@@ -31,7 +31,7 @@ def test_selection_at_every_level_and_the_opened_series(qtbot, window, tmp_path)
     assert (study.text(1), study.text(2)) == ("CT", "8")
     rows = [(i.text(0), i.text(1), i.text(2)) for i in view.series_items()]
     assert sorted(rows) == [("Axial", "CT", "2"), ("Axial", "CT", "5"), ("Documents", "", "1")]
-    assert window.table.rowCount() == 0 and not view.instances.isVisible()
+    assert window.table.rowCount() == 0 and view.instances.isHidden()
 
     # "All Documents" is the current study; "Selected" follows the tree selection at any level
     window.tree.setCurrentItem(study)
@@ -51,14 +51,14 @@ def test_selection_at_every_level_and_the_opened_series(qtbot, window, tmp_path)
     qtbot.waitUntil(lambda: not five.icon(0).isNull(), timeout=30000)
     window.tree.setCurrentItem(five)
     window.view_current()                   # View / Enter on a series opens it
-    qtbot.waitUntil(view.instances.isVisible)
+    qtbot.waitUntil(lambda: not view.instances.isHidden())
     assert window.table.rowCount() == 5
     assert [window.table.item(r, 2).text() for r in range(5)] == [f"Axial #{i}" for i in range(1, 6)]
     window.select_rows([1, 3])
     assert [d.instance_number for d in window.selected_documents()] == [2, 4]
     assert window.library.middle_document(view.opened_series).instance_number == 3
     window.tree.setCurrentItem(study)       # leaving the series closes its list
-    assert not view.instances.isVisible() and view.opened_series is None
+    assert view.instances.isHidden() and view.opened_series is None
 
     # removing documents keeps the series rows right
     window.library.remove_documents([d.id for d in window.library.documents(case_id=case_id)

@@ -1,7 +1,8 @@
-"""Regenerates the format's test vectors. Run once per format change: `python tests/vectors/make_vectors.py`.
+"""Adds the format's missing test vectors: `python tests/vectors/make_vectors.py`.
 
 The containers are random by design (file keys, salts, ephemeral keys), so they are generated once and
 committed; test_vectors.py pins that every future reader still opens them to exactly these contents.
+Existing vectors are never remade (they are what older writers produced): a format addition adds a case.
 """
 
 import json
@@ -31,12 +32,18 @@ def _tree(root: Path) -> Path:
     return top
 
 
+DELIVERY = sodformat.Delivery("0123456789abcdef0123456789abcdef", in_reply_to="fedcba9876543210fedcba9876543210",
+                              message="Vector reply: see the attached note.", reply_to="replier@example.org")
+
+
 def main() -> None:
     identity = Identity(SEED)
-    vectors = {"identity_seed_hex": SEED.hex(), "identity_secret": identity.secret_string(),
-               "recipient": str(identity.recipient), "signer": identity.signing_public, "containers": {}}
-    (HERE / "identity.key").unlink(missing_ok=True)
-    identity.save(HERE / "identity.key")
+    existing = HERE / "vectors.json"
+    vectors = json.loads(existing.read_text()) if existing.exists() else {
+        "identity_seed_hex": SEED.hex(), "identity_secret": identity.secret_string(),
+        "recipient": str(identity.recipient), "signer": identity.signing_public, "containers": {}}
+    if not (HERE / "identity.key").exists():
+        identity.save(HERE / "identity.key")
     with tempfile.TemporaryDirectory() as tmp:
         sources = sodformat.collect_sources([_tree(Path(tmp))])
         cases = {
@@ -44,13 +51,19 @@ def main() -> None:
             "passphrase.sod": dict(recipients=[sodformat.PassphraseRecipient(PASSPHRASE)]),
             "multi-chacha.sod": dict(recipients=[sodformat.PassphraseRecipient(PASSPHRASE), identity.recipient],
                                      aead="chacha20-poly1305", chunk=65536),
+            "reply-signed.sod": dict(recipients=[identity.recipient, sodformat.PassphraseRecipient(PASSPHRASE)],
+                                     signer=identity, delivery=DELIVERY),
         }
         for name, kw in cases.items():
+            if name in vectors["containers"] and (HERE / name).exists():
+                continue
             result = sodformat.pack(HERE / name, sources, created=CREATED, **kw)
             vectors["containers"][name] = {
                 "aead": result.header.aead, "created": CREATED, "expires": CREATED + 14 * 86400,
                 "signed": "signer" in kw, "entries": [e.to_json() for e in result.entries],
             }
+            if "delivery" in kw:
+                vectors["containers"][name]["delivery"] = kw["delivery"].to_json()
     vectors["passphrase"] = PASSPHRASE
     (HERE / "vectors.json").write_text(json.dumps(vectors, indent=1) + "\n")
 
