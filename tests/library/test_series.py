@@ -1,4 +1,4 @@
-"""Schema 3: the series rows the study browser reads, kept right by imports, removals and the migration."""
+"""Schema 4: the series rows the study browser reads, kept right by imports, removals and the migration."""
 
 from __future__ import annotations
 
@@ -30,15 +30,15 @@ def test_migration_fills_series_from_an_older_library(tmp_path):
     old = Library(tmp_path / "lib")
     make_study(tmp_path / "a", n=3)
     old.import_paths([tmp_path / "a"])
-    db = sqlite3.connect(old.db_path)   # make it a schema-2 library again, as release 0.1.x left it
+    db = sqlite3.connect(old.db_path)   # make it a schema-3 library again, as the release before this one left it
     db.executescript("DROP TABLE series; ALTER TABLE documents DROP COLUMN sop_instance_uid;"
-                     "ALTER TABLE documents DROP COLUMN sop_class_uid; PRAGMA user_version = 2;")
+                     "ALTER TABLE documents DROP COLUMN sop_class_uid; PRAGMA user_version = 3;")
     db.close()
     lib = Library(tmp_path / "lib")
     [s] = lib.series()
     assert s.count == 3 and s.modality == "CT"
     assert sqlite3.connect(lib.db_path).execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
-    assert [d.sop_instance_uid for d in lib.documents()] == ["", "", ""]   # not known before schema 3
+    assert [d.sop_instance_uid for d in lib.documents()] == ["", "", ""]   # not known before schema 4
 
 
 def test_import_without_kernel_copy_stores_the_same_bytes(tmp_path, monkeypatch):
