@@ -4,4 +4,4 @@
 read it from here.
 """
 
-__version__ = "0.2.0.dev0"
+__version__ = "0.2.0"

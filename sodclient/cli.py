@@ -31,6 +31,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"sodclient {__version__}")
     parser.add_argument("--debug", action="store_true", help="also print the support log on stderr")
+    parser.add_argument("--self-test", action="store_true",
+                        help="check this installation without a display: open and close the main window "
+                        "offscreen, then send and receive a small container through the demo's servers")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _command_modules(only):
         importlib.import_module(f"{commands.__name__}.{name}").register(sub)
@@ -67,6 +70,10 @@ def main(argv: list[str] | None = None) -> int:
         return run_app([a for a in argv if a != "--debug"], debug="--debug" in argv)
     parser = build_parser(only=_first_command(argv))
     args = parser.parse_args(argv)
+    if args.self_test or getattr(args, "window", None):   # commands that open windows: Qt is imported here
+        from sodclient.ui.windows import run_window_command
+
+        return run_window_command("self-test" if args.self_test else args.window, debug=args.debug)
     if not getattr(args, "handler", None):
         parser.print_help()
         return Exit.OK

@@ -8,6 +8,7 @@ build their own with `Profile.at(folder)`. Two profiles in one process never sha
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,33 +29,37 @@ SYSTEM_SITE_DEFAULTS = Path("/etc/sodsend/site-defaults.ini")
 class Profile:
     paths: AppPaths
     site_defaults: Path | None = None   # plain INI without secrets, shipped by the site's installer
+    local_secrets: Path | None = None   # the demo's throw-away profiles: keys in a file, not the OS keyring
     vault: Vault = field(init=False)
     audit: AuditTrail = field(init=False)
     identity: IdentityStore = field(init=False)   # the user's key: sealed on disk, held here while signed in
     _library: "Library | None" = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.vault = Vault(self.paths.config)
+        self.vault = Vault(self.paths.config, self.local_secrets)
         self.audit = AuditTrail(self.paths.audit_file, self.vault)
         self.identity = IdentityStore(self.paths, self.vault)
 
     @classmethod
-    def at(cls, root: Path, site_defaults: Path | None = None) -> "Profile":
-        """A profile whose folders all live under `root` (tests, portable use, the demo)."""
+    def at(cls, root: Path, site_defaults: Path | None = None, *, throw_away: bool = False) -> "Profile":
+        """A profile whose folders all live under `root` (tests, portable use, the demo). A `throw_away`
+        profile (the demo's) keeps its keys in a file under `root`, never in the OS keyring."""
         paths = AppPaths.under(root)
-        return cls(paths, site_defaults or _first_file(paths.config / "site-defaults.ini"))
+        return cls(paths, site_defaults or _first_file(paths.config / "site-defaults.ini"),
+                   paths.config / "demo-keys.json" if throw_away else None)
 
     @classmethod
     def from_environment(cls, environ: "os._Environ[str] | dict[str, str] | None" = None) -> "Profile":
         """The edge's choice: SODCLIENT_HOME (one folder) or the platform's per-user folders;
-        SODCLIENT_SITE_DEFAULTS, else the profile's config folder, else /etc/sodsend, for site defaults."""
+        SODCLIENT_SITE_DEFAULTS, else the profile's config folder, else the frozen app's folder, else
+        /etc/sodsend, for site defaults."""
         env = os.environ if environ is None else environ
         home = env.get("SODCLIENT_HOME")
         paths = AppPaths.under(Path(home)) if home else AppPaths.platform_default()
         site = env.get("SODCLIENT_SITE_DEFAULTS")
         if site:
             return cls(paths, _first_file(Path(site)))
-        return cls(paths, _first_file(paths.config / "site-defaults.ini", SYSTEM_SITE_DEFAULTS))
+        return cls(paths, _first_file(paths.config / "site-defaults.ini") or installed_site_defaults())
 
     def ensure(self) -> "Profile":
         self.paths.ensure()
@@ -77,15 +82,24 @@ class Profile:
     def __getstate__(self) -> dict[str, object]:
         """Crosses to worker processes (over the pipe to the UI's own child) without the open database;
         a signed-in identity comes along, so a send in a child process can sign."""
-        return {"paths": self.paths, "site_defaults": self.site_defaults,
+        return {"paths": self.paths, "site_defaults": self.site_defaults, "local_secrets": self.local_secrets,
                 "identity": self.identity.export_for_worker()}
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.paths = state["paths"]  # type: ignore[assignment]
         self.site_defaults = state["site_defaults"]  # type: ignore[assignment]
+        self.local_secrets = state.get("local_secrets")  # type: ignore[assignment]
         self._library = None
         self.__post_init__()
         self.identity.adopt_from_parent(state.get("identity"))  # type: ignore[arg-type]
+
+
+def installed_site_defaults() -> Path | None:
+    """The site defaults installed with the app: in a frozen app's own folder (installer/sodsend.spec bundles
+    them), else /etc/sodsend (install.sh --system). A user's config folder comes first; see from_environment."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    bundled = [Path(bundle) / "site-defaults.ini"] if getattr(sys, "frozen", False) and bundle else []
+    return _first_file(*bundled, SYSTEM_SITE_DEFAULTS)
 
 
 def _first_file(*candidates: Path) -> Path | None:

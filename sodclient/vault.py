@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import secrets
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from sodclient.errors import SecureStoreError
+from sodclient.files import atomic_write
 
 SERVICE = "SODSend"
 _MAGIC = b"SODVAULT1\n"
@@ -48,15 +50,23 @@ def _backend_usable() -> None:
 
 
 class Vault:
-    """One profile's secrets: named keyring entries, and seal/unseal of small files under its keys."""
+    """One profile's secrets: named keyring entries, and seal/unseal of small files under its keys.
 
-    def __init__(self, config_dir: Path):
+    `local_store` (the demo's throw-away profiles only) keeps the entries in a 0600 file of that profile
+    instead of the OS keyring: nothing is left in the user's keyring, no keyring unlock prompt, and the
+    keys go when the demo folder is deleted. Real profiles never use it.
+    """
+
+    def __init__(self, config_dir: Path, local_store: Path | None = None):
         self.scope = hashlib.sha256(str(config_dir).encode()).hexdigest()[:16]
+        self.local_store = local_store
 
     def __repr__(self) -> str:
         return f"Vault(scope={self.scope})"
 
     def get_secret(self, name: str) -> str | None:
+        if self.local_store is not None:
+            return _read_local(self.local_store).get(f"{name}:{self.scope}")
         _backend_usable()
         try:
             return keyring.get_password(SERVICE, f"{name}:{self.scope}")
@@ -64,6 +74,11 @@ class Vault:
             raise KeyringUnavailable(type(exc).__name__) from None
 
     def set_secret(self, name: str, value: str) -> None:
+        if self.local_store is not None:
+            entries = _read_local(self.local_store)
+            entries[f"{name}:{self.scope}"] = value
+            atomic_write(self.local_store, json.dumps(entries).encode())
+            return
         _backend_usable()
         try:
             keyring.set_password(SERVICE, f"{name}:{self.scope}", value)
@@ -99,3 +114,12 @@ class Vault:
             return AESGCM(key).decrypt(nonce, blob[len(_MAGIC) + 12:], purpose.encode())
         except InvalidTag:
             raise VaultDamaged(f"the encrypted {purpose} file was altered or belongs to another key") from None
+
+
+def _read_local(path: Path) -> dict[str, str]:
+    try:
+        return json.loads(path.read_bytes())
+    except FileNotFoundError:
+        return {}
+    except ValueError:
+        raise VaultDamaged("the demo profile's key file is damaged") from None

@@ -110,6 +110,12 @@ def test_peer_review_engine_is_a_leaf():
     assert _violations(lambda s, d: _under(s, "sodclient.deid") and _under(d, *upper)) == []
 
 
+def test_demo_servers_and_samples_are_a_leaf():
+    base = ("sodclient.errors", "sodclient.progress", "sodclient.files", "sodclient.paths", "sodclient.logs",
+            "sodclient.demo")
+    assert _violations(lambda s, d: _under(s, "sodclient.demo") and not _under(d, *base)) == []
+
+
 def test_nothing_below_services_imports_them():
     assert _violations(lambda s, d: not _under(s, "sodclient.services", "sodclient.ui", "sodclient.commands",
                                                "sodclient.cli")

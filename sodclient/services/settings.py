@@ -11,3 +11,8 @@ def change_settings(profile: Profile, changes: dict[str, str]) -> Settings:
     written = save_settings(profile, changes)
     profile.audit.record("config-change", keys=written)
     return profile.settings()
+
+
+def site_default_keys(profile: Profile) -> list[str]:
+    """The keys the site's defaults file sets (reading it also checks it: no secrets, valid values)."""
+    return sorted(k for k, origin in profile.settings().origin.items() if origin == "site")

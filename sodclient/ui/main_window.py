@@ -94,6 +94,9 @@ class MainWindow(QMainWindow):
                                           tip="Uploads and e-mails that could not be finished yet")
         self.quit_action = self._action("&Quit", self.close, "Ctrl+Q")
         self.about_action = self._action("&About SOD Send", self.about)
+        self.demo_action = self._action("Try the &demo", self.try_demo,
+                                        tip="A sender, a recipient and their servers on this computer, with "
+                                        "synthetic patients; nothing of yours is used or changed")
         self.log_folder_action = self._action("Open &Log Folder", self.open_log_folder,
                                               tip="The support log (it never holds patient data)")
 
@@ -121,6 +124,7 @@ class MainWindow(QMainWindow):
         m.addAction(self.passphrase_action)
         m.addAction(self.lock_action)
         m = mb.addMenu("&Help")
+        m.addAction(self.demo_action)
         m.addAction(self.log_folder_action)
         m.addAction(self.about_action)
 
@@ -154,6 +158,7 @@ class MainWindow(QMainWindow):
         self.view.side_layout.addWidget(QLabel("Conversation"))
         self.view.side_layout.addWidget(self.thread_list, 1)
         self.view.current_changed.connect(self._load_thread)
+        self.table.doubleClicked.connect(lambda *_: self.view_current())
         self.setCentralWidget(self.view)
         self.setAcceptDrops(True)
         self.statusBar()
@@ -475,6 +480,11 @@ class MainWindow(QMainWindow):
         dlg.setAttribute(Qt.WA_DeleteOnClose)
         dlg.open()
         return dlg
+
+    def try_demo(self):
+        from sodclient.ui.demo_window import start_demo_session
+
+        return start_demo_session()
 
     def open_log_folder(self) -> bool:
         from PySide6.QtCore import QUrl

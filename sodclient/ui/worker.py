@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import SIGNAL, QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
 
-from sodformat.errors import SodError
+from sodformat.errors import CancelledError, SodError
 
 from sodclient.errors import UserError
 from sodclient.progress import CancelToken, ProgressReport
@@ -139,8 +139,8 @@ class Job(QObject):
             log.info("job %d ended: %s", self.serial, type(exc).__name__)
         else:
             log.error("job %d failed: %s\n%s", self.serial, type(exc).__name__, self.trace)
-        if self.receivers(SIGNAL("failed(PyObject)")) == 0:
-            _default_failure(self, exc)
+        if self.receivers(SIGNAL("failed(PyObject)")) == 0 and not isinstance(exc, CancelledError):
+            _default_failure(self, exc)   # a cancel was asked for (a thumbnail job the view replaced): no news
         self.failed.emit(exc)
         self.finished.emit()
 

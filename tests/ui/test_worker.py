@@ -52,6 +52,16 @@ def test_cancel_stops_the_work(qtbot, kind):
     assert isinstance(blocker.args[0], CancelledError)
 
 
+def test_a_cancelled_job_nobody_listens_to_shows_no_message(qtbot):
+    """The main window cancels the thumbnail job of a view it replaced: that is not news for the user."""
+    job = Job(slow_until_cancelled)
+    with qtbot.waitSignal(job.finished, timeout=30000):
+        job.start()
+        qtbot.wait(100)
+        job.cancel()
+    assert getattr(job, "failure_box", None) is None
+
+
 def test_process_errors_keep_their_type_and_details(qtbot):
     job = ProcessJob(unknown_host)
     with qtbot.waitSignal(job.failed, timeout=30000) as blocker:
