@@ -150,7 +150,7 @@ class _PartWriter:
 
     def on_part_begin(self) -> None:
         path = self.dest / f"{len(self.paths) + 1:06d}.dcm"
-        self._fh = open(path, "wb")  # noqa: SIM115 (closed by on_part_end or close(): the parser drives it)
+        self._fh = open(path, "wb")   # closed by on_part_end or close(): the parser drives it
         self.paths.append(path)
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
