@@ -9,6 +9,11 @@ dicognito's CLI entry `dicognito.__main__.main([...])` (the installed `dicognito
 broken in 0.19: main() needs an argument), and `dicomanonymizer.anonymize(in, out, {}, True)`.
 Tools run round-robin, --runs times; medians are reported. "work" excludes interpreter start-up and
 imports; "process" is the whole child process. "leaks" counts outputs still holding a planted value.
+SOD Send runs with its defaults, OCR of burned-in text on: every slice is screened, what passes is read.
+
+Then the OCR throughput per image, in this process: the cheap screen over every corpus slice, and the whole
+burned-in text step (screen, OCR of what passes, blanking, re-read) over --ocr-images synthetic CT slices
+(256x256, 16-bit) with a name and an ID rendered into them (DejaVu Sans, as in tests/deid/test_ocr.py).
 """
 
 from __future__ import annotations
@@ -29,8 +34,8 @@ from common import table  # noqa: E402
 from deid_corpus import leaked_files, make_corpus  # noqa: E402
 
 TOOLS = {
-    "sod": "SOD Send run_peer_review (1 process)",
-    "sod2": "SOD Send run_peer_review (workers=2)",
+    "sod": "SOD Send run_peer_review (1 process, OCR on)",
+    "sod2": "SOD Send run_peer_review (workers=2, OCR on)",
     "dicognito": "dicognito 0.19",
     "dicom-anonymizer": "dicom-anonymizer 2.1",
 }
@@ -42,6 +47,7 @@ def main() -> int:
     ap.add_argument("--slices", type=int, default=400)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--workdir", type=Path, default=None)
+    ap.add_argument("--ocr-images", type=int, default=20)
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-deid-", dir=args.workdir))
     runner = Path(__file__).with_name("deid_runner.py")
@@ -85,9 +91,56 @@ def main() -> int:
         print(table(rows, ["tool", "work wall s", "files/s", "work CPU s", "process wall s", "outputs",
                            "outputs with planted PHI", "speed vs faster competitor (work wall)",
                            "(work CPU)", "(process wall)"]))
+        print()
+        print(ocr_throughput(corpus, work / "ocr", args.ocr_images))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
+
+
+def ocr_throughput(corpus: Path, folder: Path, count: int) -> str:
+    """Per-image cost of the screen (every corpus slice) and of the whole text step on rendered text."""
+    import numpy as np
+    import pydicom
+    from PIL import Image, ImageDraw, ImageFont
+
+    from sodclient.deid import burned_in, pixels, screen
+    from sodclient.deid.deny_list import DenyList
+
+    slices = sorted(corpus.iterdir())
+    datasets = [pydicom.dcmread(p) for p in slices]
+    t0 = time.perf_counter()
+    flagged = 0
+    for ds in datasets:
+        frames = pixels.decoded_frames(ds)
+        flagged += bool(screen.text_regions(pixels.gray8(frames[0], str(ds.PhotometricInterpretation))))
+    screen_ms = (time.perf_counter() - t0) * 1000 / len(datasets)
+
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 12)
+    folder.mkdir(parents=True, exist_ok=True)
+    texted = []
+    for i in range(count):
+        ds = datasets[(2 * i) % len(datasets)].copy()          # CT slices (even indexes)
+        arr = np.kron(ds.pixel_array, np.ones((2, 2), dtype=ds.pixel_array.dtype))
+        mask = Image.new("L", (arr.shape[1], arr.shape[0]), 0)
+        draw = ImageDraw.Draw(mask)
+        draw.text((4, 4), f"BENCHPERSON ADELHEID {i}", fill=255, font=font)
+        draw.text((60, 120), "BPID4471209", fill=255, font=font)
+        arr[np.asarray(mask) > 100] = int(arr.max()) + 400
+        ds.Rows, ds.Columns = arr.shape
+        ds.PixelData = arr.tobytes()
+        texted.append(ds)
+    deny = ["Benchperson^Adelheid", "BPID4471209"]
+    t0 = time.perf_counter()
+    blanked = 0
+    for ds in texted:
+        outcome = burned_in.clean_pixels(ds, {}, DenyList(deny), [])
+        blanked += bool(outcome.boxes)
+    ocr_ms = (time.perf_counter() - t0) * 1000 / count
+    return (f"OCR throughput: screen {screen_ms:.2f} ms per slice over {len(datasets)} corpus slices "
+            f"({flagged} passed on to OCR); whole burned-in text step on {count} 256x256 CT slices with "
+            f"rendered text: {ocr_ms:.0f} ms per image ({1000 / ocr_ms:.1f} images/s), {blanked} of {count} "
+            "blanked")
 
 
 if __name__ == "__main__":

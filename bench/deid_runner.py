@@ -3,7 +3,8 @@
     python3 bench/deid_runner.py TOOL IN_DIR OUT_DIR
 
 Imports happen before the clock starts, so the figure is the tool's work, not interpreter start-up
-(the parent script measures the whole process as well). TOOL is one of: sod, sod2 (2 worker processes),
+(the parent script measures the whole process as well). SOD Send's package imports pydicom only on its
+first run, so its engine module is imported here explicitly, as the competitors' imports load pydicom. TOOL is one of: sod, sod2 (2 worker processes),
 dicognito, dicom-anonymizer.
 """
 
@@ -25,6 +26,7 @@ def _cpu() -> float:
 def main() -> int:
     tool, src, out = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
     if tool in ("sod", "sod2"):
+        import sodclient.deid.engine  # noqa: F401  (the package loads pydicom lazily; the others import it here)
         from sodclient.deid import PeerReviewOptions, run_peer_review
 
         options = PeerReviewOptions(workers=2 if tool == "sod2" else 1)

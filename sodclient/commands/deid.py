@@ -33,6 +33,9 @@ def register(subparsers) -> None:
                         help="keep sex, age (computed if missing, capped at 90), size and weight")
     parser.add_argument("--identifier", action="append", default=[], metavar="TEXT",
                         help="an extra value that identifies the patient, for the final check (repeatable)")
+    parser.add_argument("--clean-descriptors", action="store_true",
+                        help="keep descriptions (study, series, protocol) in which the final check finds no "
+                        "identifying value (DICOM Clean Descriptors option)")
     parser.add_argument("--no-ultrasound-blanking", action="store_true",
                         help="leave ultrasound images out instead of blanking their header area")
     parser.add_argument("--workers", type=int, default=1, metavar="N",
@@ -55,6 +58,7 @@ def run(args: argparse.Namespace, profile) -> int:
         keep_patient_characteristics=args.keep_patient_characteristics,
         extra_identifiers=tuple(args.identifier),
         blank_ultrasound_text=not args.no_ultrasound_blanking,
+        clean_descriptors=args.clean_descriptors,
         workers=args.workers,
     )
     progress = (lambda _r: None) if args.quiet or not sys.stderr.isatty() else _stderr_progress

@@ -3,9 +3,12 @@
     from sodclient.deid import run_peer_review, PeerReviewOptions, PeerReviewReport
     report = run_peer_review(paths, out_dir, PeerReviewOptions(keep_date_intervals=True), progress, cancel)
 
-DICOM objects get the whole PS3.15 Basic Application Level Confidentiality Profile at every depth; photos
-and PDFs lose their metadata; anything that may still name the patient is left out and reported; a final
-residual scan of every output byte blocks any file in which an original identifying value survived.
+DICOM objects get the whole PS3.15 Basic Application Level Confidentiality Profile at every depth, and
+every attribute the profile does not name is removed unless it is on a keep-list generated from the DICOM
+dictionary; burned-in text is found by a cheap screen plus OCR and blanked; photos and PDFs lose their
+metadata; a final check of every output byte and every decoded DICOM text removes an attribute that still
+names the patient, or leaves the file out when the hit is in something it cannot lose. Everything left out
+is reported with a PHI-free reason; every blanked box is listed.
 
 Importing this package is cheap (no pydicom, numpy or Pillow): the engine loads on the first run, so the
 app and the command line start fast.

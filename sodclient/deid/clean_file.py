@@ -31,6 +31,10 @@ class ItemResult:
     warnings: list[str] = field(default_factory=list)
     reason: str | None = None                 # set when left out
     found: IdentifierSet = field(default_factory=IdentifierSet)
+    boxes: list = field(default_factory=list)            # Box: pixel areas blanked
+    texts: list = field(default_factory=list)            # (tag, decoded text) kept in a DICOM output
+    screened: int = 0                                    # frames screened for text
+    ocr_frames: int = 0                                  # frames read by OCR
 
 
 def process_input(index: int, path_str: str, size: int, staging: str, keys: SendKeys,
@@ -44,7 +48,8 @@ def process_input(index: int, path_str: str, size: int, staging: str, keys: Send
         if kind is None and path.suffix.lower() in _DICOM_SUFFIXES:
             kind = "dicom?"
         if kind in ("dicom", "dicom?"):
-            process_dicom(path, kind == "dicom", result, staging, keys, options)
+            process_dicom(path, kind == "dicom", result, staging, keys, options,
+                          options.boxes_for(path_str, f"input {index + 1}"))
         else:
             data = path.read_bytes()
             cleaned, info = documents.clean_document(kind or "", data)

@@ -1,8 +1,11 @@
 """Apply the Basic Application Level Confidentiality Profile to one parsed DICOM dataset, recursively.
 
-Every element at every sequence depth goes through the same rules: Table E.1-1 action, private-tag rule,
-curves/overlays, unknown VR, free text and person names not in the table. The identifying values seen on
-the way are collected for the residual scan. Pixel Data is never touched here, so it stays bit-identical.
+Every element at every sequence depth goes through one decision: Table E.1-1 (with the Retain and Clean
+Descriptors options the sender chose), else the keep-list generated from the DICOM dictionary (keep_list.py),
+else removal. Sequences are walked, UIDs replaced, private tags removed unless on the safe list with the
+VR and bytes it expects. So an attribute the table does not name, a retired or an unknown even-group tag is
+removed by default. The identifying values seen on the way are collected for the residual scan. Pixel Data
+is never touched here, so it stays bit-identical.
 """
 
 from __future__ import annotations
@@ -11,7 +14,6 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from pydicom.datadict import dictionary_VR
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.multival import MultiValue
@@ -19,9 +21,12 @@ from pydicom.sequence import Sequence
 from pydicom.uid import PYDICOM_IMPLEMENTATION_UID
 
 from sodclient.deid import dicom_rules as rules
+from sodclient.deid import raw_values
 from sodclient.deid.identifiers import IDENTIFYING_TAGS, IdentifierSet
+from sodclient.deid.keep_list import KEEP, TECHNICAL_TEXT
 from sodclient.deid.keys import SendKeys
-from sodclient.deid.profile_table import MODIFIED_DATES_TAGS, PATIENT_CHARACTERISTICS_TAGS
+from sodclient.deid.profile_table import CLEAN_DESCRIPTORS_TAGS, MODIFIED_DATES_TAGS, PATIENT_CHARACTERISTICS_TAGS
+from sodclient.deid.vocabulary import ROI_NAME, SEGMENT_LABEL, is_tg263
 
 DEID_METHOD = "SOD Send Peer Review: PS3.15 Basic Profile"
 _FREE_TEXT_VRS = {"LT", "ST", "UT"}
@@ -37,6 +42,10 @@ _META_KEEP = {0x00020001, 0x00020002, 0x00020003, 0x00020010, 0x00020012, 0x0002
 _DATE_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})(.*)$", re.S)
 SOP_CLASS_UID, SOP_INSTANCE_UID = 0x00080016, 0x00080018
 ICON_IMAGE_SEQUENCE = 0x00880200
+TEXT_VALUE = 0x0040A160
+STRUCTURE_SET_ROI_SEQUENCE = 0x30060020
+_AGE_RE = re.compile(r"^\s*(\d{1,3})\s*([DWMY])\s*$")
+_AGE_DAYS = {"D": 1, "W": 7, "M": 30.44, "Y": 365.25}
 
 
 @dataclass
@@ -54,6 +63,11 @@ class CleanStats:
     overlays_curves_removed: int = 0
     free_text_removed: int = 0
     meta_removed: int = 0
+    not_on_keep_list: int = 0
+    ages_capped: int = 0
+    roi_names_kept: int = 0
+    roi_names_replaced: int = 0
+    descriptors_kept: int = 0
 
     def summary(self) -> list[str]:
         parts = [
@@ -68,6 +82,14 @@ class CleanStats:
             (self.overlays_curves_removed, "overlay/curve/icon attribute(s) removed"),
             (self.free_text_removed, "free-text attribute(s) removed"),
             (self.meta_removed, "file meta attribute(s) removed"),
+            (self.not_on_keep_list, "attribute(s) removed because they are not on the keep-list of attributes "
+                                    "known to carry no identity"),
+            (self.ages_capped, "age(s) over 89 years set to 090Y"),
+            (self.roi_names_kept, "RT structure / segment name(s) kept (AAPM TG-263 standard names)"),
+            (self.roi_names_replaced, "RT structure / segment name(s) replaced by 'ROI n' / 'Segment n' (not "
+                                      "TG-263 standard names)"),
+            (self.descriptors_kept, "descriptor(s) kept by the Clean Descriptors option (checked by the final "
+                                    "scan)"),
         ]
         return [f"{n} {text}" for n, text in parts if n]
 
@@ -87,6 +109,8 @@ class _Context:
     enhanced: bool
     pseudonym: PatientPseudonym
     found: IdentifierSet
+    structured: bool = False              # SR / KOS: report text is kept for redaction, not removed
+    clean_descriptors: bool = False
     stats: CleanStats = field(default_factory=CleanStats)
 
 
@@ -105,7 +129,8 @@ def pseudonym_for(ds: Dataset, keys: SendKeys) -> PatientPseudonym:
 
 
 def clean_dataset(ds: Dataset, keys: SendKeys, keep_dates: bool, found: IdentifierSet,
-                  keep_characteristics: bool = False) -> tuple[CleanStats, PatientPseudonym]:
+                  keep_characteristics: bool = False, structured: bool = False,
+                  clean_descriptors: bool = False) -> tuple[CleanStats, PatientPseudonym]:
     """De-identify `ds` in place (file meta included); collect identifying values into `found`."""
     pseudonym = pseudonym_for(ds, keys)
     enhanced = "PerFrameFunctionalGroupsSequence" in ds or "SharedFunctionalGroupsSequence" in ds
@@ -113,15 +138,40 @@ def clean_dataset(ds: Dataset, keys: SendKeys, keep_dates: bool, found: Identifi
         age = age_at_exam(ds)
         if age:
             ds.PatientAge = age
-    ctx = _Context(keys, keep_dates, keep_characteristics, enhanced, pseudonym, found)
+    ctx = _Context(keys, keep_dates, keep_characteristics, enhanced, pseudonym, found, structured,
+                   clean_descriptors)
     _clean(ds, ctx)
     meta = getattr(ds, "file_meta", None)
     if meta is not None:
         _clean_meta(meta, ctx)
     ds.PatientName = pseudonym.name
     ds.PatientID = pseudonym.patient_id
-    _mark(ds, keep_dates, keep_characteristics)
+    _mark(ds, keep_dates, keep_characteristics, clean_descriptors)
     return ctx.stats, pseudonym
+
+
+def cap_age(value: str) -> str | None:
+    """'095Y' -> '090Y'; any age string over 89 years (in days, weeks, months or years) becomes 090Y.
+    Returns None when the value is not over 89 years (or not an age)."""
+    m = _AGE_RE.match(str(value))
+    if not m:
+        return None
+    days = int(m.group(1)) * _AGE_DAYS[m.group(2)]
+    return "090Y" if days >= 90 * 365.25 else None
+
+
+def _name_roi(ds: Dataset, key, ctx: _Context) -> None:
+    """RT structure and segment names: TG-263 standard names stay; anything else (it may be a person or a
+    note) becomes 'ROI n' / 'Segment n' with n the item's ROI / Segment Number (both are Type 1)."""
+    name = str(ds[key].value or "")
+    if name and is_tg263(name):
+        ctx.stats.roi_names_kept += 1
+    elif int(key) == ROI_NAME:
+        ds[key].value = f"ROI {ds.get('ROINumber', '')}".strip()
+        ctx.stats.roi_names_replaced += 1
+    else:
+        ds[key].value = f"Segment {ds.get('SegmentNumber', '')}".strip()
+        ctx.stats.roi_names_replaced += 1
 
 
 def age_at_exam(ds: Dataset) -> str | None:
@@ -158,7 +208,7 @@ def _clean_meta(meta: FileMetaDataset, ctx: _Context) -> None:
     meta.ImplementationVersionName = "SODSEND_DEID"
 
 
-def _mark(ds: Dataset, keep_dates: bool, keep_characteristics: bool) -> None:
+def _mark(ds: Dataset, keep_dates: bool, keep_characteristics: bool, clean_descriptors: bool = False) -> None:
     """Record what was done, as PS3.15 E.1 and PS3.3 C.7.1.1 ask."""
     ds.PatientIdentityRemoved = "YES"
     ds.DeidentificationMethod = DEID_METHOD
@@ -167,6 +217,8 @@ def _mark(ds: Dataset, keep_dates: bool, keep_characteristics: bool) -> None:
         codes.append(("113107", "Retain Longitudinal Temporal Information Modified Dates Option"))
     if keep_characteristics:
         codes.append(("113108", "Retain Patient Characteristics Option"))
+    if clean_descriptors:
+        codes.append(("113105", "Clean Descriptors Option"))
     ds.DeidentificationMethodCodeSequence = Sequence([_code_item(v, m) for v, m in codes])
     ds.LongitudinalTemporalInformationModified = "MODIFIED" if keep_dates else "REMOVED"
 
@@ -195,6 +247,25 @@ def _collect(tag: int, elem, found: IdentifierSet) -> None:
                 found.add_tagged(tag, v.decode("latin-1") if isinstance(v, bytes) else v)
 
 
+def _collect_key(ds: Dataset, key, tag: int, vr: str, found: IdentifierSet) -> None:
+    """`_collect` for ds[key], reading plain ASCII values from their raw bytes (no conversion: PN values
+    would otherwise each become a PersonName object only to be removed)."""
+    raw = ds.get_item(key)
+    value = raw.value
+    if getattr(raw, "is_raw", False) and isinstance(value, bytes) and value.isascii() and b"\x1b" not in value:
+        if vr != "PN" and tag not in IDENTIFYING_TAGS:
+            return
+        for part in value.decode("ascii").strip(" \x00").split("\\"):
+            part = part.strip(" \x00")
+            if part:
+                if vr == "PN":
+                    found.add_name(part)
+                else:
+                    found.add_tagged(tag, part)
+        return
+    _collect(tag, ds[key], found)
+
+
 def _collect_all(ds: Dataset, found: IdentifierSet) -> None:
     """Collect identifying values from a subtree that is about to be removed as a whole."""
     for key in ds.keys():
@@ -206,7 +277,7 @@ def _collect_all(ds: Dataset, found: IdentifierSet) -> None:
             for item in ds[key].value or []:
                 _collect_all(item, found)
         elif vr == "PN" or tag in IDENTIFYING_TAGS:
-            _collect(tag, ds[key], found)
+            _collect_key(ds, key, tag, vr, found)
 
 
 def _values(elem) -> list:
@@ -218,19 +289,9 @@ def _values(elem) -> list:
     return [value]
 
 
-# VRs of attributes that the table does not list but that still need a look (see _unlisted).
-_NEEDS_LOOK_VRS = {"SQ", "UN", "UI", "PN"} | _FREE_TEXT_VRS
-
-
 def _raw_vr(ds: Dataset, tag: int) -> str:
     """The VR without converting the value (conversion is the slow part of a walk)."""
-    vr = ds.get_item(tag).VR
-    if vr:
-        return vr
-    try:
-        return dictionary_VR(tag)
-    except KeyError:
-        return "UN"
+    return raw_values.vr(ds, tag)
 
 
 def _clean(ds: Dataset, ctx: _Context) -> None:
@@ -252,20 +313,23 @@ def _clean(ds: Dataset, ctx: _Context) -> None:
             del ds[key]
             stats.overlays_curves_removed += 1
             continue
+        if tag == ROI_NAME or tag == SEGMENT_LABEL:
+            _name_roi(ds, key, ctx)
+            continue
         code = rules.profile_action(tag)
         if code is None:
-            if _raw_vr(ds, key) in _NEEDS_LOOK_VRS:
-                elem = ds[key]
-                _collect(tag, elem, ctx.found)
-                _unlisted(ds, key, elem, ctx)
-            elif tag in IDENTIFYING_TAGS:
-                _collect(tag, ds[key], ctx.found)
-            continue                      # structural attribute: kept as read, never converted
+            _unlisted(ds, key, tag, ctx)
+            continue
         if ctx.keep_characteristics and tag in PATIENT_CHARACTERISTICS_TAGS:
+            if _raw_vr(ds, key) == "AS":
+                _cap_age_elem(ds[key], ctx)
             continue                      # kept as read, by the sender's choice
+        if ctx.clean_descriptors and tag in CLEAN_DESCRIPTORS_TAGS and _raw_vr(ds, key) in _DESCRIPTOR_VRS:
+            ctx.stats.descriptors_kept += 1
+            continue                      # kept; the final scan removes it if it names anyone
         vr = _raw_vr(ds, key)
         if vr == "PN" or tag in IDENTIFYING_TAGS:
-            _collect(tag, ds[key], ctx.found)
+            _collect_key(ds, key, tag, vr, ctx.found)
         if ctx.keep_dates and tag in MODIFIED_DATES_TAGS and vr in ("DA", "DT", "TM"):
             _shift_dates(ds[key], ctx)
             continue
@@ -298,7 +362,7 @@ def _private(ds: Dataset, tag: int, creators: dict, used_blocks: set, ctx: _Cont
         block = element >> 8
         creator = creators.get((group, block))
         if (element >= 0x1000 and rules.is_safe_private_slot(creator, tag)
-                and rules.is_safe_private(creator, tag, ds[tag].VR)):
+                and rules.is_safe_private(creator, tag, _raw_vr(ds, tag), ds.get_item(tag).value)):
             used_blocks.add((group, block))
             ctx.stats.private_kept += 1
             return
@@ -307,24 +371,40 @@ def _private(ds: Dataset, tag: int, creators: dict, used_blocks: set, ctx: _Cont
     ctx.stats.private_removed += 1
 
 
-def _unlisted(ds: Dataset, tag: int, elem, ctx: _Context) -> None:
-    """Attributes Table E.1-1 does not name: keep what is structural, remove what could hold identity."""
-    vr = elem.VR
+_DESCRIPTOR_VRS = {"LO", "SH", "ST", "LT", "UT", "UC"}
+
+
+def _unlisted(ds: Dataset, key, tag: int, ctx: _Context) -> None:
+    """Attributes Table E.1-1 does not name: sequences are walked, UIDs replaced, what is on the keep-list
+    stays as read (never converted), and everything else is removed (its identifying values remembered)."""
+    vr = _raw_vr(ds, key)
     if vr == "SQ":
-        for item in elem.value or []:
+        for item in ds[key].value or []:
             _clean(item, ctx)
     elif vr == "UN":                      # unknown content cannot be checked
-        del ds[tag]
+        del ds[key]
         ctx.stats.unknown_vr_removed += 1
     elif vr == "UI":
-        if int(tag) not in rules.CLASS_UID_TAGS:
-            _replace_uids(elem, ctx, only_unknown=True)
-    elif vr == "PN":                      # a person named where the table did not expect it
-        elem.value = ""
-        ctx.stats.emptied += 1
-    elif vr in _FREE_TEXT_VRS:            # free text can name anyone
-        del ds[tag]
-        ctx.stats.free_text_removed += 1
+        if tag not in rules.CLASS_UID_TAGS:
+            _replace_uids(ds[key], ctx, only_unknown=True)
+    elif tag in KEEP or tag in TECHNICAL_TEXT or (ctx.structured and tag == TEXT_VALUE):
+        if vr == "AS":
+            _cap_age_elem(ds[key], ctx)
+    else:
+        if vr == "PN" or tag in IDENTIFYING_TAGS:
+            _collect_key(ds, key, tag, vr, ctx.found)
+        del ds[key]
+        if vr in _FREE_TEXT_VRS:
+            ctx.stats.free_text_removed += 1
+        else:
+            ctx.stats.not_on_keep_list += 1
+
+
+def _cap_age_elem(elem, ctx: _Context) -> None:
+    capped = cap_age(elem.value)
+    if capped is not None:
+        elem.value = capped
+        ctx.stats.ages_capped += 1
 
 
 def _apply(ds: Dataset, tag: int, elem, action: str, ctx: _Context) -> None:

@@ -7,6 +7,8 @@ Type 1 or Type 2 in common IODs (the full module tables are not shipped), erring
 
 from __future__ import annotations
 
+import re
+
 from pydicom.uid import UID_dictionary
 
 from sodclient.deid.profile_table import ACTIONS, MASKED_ACTIONS
@@ -33,15 +35,18 @@ _TYPE2 = {
 # X/Z/U* sequences hold references (Referenced/Source Image Sequence); keeping them with every contained
 # UID replaced is allowed by the code and keeps the references of the study resolvable.
 
-_SAFE_PRIVATE_NUMERIC_VRS = {"DS", "IS", "FD", "FL", "US", "SS", "UL", "SL", "UV", "SV"}
+_NUMBER_SIZES = {"FD": 8, "FL": 4, "US": 2, "SS": 2, "UL": 4, "SL": 4, "UV": 8, "SV": 8}
+_NUMBER_STRING = re.compile(rb"[ 0-9+\-.eE\\]*")
 # A small allow-list from PS3.15 Table E.3.10-1 (Safe Private Attributes): diffusion parameters that
-# reviewers need and that hold numbers only. Kept only when their VR is numeric.
-SAFE_PRIVATE: frozenset[tuple[str, int, int]] = frozenset({
-    ("SIEMENS MR HEADER", 0x0019, 0x0C),      # B_value
-    ("SIEMENS MR HEADER", 0x0019, 0x0E),      # Diffusion gradient direction
-    ("Philips Imaging DD 001", 0x2001, 0x03),  # Diffusion B-factor
-    ("GEMS_PARM_01", 0x0043, 0x39),           # Slop_int_6..9 (b-value)
-})
+# reviewers need and that hold numbers only. Kept only when the VR is the one listed here (or UN, from an
+# implicit-VR file) and the bytes are what that VR holds: a "number" whose bytes are text is removed.
+SAFE_PRIVATE_VR: dict[tuple[str, int, int], str] = {
+    ("SIEMENS MR HEADER", 0x0019, 0x0C): "IS",       # B_value
+    ("SIEMENS MR HEADER", 0x0019, 0x0E): "FD",       # Diffusion gradient direction
+    ("Philips Imaging DD 001", 0x2001, 0x03): "FL",  # Diffusion B-factor
+    ("GEMS_PARM_01", 0x0043, 0x39): "IS",            # Slop_int_6..9 (b-value)
+}
+SAFE_PRIVATE: frozenset[tuple[str, int, int]] = frozenset(SAFE_PRIVATE_VR)
 
 
 SAFE_PRIVATE_GROUPS: frozenset[int] = frozenset(group for _, group, _ in SAFE_PRIVATE)
@@ -52,10 +57,22 @@ def is_safe_private_slot(creator: str | None, tag: int) -> bool:
     return creator is not None and (creator.strip(), tag >> 16, tag & 0xFF) in SAFE_PRIVATE
 
 
-def is_safe_private(creator: str | None, tag: int, vr: str) -> bool:
-    if creator is None or vr not in _SAFE_PRIVATE_NUMERIC_VRS:
+def is_safe_private(creator: str | None, tag: int, vr: str, value) -> bool:
+    """On the list, with the listed VR (or UN), and bytes that really are numbers of that VR."""
+    if creator is None:
         return False
-    return (creator.strip(), tag >> 16, tag & 0xFF) in SAFE_PRIVATE
+    expected = SAFE_PRIVATE_VR.get((creator.strip(), tag >> 16, tag & 0xFF))
+    if expected is None or vr not in (expected, "UN"):
+        return False
+    if value is None:
+        return True
+    if not isinstance(value, (bytes, bytearray)):
+        items = value if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue" else [value]
+        return all(isinstance(v, (int, float)) for v in items)
+    if expected in ("DS", "IS"):
+        return _NUMBER_STRING.fullmatch(bytes(value)) is not None
+    # binary numbers: the right length, and no run of letters (a real double almost never spells a word)
+    return len(value) % _NUMBER_SIZES[expected] == 0 and re.search(rb"[A-Za-z]{4}", bytes(value)) is None
 
 
 def profile_action(tag: int) -> str | None:

@@ -1,9 +1,12 @@
 """Photos and documents: strip what identifies, keep the picture, leave out what may still name the patient.
 
 JPEG and PNG are cleaned at the container level (segments/chunks are dropped, the compressed image data is
-copied byte for byte), because re-encoding a JPEG would lose quality. TIFF tags are too varied to filter,
-so TIFF images are rebuilt losslessly from their pixels. PDFs lose metadata, annotations and attachments;
-any PDF with text, or with pictures that might show a name, is left out.
+copied byte for byte), because re-encoding a JPEG would lose quality. Colour profiles are replaced by one
+neutral sRGB profile (JPEG) or the sRGB chunk (PNG): a profile's description and copyright tags are free
+text. TIFF tags are too varied to filter, so TIFF images are rebuilt losslessly from their pixels. PDFs are
+rebuilt from their page content alone: a new page of the same size, the drawing operators re-serialised
+(content-stream comments dropped), graphics resources only; page-dictionary keys, metadata, annotations and
+attachments do not survive. Any PDF with text, or with pictures that might show a name, is left out.
 """
 
 from __future__ import annotations
@@ -11,9 +14,9 @@ from __future__ import annotations
 import io
 import struct
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
-from PIL import Image
 
 from sodclient.deid.errors import NotSafe
 
@@ -26,7 +29,7 @@ class DocResult:
     warnings: list[str] = field(default_factory=list)
 
 
-PHOTO_WARNING = "the picture itself was not checked for visible names or faces; look at it before sending"
+PHOTO_WARNING = "the picture was read for text but not checked for faces or other features; look at it before sending"
 
 
 def sniff(head: bytes) -> str | None:
@@ -49,7 +52,18 @@ def sniff(head: bytes) -> str | None:
 _JPEG_DROP_APP = {0xE1, 0xE3, 0xE4, 0xE5, 0xE6, 0xE7, 0xE8, 0xE9, 0xEA, 0xEB, 0xEC, 0xED, 0xEF}
 
 
-def _jpeg_keep_segment(marker: int, payload: bytes) -> bytes | None:
+@lru_cache(maxsize=1)
+def neutral_srgb_profile() -> bytes:
+    """littleCMS's built-in sRGB profile, with its creation date and profile ID zeroed (no time stamp)."""
+    from PIL import ImageCms
+
+    data = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    data[24:36] = bytes(12)                # creation date and time
+    data[84:100] = bytes(16)               # profile ID (an MD5 over the header, now stale)
+    return bytes(data)
+
+
+def _jpeg_keep_segment(marker: int, payload: bytes, state: dict) -> bytes | None:
     """The segment to write (possibly rewritten), or None to drop it."""
     if marker == 0xFE or marker in _JPEG_DROP_APP:        # COM, EXIF/XMP (APP1), IPTC (APP13), others
         return None
@@ -57,8 +71,11 @@ def _jpeg_keep_segment(marker: int, payload: bytes) -> bytes | None:
         if payload[:5] == b"JFIF\x00" and len(payload) >= 14:
             return payload[:12] + b"\x00\x00"
         return None
-    if marker == 0xE2:                                      # APP2: colour profile yes, MPF/FlashPix no
-        return payload if payload[:12] == b"ICC_PROFILE\x00" else None
+    if marker == 0xE2:                                      # APP2: colour profile -> neutral sRGB; MPF/FlashPix no
+        if payload[:12] != b"ICC_PROFILE\x00" or state.get("icc"):
+            return None
+        state["icc"] = True
+        return b"ICC_PROFILE\x00\x01\x01" + neutral_srgb_profile()
     return payload                                          # APP14 (Adobe colour transform), tables, frames
 
 
@@ -68,6 +85,7 @@ def clean_jpeg(data: bytes) -> tuple[bytes, list[str]]:
         raise NotSafe("not a readable JPEG")
     out = bytearray(b"\xff\xd8")
     dropped = 0
+    state: dict = {}
     i, n = 2, len(data)
     while i < n:
         if data[i] != 0xFF:
@@ -82,6 +100,9 @@ def clean_jpeg(data: bytes) -> tuple[bytes, list[str]]:
             out += b"\xff\xd9"
             trailing = n - i
             actions = [f"{dropped} metadata segment(s) removed (EXIF/XMP/IPTC/comments)"] if dropped else []
+            if state.get("icc"):
+                actions.append("colour profile replaced by a neutral sRGB profile (its text tags can name a "
+                               "person or site); colours may shift slightly if it was not sRGB")
             if trailing:
                 actions.append(f"{trailing} byte(s) after the end of the image removed")
             return bytes(out), actions
@@ -93,7 +114,7 @@ def clean_jpeg(data: bytes) -> tuple[bytes, list[str]]:
         length = struct.unpack(">H", data[i:i + 2])[0]
         payload = data[i + 2:i + length]
         i += length
-        kept = _jpeg_keep_segment(marker, payload)
+        kept = _jpeg_keep_segment(marker, payload, state)
         if kept is None:
             dropped += 1
         else:
@@ -116,8 +137,14 @@ def clean_jpeg(data: bytes) -> tuple[bytes, list[str]]:
 
 # ---------------------------------------------------------------- PNG
 
-_PNG_KEEP = {b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"iCCP", b"sBIT",
+_PNG_KEEP = {b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"sBIT",
              b"pHYs", b"bKGD", b"acTL", b"fcTL", b"fdAT"}
+
+
+def _png_chunk(ctype: bytes, payload: bytes) -> bytes:
+    import zlib
+
+    return struct.pack(">I", len(payload)) + ctype + payload + struct.pack(">I", zlib.crc32(ctype + payload))
 
 
 def clean_png(data: bytes) -> tuple[bytes, list[str]]:
@@ -126,7 +153,7 @@ def clean_png(data: bytes) -> tuple[bytes, list[str]]:
     if not data.startswith(sig):
         raise NotSafe("not a readable PNG")
     out = bytearray(sig)
-    i, dropped = len(sig), 0
+    i, dropped, profile = len(sig), 0, False
     while i + 8 <= len(data):
         length = struct.unpack(">I", data[i:i + 4])[0]
         ctype = data[i + 4:i + 8]
@@ -135,11 +162,17 @@ def clean_png(data: bytes) -> tuple[bytes, list[str]]:
             raise NotSafe("the PNG ends early")
         if ctype in _PNG_KEEP:
             out += data[i:end]
+        elif ctype == b"iCCP" and not profile:              # a named, compressed profile: use plain sRGB
+            out += _png_chunk(b"sRGB", b"\x00")
+            profile = True
         else:
             dropped += 1
         i = end
         if ctype == b"IEND":
             actions = [f"{dropped} metadata chunk(s) removed (text/EXIF/time)"] if dropped else []
+            if profile:
+                actions.append("colour profile replaced by the sRGB chunk (the profile's name and text tags can "
+                               "name a person or site)")
             if i < len(data):
                 actions.append(f"{len(data) - i} byte(s) after the end of the image removed")
             return bytes(out), actions
@@ -150,6 +183,8 @@ def clean_png(data: bytes) -> tuple[bytes, list[str]]:
 
 def clean_tiff(data: bytes) -> tuple[bytes, list[str]]:
     """Rebuild every page from its pixels alone (deflate, lossless); verify the pixels are unchanged."""
+    from PIL import Image   # imported when needed: most sends hold DICOM only
+
     try:
         src = Image.open(io.BytesIO(data))
         pages = []
@@ -172,6 +207,8 @@ def clean_tiff(data: bytes) -> tuple[bytes, list[str]]:
 
 def verify_same_pixels(original: bytes, cleaned: bytes) -> None:
     """Decode both and compare: the cleaning must not have changed the picture."""
+    from PIL import Image
+
     try:
         a, b = Image.open(io.BytesIO(original)), Image.open(io.BytesIO(cleaned))
         same = a.size == b.size and a.mode == b.mode and a.tobytes() == b.tobytes()
@@ -183,10 +220,13 @@ def verify_same_pixels(original: bytes, cleaned: bytes) -> None:
 
 # ---------------------------------------------------------------- PDF
 
+_PDF_RESOURCE_KEYS = ("/ExtGState", "/ColorSpace", "/Pattern", "/Shading")
+
+
 def clean_pdf(data: bytes) -> tuple[bytes, list[str]]:
-    """Left out when it has text or pictures; otherwise rewritten with pages only (no metadata)."""
+    """Left out when it has text or pictures; otherwise rebuilt from each page's drawing operators alone."""
     from pypdf import PdfReader, PdfWriter
-    from pypdf.generic import NameObject
+    from pypdf.generic import ContentStream, DictionaryObject, NameObject, NumberObject
 
     try:
         reader = PdfReader(io.BytesIO(data))
@@ -197,19 +237,37 @@ def clean_pdf(data: bytes) -> tuple[bytes, list[str]]:
                 raise NotSafe("the PDF contains text that may name the patient (reports are never sent in Peer Review)")
             if _page_has_images(page):
                 raise NotSafe("the PDF contains pictures that may show the patient's name")
+            resources = page.get("/Resources") or {}
+            if "/XObject" in resources or "/Font" in resources:
+                raise NotSafe("the PDF contains embedded objects or fonts that may carry text")
         writer = PdfWriter()
         for page in reader.pages:
-            for key in ("/Annots", "/Metadata", "/PieceInfo", "/Thumb", "/AA", "/StructParents"):
-                if key in page:
-                    del page[NameObject(key)]
-            writer.add_page(page)
+            box = page.mediabox
+            new = writer.add_blank_page(float(box.width), float(box.height))
+            rotate = page.get("/Rotate")
+            if isinstance(rotate, int) and rotate % 90 == 0:
+                new[NameObject("/Rotate")] = NumberObject(rotate)
+            resources = page.get("/Resources") or {}
+            kept = DictionaryObject()
+            for key in _PDF_RESOURCE_KEYS:
+                if key in resources:
+                    kept[NameObject(key)] = resources[key].get_object().clone(writer)
+            new[NameObject("/Resources")] = kept
+            contents = page.get_contents()
+            if contents is not None:
+                source = ContentStream(contents, reader)
+                rebuilt = ContentStream(None, writer)
+                rebuilt.operations = source.operations       # operators only: comments are not kept
+                new.replace_contents(rebuilt)
         buf = io.BytesIO()
         writer.write(buf)
     except NotSafe:
         raise
     except Exception as exc:  # pypdf raises many types for damaged files
         raise NotSafe("the PDF could not be read") from exc
-    return buf.getvalue(), ["document information, XMP metadata, annotations, attachments and scripts removed"]
+    return buf.getvalue(), ["rebuilt from its pages' drawing operators only: document information, XMP "
+                            "metadata, page-dictionary keys, content-stream comments, annotations, attachments "
+                            "and scripts removed"]
 
 
 def _page_has_images(page) -> bool:

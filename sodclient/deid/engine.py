@@ -21,7 +21,9 @@ from sodclient.deid.inputs import expand_inputs
 from sodclient.deid.keys import SendKeys
 from sodclient.deid.options import PeerReviewOptions
 from sodclient.deid.report import LeftOut, OutputChange, PeerReviewReport
-from sodclient.deid.residual import ResidualScanner
+from sodclient.deid import final_check
+from sodclient.deid.deny_list import DenyList
+from sodclient.deid.residual import ResidualScanner, TextScanner
 from sodclient.errors import InputError, UserError
 from sodclient.progress import CancelToken, ProgressSink, RateMeter, no_progress
 
@@ -84,18 +86,23 @@ def _run(inputs, out_dir, staging, options, progress, cancel, moved) -> PeerRevi
     for result in results:
         found.merge(result.found)
     scanner = ResidualScanner.build(found, options.min_identifier_length)
+    text_scanner = TextScanner.build(found, options.min_identifier_length)
+    deny = DenyList(list(found.values))              # for photos: the whole send's identifying values
 
     report = PeerReviewReport(inputs=len(inputs))
     released: list[tuple[ItemResult, Path]] = []
-    for result in results:                       # the final check, on every staged byte and name
+    for result in results:                       # the final check, on every staged byte, text and name
         _check_cancel(cancel)
         if result.reason is None and result.staged is not None:
             final = out_dir / f"{len(released) + 1:05d}{result.ext}"
-            hit = scanner.scan_file(result.staged) or scanner.scan_name(final.name)
-            if hit:
-                result.reason = f"a {hit} of the patient was still found in the cleaned copy"
-            else:
+            final_check.check(result, scanner, text_scanner, deny, options.ocr)
+            hit = scanner.scan_name(final.name)
+            if hit and result.reason is None:
+                result.reason = f"a {hit} of the patient was still found in the output name"
+            if result.reason is None:
                 released.append((result, final))
+        report.screened_images += result.screened
+        report.ocr_images += result.ocr_frames
         done += result.size
         meter.update(done, f"checked {result.index + 1} of {len(inputs)} file(s)")
         if result.reason is not None:
@@ -106,7 +113,7 @@ def _run(inputs, out_dir, staging, options, progress, cancel, moved) -> PeerRevi
         moved.append(final)
         report.outputs.append(final)
         report.changes.append(OutputChange(final, f"input {result.index + 1}", result.kind, result.actions,
-                                           result.warnings))
+                                           result.warnings, list(result.boxes), inputs[result.index]))
     if scanner.skipped_short:
         report.notes.append(
             f"{scanner.skipped_short} identifying value(s) shorter than {options.min_identifier_length} "
@@ -119,7 +126,10 @@ def _run(inputs, out_dir, staging, options, progress, cancel, moved) -> PeerRevi
     else:
         report.notes.append("dates were removed or replaced")
     if options.keep_patient_characteristics:
-        report.notes.append("sex, age, size and weight were kept as the sender asked (age capped at 90)")
+        report.notes.append("sex, age, size and weight were kept as the sender asked (ages over 89 become 090Y)")
+    if options.clean_descriptors:
+        report.notes.append("descriptions were kept where the final check found no identifying value in them "
+                            "(Clean Descriptors option)")
     meter.update(done, "done", force=True)
     return report
 

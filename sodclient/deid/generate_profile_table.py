@@ -27,6 +27,8 @@ such as X/Z/D). `MASKED_ACTIONS` holds the repeating-group rows as (mask, value,
 `tag & mask == value`. `MODIFIED_DATES_TAGS` are the rows the "Retain Longitudinal Temporal Information with
 Modified Dates" option marks C (clean = shift), used when the sender keeps date intervals.
 `PATIENT_CHARACTERISTICS_TAGS` are the rows the "Retain Patient Characteristics" option marks K (keep).
+`CLEAN_DESCRIPTORS_TAGS` are the rows the "Clean Descriptors" option marks C: with that option they are kept
+and judged by the final scan (a hit removes the attribute).
 """
 
 '''
@@ -51,6 +53,7 @@ def generate(source_dir: Path) -> str:
     masked: list[tuple[int, int, str, str]] = []
     modified_dates: set[int] = set()
     characteristics: set[int] = set()
+    descriptors: set[int] = set()
     for row in rows:
         parsed = _parse_tag(row["tag"])
         name = " ".join(row["name"].split("(see")[0].split())
@@ -65,6 +68,8 @@ def generate(source_dir: Path) -> str:
                 modified_dates.add(value)
             if row.get("rtnPatCharsOpt") == "K":
                 characteristics.add(value)
+            if row.get("cleanDescOpt") == "C":
+                descriptors.add(value)
         else:
             masked.append((mask, value, action, name))
     lines = [HEADER.format(source=readme, rows=len(rows))]
@@ -82,6 +87,10 @@ def generate(source_dir: Path) -> str:
     lines.append("})\n")
     lines.append("PATIENT_CHARACTERISTICS_TAGS: frozenset[int] = frozenset({")
     for tag in sorted(characteristics):
+        lines.append(f"    0x{tag:08X},  # {exact[tag][1]}")
+    lines.append("})\n")
+    lines.append("CLEAN_DESCRIPTORS_TAGS: frozenset[int] = frozenset({")
+    for tag in sorted(descriptors):
         lines.append(f"    0x{tag:08X},  # {exact[tag][1]}")
     lines.append("})\n")
     return "\n".join(lines)

@@ -8,6 +8,7 @@ bare digits. Short values are counted, not searched: they would match random byt
 from __future__ import annotations
 
 import re
+from datetime import date
 from dataclasses import dataclass, field
 
 # Tags whose values identify the patient (or a person in the record) beyond the PN-valued attributes.
@@ -29,7 +30,46 @@ IDENTIFYING_TAGS: dict[int, str] = {
     0x00080094: "phone number",          # Referring Physician's Telephone Numbers
     0x00102152: "address",               # Region of Residence
     0x00101002: "patient ID",            # Other Patient IDs Sequence (values collected from items)
+    0x00100033: "date of birth",         # Patient Birth Date in Alternative Calendar
+    0x00100034: "date of birth",         # Patient Death Date in Alternative Calendar
+    0x00101005: "name",                  # Patient's Birth Name
+    0x00101060: "name",                  # Patient's Mother's Birth Name
 }
+
+# Japanese eras (first day, name, romaji initial); the first year of an era is written 元年 or 1.
+_ERAS = ((date(2019, 5, 1), "令和", "R"), (date(1989, 1, 8), "平成", "H"), (date(1926, 12, 25), "昭和", "S"),
+         (date(1912, 7, 30), "大正", "T"), (date(1868, 1, 1), "明治", "M"))
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+
+
+def date_forms(y: int, mo: int, d: int) -> set[str]:
+    """The common written forms of one date: numeric, month names, and era calendars."""
+    Y, M, D = f"{y:04d}", f"{mo:02d}", f"{d:02d}"
+    forms = {f"{Y}{M}{D}", f"{Y}-{M}-{D}", f"{Y}/{M}/{D}", f"{Y}.{M}.{D}", f"{D}.{M}.{Y}", f"{D}/{M}/{Y}",
+             f"{M}/{D}/{Y}", f"{D}-{M}-{Y}", f"{M}-{D}-{Y}", f"{d}.{mo}.{y}", f"{d}/{mo}/{y}", f"{mo}/{d}/{y}",
+             f"{y}年{mo}月{d}日", f"{Y}年{M}月{D}日", f"{y}년 {mo}월 {d}일"}
+    name = _MONTHS[mo - 1]
+    for m in (name, name[:3]):
+        forms |= {f"{d} {m} {Y}", f"{D} {m} {Y}", f"{m} {d}, {Y}", f"{D}-{m}-{Y}", f"{D}{m}{Y}", f"{d}-{m}-{Y}"}
+    try:
+        day = date(y, mo, d)
+    except ValueError:
+        return forms
+    for start, kanji, initial in _ERAS:
+        if day >= start:
+            n = y - start.year + 1
+            for era_year in {str(n), f"{n:02d}"} | ({"元"} if n == 1 else set()):
+                forms |= {f"{kanji}{era_year}年{mo}月{d}日", f"{kanji}{era_year}年{M}月{D}日"}
+            forms |= {f"{initial}{n:02d}.{M}.{D}", f"{initial}{n}.{mo}.{d}", f"{initial}{n:02d}/{M}/{D}",
+                      f"{initial}{n}/{mo}/{d}", f"{kanji}{n}.{mo}.{d}"}
+            break
+    be = y + 543                                    # Thai Buddhist Era
+    forms |= {f"{D}/{M}/{be}", f"{d}/{mo}/{be}", f"{be}-{M}-{D}", f"{be}{M}{D}"}
+    if y > 1911:                                    # Minguo (Republic of China) calendar
+        roc = y - 1911
+        forms |= {f"民國{roc}年{mo}月{d}日", f"民国{roc}年{mo}月{d}日", f"{roc:03d}/{M}/{D}", f"{roc}/{M}/{D}"}
+    return forms
 
 _NAME_SPLIT = re.compile(r"[\^=\s,]+")
 _ADDRESS_SPLIT = re.compile(r"[\^,;\r\n]+")
@@ -70,10 +110,9 @@ class IdentifierSet:
         if not m:
             self.add(value, "date of birth")
             return
-        y, mo, d = m.groups()
-        for form in (f"{y}{mo}{d}", f"{y}-{mo}-{d}", f"{y}/{mo}/{d}", f"{y}.{mo}.{d}", f"{d}.{mo}.{y}",
-                     f"{d}/{mo}/{y}", f"{mo}/{d}/{y}", f"{d}-{mo}-{y}", f"{mo}-{d}-{y}"):
-            self.add(form, "date of birth")
+        for form in date_forms(*map(int, m.groups())):
+            if len(form) >= 6:
+                self.add(form, "date of birth")
 
     def add_phone(self, value: str) -> None:
         self.add(value, "phone number")
@@ -88,7 +127,9 @@ class IdentifierSet:
 
     def add_tagged(self, tag: int, value: str) -> None:
         category = IDENTIFYING_TAGS[tag]
-        if category == "date of birth":
+        if category == "name":
+            self.add_name(value)
+        elif category == "date of birth":
             self.add_date_of_birth(value)
         elif category == "phone number":
             self.add_phone(value)

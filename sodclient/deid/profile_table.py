@@ -9,6 +9,8 @@ such as X/Z/D). `MASKED_ACTIONS` holds the repeating-group rows as (mask, value,
 `tag & mask == value`. `MODIFIED_DATES_TAGS` are the rows the "Retain Longitudinal Temporal Information with
 Modified Dates" option marks C (clean = shift), used when the sender keeps date intervals.
 `PATIENT_CHARACTERISTICS_TAGS` are the rows the "Retain Patient Characteristics" option marks K (keep).
+`CLEAN_DESCRIPTORS_TAGS` are the rows the "Clean Descriptors" option marks C: with that option they are kept
+and judged by the final scan (a hit removes the attribute).
 """
 
 
@@ -816,4 +818,132 @@ PATIENT_CHARACTERISTICS_TAGS: frozenset[int] = frozenset({
     0x001021C0,  # Pregnancy Status
     0x00102203,  # Patient's Sex Neutered
     0x0072005F,  # Selector AS Value
+})
+
+CLEAN_DESCRIPTORS_TAGS: frozenset[int] = frozenset({
+    0x00081030,  # Study Description
+    0x0008103E,  # Series Description
+    0x00081080,  # Admitting Diagnoses Description
+    0x00081084,  # Admitting Diagnoses Code Sequence
+    0x00081088,  # Pyramid Description
+    0x00082111,  # Derivation Description
+    0x00084000,  # Identifying Comments
+    0x00102000,  # Medical Alerts
+    0x00102110,  # Allergies
+    0x00102180,  # Occupation
+    0x001021B0,  # Additional Patient History
+    0x00104000,  # Patient Comments
+    0x00120051,  # Clinical Trial Time Point Description
+    0x00120072,  # Clinical Trial Series Description
+    0x0016002B,  # Maker Note
+    0x0016004B,  # Device Setting Description
+    0x00180010,  # Contrast/Bolus Agent
+    0x00181030,  # Protocol Name
+    0x001811BB,  # Acquisition Field Of View Label
+    0x00181400,  # Acquisition Device Processing Description
+    0x00184000,  # Acquisition Comments
+    0x00189185,  # Respiratory Motion Compensation Technique Description
+    0x0018937B,  # Multi-energy Acquisition Description
+    0x0018937F,  # Decomposition Description
+    0x00189424,  # Acquisition Protocol Description
+    0x00189937,  # Requested Series Description
+    0x0018A003,  # Contribution Description
+    0x00200027,  # Pyramid Label
+    0x00204000,  # Image Comments
+    0x00209158,  # Frame Comments
+    0x00321030,  # Reason for Study
+    0x00321060,  # Requested Procedure Description
+    0x00321066,  # Reason for Visit
+    0x00321067,  # Reason for Visit Code Sequence
+    0x00321070,  # Requested Contrast Agent
+    0x00324000,  # Study Comments
+    0x00380040,  # Discharge Diagnosis Description
+    0x00380062,  # Service Episode Description
+    0x00380500,  # Patient State
+    0x00384000,  # Visit Comments
+    0x003A0329,  # Waveform Filter Description
+    0x003A032B,  # Filter Lookup Table Description
+    0x00400007,  # Scheduled Procedure Step Description
+    0x00400254,  # Performed Procedure Step Description
+    0x00400275,  # Request Attributes Sequence
+    0x00400280,  # Comments on the Performed Procedure Step
+    0x00400310,  # Comments on Radiation Dose
+    0x0040051A,  # Container Description
+    0x00400600,  # Specimen Short Description
+    0x00400602,  # Specimen Detailed Description
+    0x00401002,  # Reason for the Requested Procedure
+    0x0040100A,  # Reason for Requested Procedure Code Sequence
+    0x00401400,  # Requested Procedure Comments
+    0x00402001,  # Reason for the Imaging Service Request
+    0x00402400,  # Imaging Service Request Comments
+    0x00500021,  # Long Device Description
+    0x006A0005,  # Annotation Group Label
+    0x006A0006,  # Annotation Group Description
+    0x00720066,  # Selector LO Value
+    0x00720068,  # Selector LT Value
+    0x0072006C,  # Selector SH Value
+    0x0072006E,  # Selector ST Value
+    0x00720070,  # Selector UT Value
+    0x04000565,  # Reason for the Attribute Modification
+    0x22000002,  # Label Text
+    0x30020121,  # Position Acquisition Template Name
+    0x30020123,  # Position Acquisition Template Description
+    0x30060002,  # Structure Set Label
+    0x30060004,  # Structure Set Name
+    0x30060006,  # Structure Set Description
+    0x30060026,  # ROI Name
+    0x30060028,  # ROI Description
+    0x30060038,  # ROI Generation Description
+    0x30060085,  # ROI Observation Label
+    0x30060088,  # ROI Observation Description
+    0x300A0002,  # RT Plan Label
+    0x300A0003,  # RT Plan Name
+    0x300A0004,  # RT Plan Description
+    0x300A000B,  # Treatment Sites
+    0x300A000E,  # Prescription Description
+    0x300A0016,  # Dose Reference Description
+    0x300A0072,  # Fraction Group Description
+    0x300A00C3,  # Beam Description
+    0x300A00DD,  # Bolus Description
+    0x300A0196,  # Fixation Device Description
+    0x300A01A6,  # Shielding Device Description
+    0x300A01B2,  # Setup Technique Description
+    0x300A02EB,  # Compensator Description
+    0x300A0608,  # Treatment Position Group Label
+    0x300A0619,  # Radiation Dose Identification Label
+    0x300A0623,  # Radiation Dose In-Vivo Measurement Label
+    0x300A062A,  # RT Tolerance Set Label
+    0x300A0676,  # Equipment Frame of Reference Description
+    0x300A067C,  # Radiation Generation Mode Label
+    0x300A067D,  # Radiation Generation Mode Description
+    0x300A0734,  # Treatment Tolerance Violation Description
+    0x300A0742,  # Interlock Description
+    0x300A0783,  # Interlock Origin Description
+    0x300A078E,  # Patient Treatment Preparation Procedure Parameter Description
+    0x300A0792,  # Patient Treatment Preparation Method Description
+    0x300A0794,  # Patient Setup Photo Description
+    0x300A079A,  # Displacement Reference Label
+    0x300C0113,  # Reason for Omission Description
+    0x3010000F,  # Conceptual Volume Combination Description
+    0x30100017,  # Conceptual Volume Description
+    0x30100033,  # User Content Label
+    0x30100034,  # User Content Long Label
+    0x30100035,  # Entity Label
+    0x30100036,  # Entity Name
+    0x30100037,  # Entity Description
+    0x30100038,  # Entity Long Label
+    0x30100054,  # RT Prescription Label
+    0x30100056,  # RT Treatment Approach Label
+    0x3010005A,  # RT Physician Intent Narrative
+    0x3010005C,  # Reason for Superseding
+    0x30100061,  # Prior Treatment Dose Description
+    0x30100077,  # Treatment Site
+    0x3010007A,  # Treatment Technique Notes
+    0x3010007B,  # Prescription Notes
+    0x3010007F,  # Fractionation Notes
+    0x30100081,  # Prescription Notes Sequence
+    0x4008010B,  # Interpretation Text
+    0x40080115,  # Interpretation Diagnosis Description
+    0x40080300,  # Impressions
+    0x40084000,  # Results Comments
 })

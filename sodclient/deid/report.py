@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sodclient.deid.boxes import Box
+
 
 @dataclass(frozen=True)
 class LeftOut:
@@ -26,6 +28,12 @@ class OutputChange:
     kind: str                                         # e.g. "DICOM CT image", "JPEG image"
     actions: list[str] = field(default_factory=list)  # PHI-free summaries of changes
     warnings: list[str] = field(default_factory=list)  # things the sender should still look at
+    boxes: list[Box] = field(default_factory=list)     # pixel areas blanked, for the review dialog
+    source: Path | None = None                         # original path: show locally only, never log or send
+
+    @property
+    def pixels_changed(self) -> bool:
+        return bool(self.boxes)
 
 
 @dataclass
@@ -35,6 +43,13 @@ class PeerReviewReport:
     changes: list[OutputChange] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)    # run-wide, PHI-free (e.g. short values not scanned)
     inputs: int = 0
+    ocr_images: int = 0                               # frames that went to OCR after the cheap screen
+    screened_images: int = 0                          # frames the screen looked at
+
+    @property
+    def cleaned_images(self) -> list[OutputChange]:
+        """Outputs whose pixels were blanked somewhere (shown first in the review dialog)."""
+        return [c for c in self.changes if c.boxes]
 
     @property
     def all_safe(self) -> bool:
@@ -47,6 +62,9 @@ class PeerReviewReport:
             f"Peer Review: {self.inputs} input(s), {len(self.outputs)} de-identified output(s), "
             f"{len(self.left_out)} left out."
         ]
+        if self.screened_images:
+            lines.append(f"Burned-in text: {self.screened_images} frame(s) screened, {self.ocr_images} read by OCR, "
+                         f"{len(self.cleaned_images)} image(s) with blanked areas.")
         if self.left_out:
             lines.append("")
             lines.append("Left out (not safe to send):")
@@ -59,6 +77,9 @@ class PeerReviewReport:
                 lines.append(f"  - {change.label} -> {change.output.name} ({change.kind})")
                 for action in change.actions:
                     lines.append(f"      {action}")
+                for box in change.boxes:
+                    where = "every frame" if box.frame is None else f"frame {box.frame + 1}"
+                    lines.append(f"      blanked {box.w}x{box.h} at ({box.x},{box.y}), {where}: {box.why}")
                 for warning in change.warnings:
                     lines.append(f"      CHECK: {warning}")
         if self.notes:

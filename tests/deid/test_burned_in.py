@@ -21,15 +21,18 @@ def test_ultrasound_header_band_is_blanked_and_image_area_kept(tmp_path, out):
     assert ds.BurnedInAnnotation == "NO"
     assert "113101" in [item.CodeValue for item in ds.DeidentificationMethodCodeSequence]
     change = report.changes[0]
-    assert any("blanked" in a for a in change.actions) and change.warnings
+    assert any("blanked" in a for a in change.actions)
+    assert change.boxes and all(b.why == "outside the ultrasound regions" for b in change.boxes)
 
 
-def test_ultrasound_without_regions_is_left_out(tmp_path, out):
-    ultrasound(tmp_path / "us.dcm", regions=False)
+def test_ultrasound_without_regions_is_checked_by_ocr_and_kept_with_a_warning(tmp_path, out):
+    """No regions and no readable text (the header here is a plain bar): kept unchanged, and the sender is
+    asked to look at it (OCR found nothing to blank)."""
+    src = ultrasound(tmp_path / "us.dcm", regions=False)
     report = run_peer_review([tmp_path / "us.dcm"], out)
-    assert not report.all_safe and report.outputs == []
-    assert "ultrasound" in report.left_out[0].reason
-    assert list(out.iterdir()) == []
+    assert report.all_safe, report.to_text()
+    assert pydicom.dcmread(report.outputs[0]).PixelData == src.PixelData
+    assert any("ultrasound" in w for w in report.changes[0].warnings)
 
 
 def test_ultrasound_left_out_when_blanking_is_off(tmp_path, out):
@@ -38,19 +41,20 @@ def test_ultrasound_left_out_when_blanking_is_off(tmp_path, out):
     assert report.outputs == [] and len(report.left_out) == 1
 
 
-def test_secondary_capture_is_left_out(tmp_path, out):
+def test_secondary_capture_without_text_is_kept_bit_identical_with_a_warning(tmp_path, out):
     copy_sample("SC_rgb_rle.dcm", tmp_path / "sc.dcm")
     report = run_peer_review([tmp_path / "sc.dcm"], out)
-    assert report.outputs == []
-    assert "capture" in report.left_out[0].reason
+    assert report.all_safe, report.to_text()
+    assert pydicom.dcmread(report.outputs[0]).PixelData == pydicom.dcmread(tmp_path / "sc.dcm").PixelData
+    assert any("capture" in w for w in report.changes[0].warnings)
 
 
-def test_burned_in_annotation_yes_is_left_out(tmp_path, out):
+def test_burned_in_annotation_yes_without_legible_text_is_left_out(tmp_path, out):
     ds = pydicom.dcmread(sample("CT_small.dcm"))
     ds.BurnedInAnnotation = "YES"
     ds.save_as(tmp_path / "ct.dcm")
     report = run_peer_review([tmp_path / "ct.dcm"], out)
-    assert report.outputs == [] and "burned" in report.left_out[0].reason
+    assert report.outputs == [] and "could not be located" in report.left_out[0].reason
 
 
 def test_overlay_embedded_in_pixel_data_is_left_out(tmp_path, out):
@@ -88,3 +92,35 @@ def test_compressed_ultrasound_is_decoded_blanked_and_stored_uncompressed(tmp_pa
     assert pixels[:20].max() == 0 and decoded[:20].max() > 0
     assert np.array_equal(pixels[20:], decoded[20:])
     assert any("decoded" in a for a in report.changes[0].actions)
+
+
+def test_dose_grids_and_one_bit_segmentations_are_checked_and_kept_unchanged(tmp_path, out):
+    copy_sample("rtdose.dcm", tmp_path / "dose.dcm")             # 32 bits allocated, 15 frames
+    copy_sample("liver_1frame.dcm", tmp_path / "seg.dcm")        # 1 bit allocated
+    report = run_peer_review([tmp_path / "dose.dcm", tmp_path / "seg.dcm"], out)
+    assert report.all_safe, report.to_text()
+    for source, output in zip(("dose.dcm", "seg.dcm"), report.outputs):
+        assert pydicom.dcmread(output).PixelData == pydicom.dcmread(tmp_path / source).PixelData
+    assert report.screened_images >= 16
+
+
+def test_compressed_images_without_text_keep_their_compressed_pixels_byte_for_byte(tmp_path, out):
+    """RLE and JPEG 2000 (decoded by python-gdcm) are decoded only to be read; nothing to blank, nothing changes."""
+    names = ("MR_small_RLE.dcm", "MR_small_jp2klossless.dcm", "MR_small_jpeg_ls_lossless.dcm")
+    for name in names:
+        copy_sample(name, tmp_path / name)
+    report = run_peer_review([tmp_path / n for n in names], out)
+    assert report.all_safe, report.to_text()
+    assert report.screened_images == 3
+    for name, output in zip(names, report.outputs):
+        before, after = pydicom.dcmread(tmp_path / name), pydicom.dcmread(output)
+        assert after.file_meta.TransferSyntaxUID == before.file_meta.TransferSyntaxUID
+        assert after.PixelData == before.PixelData
+
+
+def test_with_ocr_off_images_likely_to_show_text_are_left_out(tmp_path, out):
+    ultrasound(tmp_path / "us.dcm", regions=True)
+    copy_sample("CT_small.dcm", tmp_path / "ct.dcm")
+    report = run_peer_review([tmp_path / "us.dcm", tmp_path / "ct.dcm"], out, PeerReviewOptions(ocr=False))
+    assert [item.label for item in report.left_out] == ["input 1"] and "OCR" in report.left_out[0].reason
+    assert len(report.outputs) == 1

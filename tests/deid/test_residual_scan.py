@@ -10,16 +10,19 @@ from sodclient.deid.residual import ResidualScanner
 from tests.deid.conftest import GIVEN, PATIENT_NAME, sample
 
 
-def test_name_hidden_in_a_kept_attribute_blocks_the_file(tmp_path, out):
-    # Manufacturer is not in Table E.1-1 and is kept by the profile; the scan must catch the name.
+def test_name_hidden_in_a_kept_attribute_removes_that_attribute_and_keeps_the_file(tmp_path, out):
+    # Manufacturer is kept (keep-list); holding a name that is no vendor, it is removed by the final check.
     ds = pydicom.dcmread(sample("CT_small.dcm"))
     ds.PatientName = PATIENT_NAME
     ds.Manufacturer = f"{GIVEN.upper()} MEDICAL"
     ds.save_as(tmp_path / "ct.dcm")
     report = run_peer_review([tmp_path / "ct.dcm"], out)
-    assert report.outputs == [] and list(out.iterdir()) == []
-    assert "name" in report.left_out[0].reason
-    assert GIVEN.lower() not in report.left_out[0].reason.lower()
+    assert report.all_safe, report.to_text()
+    result = pydicom.dcmread(report.outputs[0])
+    assert "Manufacturer" not in result and result.PixelData == ds.PixelData
+    assert any("Manufacturer" in a and "final check" in a for a in report.changes[0].actions)
+    assert GIVEN.lower() not in report.to_text().lower()
+    assert GIVEN.lower().encode() not in report.outputs[0].read_bytes().lower()
 
 
 def test_extra_identifier_blocks_a_photo(tmp_path, out):
@@ -29,9 +32,13 @@ def test_extra_identifier_blocks_a_photo(tmp_path, out):
     import io
 
     buf = io.BytesIO()
-    # An ICC profile is kept (it is colour data); here it is abused to carry a name.
-    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(buf, format="JPEG", icc_profile=b"x" * 20 + b"Rosalind Quist")
-    (tmp_path / "p.jpg").write_bytes(buf.getvalue())
+    # An Adobe APP14 segment is kept (colour transform); here it is abused to carry a name.
+    img = Image.fromarray(np.zeros((8, 8, 3), np.uint8))
+    img.save(buf, format="JPEG")
+    data = buf.getvalue()
+    payload = b"Adobe\x00d\x00\x00\x00\x00\x01" + b"Rosalind Quist"
+    data = data[:2] + b"\xff\xee" + (len(payload) + 2).to_bytes(2, "big") + payload + data[2:]
+    (tmp_path / "p.jpg").write_bytes(data)
     report = run_peer_review([tmp_path / "p.jpg"], out, PeerReviewOptions(extra_identifiers=("Rosalind Quist",)))
     assert report.outputs == [] and "name" in report.left_out[0].reason
 
