@@ -40,6 +40,12 @@ class AuditEvent(str, Enum):
     DOCUMENTS_SAVED = "documents-saved"                    # a copy written outside the app (Save As, Export)
     DOCUMENTS_OPENED_OUTSIDE = "documents-opened-outside"  # handed to the system's viewer or printer
     REVOKE = "revoke"                                      # deleted from the server before it expired
+    PACS_RETRIEVE = "pacs-retrieve"          # a study retrieved from a PACS and filed into the library
+    PACS_RETRIEVE_FAILED = "pacs-retrieve-failed"
+    PACS_SEND = "pacs-send"                  # documents stored in a PACS (C-STORE or STOW-RS)
+    PACS_SEND_FAILED = "pacs-send-failed"
+    IMPORT_DISC = "import-disc"              # series from a CD/DVD (DICOMDIR or headers) into the library
+    CONFIG_PACS_NODE = "config-pacs-node"    # a PACS node saved or removed (System → PACS Nodes)
 
     def __str__(self) -> str:
         return self.value
@@ -50,7 +56,7 @@ LEGACY: dict[str, AuditEvent] = {"trust-host": AuditEvent.TRUST, "library-import
 
 # The areas the viewer offers as kinds, in menu order.
 AREAS = ["send", "reply", "peer-review", "upload", "notify", "import", "purge", "revoke", "trust", "config",
-         "identity", "sign-in", "lock", "documents"]
+         "identity", "sign-in", "lock", "documents", "pacs"]
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,12 @@ SPECS: dict[AuditEvent, Spec] = {
     AuditEvent.DOCUMENTS_SAVED: _spec("documents how"),
     AuditEvent.DOCUMENTS_OPENED_OUTSIDE: _spec("documents how"),
     AuditEvent.REVOKE: _spec("remote_name found"),
+    AuditEvent.PACS_RETRIEVE: _spec("method instances documents duplicates"),
+    AuditEvent.PACS_RETRIEVE_FAILED: _spec("method reason"),
+    AuditEvent.PACS_SEND: _spec("method instances stored failed not_dicom"),
+    AuditEvent.PACS_SEND_FAILED: _spec("method reason"),
+    AuditEvent.IMPORT_DISC: _spec("series documents duplicates dicomdir"),
+    AuditEvent.CONFIG_PACS_NODE: _spec("change nodes", "kind"),
 }
 
 

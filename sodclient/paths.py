@@ -59,6 +59,11 @@ class AppPaths:
         return self.config / "contacts.json"
 
     @property
+    def pacs_nodes_file(self) -> Path:
+        """PACS nodes (System → PACS Nodes), sealed by the vault: DICOMweb passwords live in it."""
+        return self.config / "pacs-nodes.json.enc"
+
+    @property
     def audit_file(self) -> Path:
         return self.logs / "audit.jsonl"
 

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-pytest_plugins = ["tests.servers"]  # real sshd, SMTP, download site (shared fixtures)
+pytest_plugins = ["tests.servers", "tests.pacs.orthanc"]  # real sshd, SMTP, download site, Orthanc (shared fixtures)
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 

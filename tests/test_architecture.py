@@ -97,6 +97,13 @@ def test_transport_and_notify_are_leaves():
     assert _violations(lambda s, d: _under(s, "sodclient.transport", "sodclient.notify") and _under(d, *upper)) == []
 
 
+def test_pacs_is_a_leaf():
+    upper = ("sodclient.config", "sodclient.audit", "sodclient.library", "sodclient.services", "sodclient.profile",
+             "sodclient.vault", "sodclient.keys", "sodclient.deliveries", "sodclient.ui", "sodclient.commands",
+             "sodclient.transport", "sodclient.notify", "sodclient.deid")
+    assert _violations(lambda s, d: _under(s, "sodclient.pacs") and _under(d, *upper)) == []
+
+
 def test_peer_review_engine_is_a_leaf():
     upper = ("sodclient.config", "sodclient.audit", "sodclient.library", "sodclient.services", "sodclient.profile",
              "sodclient.vault", "sodclient.transport", "sodclient.notify", "sodclient.ui", "sodclient.commands")

@@ -18,6 +18,8 @@ class DicomTags:
     series_description: str
     modality: str
     instance_number: int | None
+    sop_instance_uid: str = ""
+    sop_class_uid: str = ""
 
 
 # The Media Storage Directory (DICOMDIR): an index of a CD's files, not a document of its own.
@@ -84,6 +86,12 @@ def _text(ds, keyword: str) -> str:
     return str(value).strip() if value is not None else ""
 
 
+def preload() -> None:
+    """Imports pydicom in the calling thread: a first import racing in several threads at once fails
+    ("partially initialized module"), so the library's import threads must find it loaded."""
+    import pydicom  # noqa: F401
+
+
 def read_tags(path: Path) -> DicomTags | None:
     """Tags of a DICOM file (with or without the Part 10 preamble), or None when it is not DICOM or unreadable."""
     ds = read_dataset(path)
@@ -104,4 +112,6 @@ def read_tags(path: Path) -> DicomTags | None:
         series_description=_text(ds, "SeriesDescription"),
         modality=_text(ds, "Modality"),
         instance_number=instance,
+        sop_instance_uid=_text(ds, "SOPInstanceUID"),
+        sop_class_uid=_text(ds, "SOPClassUID"),
     )

@@ -37,6 +37,7 @@ class Document:
     series_description: str
     instance_number: int | None
     path: Path           # the managed file (name derived from the content hash: no PHI)
+    sop_instance_uid: str = ""   # DICOM SOPInstanceUID or "" (documents imported before schema 3 too)
 
     @property
     def is_dicom(self) -> bool:
@@ -60,6 +61,24 @@ class Message:
     message: str         # the sender's message (may be PHI: shown, never logged)
     documents: int
     at: str              # ISO-8601 UTC
+
+
+@dataclass(frozen=True)
+class Series:
+    """One row of the study browser: a DICOM series of a case, or the case's other documents (series_uid "")."""
+
+    id: int
+    case_id: int
+    series_uid: str
+    modality: str
+    description: str
+    count: int           # documents in the series
+    size: int            # their bytes
+
+    @property
+    def is_documents(self) -> bool:
+        """The case's non-DICOM documents (letters, PDFs, photos) are shown as one group of their own."""
+        return self.series_uid == ""
 
 
 @dataclass

@@ -67,6 +67,26 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX IF NOT EXISTS messages_case ON messages(case_id, at);
     """,
+    # 4: the study browser (patient -> study -> series) and PACS: one row per series with its counts kept
+    # up to date by every import and removal, so showing a library never aggregates all its documents;
+    # the SOP UIDs let a retrieve or a send to PACS name instances without opening the files.
+    """
+    CREATE TABLE IF NOT EXISTS series (
+        id INTEGER PRIMARY KEY,
+        case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+        series_uid TEXT NOT NULL,
+        modality TEXT NOT NULL DEFAULT '',
+        description TEXT NOT NULL DEFAULT '',
+        count INTEGER NOT NULL DEFAULT 0,
+        size INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (case_id, series_uid)
+    );
+    ALTER TABLE documents ADD COLUMN sop_instance_uid TEXT NOT NULL DEFAULT '';
+    ALTER TABLE documents ADD COLUMN sop_class_uid TEXT NOT NULL DEFAULT '';
+    INSERT OR IGNORE INTO series (case_id, series_uid, modality, description, count, size)
+        SELECT case_id, series_uid, MAX(modality), MAX(series_description), COUNT(*), SUM(size)
+        FROM documents GROUP BY case_id, series_uid;
+    """,
 ]
 
 VERSION = len(MIGRATIONS)

@@ -6,12 +6,9 @@ import html
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QAction, QIcon, QKeySequence, QPixmap
-from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHeaderView, QInputDialog, QLabel, QListWidget,
-                               QListWidgetItem, QMainWindow, QMenu, QMessageBox, QSplitter, QTableWidget,
-                               QTableWidgetItem,
-                               QToolBar,
-                               QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QFileDialog, QInputDialog, QLabel, QListWidget, QListWidgetItem, QMainWindow, QMenu,
+                               QMessageBox, QToolBar)
 
 from sodclient.errors import LibraryError, UserError
 from sodclient.library import Document
@@ -19,16 +16,16 @@ from sodclient.profile import Profile
 from sodclient.services.identity import start_status
 from sodclient.services.receive import import_files
 from sodclient.services.reply import received, reply_target, thread
-from sodclient.ui.common import app_icon, human_size, plain_error
+from sodclient.ui.common import app_icon, plain_error
+from sodclient.ui.job_progress import JobProgress
+from sodclient.ui.library_view import LibraryView
 from sodclient.ui.worker import Job, running_jobs
 
-PATIENT, CASE = 1, 2
+_ROLE = Qt.UserRole
 
 
 def identity_state(profile: Profile) -> str:
     return start_status(profile).state
-_MAX_ROW_ICONS = 300
-_ROLE = Qt.UserRole
 
 
 class MainWindow(QMainWindow):
@@ -40,7 +37,6 @@ class MainWindow(QMainWindow):
         self.library = profile.library()
         self.jobs: set[Job] = set()
         self.flows: list = []           # running send/open flows, kept alive here
-        self._thumb_job: Job | None = None
         self.setWindowTitle("SOD Send")
         self.setWindowIcon(app_icon())
         self.resize(1100, 680)
@@ -71,6 +67,14 @@ class MainWindow(QMainWindow):
                                                 "Add files to the library (DICOM is filed automatically)")
         self.import_folder_action = self._action("Import &Folder…", self.import_folder, None,
                                                  "Add a folder (for example a DICOM CD) to the library")
+        self.import_disc_action = self._action("Import from CD/&DVD…", self.import_disc, None,
+                                               "List a patient's disc (DICOMDIR) and import chosen series")
+        self.query_pacs_action = self._action("&Query PACS…", self.query_pacs, "Ctrl+Shift+Q",
+                                              "Search a PACS and retrieve studies into the library")
+        self.send_to_pacs_action = self._action("Send to &PACS…", self.send_to_pacs, None,
+                                                "Store the selected (or all) DICOM images in a PACS")
+        self.pacs_nodes_action = self._action("PACS &Nodes…", self.pacs_nodes,
+                                              tip="DICOM and DICOMweb nodes, with Echo")
         self.new_patient_action = self._action("New &Patient…", self.new_patient)
         self.new_case_action = self._action("New &Case…", self.new_case)
         self.ftpsend_action = self._action("FTPSend", self.ftpsend, "Ctrl+Shift+S",
@@ -107,7 +111,8 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         mb = self.menuBar()
         m = mb.addMenu("&File")
-        for a in (self.import_files_action, self.import_folder_action, None, self.new_patient_action,
+        for a in (self.import_files_action, self.import_folder_action, self.import_disc_action,
+                  self.query_pacs_action, None, self.new_patient_action,
                   self.new_case_action, None, self.open_sod_action, None, self.quit_action):
             m.addSeparator() if a is None else m.addAction(a)
         m = mb.addMenu("&Documents")
@@ -119,10 +124,12 @@ class MainWindow(QMainWindow):
         m = mb.addMenu("&Send")
         m.addAction(self.ftpsend_action)
         m.addAction(self.reply_action)
+        m.addAction(self.send_to_pacs_action)
         m.addSeparator()
         m.addAction(self.sent_action)
         m = mb.addMenu("S&ystem")
         m.addAction(self.ftp_config_action)
+        m.addAction(self.pacs_nodes_action)
         m.addAction(self.keys_action)
         m.addAction(self.outbox_action)
         m.addAction(self.audit_action)
@@ -145,6 +152,8 @@ class MainWindow(QMainWindow):
         import_menu = QMenu(self)
         import_menu.addAction(self.import_files_action)
         import_menu.addAction(self.import_folder_action)
+        import_menu.addAction(self.import_disc_action)
+        import_menu.addAction(self.query_pacs_action)
         self.import_toolbar_action.setMenu(import_menu)
         for a in (self.import_toolbar_action, self.ftpsend_action, self.open_sod_action, self.reply_action):
             tb.addAction(a)
@@ -152,121 +161,46 @@ class MainWindow(QMainWindow):
         self.toolbar = tb
 
     def _build_central(self) -> None:
-        self.tree = QTreeWidget()
-        self.tree.setHeaderLabels(["Patients and cases"])
-        self.tree.currentItemChanged.connect(lambda *_: self._load_documents())
-        self.table = QTableWidget(0, 5)
-        self.table.setHorizontalHeaderLabels(["Document", "Type", "Series", "Size", "Modality"])
-        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.ExtendedSelection)
-        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setIconSize(QSize(32, 32))
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
-        self.table.itemSelectionChanged.connect(self._selection_changed)
-        self.table.doubleClicked.connect(lambda *_: self.view_current())
-        self.preview = QLabel("No document selected", alignment=Qt.AlignCenter)
-        self.preview.setMinimumWidth(180)
-        self.preview_info = QLabel(alignment=Qt.AlignCenter)
-        self.preview_info.setWordWrap(True)
+        self.view = LibraryView(self.library, self)
+        self.tree, self.table, self.preview, self.preview_info = (self.view.tree, self.view.table, self.view.preview,
+                                                                  self.view.preview_info)
         self.thread_list = QListWidget()   # the case's conversation: deliveries sent and received
         self.thread_list.setObjectName("case-thread")
         self.thread_list.setWordWrap(True)
         self.thread_list.setToolTip("Deliveries of this case, oldest first: what was sent and every reply")
-        side = QWidget()
-        sl = QVBoxLayout(side)
-        sl.addWidget(self.preview, 1)
-        sl.addWidget(self.preview_info)
-        sl.addWidget(QLabel("Conversation"))
-        sl.addWidget(self.thread_list, 1)
-        right = QSplitter(Qt.Horizontal)
-        right.addWidget(self.table)
-        right.addWidget(side)
-        right.setStretchFactor(0, 3)
-        split = QSplitter(Qt.Horizontal)
-        split.addWidget(self.tree)
-        split.addWidget(right)
-        split.setStretchFactor(1, 3)
-        split.setSizes([260, 840])
-        self.setCentralWidget(split)
+        self.view.side_layout.addWidget(QLabel("Conversation"))
+        self.view.side_layout.addWidget(self.thread_list, 1)
+        self.view.current_changed.connect(self._load_thread)
+        self.table.doubleClicked.connect(lambda *_: self.view_current())
+        self.setCentralWidget(self.view)
         self.setAcceptDrops(True)
         self.statusBar()
 
-    # -- data ----------------------------------------------------------------------------------------
+    # -- data (the study browser, sodclient/ui/library_view.py) -----------------------------------------
     def blank(self) -> None:
         """Empties every view that shows patient data (the app locked); refresh() fills them again."""
-        self.tree.blockSignals(True)
-        self.tree.clear()
-        self.tree.blockSignals(False)
-        self.table.setRowCount(0)
-        self._docs = []
+        self.view.blank()
         self.thread_list.clear()
-        self.preview.clear()
-        self.preview.setText("")
-        self.preview_info.clear()
         self.statusBar().clearMessage()
 
     def refresh(self, select_case: int | None = None) -> None:
-        keep = select_case if select_case is not None else self.current_case_id()
-        keep_patient = self.current_patient_id()
-        self.tree.blockSignals(True)
-        self.tree.clear()
-        chosen = None
-        for p in self.library.patients():
-            label = p.name + (f"  ({p.birth_date[:4]})" if len(p.birth_date) >= 4 else "")
-            pi = QTreeWidgetItem([label])
-            pi.setData(0, _ROLE, (PATIENT, p.id))
-            self.tree.addTopLevelItem(pi)
-            if keep is None and keep_patient == p.id:
-                chosen = pi
-            for c in self.library.cases(p.id):
-                date = f"{c.date[:4]}-{c.date[4:6]}-{c.date[6:8]}  " if len(c.date) == 8 else ""
-                ci = QTreeWidgetItem([f"{date}{c.description}"])
-                ci.setData(0, _ROLE, (CASE, c.id))
-                pi.addChild(ci)
-                if c.id == keep:
-                    chosen = ci
-            pi.setExpanded(True)
-        self.tree.blockSignals(False)
-        if chosen is None and self.tree.topLevelItemCount():
-            first = self.tree.topLevelItem(0)
-            chosen = first.child(0) if first.childCount() else first
-        if chosen is not None:
-            self.tree.setCurrentItem(chosen)
-        self._load_documents()
+        self.view.refresh(select_case)
         n_pat, n_case, n_doc = self.library.counts()
         self.statusBar().showMessage(f"{n_pat} patient(s), {n_case} case(s), {n_doc} document(s)")
         self.library_changed.emit()
 
-    def _current(self) -> tuple[int, int] | None:
-        item = self.tree.currentItem()
-        return item.data(0, _ROLE) if item is not None else None
-
     def current_case_id(self) -> int | None:
-        cur = self._current()
-        return cur[1] if cur and cur[0] == CASE else None
+        return self.view.current_case_id()
 
     def current_patient_id(self) -> int | None:
-        cur = self._current()
-        if not cur:
-            return None
-        if cur[0] == PATIENT:
-            return cur[1]
-        case = self.library.case(cur[1])
-        return case.patient_id if case else None
+        return self.view.current_patient_id()
 
     def current_documents(self) -> list[Document]:
-        """All documents of the current case, or of the current patient when a patient is selected."""
-        cur = self._current()
-        if not cur:
-            return []
-        if cur[0] == CASE:
-            return self.library.documents(case_id=cur[1])
-        return self.library.documents(patient_id=cur[1])
+        """"All Documents": the current study, or all documents of the current patient."""
+        return self.view.current_documents()
 
     def selected_documents(self) -> list[Document]:
-        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
-        return [self._docs[r] for r in rows]
+        return self.view.selected_documents()
 
     def _load_thread(self) -> None:
         self.thread_list.clear()
@@ -280,94 +214,19 @@ class MainWindow(QMainWindow):
             item.setData(_ROLE, m.delivery_id)
             self.thread_list.addItem(item)
 
-    def _load_documents(self) -> None:
-        self._load_thread()
-        self._docs = self.current_documents()
-        self.table.setRowCount(len(self._docs))
-        for r, d in enumerate(self._docs):
-            kind = "DICOM" if d.is_dicom else d.media_type.split("/")[-1].upper()
-            series = d.series_description + (f" #{d.instance_number}" if d.instance_number is not None else "")
-            for col, text in enumerate((d.title, kind, series, human_size(d.size), d.modality)):
-                self.table.setItem(r, col, QTableWidgetItem(text))
-        self.table.resizeColumnsToContents()
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
-        self._selection_changed()
-        self._load_row_icons()
-
-    def _load_row_icons(self) -> None:
-        """Small thumbnails in the table, made in the background (cached by content hash); the first
-        _MAX_ROW_ICONS rows only, so opening a 5000-image study does not decode 5000 images."""
-        docs, lib = list(self._docs)[:_MAX_ROW_ICONS], self.library
-        if not any(d.is_dicom or d.is_image for d in docs):
-            return
-
-        def make_all(progress, cancel):
-            from sodclient.library.imaging import thumbnail
-
-            out = {}
-            for d in docs:
-                cancel.raise_if_cancelled()
-                if d.is_dicom or d.is_image:
-                    out[d.id] = thumbnail(d.path, d.media_type, lib.thumbs_dir, d.sha256)
-            return out
-
-        if getattr(self, "_icons_job", None) is not None:
-            self._icons_job.cancel()
-        job = Job(make_all, self)
-        job.succeeded.connect(lambda paths, shown=docs: self._show_row_icons(shown, paths))
-        self._icons_job = job
-        job.start()
-
-    def _show_row_icons(self, shown: list[Document], paths: dict) -> None:
-        if [d.id for d in shown] != [d.id for d in self._docs[:len(shown)]]:
-            return  # the view changed meanwhile
-        for row, d in enumerate(shown):
-            if paths.get(d.id):
-                self.table.item(row, 0).setIcon(QIcon(str(paths[d.id])))
-
-    def select_document(self, document_id: int) -> None:
-        rows = [r for r, d in enumerate(self._docs) if d.id == document_id]
-        if rows:
-            self.select_rows(rows)
-
     def select_rows(self, rows: list[int]) -> None:
-        self.table.clearSelection()
-        mode = self.table.selectionMode()
-        self.table.setSelectionMode(QAbstractItemView.MultiSelection)
-        for r in rows:
-            self.table.selectRow(r)
-        self.table.setSelectionMode(mode)
+        self.view.select_rows(rows)
 
-    def _selection_changed(self) -> None:
-        docs = self.selected_documents() if self.table.selectionModel() else []
-        if len(docs) != 1:
-            self.preview.setPixmap(QPixmap())
-            self.preview.setText(f"{len(docs)} documents selected" if docs else "No document selected")
-            self.preview_info.setText("")
-            return
-        doc = docs[0]
-        self.preview_info.setText(f"{doc.title}\n{human_size(doc.size)}")
-        self.preview.setText("…")
-        lib = self.library
+    def open_series_of_case(self, case_id: int, index: int = 0) -> int | None:
+        return self.view.open_series_of_case(case_id, index)
 
-        def make_thumbnail(progress, cancel):
-            from sodclient.library.imaging import thumbnail  # numpy/pydicom load on first use, not at start
+    @property
+    def _icons_job(self) -> Job | None:
+        return self.view._icons_job
 
-            return thumbnail(doc.path, doc.media_type, lib.thumbs_dir, doc.sha256)
-
-        job = Job(make_thumbnail, self)
-        job.succeeded.connect(lambda path, d=doc: self._show_thumb(d, path))
-        self._thumb_job = job
-        job.start()
-
-    def _show_thumb(self, doc: Document, path) -> None:
-        current = self.selected_documents()
-        if len(current) != 1 or current[0].id != doc.id:
-            return
-        if path:
-            self.preview.setPixmap(QPixmap(str(path)))
-        else:
-            self.preview.setText("No preview for this document")
+    @property
+    def _thumb_job(self) -> Job | None:
+        return self.view._thumb_job
 
     # -- importing into the library ------------------------------------------------------------------
     def import_files(self) -> None:
@@ -444,6 +303,8 @@ class MainWindow(QMainWindow):
     def view_current(self) -> None:
         from sodclient.ui.viewer import ViewerDialog
 
+        if self.view.opened_series is None and self.view.open_selected_series():
+            return
         docs = self.selected_documents()
         if len(docs) == 1 and not (docs[0].is_dicom or docs[0].is_image):
             self.document_actions.open_with_system()  # PDFs, text...: the system's viewer, after a warning
@@ -543,6 +404,51 @@ class MainWindow(QMainWindow):
         dlg.open()
         return dlg
 
+    # -- PACS and discs (dialogs in pacs_nodes.py, pacs_query.py, send_to_pacs.py, cd_import.py) ----------
+    def _dialog(self, dlg):
+        dlg.setAttribute(Qt.WA_DeleteOnClose)
+        self._keep(dlg)
+        dlg.finished.connect(lambda *_: self._release(dlg))
+        dlg.open()
+        return dlg
+
+    def _show_imported(self, case_ids: list[int]) -> None:
+        self.refresh(select_case=case_ids[0] if case_ids else None)
+
+    def pacs_nodes(self):
+        from sodclient.ui.pacs_nodes import PacsNodesDialog
+
+        return self._dialog(PacsNodesDialog(self.profile, self))
+
+    def query_pacs(self):
+        from sodclient.ui.pacs_query import PacsQueryDialog
+
+        dlg = PacsQueryDialog(self.profile, self)
+        dlg.retrieved.connect(lambda outcome: self._show_imported(outcome.case_ids))
+        return self._dialog(dlg)
+
+    def send_to_pacs(self):
+        from sodclient.ui.send_to_pacs import SendToPacsDialog
+
+        docs = self.selected_documents() or self.current_documents()
+        if not docs:
+            self.statusBar().showMessage("Choose a study, series or documents to send to the PACS.", 5000)
+            return None
+        return self._dialog(SendToPacsDialog(self.profile, docs, self))
+
+    def import_disc(self, folder: Path | None = None):
+        from sodclient.ui.cd_import import CdImportDialog
+
+        folder = folder if isinstance(folder, Path) else None   # a menu's triggered(checked) passes a bool
+        dlg = CdImportDialog(self.profile, self, folder)
+        dlg.imported.connect(lambda result: self._show_imported(result.case_ids))
+        self._dialog(dlg)
+        if folder is None:
+            dlg._browse()
+        else:
+            dlg.read()
+        return dlg
+
     def _apply_idle_time(self) -> None:
         try:
             self.session_lock.set_idle_ms(self.profile.settings().idle_minutes() * 60_000)
@@ -606,7 +512,7 @@ class MainWindow(QMainWindow):
                           "encrypted .SOD containers, SFTP upload and a download link by e-mail.</p>")
 
     def closeEvent(self, event) -> None:
-        busy = [j for j in running_jobs() if j is not self._thumb_job]
+        busy = [j for j in running_jobs() if j not in self.view.jobs()]   # thumbnails need no question
         if busy:
             answer = QMessageBox.question(self, "Quit", "A transfer or import is still running. Cancel it and quit?")
             if answer != QMessageBox.Yes:

@@ -20,7 +20,7 @@ def close_when_idle(qtbot, w) -> None:
     """Cancel the window's work, wait for it to end, then close it. Not left to pytest-qt, which closes
     widgets before fixtures finish: with a job still running, closeEvent would ask its (modal) "cancel
     and quit?" question, and nobody answers in a test run."""
-    jobs = [*w.jobs, *([w._icons_job] if getattr(w, "_icons_job", None) else [])]
+    jobs = [*w.jobs, *(w.view.jobs() if hasattr(w, "view") else [])]
     for job in jobs:
         job.cancel()
     for flow in list(w.flows):

@@ -35,12 +35,13 @@ def session(qtbot, window):
 
 
 def _select_ct(window) -> list[int]:
-    """The CT study's case, and its first two images."""
+    """The CT study's case, its series opened in the study browser, and its first two images."""
     for p in window.library.patients():
         for c in window.library.cases(p.id):
             if "CT" in c.description:
                 window.refresh(select_case=c.id)
-    rows = [r for r, d in enumerate(window._docs) if d.modality == "CT"][:2]
+                window.open_series_of_case(c.id)
+    rows = [r for r, d in enumerate(window.view._docs) if d.modality == "CT"][:2]
     window.select_rows(rows)
     return rows
 

@@ -24,6 +24,7 @@ def _configure(sshd, smtp, link):
 def _load_library(qtbot, window, tmp_path):
     make_study(tmp_path / "cd", n=3, patient_id="PID-73519", patient_name="Doe^Jane")
     import_and_wait(qtbot, window, [tmp_path / "cd"])
+    window.open_series_of_case(window.current_case_id())
     qtbot.waitUntil(lambda: window.table.rowCount() == 3)
 
 
@@ -126,6 +127,7 @@ def test_cancel_mid_upload_keeps_everything(qtbot, window, tmp_path, sshd, smtp_
         for _ in range(96):
             f.write(os.urandom(1 << 20))
     import_and_wait(qtbot, window, [big], timeout=60000)
+    window.open_series_of_case(case.id)
     qtbot.waitUntil(lambda: window.table.rowCount() == 1)
     flow, _ = _export(qtbot, window, [0])
     progress = _email(qtbot, flow)

@@ -50,6 +50,7 @@ def test_idle_lock_hides_patient_data_keeps_the_upload_and_needs_the_passphrase(
     scan = tmp_path / "DOE_JANE_scan.bin"
     scan.write_bytes(os.urandom(8 << 20))
     import_and_wait(qtbot, window, [scan])
+    window.open_series_of_case(case.id)                    # the study browser lists instances of an open series
     qtbot.waitUntil(lambda: window.table.rowCount() == 1)
     assert "Doe Jane" in window.tree.topLevelItem(0).text(0)
 
