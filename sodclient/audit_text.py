@@ -102,6 +102,21 @@ def _sentence(event: str, f: dict) -> str:
         return f"Deleted {name} from the server before it expired, at the sender's request."
     if event == "reply":
         return f"Replied to delivery {f.get('in_reply_to')}: sent {_n(f.get('files'), 'document')} to {_people(f)}."
+    if event in ("pacs-retrieve", "pacs-send"):
+        how = str(f.get("method", "")).upper().replace("_", "-")
+        if event == "pacs-retrieve":
+            return (f"Retrieved {_n(f.get('instances'), 'image')} from a PACS ({how}) into the library"
+                    f" ({_n(f.get('duplicates'), 'was', 'were')} already there).")
+        return (f"Sent {_n(f.get('instances'), 'image')} to a PACS ({how}): {_n(f.get('stored'), 'stored')}, "
+                f"{_n(f.get('failed'), 'failed')}.")
+    if event in ("pacs-retrieve-failed", "pacs-send-failed"):
+        what = "A retrieve from" if event == "pacs-retrieve-failed" else "A send to"
+        return f"{what} a PACS failed: {_reason(f.get('reason'))}."
+    if event == "import-disc":
+        return (f"Imported {_n(f.get('series'), 'series', 'series')} ({_n(f.get('documents'), 'document')}) "
+                "from a CD/DVD.")
+    if event == "config-pacs-node":
+        return f"Changed the PACS nodes ({str(f.get('change', 'changed')).replace('-', ' ')})."
     if event == "sign-in":
         return "Signed in."
     if event == "sign-in-failed":

@@ -15,19 +15,22 @@ def register(sub) -> None:
     cmds = p.add_subparsers(dest="pacs_command", metavar="ACTION", required=True)
     cmds.add_parser("nodes", help="list the nodes set up in System → PACS Nodes").set_defaults(handler=_nodes)
     e = cmds.add_parser("echo", help="C-ECHO (DICOM) or a QIDO-RS search (DICOMweb), with a diagnosis")
-    e.add_argument("node")
+    e.add_argument("node", help="the node's name, as System → PACS Nodes (or `sodclient pacs nodes`) lists it")
     e.set_defaults(handler=_echo)
     q = cmds.add_parser("query", help="search studies (prints date, patient, ID, description, images, study UID)")
-    q.add_argument("node")
-    for flag in ("--name", "--id", "--from", "--to", "--modality", "--accession", "--study-uid"):
-        q.add_argument(flag, default="")
+    q.add_argument("node", help="the node's name, as System → PACS Nodes (or `sodclient pacs nodes`) lists it")
+    for flag, what in (("--name", "patient name (wildcards * and ? allowed)"), ("--id", "patient ID"),
+                       ("--from", "first study date, YYYY-MM-DD"), ("--to", "last study date, YYYY-MM-DD"),
+                       ("--modality", "modality, e.g. CT"), ("--accession", "accession number"),
+                       ("--study-uid", "Study Instance UID")):
+        q.add_argument(flag, default="", help=f"only studies with this {what}")
     q.set_defaults(handler=_query)
     r = cmds.add_parser("retrieve", help="retrieve studies by Study Instance UID into the library")
-    r.add_argument("node")
-    r.add_argument("study_uid", nargs="+")
+    r.add_argument("node", help="the node's name, as System → PACS Nodes (or `sodclient pacs nodes`) lists it")
+    r.add_argument("study_uid", nargs="+", help="Study Instance UIDs, as `sodclient pacs query` prints them")
     r.set_defaults(handler=_retrieve)
     s = cmds.add_parser("send", help="send a library case's DICOM images (C-STORE or STOW-RS)")
-    s.add_argument("node")
+    s.add_argument("node", help="the node's name, as System → PACS Nodes (or `sodclient pacs nodes`) lists it")
     s.add_argument("--case", type=int, required=True, help="the case's number (see `sodclient pacs query` or the app)")
     s.set_defaults(handler=_send)
 

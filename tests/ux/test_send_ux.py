@@ -82,6 +82,7 @@ def test_last_page_shows_the_passphrase_then_sent_view_deletes_and_sends_again(q
     _configure(sshd, smtp_server, download_site)
     make_study(tmp_path / "cd", n=2, patient_name="Doe^Jane")
     import_and_wait(qtbot, window, [tmp_path / "cd"])
+    window.open_series_of_case(window.current_case_id())   # the study browser lists an open series' instances
     qtbot.waitUntil(lambda: window.table.rowCount() == 2)
     window.select_rows([0, 1])
     flow = window.ftpsend()
