@@ -9,10 +9,9 @@ from pathlib import Path
 
 from sodformat import limits
 from sodformat.errors import SodError
-from sodformat.keys import generate_identity, load_identity, parse_recipient
-from sodformat.reader import inspect, unpack, verify
-from sodformat.recipients import PassphraseIdentity, PassphraseRecipient, read_passphrase_file
-from sodformat.writer import collect_sources, pack
+
+# The crypto and compression modules are imported inside each command, so `sod --help` (and a typo)
+# answers without loading cryptography and zstandard.
 
 
 class _Progress:
@@ -35,6 +34,9 @@ class _Progress:
 
 
 def _identities(args) -> list:
+    from sodformat.keys import load_identity
+    from sodformat.recipients import PassphraseIdentity, read_passphrase_file
+
     if args.passphrase_file:
         return [PassphraseIdentity(read_passphrase_file(args.passphrase_file))]
     return [load_identity(args.identity)]
@@ -45,6 +47,8 @@ def _when(dt) -> str:
 
 
 def cmd_keygen(args) -> int:
+    from sodformat.keys import generate_identity
+
     identity = generate_identity()
     identity.save(Path(args.output))
     print(f"# identity written to {args.output} (keep it secret)")
@@ -54,6 +58,10 @@ def cmd_keygen(args) -> int:
 
 
 def cmd_pack(args) -> int:
+    from sodformat.keys import load_identity, parse_recipient
+    from sodformat.recipients import PassphraseRecipient, read_passphrase_file
+    from sodformat.writer import collect_sources, pack
+
     recipients: list = [PassphraseRecipient(read_passphrase_file(f)) for f in args.passphrase_file]
     recipients += [parse_recipient(r) for r in args.recipient]
     if not recipients:
@@ -83,6 +91,8 @@ def _print_contents(contents) -> None:
 
 
 def cmd_unpack(args) -> int:
+    from sodformat.reader import unpack
+
     progress = _Progress("unpacking")
     try:
         contents = unpack(Path(args.input), Path(args.output), _identities(args),
@@ -95,6 +105,8 @@ def cmd_unpack(args) -> int:
 
 
 def cmd_verify(args) -> int:
+    from sodformat.reader import verify
+
     progress = _Progress("verifying")
     try:
         contents = verify(Path(args.input), _identities(args), allow_expired=args.allow_expired, progress=progress)
@@ -106,6 +118,8 @@ def cmd_verify(args) -> int:
 
 
 def cmd_inspect(args) -> int:
+    from sodformat.reader import inspect
+
     info = inspect(Path(args.input))
     state = "EXPIRED" if info.expired() else "valid"
     print(f"format:     SOD version {info.version}, {info.aead}, {info.chunk // 1024} KiB chunks")
