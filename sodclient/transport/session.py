@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Callable
 
 import paramiko
-from paramiko.sftp import (CMD_ATTRS, CMD_CLOSE, CMD_EXTENDED, CMD_EXTENDED_REPLY, CMD_HANDLE, CMD_LSTAT, CMD_OPEN,
-                           CMD_OPENDIR, CMD_REMOVE, CMD_RENAME, CMD_STAT)
+from paramiko.sftp import (CMD_ATTRS, CMD_CLOSE, CMD_DATA, CMD_EXTENDED, CMD_EXTENDED_REPLY, CMD_HANDLE, CMD_LSTAT,
+                           CMD_OPEN, CMD_OPENDIR, CMD_READ, CMD_REMOVE, CMD_RENAME, CMD_STAT, int64)
 from paramiko.sftp_attr import SFTPAttributes
 
 from sodclient.errors import InputError
@@ -369,6 +369,9 @@ def _request(op: Op) -> tuple:
         return CMD_OPEN, op.path, op.arg, SFTPAttributes()
     if op.kind == "close":
         return CMD_CLOSE, op.arg
+    if op.kind == "read":   # arg: (handle, offset, length)
+        handle, offset, length = op.arg
+        return CMD_READ, handle, int64(offset), length
     if op.kind == "posix-rename":
         return CMD_EXTENDED, "posix-rename@openssh.com", op.path, op.arg
     if op.kind == "rename":
@@ -387,6 +390,8 @@ def _decode(op: Op, t: int, msg: paramiko.Message):
     if op.kind == "statvfs" and t == CMD_EXTENDED_REPLY:
         _bsize, frsize, _blocks, _bfree, bavail = (msg.get_int64() for _ in range(5))
         return frsize * bavail
+    if op.kind == "read" and t == CMD_DATA:
+        return msg.get_string()
     if op.kind in ("open", "opendir") and t == CMD_HANDLE:
         return msg.get_binary()
     if op.kind in ("close", "posix-rename", "rename", "remove"):
