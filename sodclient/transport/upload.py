@@ -231,17 +231,18 @@ def _verify(session: SftpSession, path: str, source, size: int, pre, cancel: Can
 
 
 def _compare_ends(session: SftpSession, handle, source, size: int, cancel: CancelToken) -> str:
-    """The first and last 64 KiB, and nothing after the end: both reads in one round trip (a server may
-    answer a read with fewer bytes than asked; the rest is then read on)."""
-    regions = []
-    for offset in sorted({0, max(0, size - CHECK_BYTES)}):
-        want = source.read_at(offset, CHECK_BYTES, cancel)
-        regions.append((offset, want, len(want) + (offset + len(want) >= size)))   # one byte more at the end
-    replies = session.batch([Op("read", arg=(handle, offset, n)) for offset, _, n in regions])
-    for (offset, want, n), got in zip(regions, replies):
-        got = _read_on(session, handle, offset, n, got)
-        if got != want:
+    """The first and last 64 KiB, and nothing after the end: all three reads in one round trip (a server
+    may answer a read with fewer bytes than asked; the rest is then read on)."""
+    offsets = sorted({0, max(0, size - CHECK_BYTES)})
+    regions = [(offset, source.read_at(offset, CHECK_BYTES, cancel)) for offset in offsets]
+    reads = [Op("read", arg=(handle, offset, len(want))) for offset, want in regions]
+    reads.append(Op("read", arg=(handle, size, 1)))
+    *replies, beyond = session.batch(reads)
+    for (offset, want), got in zip(regions, replies):
+        if _read_on(session, handle, offset, len(want), got) != want:
             return f"bytes at offset {offset} differ"
+    if _read_on(session, handle, size, 1, beyond):
+        return f"the server has more than the {size} bytes sent"
     return ""
 
 
