@@ -58,3 +58,14 @@ def test_sodformat_names_load_on_first_use():
     assert sodformat.pack is importlib.import_module("sodformat.writer").pack
     with pytest.raises(AttributeError):
         sodformat.no_such_name  # noqa: B018
+
+
+def test_quick_exit_still_flushes_the_support_log_and_keeps_the_exit_code(profile):
+    """`python -m sodclient` skips module teardown at exit (cli.run); the log and the exit code must survive."""
+    ok = subprocess.run([sys.executable, "-m", "sodclient", "outbox", "list"], capture_output=True, text=True)
+    assert ok.returncode == 0 and "outbox" in ok.stdout
+    bad = subprocess.run([sys.executable, "-m", "sodclient", "import", str(profile.paths.data / "none.sod")],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and "does not exist" in bad.stderr
+    log = (profile.paths.log_dir / "sodsend.log").read_text()
+    assert "command outbox ended (exit 0)" in log and "command import ended: InputError (exit 2)" in log
