@@ -267,8 +267,7 @@ def upload(target: SftpTarget, source, remote_name: str, *, progress: ProgressSi
     """Upload `source` (FileSource or GrowingFile) as `remote_name`; resumes after network faults.
 
     `on_connected` is called once, when the first connection is logged in and the remote folder
-    checked: the send pipeline starts compressing then, so the CPU-heavy handshake does not compete
-    with it, and nothing is packed for a server we cannot use."""
+    checked: from then on a failure keeps the container for a later retry (the server was usable)."""
     cancel = cancel or CancelToken()
     max_attempts = RETRY_ATTEMPTS if max_attempts is None else max_attempts
     backoff_s = RETRY_BACKOFF_S if backoff_s is None else backoff_s
