@@ -41,16 +41,16 @@ def _timed(owner, attr: str, name: str, first_only: bool = False) -> None:
 
 
 def main() -> int:
-    from sodclient import cli   # the CLI and the send command's own imports, as `sodclient send` pays them
+    from sodclient import cli  # the CLI and the send command's own imports, as `sodclient send` pays them
     from sodclient.commands import send as send_command  # noqa: F401
 
     _mark("imports (interpreter start -> send module loaded)", T0, time.perf_counter())
     import paramiko
-    from sodformat import recipients
 
     from sodclient.notify import smtp
     from sodclient.services import send as send_service
     from sodclient.transport import session
+    from sodformat import recipients
 
     upload_module = sys.modules["sodclient.transport.upload"]
     _timed(session.SftpSession, "_handshake", "SSH connect + key exchange + auth + SFTP start")

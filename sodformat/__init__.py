@@ -25,7 +25,12 @@ _WHERE = {
     "PackResult": "writer", "Source": "writer", "collect_sources": "writer", "pack": "writer",
 }
 
-__all__ = sorted(_WHERE)
+__all__ = [
+    "AuthenticationError", "CancelledError", "Contents", "Entry", "ExpiredError", "FormatError", "HeaderInfo",
+    "Identity", "LimitError", "NoMatchingIdentityError", "PackResult", "PassphraseIdentity", "PassphraseRecipient",
+    "SodError", "Source", "X25519Recipient", "collect_sources", "generate_identity", "inspect", "load_identity",
+    "pack", "parse_recipient", "unpack", "verify",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -42,8 +47,15 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
-    from sodformat.errors import (AuthenticationError, CancelledError, ExpiredError, FormatError, LimitError,
-                                  NoMatchingIdentityError, SodError)
+    from sodformat.errors import (
+        AuthenticationError,
+        CancelledError,
+        ExpiredError,
+        FormatError,
+        LimitError,
+        NoMatchingIdentityError,
+        SodError,
+    )
     from sodformat.header import HeaderInfo
     from sodformat.keys import Identity, X25519Recipient, generate_identity, load_identity, parse_recipient
     from sodformat.manifest import Entry

@@ -238,7 +238,7 @@ def _compare_ends(session: SftpSession, handle, source, size: int, cancel: Cance
     reads = [Op("read", arg=(handle, offset, len(want))) for offset, want in regions]
     reads.append(Op("read", arg=(handle, size, 1)))
     *replies, beyond = session.batch(reads)
-    for (offset, want), got in zip(regions, replies):
+    for (offset, want), got in zip(regions, replies, strict=True):
         if _read_on(session, handle, offset, len(want), got) != want:
             return f"bytes at offset {offset} differ"
     if _read_on(session, handle, size, 1, beyond):

@@ -10,7 +10,6 @@ from sodclient.progress import CancelToken
 from sodclient.transport import FileSource, new_remote_name, upload
 from sodclient.transport.capabilities import FLAG_READ, Op
 from sodclient.transport.session import SftpSession
-
 from tests.backend.helpers import configure, trust
 from tests.profiles import current
 
