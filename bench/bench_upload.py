@@ -1,12 +1,16 @@
-"""SFTP upload throughput over loopback: sodclient's uploader (paramiko) vs OpenSSH `sftp`.
+"""Raw SFTP upload throughput: sodclient's uploader vs OpenSSH `sftp`, on loopback and over emulated links.
 
-    python3 bench/bench_upload.py [--size-mib 1024] [--runs 3] [--workdir DIR]
+    python3 bench/bench_upload.py [--size-mib 1024] [--runs 3] [--link loopback --link 100x80 --link 1000x40]
+                                  [--asyncssh] [--workdir DIR]
 
-Both upload the same random file (incompressible) to the same freshly started OpenSSH sshd
-(own host key and config, key authentication). sodclient: `sodclient.transport.upload`, which
-writes a .part file with pipelined writes of the server's maximum write size, verifies and renames.
-OpenSSH: `sftp -b` with its default cipher (chacha20-poly1305) and, as a second row, the same
-AES-256-GCM that sodclient negotiates. Median of --runs runs; MB = 10^6 bytes.
+Every route uploads the same random file (incompressible) to the same freshly started OpenSSH sshd (own
+host key and config, key authentication), directly (loopback) or through /work/shared/tools/wanem.py
+(`100x80`: 100 Mbit/s with 80 ms round trip; `1000x40`: 1 Gbit/s with 40 ms). sodclient:
+`sodclient.transport.upload` (probe, .part file, pipelined writes of the server's largest write size,
+verify, rename), a new connection each run like a send. OpenSSH: `sftp -b` with its default cipher
+(chacha20-poly1305) and with the AES-256-GCM sodclient negotiates. `--asyncssh` adds sodclient's asyncssh
+backend (the one used for servers paramiko cannot talk to) through the same interface, to compare the two
+libraries. Routes alternate and take turns going first; median of --runs; MB = 10^6 bytes.
 """
 
 from __future__ import annotations
@@ -21,20 +25,22 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import table  # noqa: E402
-from servers_for_bench import plain_key_copy, sftp_put, start_sshd, tmpdir  # noqa: E402
+from servers_for_bench import LINKS, Link, link_label, plain_key_copy, sftp_put, start_sshd, tmpdir  # noqa: E402
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size-mib", type=int, default=1024)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--link", action="append", choices=sorted(LINKS), help="repeatable; default: loopback")
+    ap.add_argument("--asyncssh", action="store_true", help="also time sodclient's asyncssh backend")
     ap.add_argument("--workdir", default=None)
     a = ap.parse_args()
 
     root = tmpdir(a.workdir)
     os.environ["SODCLIENT_HOME"] = str(root / "home")
     from sodclient.transport import FileSource, SftpTarget, new_remote_name, upload
-    from sodclient.transport.session import SftpSession
+    from sodclient.transport import session as transport_session
 
     sshd = start_sshd(root)
     try:
@@ -43,40 +49,58 @@ def main() -> int:
             for _ in range(a.size_mib):
                 f.write(os.urandom(1024 * 1024))
         size = src.stat().st_size
-        target = SftpTarget("127.0.0.1", sshd.port, sshd.username, str(sshd.upload_dir),
-                            key_file=str(sshd.client_key), key_passphrase=sshd.client_key_passphrase,
-                            known_hosts=root / "home" / "known_hosts")
-        with SftpSession(target, confirm_host_key=lambda *a: True) as s:   # trust the bench server once
-            cipher = s.cipher
         key = plain_key_copy(sshd, root)
 
         def clean():
             for p in sshd.upload_dir.iterdir():
                 p.unlink()
 
-        def ours() -> float:
-            clean()
-            t0 = time.perf_counter()
-            upload(target, FileSource(src), new_remote_name())
-            return time.perf_counter() - t0
+        for link_name in a.link or ["loopback"]:
+            link = Link(link_name, sshd.port)
+            try:
+                target = SftpTarget("127.0.0.1", link.port, sshd.username, str(sshd.upload_dir),
+                                    key_file=str(sshd.client_key), key_passphrase=sshd.client_key_passphrase,
+                                    known_hosts=root / "home" / "known_hosts")
+                with transport_session.SftpSession(target, confirm_host_key=lambda *a: True) as s:
+                    cipher, offer = s.cipher, s.transport.server_offer   # trust the bench server once
 
-        def openssh(extra) -> float:
-            clean()
-            t0 = time.perf_counter()
-            sftp_put(key, sshd.port, sshd.username, src, str(sshd.upload_dir / "x.sod"), extra)
-            return time.perf_counter() - t0
+                def ours(library: str) -> tuple[float, str]:
+                    clean()
+                    transport_session.forget_negotiation("127.0.0.1", link.port)
+                    if library == "asyncssh":   # as if paramiko could not negotiate: the asyncssh backend
+                        transport_session._PARAMIKO_CANNOT[("127.0.0.1", link.port)] = offer
+                    t0 = time.perf_counter()
+                    result = upload(target, FileSource(src), new_remote_name())
+                    return time.perf_counter() - t0, result.cipher
 
-        results = {"sodclient (paramiko, " + cipher + ")": [], "OpenSSH sftp (default chacha20-poly1305)": [],
-                   "OpenSSH sftp -c aes256-gcm@openssh.com": []}
-        for _ in range(a.runs):   # interleaved, so background load hits every route alike
-            results["sodclient (paramiko, " + cipher + ")"].append(ours())
-            results["OpenSSH sftp (default chacha20-poly1305)"].append(openssh([]))
-            results["OpenSSH sftp -c aes256-gcm@openssh.com"].append(openssh(["-c", "aes256-gcm@openssh.com"]))
-        medians = {k: statistics.median(v) for k, v in results.items()}
-        best_openssh = min(v for k, v in medians.items() if k.startswith("OpenSSH"))
-        rows = [[k, f"{v:.2f}", f"{size / v / 1e6:.0f}", f"{best_openssh / v:.2f}x"] for k, v in medians.items()]
-        print(f"upload of {size / 2**20:.0f} MiB random data over loopback, median of {a.runs} run(s)\n")
-        print(table(rows, ["route", "seconds", "MB/s", "vs fastest OpenSSH"]))
+                def openssh(extra) -> tuple[float, str]:
+                    clean()
+                    t0 = time.perf_counter()
+                    sftp_put(key, link.port, sshd.username, src, str(sshd.upload_dir / "x.sod"), extra)
+                    return time.perf_counter() - t0, ""
+
+                routes = {f"sodclient (paramiko, {cipher})": lambda: ours("paramiko"),
+                          "OpenSSH sftp (default chacha20-poly1305)": lambda: openssh([]),
+                          "OpenSSH sftp -c aes256-gcm@openssh.com": lambda: openssh(["-c", "aes256-gcm@openssh.com"])}
+                if a.asyncssh:
+                    routes["sodclient (asyncssh backend)"] = lambda: ours("asyncssh")
+                times: dict[str, list[float]] = {k: [] for k in routes}
+                names = list(routes)
+                for i in range(a.runs):   # interleaved, first place rotating, so background load hits all alike
+                    for name in names[i % len(names):] + names[:i % len(names)]:
+                        seconds, used = routes[name]()
+                        times[name].append(seconds)
+                        print(f"  {link_name}: {name}{' ' + used if used and 'asyncssh' in name else ''}: "
+                              f"{seconds:.2f} s", flush=True)
+                medians = {k: statistics.median(v) for k, v in times.items()}
+                best_openssh = min(v for k, v in medians.items() if k.startswith("OpenSSH"))
+                rows = [[k, f"{v:.2f}", f"{size / v / 1e6:.1f}", f"{best_openssh / v:.2f}x",
+                         " ".join(f"{t:.2f}" for t in times[k])] for k, v in medians.items()]
+                print(f"\nupload of {size / 2**20:.0f} MiB random data, {link_label(link_name)}, "
+                      f"median of {a.runs} run(s)\n")
+                print(table(rows, ["route", "seconds", "MB/s", "vs fastest OpenSSH", "all runs s"]), "\n", flush=True)
+            finally:
+                link.stop()
     finally:
         sshd.proc.terminate()
         shutil.rmtree(sshd.upload_dir, ignore_errors=True)

@@ -53,3 +53,42 @@ def sftp_put(key: Path, port: int, user: str, local: Path, remote: str, extra: l
 
 def tmpdir(base: str | None) -> Path:
     return Path(tempfile.mkdtemp(prefix="sodbench-", dir=base))
+
+
+WANEM = REPO.parent / "shared" / "tools" / "wanem.py"
+
+# Named links: (Mbit/s, round-trip ms). wanem.py takes the one-way delay, half the round trip.
+LINKS = {"loopback": None, "100x80": (100, 80), "1000x40": (1000, 40)}
+
+
+def link_label(name: str) -> str:
+    spec = LINKS[name]
+    return "loopback (no emulator)" if spec is None else f"{spec[0]} Mbit/s x {spec[1]} ms RTT (wanem)"
+
+
+class Link:
+    """A port that reaches `to_port` over the named emulated link (wanem.py), or directly for loopback."""
+
+    def __init__(self, name: str, to_port: int):
+        import socket
+        import time
+
+        self.name, self.proc, self.port = name, None, to_port
+        spec = LINKS[name]
+        if spec is None:
+            return
+        if not WANEM.exists():
+            sys.exit(f"wanem not found at {WANEM}")
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        # wanem prints a harmless traceback when a connection closes: keep it off the report
+        self.proc = subprocess.Popen([sys.executable, str(WANEM), "--listen", f"127.0.0.1:{self.port}",
+                                      "--to", f"127.0.0.1:{to_port}", "--delay-ms", str(spec[1] / 2),
+                                      "--mbit", str(spec[0])], stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait()

@@ -1,3 +1,3 @@
-from sodclient.cli import main
+from sodclient.cli import run
 
-raise SystemExit(main())
+run()

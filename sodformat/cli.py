@@ -9,10 +9,9 @@ from pathlib import Path
 
 from sodformat import limits, passphrase_policy
 from sodformat.errors import SodError
-from sodformat.keys import generate_identity, load_identity, parse_recipient
-from sodformat.reader import inspect, unpack, verify
-from sodformat.recipients import PassphraseIdentity, PassphraseRecipient, read_passphrase_file
-from sodformat.writer import collect_sources, pack
+
+# The crypto and compression modules are imported inside each command, so `sod --help` (and a typo)
+# answers without loading cryptography and zstandard.
 
 
 class _Progress:
@@ -35,6 +34,9 @@ class _Progress:
 
 
 def _identities(args) -> list:
+    from sodformat.keys import load_identity
+    from sodformat.recipients import PassphraseIdentity, read_passphrase_file
+
     if args.passphrase_file:
         return [PassphraseIdentity(read_passphrase_file(args.passphrase_file))]
     return [load_identity(args.identity)]
@@ -45,6 +47,8 @@ def _when(dt) -> str:
 
 
 def cmd_keygen(args) -> int:
+    from sodformat.keys import generate_identity
+
     identity = generate_identity()
     identity.save(Path(args.output))
     print(f"# identity written to {args.output} (keep it secret)")
@@ -73,6 +77,8 @@ class _Version(argparse.Action):
 
 def _checked_passphrase(path: str, allow_weak: bool) -> str:
     """The passphrase in `path`, refused when it fails the policy unless the user says they know."""
+    from sodformat.recipients import read_passphrase_file
+
     passphrase = read_passphrase_file(path)
     problems = passphrase_policy.check(passphrase)
     if problems and not allow_weak:
@@ -85,6 +91,10 @@ def _checked_passphrase(path: str, allow_weak: bool) -> str:
 
 
 def cmd_pack(args) -> int:
+    from sodformat.keys import load_identity, parse_recipient
+    from sodformat.recipients import PassphraseRecipient
+    from sodformat.writer import collect_sources, pack
+
     out = Path(args.output)
     if (out.exists() or out.is_symlink()) and not args.force:
         raise SodError(f"{out} already exists; give --force to replace it")
@@ -126,6 +136,8 @@ def cmd_unpack(args) -> int:
     parent = Path(args.output).absolute().parent
     if not parent.is_dir():  # create the last folder only: a typo must not build a whole new tree
         raise SodError(f"the folder {parent} does not exist; create it first or choose another output")
+    from sodformat.reader import unpack
+
     progress = _Progress("unpacking")
     try:
         contents = unpack(Path(args.input), Path(args.output), _identities(args),
@@ -138,6 +150,8 @@ def cmd_unpack(args) -> int:
 
 
 def cmd_verify(args) -> int:
+    from sodformat.reader import verify
+
     progress = _Progress("verifying")
     try:
         contents = verify(Path(args.input), _identities(args), allow_expired=args.allow_expired, progress=progress)
@@ -149,6 +163,8 @@ def cmd_verify(args) -> int:
 
 
 def cmd_inspect(args) -> int:
+    from sodformat.reader import inspect
+
     info = inspect(Path(args.input))
     state = "EXPIRED" if info.expired() else "valid"
     print(f"format:     SOD version {info.version}, {info.aead}, {info.chunk // 1024} KiB chunks")

@@ -144,20 +144,19 @@ def _audited_failure(profile: Profile, request: SendRequest) -> Iterator[None]:
 
 
 class _TailedWriter:
-    """The file object pack() writes to: tells the uploader how far the spool file is written."""
+    """The file object pack() writes to: tells the uploader how far the spool file is written.
 
-    def __init__(self, path: Path, growing: GrowingFile, gate: threading.Event, cancel: CancelToken):
+    Packing does not wait for the server: the passphrase KDF (Argon2id, which releases the GIL), the
+    compression and the first spool writes run while the SSH handshake waits on the network, so the upload
+    starts at full speed once the folder is checked. If the server turns out unusable, the uploader cancels
+    the pipeline and the spool is deleted (issue 14; measured in BENCHMARKS.md)."""
+
+    def __init__(self, path: Path, growing: GrowingFile):
         self._f = open(path, "wb", buffering=0)
         self._growing = growing
-        self._gate, self._cancel = gate, cancel
         self.pos = 0
 
     def write(self, data) -> int:
-        # The first write is the header, after the passphrase KDF (Argon2id): that ran while the SSH
-        # handshake waited on the network. Compression waits until the server proved usable.
-        while not self._gate.wait(0.1):
-            if self._cancel.cancelled:
-                raise CancelledError("cancelled")
         view = memoryview(data)
         while view:
             n = self._f.write(view)
@@ -281,7 +280,7 @@ def _pack_and_upload(sources, recipients, days, signer, spool_file: Path, target
     connected = threading.Event()
 
     def packer() -> None:
-        writer = _TailedWriter(spool_file, growing, connected, pipeline)
+        writer = _TailedWriter(spool_file, growing)
         try:
             result = pack(writer, sources, recipients, expires_in_days=days, signer=signer,
                           progress=lambda done, total: meter.update(done), cancel=pipeline, delivery=delivery)

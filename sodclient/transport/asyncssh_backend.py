@@ -259,6 +259,9 @@ class AsyncsshConnection:
         if op.kind == "open":
             f = await client.open(op.path, op.arg, encoding=None)
             return RemoteFile(self._loop, f)
+        if op.kind == "read":   # arg: (handle, offset, length); b"" at the end of the file
+            handle, offset, length = op.arg
+            return await handle._f.read(length, offset)
         if op.kind == "close":
             await op.arg._f.close()
             return True

@@ -33,9 +33,9 @@ LARGEST_WRITE = 255 * 1024
 class Op:
     """One SFTP request in a pipelined batch. A backend answers each with a value or the exception it raised."""
 
-    kind: str            # stat, lstat, limits, statvfs, opendir, open, posix-rename, rename, remove, close
+    kind: str            # stat, lstat, limits, statvfs, opendir, open, read, posix-rename, rename, remove, close
     path: str = ""
-    arg: Any = None      # open: flags; renames: the new path; close: the handle
+    arg: Any = None      # open: flags; renames: the new path; close: the handle; read: (handle, offset, length)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from typing import Callable
 from sodformat.errors import CancelledError, SodError
 
 from sodclient.progress import CancelToken, ProgressSink, RateMeter, no_progress
-from sodclient.transport.capabilities import (FLAG_TRUNC, FLAG_WRITE, Op, denied, open_ops, opened, probe,
+from sodclient.transport.capabilities import (FLAG_READ, FLAG_TRUNC, FLAG_WRITE, Op, denied, open_ops, opened, probe,
                                               start_afresh)
 from sodclient.transport.errors import ConnectionLost, DiskFull, TransferError, VerificationFailed
 from sodclient.transport.session import ConfirmHostKey, SftpSession, SftpTarget, diagnose_io
@@ -193,23 +193,32 @@ def _one_attempt(session: SftpSession, source, remote_name: str, meter: RateMete
 
 def _verify(session: SftpSession, path: str, source, size: int, pre, cancel: CancelToken) -> str:
     """Check what the account may check; a mismatch empties the file so the retry starts afresh.
-    Returns how the upload was verified."""
+    Returns how the upload was verified. Pipelined: the stat and the read-back's open go out together,
+    then both reads and the close (three round trips with the publish, where each call alone took nine)."""
     problem, how, caps = "", "AEAD only", pre.caps
+    ops = ([Op(pre.stat_kind, path)] if pre.stat_kind else []) + ([Op("open", path, FLAG_READ)] if caps.read else [])
+    replies = session.batch(ops) if ops else []
     if pre.stat_kind:
-        (attrs,) = session.batch([Op(pre.stat_kind, path)])
+        attrs = replies[0]
         if isinstance(attrs, BaseException):
             raise attrs
         remote_size = attrs.st_size
         how = "size"
         if remote_size != size:
             problem = f"server has {remote_size} bytes, expected {size}"
-    if caps.read and not problem:
-        try:
-            problem = _compare_ends(session, path, source, size, cancel)
-            how = "read-back"
-        except OSError as exc:
-            if not denied(exc):
-                raise
+    if caps.read:
+        handle = replies[-1]
+        if isinstance(handle, OSError) and not denied(handle):
+            raise handle
+        if not isinstance(handle, BaseException):
+            try:
+                problem = problem or _compare_ends(session, handle, source, size, cancel)
+                how = "read-back"
+            except OSError as exc:   # opening was allowed, reading is not (internal-sftp -P READ)
+                if not denied(exc):
+                    raise
+            finally:
+                session.batch([Op("close", arg=handle)], wait=False)   # its answer is read with the next one
     if problem:
         try:
             session.sftp.remove(path)
@@ -221,16 +230,34 @@ def _verify(session: SftpSession, path: str, source, size: int, pre, cancel: Can
     return how
 
 
-def _compare_ends(session: SftpSession, path: str, source, size: int, cancel: CancelToken) -> str:
-    """The first and last 64 KiB, and nothing after the end."""
-    with session.sftp.open(path, "rb") as rf:
-        for offset in sorted({0, max(0, size - CHECK_BYTES)}):
-            want = source.read_at(offset, CHECK_BYTES, cancel)
-            rf.seek(offset)
-            got = rf.read(len(want) + (offset + len(want) >= size))   # one byte more at the end: must be none
-            if got != want:
-                return f"bytes at offset {offset} differ"
+def _compare_ends(session: SftpSession, handle, source, size: int, cancel: CancelToken) -> str:
+    """The first and last 64 KiB, and nothing after the end: all three reads in one round trip (a server
+    may answer a read with fewer bytes than asked; the rest is then read on)."""
+    offsets = sorted({0, max(0, size - CHECK_BYTES)})
+    regions = [(offset, source.read_at(offset, CHECK_BYTES, cancel)) for offset in offsets]
+    reads = [Op("read", arg=(handle, offset, len(want))) for offset, want in regions]
+    reads.append(Op("read", arg=(handle, size, 1)))
+    *replies, beyond = session.batch(reads)
+    for (offset, want), got in zip(regions, replies, strict=True):
+        if _read_on(session, handle, offset, len(want), got) != want:
+            return f"bytes at offset {offset} differ"
+    if _read_on(session, handle, size, 1, beyond):
+        return f"the server has more than the {size} bytes sent"
     return ""
+
+
+def _read_on(session: SftpSession, handle, offset: int, n: int, got) -> bytes:
+    """Complete a read answered short, until `n` bytes or the end of the file."""
+    data = b""
+    while True:
+        if isinstance(got, EOFError):
+            return data
+        if isinstance(got, BaseException):
+            raise got
+        data += got
+        if not got or len(data) >= n:
+            return data
+        (got,) = session.batch([Op("read", arg=(handle, offset + len(data), n - len(data)))])
 
 
 def upload(target: SftpTarget, source, remote_name: str, *, progress: ProgressSink = no_progress,
@@ -240,9 +267,9 @@ def upload(target: SftpTarget, source, remote_name: str, *, progress: ProgressSi
     """Upload `source` (FileSource or GrowingFile) as `remote_name`; resumes after network faults.
 
     `on_connected` is called once, when the first connection is logged in and the remote folder
-    checked: the send pipeline starts compressing then, so the CPU-heavy handshake does not compete
-    with it, and nothing is packed for a server we cannot use. `connect_attempts` caps the attempts made
-    before any connection worked (a dead server is diagnosed in seconds, not after every retry)."""
+    checked: from then on a failure keeps the container for a later retry (the server was usable).
+    `connect_attempts` caps the attempts made before any connection worked (a dead server is diagnosed in
+    seconds, not after every retry)."""
     cancel = cancel or CancelToken()
     max_attempts = RETRY_ATTEMPTS if max_attempts is None else max_attempts
     backoff_s = RETRY_BACKOFF_S if backoff_s is None else backoff_s
