@@ -37,8 +37,14 @@ def size() -> dict:
 
 def start(cmd: list[str]) -> float:
     home = tempfile.mkdtemp(prefix="sod-bench-bundle-")
-    env = {**os.environ, "SODCLIENT_HOME": home, "SODCLIENT_STARTUP_PROBE": "1", "QT_QPA_PLATFORM": "offscreen",
-           "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring", "XDG_DATA_HOME": home + "/xdg"}
+    env = {
+        **os.environ,
+        "SODCLIENT_HOME": home,
+        "SODCLIENT_STARTUP_PROBE": "1",
+        "QT_QPA_PLATFORM": "offscreen",
+        "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
+        "XDG_DATA_HOME": home + "/xdg",
+    }
     t0 = time.perf_counter()
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
     elapsed = time.perf_counter() - t0
@@ -63,11 +69,18 @@ def main() -> int:
     print(f"bundle: {s['files']} files, {s['bytes'] / 2**20:.0f} MiB on disk, {s['tar_gz'] / 2**20:.0f} MiB as .tar.gz")
     for name, cmd in (("bundle", [str(exe)]), ("python3 -m sodclient", [sys.executable, "-m", "sodclient"])):
         first, rest = series(cmd, args.runs)
-        print(f"{name}: first start {first:.2f} s; median of {len(rest)} {statistics.median(rest):.2f} s "
-              f"(min {min(rest):.2f}, max {max(rest):.2f})")
+        print(
+            f"{name}: first start {first:.2f} s; median of {len(rest)} {statistics.median(rest):.2f} s "
+            f"(min {min(rest):.2f}, max {max(rest):.2f})"
+        )
     t0 = time.perf_counter()
-    out = subprocess.run([str(exe), "--self-test"], env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [str(exe), "--self-test"],
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     if out.returncode != 0:
         raise SystemExit(f"self-test failed: {out.stderr[-800:]}")
     print(f"bundle --self-test: {time.perf_counter() - t0:.2f} s")

@@ -6,7 +6,8 @@ Two inputs of the same size, in one run:
   * random.bin: one incompressible file (the worst case for sod: nothing to gain from compression);
   * series/: a synthetic CT series (512x512 16-bit slices with noise), the usual payload; for age the
     user's route is `tar c series | age -r` and `age -d | tar x`.
-Contenders alternate run by run; reports the median wall time of --runs runs, throughput, and peak RSS of the measured process.
+Contenders alternate run by run; reports the median wall time of --runs runs, throughput, and peak RSS of the
+measured process.
 """
 
 from __future__ import annotations
@@ -18,9 +19,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-
 sys.path.insert(0, str(Path(__file__).parent))
-from common import interleaved, run_measured, table  # noqa: E402
+from common import interleaved, run_measured, table
 
 SLICE = 512 * 512 * 2
 
@@ -59,13 +59,18 @@ def main() -> None:
     try:
         # Inputs are made in a child process: peak RSS is inherited across fork+exec on Linux, so this
         # process must stay small for the children's ru_maxrss to be theirs alone.
-        __import__("subprocess").run([sys.executable, __file__, "--size-mib", str(a.size_mib), "--generate-into",
-                                      str(work)], check=True)
+        __import__("subprocess").run(
+            [sys.executable, __file__, "--size-mib", str(a.size_mib), "--generate-into", str(work)], check=True
+        )
         sod = [sys.executable, "-m", "sodformat.cli"]
         subprocess_env = dict(os.environ)
-        keygen = __import__("subprocess").run(sod + ["keygen", "-o", str(work / "sod.key")], capture_output=True, text=True)
+        keygen = __import__("subprocess").run(
+            sod + ["keygen", "-o", str(work / "sod.key")], capture_output=True, text=True
+        )
         sod_pub = keygen.stdout.strip().splitlines()[-1]
-        age_out = __import__("subprocess").run(["age-keygen", "-o", str(work / "age.key")], capture_output=True, text=True)
+        age_out = __import__("subprocess").run(
+            ["age-keygen", "-o", str(work / "age.key")], capture_output=True, text=True
+        )
         age_pub = age_out.stderr.strip().split(": ")[-1]
 
         def clean(*paths):
@@ -73,29 +78,35 @@ def main() -> None:
                 shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
 
         results = []
-        for label, src in (("random.bin (1 file)", "random.bin"), ("CT series (%d files)" % (size // SLICE), "series")):
+        for label, src in (("random.bin (1 file)", "random.bin"), (f"CT series ({size // SLICE} files)", "series")):
             s = work / src
 
-            def sod_pack():
+            def sod_pack(s=s):
                 clean(work / "o.sod")
-                return run_measured(sod + ["pack", "-o", str(work / "o.sod"), "--recipient", sod_pub, str(s)], env=subprocess_env)
+                return run_measured(
+                    sod + ["pack", "-o", str(work / "o.sod"), "--recipient", sod_pub, str(s)], env=subprocess_env
+                )
 
             def sod_unpack():
                 clean(work / "out")
-                return run_measured(sod + ["unpack", "-o", str(work / "out"), "--identity", str(work / "sod.key"), str(work / "o.sod")])
+                return run_measured(
+                    sod + ["unpack", "-o", str(work / "out"), "--identity", str(work / "sod.key"), str(work / "o.sod")]
+                )
 
             if s.is_file():
                 age_enc_cmd = f"age -r {age_pub} -o {work}/o.age {s}"
                 age_dec_cmd = f"age -d -i {work}/age.key -o {work}/out.bin {work}/o.age"
             else:
                 age_enc_cmd = f"tar -C {work} -cf - {src} | age -r {age_pub} -o {work}/o.age"
-                age_dec_cmd = f"mkdir -p {work}/outage && age -d -i {work}/age.key {work}/o.age | tar -C {work}/outage -xf -"
+                age_dec_cmd = (
+                    f"mkdir -p {work}/outage && age -d -i {work}/age.key {work}/o.age | tar -C {work}/outage -xf -"
+                )
 
-            def age_enc():
+            def age_enc(age_enc_cmd=age_enc_cmd):
                 clean(work / "o.age")
                 return run_measured(age_enc_cmd, shell=True)
 
-            def age_dec():
+            def age_dec(age_dec_cmd=age_dec_cmd):
                 clean(work / "out.bin", work / "outage")
                 return run_measured(age_dec_cmd, shell=True)
 
@@ -103,17 +114,42 @@ def main() -> None:
             dec = interleaved(a.runs, {"sod": sod_unpack, "age": age_dec})
             sod_size, age_size = (work / "o.sod").stat().st_size, (work / "o.age").stat().st_size
             mib = size / (1 << 20)
-            for step, res, note in (("pack / encrypt", enc, f"{sod_size / 1e6:.0f} MB vs {age_size / 1e6:.0f} MB"),
-                                    ("unpack / decrypt", dec, "")):
+            for step, res, note in (
+                ("pack / encrypt", enc, f"{sod_size / 1e6:.0f} MB vs {age_size / 1e6:.0f} MB"),
+                ("unpack / decrypt", dec, ""),
+            ):
                 s_, g = res["sod"], res["age"]
-                results.append([label, step, f"{s_.wall:.2f} s ({mib / s_.wall:.0f} MiB/s)",
-                                f"{g.wall:.2f} s ({mib / g.wall:.0f} MiB/s)", f"{g.wall / s_.wall:.2f}x",
-                                f"{s_.user:.2f} / {s_.sys:.2f}", f"{g.user:.2f} / {g.sys:.2f}",
-                                f"{s_.rss / 1e6:.0f} MB", note])
+                results.append(
+                    [
+                        label,
+                        step,
+                        f"{s_.wall:.2f} s ({mib / s_.wall:.0f} MiB/s)",
+                        f"{g.wall:.2f} s ({mib / g.wall:.0f} MiB/s)",
+                        f"{g.wall / s_.wall:.2f}x",
+                        f"{s_.user:.2f} / {s_.sys:.2f}",
+                        f"{g.user:.2f} / {g.sys:.2f}",
+                        f"{s_.rss / 1e6:.0f} MB",
+                        note,
+                    ]
+                )
             clean(work / "out", work / "outage", work / "out.bin")
         print(f"Input size {a.size_mib} MiB, median of {a.runs} runs, X25519 recipient, files in page cache.\n")
-        print(table(results, ["input", "step", "sod wall", "age wall", "sod speed vs age", "sod CPU user / sys s",
-                              "age CPU user / sys s", "sod peak RSS", "output size"]))
+        print(
+            table(
+                results,
+                [
+                    "input",
+                    "step",
+                    "sod wall",
+                    "age wall",
+                    "sod speed vs age",
+                    "sod CPU user / sys s",
+                    "age CPU user / sys s",
+                    "sod peak RSS",
+                    "output size",
+                ],
+            )
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

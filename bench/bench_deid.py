@@ -30,8 +30,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import table  # noqa: E402
-from deid_corpus import leaked_files, make_corpus  # noqa: E402
+from common import table
+from deid_corpus import leaked_files, make_corpus
 
 TOOLS = {
     "sod": "SOD Send run_peer_review (1 process, OCR on)",
@@ -60,14 +60,15 @@ def main() -> int:
         outputs: dict[str, tuple[int, int]] = {}
         order = list(TOOLS)
         for run in range(args.runs):
-            for tool in order[run % len(order):] + order[:run % len(order)]:   # rotate: share the noise
+            for tool in order[run % len(order) :] + order[: run % len(order)]:  # rotate: share the noise
                 out = work / f"out-{tool}"
                 shutil.rmtree(out, ignore_errors=True)
                 if not tool.startswith("sod"):
                     out.mkdir()
                 t0 = time.perf_counter()
-                proc = subprocess.run([sys.executable, str(runner), tool, str(corpus), str(out)],
-                                      capture_output=True, text=True, env=env)
+                proc = subprocess.run(
+                    [sys.executable, str(runner), tool, str(corpus), str(out)], capture_output=True, text=True, env=env
+                )
                 process_wall = time.perf_counter() - t0
                 if proc.returncode != 0:
                     raise SystemExit(f"{tool} failed: {proc.stderr[-2000:]}")
@@ -83,14 +84,41 @@ def main() -> int:
         for tool, label in TOOLS.items():
             wall, cpu, process = med[tool]
             files, leaks = outputs[tool]
-            rows.append([label, f"{wall:.2f}", f"{args.slices / wall:.0f}", f"{cpu:.2f}", f"{process:.2f}",
-                         f"{files}", f"{leaks}", f"{best_other / wall:.2f}x", f"{best_other_cpu / cpu:.2f}x",
-                         f"{best_other_process / process:.2f}x"])
-        print(f"{args.slices} CT/MR slices ({size / 1e6:.1f} MB), median of {args.runs} round-robin run(s), "
-              f"{os.cpu_count()} cores, load average before: {os.getloadavg()[0]:.1f}")
-        print(table(rows, ["tool", "work wall s", "files/s", "work CPU s", "process wall s", "outputs",
-                           "outputs with planted PHI", "speed vs faster competitor (work wall)",
-                           "(work CPU)", "(process wall)"]))
+            rows.append(
+                [
+                    label,
+                    f"{wall:.2f}",
+                    f"{args.slices / wall:.0f}",
+                    f"{cpu:.2f}",
+                    f"{process:.2f}",
+                    f"{files}",
+                    f"{leaks}",
+                    f"{best_other / wall:.2f}x",
+                    f"{best_other_cpu / cpu:.2f}x",
+                    f"{best_other_process / process:.2f}x",
+                ]
+            )
+        print(
+            f"{args.slices} CT/MR slices ({size / 1e6:.1f} MB), median of {args.runs} round-robin run(s), "
+            f"{os.cpu_count()} cores, load average before: {os.getloadavg()[0]:.1f}"
+        )
+        print(
+            table(
+                rows,
+                [
+                    "tool",
+                    "work wall s",
+                    "files/s",
+                    "work CPU s",
+                    "process wall s",
+                    "outputs",
+                    "outputs with planted PHI",
+                    "speed vs faster competitor (work wall)",
+                    "(work CPU)",
+                    "(process wall)",
+                ],
+            )
+        )
         print()
         print(ocr_throughput(corpus, work / "ocr", args.ocr_images))
     finally:
@@ -120,7 +148,7 @@ def ocr_throughput(corpus: Path, folder: Path, count: int) -> str:
     folder.mkdir(parents=True, exist_ok=True)
     texted = []
     for i in range(count):
-        ds = datasets[(2 * i) % len(datasets)].copy()          # CT slices (even indexes)
+        ds = datasets[(2 * i) % len(datasets)].copy()  # CT slices (even indexes)
         arr = np.kron(ds.pixel_array, np.ones((2, 2), dtype=ds.pixel_array.dtype))
         mask = Image.new("L", (arr.shape[1], arr.shape[0]), 0)
         draw = ImageDraw.Draw(mask)
@@ -137,10 +165,12 @@ def ocr_throughput(corpus: Path, folder: Path, count: int) -> str:
         outcome = burned_in.clean_pixels(ds, {}, DenyList(deny), [])
         blanked += bool(outcome.boxes)
     ocr_ms = (time.perf_counter() - t0) * 1000 / count
-    return (f"OCR throughput: screen {screen_ms:.2f} ms per slice over {len(datasets)} corpus slices "
-            f"({flagged} passed on to OCR); whole burned-in text step on {count} 256x256 CT slices with "
-            f"rendered text: {ocr_ms:.0f} ms per image ({1000 / ocr_ms:.1f} images/s), {blanked} of {count} "
-            "blanked")
+    return (
+        f"OCR throughput: screen {screen_ms:.2f} ms per slice over {len(datasets)} corpus slices "
+        f"({flagged} passed on to OCR); whole burned-in text step on {count} 256x256 CT slices with "
+        f"rendered text: {ocr_ms:.0f} ms per image ({1000 / ocr_ms:.1f} images/s), {blanked} of {count} "
+        "blanked"
+    )
 
 
 if __name__ == "__main__":

@@ -43,13 +43,12 @@ def cold_start(runs: int) -> list[float]:
     times = []
     for _ in range(runs):
         home = tempfile.mkdtemp(prefix="sod-bench-home-")
-        site = os.path.join(home, "site-defaults.ini")   # keyring-held key: the first start opens the main
-        with open(site, "w") as f:                        # window without a passphrase dialog in front of it
+        site = os.path.join(home, "site-defaults.ini")  # keyring-held key: the first start opens the main
+        with open(site, "w") as f:  # window without a passphrase dialog in front of it
             f.write("[site]\nidentity_protection = keyring\n")
         env = {**os.environ, "SODCLIENT_HOME": home, "SODCLIENT_STARTUP_PROBE": "1", "SODCLIENT_SITE_DEFAULTS": site}
         t0 = time.perf_counter()
-        out = subprocess.run([sys.executable, "-m", "sodclient"], env=env, capture_output=True, text=True,
-                             timeout=120)
+        out = subprocess.run([sys.executable, "-m", "sodclient"], env=env, capture_output=True, text=True, timeout=120)
         elapsed = time.perf_counter() - t0
         if "first-window-shown" not in out.stdout:
             raise SystemExit(f"the app did not report its first window: {out.stderr[-500:]}")
@@ -73,23 +72,28 @@ def send_stalls(size_mib: int) -> dict:
     from sodclient.ui.main_window import MainWindow
     from tests import servers
 
-    app = build_app([])
+    app = build_app([])  # noqa: F841 - the QApplication must live while the windows do
     factory = _Factory(base)
     sshd = servers._start_sshd(factory.mktemp("sshd"))
     smtp = servers._smtp(factory)
     try:
         profile = Profile.from_environment()
-        change_settings(profile, {**sshd.settings(), **smtp.settings(),
-                                  "link.template": "https://files.example.org/{name}"})
-        hostkeys.trust(profile.paths.known_hosts, "127.0.0.1", sshd.port, paramiko.Ed25519Key.from_private_key_file(
-            str(sshd.client_key.parent / "host_ed25519")))
+        change_settings(
+            profile, {**sshd.settings(), **smtp.settings(), "link.template": "https://files.example.org/{name}"}
+        )
+        hostkeys.trust(
+            profile.paths.known_hosts,
+            "127.0.0.1",
+            sshd.port,
+            paramiko.Ed25519Key.from_private_key_file(str(sshd.client_key.parent / "host_ed25519")),
+        )
         lib = profile.library()
         case = lib.create_case(lib.create_patient("Bench Patient").id, "Large study")
         src = base / "big.bin"
         with open(src, "wb") as f:
             block = os.urandom(1 << 20)  # incompressible: the packer cannot shortcut it
             for i in range(size_mib):
-                f.write(block[i % 7:] + block[:i % 7])
+                f.write(block[i % 7 :] + block[: i % 7])
         lib.import_paths([src], case_id=case.id)
         src.unlink()
         window = MainWindow(profile)
@@ -171,13 +175,26 @@ def send_stalls(size_mib: int) -> dict:
         timer.stop()
         if dlg.result is None:
             raise SystemExit("import failed: " + dlg.status.text())
-        recv = {"recv_seconds": t_recv, "open_seconds": t_open, "recv_max_gap_ms": max(gaps),
-                "recv_p99_gap_ms": sorted(gaps)[int(0.99 * (len(gaps) - 1))]}
+        recv = {
+            "recv_seconds": t_recv,
+            "open_seconds": t_open,
+            "recv_max_gap_ms": max(gaps),
+            "recv_p99_gap_ms": sorted(gaps)[int(0.99 * (len(gaps) - 1))],
+        }
         gaps[:] = send_gaps
-        return {**recv, "size_mib": size_mib, "seconds": elapsed, "mib_s": size_mib / elapsed, "ticks": len(gaps),
-                "max_gap_ms": max(gaps), "p99_gap_ms": gaps_sorted[int(0.99 * (len(gaps) - 1))],
-                "median_gap_ms": statistics.median(gaps), "mails": len(smtp.messages),
-                "idle_max_gap_ms": max(idle_gaps), "load": os.getloadavg()[0]}
+        return {
+            **recv,
+            "size_mib": size_mib,
+            "seconds": elapsed,
+            "mib_s": size_mib / elapsed,
+            "ticks": len(gaps),
+            "max_gap_ms": max(gaps),
+            "p99_gap_ms": gaps_sorted[int(0.99 * (len(gaps) - 1))],
+            "median_gap_ms": statistics.median(gaps),
+            "mails": len(smtp.messages),
+            "idle_max_gap_ms": max(idle_gaps),
+            "load": os.getloadavg()[0],
+        }
     finally:
         sshd.proc.terminate()
         smtp.controller.stop()
@@ -193,17 +210,25 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=5, help="cold-start runs")
     args = ap.parse_args()
     starts = cold_start(args.runs)
-    print(f"cold start to first window: median {statistics.median(starts):.2f} s, "
-          f"min {min(starts):.2f} s, max {max(starts):.2f} s over {len(starts)} runs")
+    print(
+        f"cold start to first window: median {statistics.median(starts):.2f} s, "
+        f"min {min(starts):.2f} s, max {max(starts):.2f} s over {len(starts)} runs"
+    )
     r = send_stalls(args.size_mib)
-    print(f"FTPSend of {r['size_mib']} MiB through the UI: {r['seconds']:.1f} s ({r['mib_s']:.0f} MiB/s), "
-          f"{r['mails']} mail(s)")
-    print(f"GUI timer (5 ms): {r['ticks']} ticks, longest gap {r['max_gap_ms']:.1f} ms, "
-          f"p99 {r['p99_gap_ms']:.1f} ms, median {r['median_gap_ms']:.1f} ms; idle baseline longest gap "
-          f"{r['idle_max_gap_ms']:.1f} ms; load average {r['load']:.1f}")
-    print(f"Receiving it in a second profile (open + import): {r['recv_seconds']:.1f} s "
-          f"(decrypt+verify {r['open_seconds']:.1f} s); GUI timer longest gap {r['recv_max_gap_ms']:.1f} ms, "
-          f"p99 {r['recv_p99_gap_ms']:.1f} ms")
+    print(
+        f"FTPSend of {r['size_mib']} MiB through the UI: {r['seconds']:.1f} s ({r['mib_s']:.0f} MiB/s), "
+        f"{r['mails']} mail(s)"
+    )
+    print(
+        f"GUI timer (5 ms): {r['ticks']} ticks, longest gap {r['max_gap_ms']:.1f} ms, "
+        f"p99 {r['p99_gap_ms']:.1f} ms, median {r['median_gap_ms']:.1f} ms; idle baseline longest gap "
+        f"{r['idle_max_gap_ms']:.1f} ms; load average {r['load']:.1f}"
+    )
+    print(
+        f"Receiving it in a second profile (open + import): {r['recv_seconds']:.1f} s "
+        f"(decrypt+verify {r['open_seconds']:.1f} s); GUI timer longest gap {r['recv_max_gap_ms']:.1f} ms, "
+        f"p99 {r['recv_p99_gap_ms']:.1f} ms"
+    )
     return 0
 
 

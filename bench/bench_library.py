@@ -69,7 +69,7 @@ def _drop_caches() -> None:
     try:
         Path("/proc/sys/vm/drop_caches").write_text("3\n")
     except OSError:
-        pass   # not root: synced only
+        pass  # not root: synced only
 
 
 def copy_baseline(src: Path, work: Path) -> float:
@@ -123,7 +123,7 @@ def import_in_window(src: Path, work: Path) -> dict:
         poll.stop()
 
     timer.start()
-    pump(lambda: len(gaps) > 400)        # 2 s idle: the machine's own scheduling noise
+    pump(lambda: len(gaps) > 400)  # 2 s idle: the machine's own scheduling noise
     idle = list(gaps)
     _drop_caches()
     gaps.clear()
@@ -133,7 +133,7 @@ def import_in_window(src: Path, work: Path) -> dict:
     t0 = time.perf_counter()
     job = window.import_paths([src])
     pump(lambda: not job.running)
-    t_import = time.perf_counter() - t0   # includes the browser's refresh (done in the job's success handler)
+    t_import = time.perf_counter() - t0  # includes the browser's refresh (done in the job's success handler)
     items = window.view.series_items()
     if len(items) != 1:
         raise SystemExit(f"expected one series row, found {len(items)}: {window.statusBar().currentMessage()}")
@@ -157,13 +157,23 @@ def import_in_window(src: Path, work: Path) -> dict:
         j.cancel()
     window.close()
     app.processEvents()
-    return {"import_s": t_import, "thumb_s": t_thumb, "open_ms": t_open * 1000, "filled_ms": t_filled * 1000,
-            "rows": rows, "documents": docs,
-            "max_gap_ms": max(import_gaps), "p99_gap_ms": sorted(import_gaps)[int(0.99 * (len(import_gaps) - 1))],
-            "median_gap_ms": statistics.median(import_gaps), "ticks": len(import_gaps),
-            "over_100ms": sum(1 for g in import_gaps if g > 100), "open_max_gap_ms": max(open_gaps or [0]),
-            "idle_max_gap_ms": max(idle), "series_text": [items[0].text(c) for c in range(4)],
-            "worst": [(g, w - start) for g, w in worst]}
+    return {
+        "import_s": t_import,
+        "thumb_s": t_thumb,
+        "open_ms": t_open * 1000,
+        "filled_ms": t_filled * 1000,
+        "rows": rows,
+        "documents": docs,
+        "max_gap_ms": max(import_gaps),
+        "p99_gap_ms": sorted(import_gaps)[int(0.99 * (len(import_gaps) - 1))],
+        "median_gap_ms": statistics.median(import_gaps),
+        "ticks": len(import_gaps),
+        "over_100ms": sum(1 for g in import_gaps if g > 100),
+        "open_max_gap_ms": max(open_gaps or [0]),
+        "idle_max_gap_ms": max(idle),
+        "series_text": [items[0].text(c) for c in range(4)],
+        "worst": [(g, w - start) for g, w in worst],
+    }
 
 
 def main() -> int:
@@ -185,18 +195,24 @@ def main() -> int:
     mb = size / 1e6
     print(f"study: {args.instances} instances, {mb:.0f} MB; load average {os.getloadavg()[0]:.1f}")
     print(f"cp -r + sync (no filing): {cp:.1f} s ({mb / cp:.0f} MB/s)")
-    print(f"SOD Send import through the main window, to the study shown: {r['import_s']:.1f} s "
-          f"({mb / r['import_s']:.0f} MB/s, {r['import_s'] / cp:.2f}x the copy); series thumbnail shown at "
-          f"{r['thumb_s']:.1f} s; {r['documents']} documents; series row: {r['series_text']}")
-    print(f"GUI timer (5 ms) during import: {r['ticks']} ticks, longest gap {r['max_gap_ms']:.1f} ms, p99 "
-          f"{r['p99_gap_ms']:.1f} ms, median {r['median_gap_ms']:.1f} ms, gaps over 100 ms: {r['over_100ms']}; "
-          f"idle baseline longest gap {r['idle_max_gap_ms']:.1f} ms; worst gaps (ms @ s after Import): "
-          + ", ".join(f"{g:.0f} @ {w:.2f}" for g, w in r["worst"]))
-    print(f"opening the series ({r['rows']} rows): first rows shown after {r['open_ms']:.0f} ms, all rows after "
-          f"{r['filled_ms']:.0f} ms; longest gap while the rows and their thumbnails load "
-          f"{r['open_max_gap_ms']:.1f} ms")
+    print(
+        f"SOD Send import through the main window, to the study shown: {r['import_s']:.1f} s "
+        f"({mb / r['import_s']:.0f} MB/s, {r['import_s'] / cp:.2f}x the copy); series thumbnail shown at "
+        f"{r['thumb_s']:.1f} s; {r['documents']} documents; series row: {r['series_text']}"
+    )
+    print(
+        f"GUI timer (5 ms) during import: {r['ticks']} ticks, longest gap {r['max_gap_ms']:.1f} ms, p99 "
+        f"{r['p99_gap_ms']:.1f} ms, median {r['median_gap_ms']:.1f} ms, gaps over 100 ms: {r['over_100ms']}; "
+        f"idle baseline longest gap {r['idle_max_gap_ms']:.1f} ms; worst gaps (ms @ s after Import): "
+        + ", ".join(f"{g:.0f} @ {w:.2f}" for g, w in r["worst"])
+    )
+    print(
+        f"opening the series ({r['rows']} rows): first rows shown after {r['open_ms']:.0f} ms, all rows after "
+        f"{r['filled_ms']:.0f} ms; longest gap while the rows and their thumbnails load "
+        f"{r['open_max_gap_ms']:.1f} ms"
+    )
     sys.stdout.flush()
-    os._exit(0)   # PySide6 can crash while the interpreter tears down its objects; the figures are out
+    os._exit(0)  # PySide6 can crash while the interpreter tears down its objects; the figures are out
     return 0
 
 

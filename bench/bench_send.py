@@ -33,11 +33,19 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import table  # noqa: E402
-from servers_for_bench import (LINKS, Link, link_label, plain_key_copy, sftp_put, start_smtp,  # noqa: E402
-                               start_sshd, tmpdir)
+from common import table
+from servers_for_bench import (
+    LINKS,
+    Link,
+    link_label,
+    plain_key_copy,
+    sftp_put,
+    start_smtp,
+    start_sshd,
+    tmpdir,
+)
 
-STUDIES = {"small": 110, "large": 512}   # slice size in pixels; 2000 slices each
+STUDIES = {"small": 110, "large": 512}  # slice size in pixels; 2000 slices each
 
 
 def make_study(folder: Path, slices: int, size: int) -> None:
@@ -47,11 +55,11 @@ def make_study(folder: Path, slices: int, size: int) -> None:
     folder.mkdir(parents=True)
     rng = np.random.default_rng(11)
     half = size // 2
-    y, x = np.mgrid[-half:size - half, -half:size - half] * (512 / size)
+    y, x = np.mgrid[-half : size - half, -half : size - half] * (512 / size)
     body = ((x / 200.0) ** 2 + (y / 150.0) ** 2 < 1).astype(np.float32)
     study_uid, series_uid = generate_uid(), generate_uid()
     for i in range(slices):
-        organ = ((x - 40 * np.sin(i / 50)) ** 2 + (y + 30) ** 2 < (60 + 10 * np.cos(i / 30)) ** 2)
+        organ = (x - 40 * np.sin(i / 50)) ** 2 + (y + 30) ** 2 < (60 + 10 * np.cos(i / 30)) ** 2
         # air at -1000 HU with scanner noise everywhere, soft tissue and an organ inside the body
         image = 24 + body * (1040 + 300 * organ) + rng.normal(0, 20, body.shape) * (0.4 + 0.6 * body)
         pixels = np.clip(image, 0, 4095).astype(np.uint16)
@@ -82,8 +90,12 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--study", action="append", choices=sorted(STUDIES), help="repeatable; default: both")
     ap.add_argument("--slices", type=int, default=2000)
-    ap.add_argument("--link", action="append", choices=[k for k in LINKS if LINKS[k]],
-                    help="repeatable; default: 100x80 and 1000x40")
+    ap.add_argument(
+        "--link",
+        action="append",
+        choices=[k for k in LINKS if LINKS[k]],
+        help="repeatable; default: 100x80 and 1000x40",
+    )
     ap.add_argument("--runs", type=int, default=3, help="runs per route for the small study")
     ap.add_argument("--large-runs", type=int, default=1, help="runs per route for the large study")
     ap.add_argument("--stages", action="store_true", help="also time each stage of one send (send_stages.py)")
@@ -93,16 +105,25 @@ def main() -> int:
     root = tmpdir(a.workdir)
     sshd = start_sshd(root)
     smtp = start_smtp(root)
-    env = {**os.environ, "SODCLIENT_HOME": str(root / "home"), "XDG_DATA_HOME": str(root / "xdg"),
-           "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring"}
+    env = {
+        **os.environ,
+        "SODCLIENT_HOME": str(root / "home"),
+        "XDG_DATA_HOME": str(root / "xdg"),
+        "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
+    }
     cli = [sys.executable, "-m", "sodclient"]
     passfile = root / "pass.txt"
     passfile.write_text("Bench-Passphrase-2026\n")
     key = plain_key_copy(sshd, root)
     subprocess.run(["age-keygen", "-o", str(root / "age.key")], check=True, capture_output=True)
     pub = [ln.split(": ")[1] for ln in (root / "age.key").read_text().splitlines() if "public key" in ln][0]
-    fp = subprocess.run(["ssh-keygen", "-l", "-E", "sha256", "-f", "/dev/stdin"], input=sshd.host_key_pub,
-                        text=True, capture_output=True, check=True).stdout.split()[1]
+    fp = subprocess.run(
+        ["ssh-keygen", "-l", "-E", "sha256", "-f", "/dev/stdin"],
+        input=sshd.host_key_pub,
+        text=True,
+        capture_output=True,
+        check=True,
+    ).stdout.split()[1]
     links = a.link or ["100x80", "1000x40"]
     summary = []
     try:
@@ -111,8 +132,11 @@ def main() -> int:
             t0 = time.perf_counter()
             make_study(study, a.slices, STUDIES[study_name])
             study_bytes = sum(p.stat().st_size for p in study.iterdir())
-            print(f"\n== {study_name} study: {a.slices} files, {study_bytes / 1e6:.0f} MB "
-                  f"(generated in {time.perf_counter() - t0:.0f} s)", flush=True)
+            print(
+                f"\n== {study_name} study: {a.slices} files, {study_bytes / 1e6:.0f} MB "
+                f"(generated in {time.perf_counter() - t0:.0f} s)",
+                flush=True,
+            )
             zip_path, age_path = root / f"{study_name}.zip", root / f"{study_name}.zip.age"
             t_zip = timed(["zip", "-r", "-q", str(zip_path), study_name], cwd=root)
             t_age = timed(["age", "-r", pub, "-o", str(age_path), str(zip_path)])
@@ -122,14 +146,26 @@ def main() -> int:
             for link_name in links:
                 link = Link(link_name, sshd.port)
                 try:
-                    settings = {**sshd.settings(port=link.port), **smtp.settings(),
-                                "link.template": "https://files.example.org/{name}"}
-                    subprocess.run(cli + ["config", "set", *[f"{k}={v}" for k, v in settings.items()]], env=env,
-                                   check=True, capture_output=True)
-                    subprocess.run(cli + ["trust-host", "--fingerprint", fp], env=env, check=True,
-                                   capture_output=True)
-                    send_args = ["--to", "radiology@clinic.example", "--passphrase-file", str(passfile), "--quiet",
-                                 str(study)]
+                    settings = {
+                        **sshd.settings(port=link.port),
+                        **smtp.settings(),
+                        "link.template": "https://files.example.org/{name}",
+                    }
+                    subprocess.run(
+                        cli + ["config", "set", *[f"{k}={v}" for k, v in settings.items()]],
+                        env=env,
+                        check=True,
+                        capture_output=True,
+                    )
+                    subprocess.run(cli + ["trust-host", "--fingerprint", fp], env=env, check=True, capture_output=True)
+                    send_args = [
+                        "--to",
+                        "radiology@clinic.example",
+                        "--passphrase-file",
+                        str(passfile),
+                        "--quiet",
+                        str(study),
+                    ]
                     sod_size = 0
 
                     def clean():
@@ -156,7 +192,7 @@ def main() -> int:
                     times: dict[str, list[float]] = {k: [] for k in routes}
                     names = list(routes)
                     for i in range(runs):
-                        for name in names[i % 2:] + names[:i % 2]:
+                        for name in names[i % 2 :] + names[: i % 2]:
                             times[name].append(routes[name]())
                             print(f"  {link_name}: {name} {times[name][-1]:.2f} s", flush=True)
                     t_send, t_sftp = statistics.median(times["sodclient send"]), statistics.median(times["sftp put"])
@@ -164,34 +200,60 @@ def main() -> int:
                     if a.stages:
                         clean()
                         t0 = time.perf_counter()
-                        out = subprocess.run([sys.executable, str(Path(__file__).parent / "send_stages.py"),
-                                              *send_args], env=env, capture_output=True, text=True, check=True)
+                        out = subprocess.run(
+                            [sys.executable, str(Path(__file__).parent / "send_stages.py"), *send_args],
+                            env=env,
+                            capture_output=True,
+                            text=True,
+                            check=True,
+                        )
                         stages = json.loads(out.stdout.split("STAGES ", 1)[1])
                         stages["process: spawn -> exit (as timed for the table)"] = [0.0, time.perf_counter() - t0]
                 finally:
                     link.stop()
-                print(f"\n{study_name} study ({a.slices} files, {study_bytes / 1e6:.0f} MB), {link_label(link_name)}, "
-                      f"median of {runs} run(s)\n")
+                print(
+                    f"\n{study_name} study ({a.slices} files, {study_bytes / 1e6:.0f} MB), {link_label(link_name)}, "
+                    f"median of {runs} run(s)\n"
+                )
                 rows = [
-                    ["sodclient send (pack+upload+verify+publish+mail, overlapped)", f"{sod_size / 1e6:.1f}",
-                     f"{t_send:.2f}", f"{t_send:.2f}", " ".join(f"{t:.2f}" for t in times["sodclient send"])],
+                    [
+                        "sodclient send (pack+upload+verify+publish+mail, overlapped)",
+                        f"{sod_size / 1e6:.1f}",
+                        f"{t_send:.2f}",
+                        f"{t_send:.2f}",
+                        " ".join(f"{t:.2f}" for t in times["sodclient send"]),
+                    ],
                     ["manual: zip -r -q", "", f"{t_zip:.2f}", "", ""],
                     ["manual: age -r (X25519)", f"{age_size / 1e6:.1f}", f"{t_age:.2f}", "", ""],
-                    ["manual: sftp put (the upload step alone)", f"{age_size / 1e6:.1f}", f"{t_sftp:.2f}", "",
-                     " ".join(f"{t:.2f}" for t in times["sftp put"])],
+                    [
+                        "manual: sftp put (the upload step alone)",
+                        f"{age_size / 1e6:.1f}",
+                        f"{t_sftp:.2f}",
+                        "",
+                        " ".join(f"{t:.2f}" for t in times["sftp put"]),
+                    ],
                     ["manual total", "", "", f"{t_zip + t_age + t_sftp:.2f}", ""],
                 ]
                 print(table(rows, ["route / step", "bytes sent (MB)", "step s", "total s", "all runs s"]))
                 verdict = "meets" if t_send <= t_sftp else "MISSES"
-                line = (f"{study_name} / {link_name}: sodclient whole send / manual upload step alone = "
-                        f"{t_send / t_sftp:.2f} ({verdict} the target <= 1)")
+                line = (
+                    f"{study_name} / {link_name}: sodclient whole send / manual upload step alone = "
+                    f"{t_send / t_sftp:.2f} ({verdict} the target <= 1)"
+                )
                 print("\n" + line, flush=True)
                 summary.append(line)
                 if stages:
                     print("\nstages of one send (seconds from interpreter start):\n")
-                    print(table([[k, f"{v[0]:.2f}", f"{v[1]:.2f}", f"{v[1] - v[0]:.2f}"]
-                                 for k, v in sorted(stages.items(), key=lambda kv: kv[1][0])],
-                                ["stage", "start", "end", "duration"]), flush=True)
+                    print(
+                        table(
+                            [
+                                [k, f"{v[0]:.2f}", f"{v[1]:.2f}", f"{v[1] - v[0]:.2f}"]
+                                for k, v in sorted(stages.items(), key=lambda kv: kv[1][0])
+                            ],
+                            ["stage", "start", "end", "duration"],
+                        ),
+                        flush=True,
+                    )
             shutil.rmtree(study, ignore_errors=True)
             age_path.unlink()
         print("\n" + "\n".join(summary))

@@ -24,8 +24,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import table  # noqa: E402
-from servers_for_bench import LINKS, Link, link_label, plain_key_copy, sftp_put, start_sshd, tmpdir  # noqa: E402
+from common import table
+from servers_for_bench import LINKS, Link, link_label, plain_key_copy, sftp_put, start_sshd, tmpdir
 
 
 def main() -> int:
@@ -58,16 +58,22 @@ def main() -> int:
         for link_name in a.link or ["loopback"]:
             link = Link(link_name, sshd.port)
             try:
-                target = SftpTarget("127.0.0.1", link.port, sshd.username, str(sshd.upload_dir),
-                                    key_file=str(sshd.client_key), key_passphrase=sshd.client_key_passphrase,
-                                    known_hosts=root / "home" / "known_hosts")
+                target = SftpTarget(
+                    "127.0.0.1",
+                    link.port,
+                    sshd.username,
+                    str(sshd.upload_dir),
+                    key_file=str(sshd.client_key),
+                    key_passphrase=sshd.client_key_passphrase,
+                    known_hosts=root / "home" / "known_hosts",
+                )
                 with transport_session.SftpSession(target, confirm_host_key=lambda *a: True) as s:
-                    cipher, offer = s.cipher, s.transport.server_offer   # trust the bench server once
+                    cipher, offer = s.cipher, s.transport.server_offer  # trust the bench server once
 
                 def ours(library: str) -> tuple[float, str]:
                     clean()
                     transport_session.forget_negotiation("127.0.0.1", link.port)
-                    if library == "asyncssh":   # as if paramiko could not negotiate: the asyncssh backend
+                    if library == "asyncssh":  # as if paramiko could not negotiate: the asyncssh backend
                         transport_session._PARAMIKO_CANNOT[("127.0.0.1", link.port)] = offer
                     t0 = time.perf_counter()
                     result = upload(target, FileSource(src), new_remote_name())
@@ -79,25 +85,40 @@ def main() -> int:
                     sftp_put(key, link.port, sshd.username, src, str(sshd.upload_dir / "x.sod"), extra)
                     return time.perf_counter() - t0, ""
 
-                routes = {f"sodclient (paramiko, {cipher})": lambda: ours("paramiko"),
-                          "OpenSSH sftp (default chacha20-poly1305)": lambda: openssh([]),
-                          "OpenSSH sftp -c aes256-gcm@openssh.com": lambda: openssh(["-c", "aes256-gcm@openssh.com"])}
+                routes = {
+                    f"sodclient (paramiko, {cipher})": lambda: ours("paramiko"),
+                    "OpenSSH sftp (default chacha20-poly1305)": lambda: openssh([]),
+                    "OpenSSH sftp -c aes256-gcm@openssh.com": lambda: openssh(["-c", "aes256-gcm@openssh.com"]),
+                }
                 if a.asyncssh:
                     routes["sodclient (asyncssh backend)"] = lambda: ours("asyncssh")
                 times: dict[str, list[float]] = {k: [] for k in routes}
                 names = list(routes)
-                for i in range(a.runs):   # interleaved, first place rotating, so background load hits all alike
-                    for name in names[i % len(names):] + names[:i % len(names)]:
+                for i in range(a.runs):  # interleaved, first place rotating, so background load hits all alike
+                    for name in names[i % len(names) :] + names[: i % len(names)]:
                         seconds, used = routes[name]()
                         times[name].append(seconds)
-                        print(f"  {link_name}: {name}{' ' + used if used and 'asyncssh' in name else ''}: "
-                              f"{seconds:.2f} s", flush=True)
+                        print(
+                            f"  {link_name}: {name}{' ' + used if used and 'asyncssh' in name else ''}: "
+                            f"{seconds:.2f} s",
+                            flush=True,
+                        )
                 medians = {k: statistics.median(v) for k, v in times.items()}
                 best_openssh = min(v for k, v in medians.items() if k.startswith("OpenSSH"))
-                rows = [[k, f"{v:.2f}", f"{size / v / 1e6:.1f}", f"{best_openssh / v:.2f}x",
-                         " ".join(f"{t:.2f}" for t in times[k])] for k, v in medians.items()]
-                print(f"\nupload of {size / 2**20:.0f} MiB random data, {link_label(link_name)}, "
-                      f"median of {a.runs} run(s)\n")
+                rows = [
+                    [
+                        k,
+                        f"{v:.2f}",
+                        f"{size / v / 1e6:.1f}",
+                        f"{best_openssh / v:.2f}x",
+                        " ".join(f"{t:.2f}" for t in times[k]),
+                    ]
+                    for k, v in medians.items()
+                ]
+                print(
+                    f"\nupload of {size / 2**20:.0f} MiB random data, {link_label(link_name)}, "
+                    f"median of {a.runs} run(s)\n"
+                )
                 print(table(rows, ["route", "seconds", "MB/s", "vs fastest OpenSSH", "all runs s"]), "\n", flush=True)
             finally:
                 link.stop()

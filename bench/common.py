@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Run:
-    wall: float   # seconds
-    rss: int      # peak RSS in bytes of the largest single process of the command
-    user: float   # CPU seconds in user space, all processes of the command
-    sys: float    # CPU seconds in the kernel (page-cache writes, page faults)
+    wall: float  # seconds
+    rss: int  # peak RSS in bytes of the largest single process of the command
+    user: float  # CPU seconds in user space, all processes of the command
+    sys: float  # CPU seconds in the kernel (page-cache writes, page faults)
 
 
 def run_measured(cmd: list[str] | str, *, shell: bool = False, env=None, cwd=None) -> Run:
@@ -38,11 +38,17 @@ def interleaved(n: int, fns: dict) -> dict:
     for i in range(n):
         # Rotate who goes first: on this VM the first run after a pause often finds its input partly
         # paged out (DAMON proactive reclaim), a cost the next contender then does not pay.
-        for name in order[i % len(order):] + order[: i % len(order)]:
+        for name in order[i % len(order) :] + order[: i % len(order)]:
             runs[name].append(fns[name]())
-    return {name: Run(statistics.median(r.wall for r in rs), max(r.rss for r in rs),
-                      statistics.median(r.user for r in rs), statistics.median(r.sys for r in rs))
-            for name, rs in runs.items()}
+    return {
+        name: Run(
+            statistics.median(r.wall for r in rs),
+            max(r.rss for r in rs),
+            statistics.median(r.user for r in rs),
+            statistics.median(r.sys for r in rs),
+        )
+        for name, rs in runs.items()
+    }
 
 
 def table(rows: list[list[str]], header: list[str]) -> str:

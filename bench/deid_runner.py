@@ -4,7 +4,8 @@
 
 Imports happen before the clock starts, so the figure is the tool's work, not interpreter start-up
 (the parent script measures the whole process as well). SOD Send's package imports pydicom only on its
-first run, so its engine module is imported here explicitly, as the competitors' imports load pydicom. TOOL is one of: sod, sod2 (2 worker processes),
+first run, so its engine module is imported here explicitly, as the competitors' imports load pydicom.
+TOOL is one of: sod, sod2 (2 worker processes),
 dicognito, dicom-anonymizer.
 """
 
@@ -30,15 +31,15 @@ def main() -> int:
         from sodclient.deid import PeerReviewOptions, run_peer_review
 
         options = PeerReviewOptions(workers=2 if tool == "sod2" else 1)
-        work = lambda: run_peer_review([src], out, options)  # noqa: E731
+        work = lambda: run_peer_review([src], out, options)
     elif tool == "dicognito":
         from dicognito.__main__ import main as dicognito_main
 
-        work = lambda: dicognito_main(["--quiet", "--output-directory", str(out), str(src)])  # noqa: E731
+        work = lambda: dicognito_main(["--quiet", "--output-directory", str(out), str(src)])
     elif tool == "dicom-anonymizer":
         from dicomanonymizer import anonymize
 
-        work = lambda: anonymize(str(src), str(out), {}, True)  # noqa: E731
+        work = lambda: anonymize(str(src), str(out), {}, True)
     else:
         raise SystemExit(f"unknown tool {tool}")
     t0, c0 = time.perf_counter(), _cpu()

@@ -39,16 +39,39 @@ def plain_key_copy(sshd: servers.SshServer, root: Path) -> Path:
     key = root / "client_plain"
     key.write_bytes(sshd.client_key.read_bytes())
     key.chmod(0o600)
-    subprocess.run(["ssh-keygen", "-q", "-p", "-P", sshd.client_key_passphrase, "-N", "", "-f", str(key)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["ssh-keygen", "-q", "-p", "-P", sshd.client_key_passphrase, "-N", "", "-f", str(key)],
+        check=True,
+        capture_output=True,
+    )
     return key
 
 
 def sftp_put(key: Path, port: int, user: str, local: Path, remote: str, extra: list[str] = ()) -> None:
-    subprocess.run(["sftp", "-q", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-                    "-o", "LogLevel=ERROR", *extra, "-i", str(key), "-P", str(port), "-b", "-",
-                    f"{user}@127.0.0.1"], input=f"put {local} {remote}\n", text=True, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [
+            "sftp",
+            "-q",
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+            "-o",
+            "LogLevel=ERROR",
+            *extra,
+            "-i",
+            str(key),
+            "-P",
+            str(port),
+            "-b",
+            "-",
+            f"{user}@127.0.0.1",
+        ],
+        input=f"put {local} {remote}\n",
+        text=True,
+        check=True,
+        capture_output=True,
+    )
 
 
 def tmpdir(base: str | None) -> Path:
@@ -83,9 +106,21 @@ class Link:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         # wanem prints a harmless traceback when a connection closes: keep it off the report
-        self.proc = subprocess.Popen([sys.executable, str(WANEM), "--listen", f"127.0.0.1:{self.port}",
-                                      "--to", f"127.0.0.1:{to_port}", "--delay-ms", str(spec[1] / 2),
-                                      "--mbit", str(spec[0])], stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                str(WANEM),
+                "--listen",
+                f"127.0.0.1:{self.port}",
+                "--to",
+                f"127.0.0.1:{to_port}",
+                "--delay-ms",
+                str(spec[1] / 2),
+                "--mbit",
+                str(spec[0]),
+            ],
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(0.5)
 
     def stop(self) -> None:

@@ -16,16 +16,16 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 SCALE = float(sys.argv[sys.argv.index("--scale") + 1]) if "--scale" in sys.argv else 1.0
 if SCALE != 1.0:
-    os.environ["QT_SCALE_FACTOR"] = f"{SCALE:g}"   # must be set before the QApplication exists
+    os.environ["QT_SCALE_FACTOR"] = f"{SCALE:g}"  # must be set before the QApplication exists
 OUT = ROOT / "docs" / "screenshots" / ("" if SCALE == 1.0 else f"{round(SCALE * 100)}")
-AT_SCALE = {"main-window", "import", "ftpsend-5-sent"}   # a few at 150 %: enough to see nothing clips
+AT_SCALE = {"main-window", "import", "ftpsend-5-sent"}  # a few at 150 %: enough to see nothing clips
 _tmp = Path(tempfile.mkdtemp(prefix="sod-shots-"))
 os.environ["SODCLIENT_HOME"] = str(_tmp / "home")
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyrings.alt.file.PlaintextKeyring"
@@ -34,9 +34,9 @@ os.environ["XDG_DATA_HOME"] = str(_tmp / "xdg")
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from sodclient import keys  # noqa: E402
-from sodclient.services.identity import create_identity  # noqa: E402
 from sodclient.profile import Profile  # noqa: E402
 from sodclient.progress import ProgressReport  # noqa: E402
+from sodclient.services.identity import create_identity  # noqa: E402
 from sodclient.services.outbox import outbox_of  # noqa: E402
 from sodclient.services.receive import open_container  # noqa: E402
 from sodclient.services.results import SendResult  # noqa: E402
@@ -54,7 +54,6 @@ from sodclient.ui.send_progress import SendProgressDialog  # noqa: E402
 from sodclient.ui.viewer import ViewerDialog  # noqa: E402
 from sodformat import PassphraseRecipient, collect_sources, generate_identity, pack  # noqa: E402
 from tests.library.dicom_factory import make_study  # noqa: E402
-
 
 CLIPPED: list[str] = []
 
@@ -90,8 +89,9 @@ def main() -> int:
     lib = profile.library()
     demo = _tmp / "demo"
     make_study(demo / "ct", n=4, patient_id="DEMO-0001", patient_name="Demo^Patient", size=256)
-    make_study(demo / "mr", n=2, patient_id="DEMO-0001", patient_name="Demo^Patient",
-               study_description="MR Knee", size=256)
+    make_study(
+        demo / "mr", n=2, patient_id="DEMO-0001", patient_name="Demo^Patient", study_description="MR Knee", size=256
+    )
     make_study(demo / "other", n=1, patient_id="DEMO-0002", patient_name="Sample^Second", size=256)
     lib.import_paths([demo])
     patient = next(p for p in lib.patients() if p.name == "Demo Patient")
@@ -136,8 +136,9 @@ def main() -> int:
     from sodclient.deid import PeerReviewOptions, run_peer_review
 
     staged = lib.stage(docs[:2], _tmp / "stage", keep_titles=False)
-    report = run_peer_review(staged, _tmp / "reviewed", options=PeerReviewOptions(), progress=lambda r: None,
-                             cancel=None)
+    report = run_peer_review(
+        staged, _tmp / "reviewed", options=PeerReviewOptions(), progress=lambda r: None, cancel=None
+    )
     shot(ReviewDialog(report, w), "ftpsend-2-peer-review")
 
     email = EmailDialog(w, to="colleague@clinic.example", subject="Secure delivery for you (SOD Send)")
@@ -151,8 +152,15 @@ def main() -> int:
     progress.on_progress(ProgressReport("upload", 610 << 20, 1 << 30, 88e6, 4.9))
     shot(progress, "ftpsend-4-progress")
     done = SendProgressDialog(w, peer_review=True, passphrase="Velvet-Harbor-Gravy-Sprain-Unmasked-Atlas-47")
-    done.show_success(SendResult("https://files.hospital.example/5f2c9a7e1b.sod", "5f2c9a7e1b.sod",
-                                 datetime.now(timezone.utc) + timedelta(days=14), 1 << 30, True))
+    done.show_success(
+        SendResult(
+            "https://files.hospital.example/5f2c9a7e1b.sod",
+            "5f2c9a7e1b.sod",
+            datetime.now(UTC) + timedelta(days=14),
+            1 << 30,
+            True,
+        )
+    )
     shot(done, "ftpsend-5-sent")
     failed = SendProgressDialog(w)
     failed.show_failure("The SFTP server refused the user name or password (check FTP Config).")
@@ -160,8 +168,10 @@ def main() -> int:
 
     me = create_identity(profile, protection="keyring")
     sender = generate_identity()
-    keys.add_contact(profile.paths, keys.validate_contact("Dr A. Sender", "sender@hospital.example", str(sender.recipient),
-                                           sender.signing_public))
+    keys.add_contact(
+        profile.paths,
+        keys.validate_contact("Dr A. Sender", "sender@hospital.example", str(sender.recipient), sender.signing_public),
+    )
     sod = _tmp / "received.sod"
     pack(sod, collect_sources([demo / "mr"]), [PassphraseRecipient("Demo-pass-2026")], signer=sender)
     dlg = OpenSodDialog(sod, profile, w)
@@ -170,35 +180,58 @@ def main() -> int:
     shot(dlg, "open-sod-2-contents")
 
     cfg = FtpConfigDialog(profile, w)
-    for k, v in {"sftp.host": "sftp.hospital.example", "sftp.username": "sodsend", "sftp.remote_dir": "/srv/sod",
-                 "smtp.host": "mail.hospital.example", "smtp.from": "sodsend@hospital.example",
-                 "link.template": "https://files.hospital.example/{name}"}.items():
+    for k, v in {
+        "sftp.host": "sftp.hospital.example",
+        "sftp.username": "sodsend",
+        "sftp.remote_dir": "/srv/sod",
+        "smtp.host": "mail.hospital.example",
+        "smtp.from": "sodsend@hospital.example",
+        "link.template": "https://files.hospital.example/{name}",
+    }.items():
         cfg.fields[k].setText(v)
-    cfg.diagnosis.setText("<span style='color:#1b7f3b'><b>SFTP: OK</b></span> logged in to sftp.hospital.example "
-                          "(aes256-gcm@openssh.com); folder /srv/sod is writable<br>"
-                          "<span style='color:#1b7f3b'><b>SMTP: OK</b></span> logged in to "
-                          "mail.hospital.example port 587 with STARTTLS encryption")
+    cfg.diagnosis.setText(
+        "<span style='color:#1b7f3b'><b>SFTP: OK</b></span> logged in to sftp.hospital.example "
+        "(aes256-gcm@openssh.com); folder /srv/sod is writable<br>"
+        "<span style='color:#1b7f3b'><b>SMTP: OK</b></span> logged in to "
+        "mail.hospital.example port 587 with STARTTLS encryption"
+    )
     shot(cfg, "ftp-config")
-    shot(HostKeyDialog("sftp.hospital.example", "SHA256:oX3mJ0bq7k3Lr4b5O0n8wE9Qm1cH5ZyQ2iYt3y3nYdE",
-                       "ssh-ed25519", w), "host-key")
+    shot(
+        HostKeyDialog("sftp.hospital.example", "SHA256:oX3mJ0bq7k3Lr4b5O0n8wE9Qm1cH5ZyQ2iYt3y3nYdE", "ssh-ed25519", w),
+        "host-key",
+    )
     shot(KeysDialog(profile, w), "keys-and-contacts")
     profile.audit.record("import", documents=2, duplicates=0, bytes=262144, signer=sender.signing_public, signed=True)
     shot(AuditDialog(profile, w), "audit-log")
     from sodclient.notify.mail import Notification
     from sodclient.ui.outbox import OutboxDialog
 
-    outbox_of(profile).add(Notification(["colleague@clinic.example"], [], "https://files.hospital.example/5f2c9a7e1b.sod",
-                                  datetime.now(timezone.utc) + timedelta(days=14), 1 << 30),
-                     "5f2c9a7e1b.sod", "the mail server mail.hospital.example refused the login")
+    outbox_of(profile).add(
+        Notification(
+            ["colleague@clinic.example"],
+            [],
+            "https://files.hospital.example/5f2c9a7e1b.sod",
+            datetime.now(UTC) + timedelta(days=14),
+            1 << 30,
+        ),
+        "5f2c9a7e1b.sod",
+        "the mail server mail.hospital.example refused the login",
+    )
     shot(OutboxDialog(profile, w), "outbox")
     from sodclient.deliveries import Ledger
     from sodclient.ui.sent_view import SentDialog
 
     ledger = Ledger(profile.paths.ledger_file)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     ledger.add("5f2c9a7e1b.sod", 13_500, now + timedelta(days=14), to=["colleague@clinic.example"], files=2)
-    ledger.add("a81d44c0e2.sod", 1_250_000_000, now + timedelta(days=3), to=["radiology@hospital.example"],
-               cc=["desk@hospital.example"], files=412)
+    ledger.add(
+        "a81d44c0e2.sod",
+        1_250_000_000,
+        now + timedelta(days=3),
+        to=["radiology@hospital.example"],
+        cc=["desk@hospital.example"],
+        files=412,
+    )
     ledger.add("0c9be3f5d1.sod", 4_200_000, now - timedelta(days=1), to=["dr.lee@clinic.example"], files=1)
     ledger.mark_purged("0c9be3f5d1.sod", revoked=True)
     shot(SentDialog(profile, w), "sent")

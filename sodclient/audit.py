@@ -18,10 +18,11 @@ import hmac
 import json
 import os
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable, TextIO
+from typing import Any, TextIO
 
 from sodclient.audit_events import AuditEvent, area_of, check, event_of
 from sodclient.files import locked
@@ -36,8 +37,8 @@ _FORBIDDEN = ("password", "passphrase", "secret", "patient", "key_data", "token"
 class VerifyResult:
     ok: bool
     records: int
-    problem: str = ""   # plain-language description of the first break found
-    broken: int | None = None   # the position (1 = oldest line) of the first entry that does not verify
+    problem: str = ""  # plain-language description of the first break found
+    broken: int | None = None  # the position (1 = oldest line) of the first entry that does not verify
 
 
 def _mac(key: bytes, prev: str, body: dict[str, Any]) -> str:
@@ -77,8 +78,13 @@ class AuditTrail:
         assert key is not None
         with _LOCK, locked(self.path):
             count, prev = self._head()
-            body = {"seq": count + 1, "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                    "event": event, "fields": fields, "prev": prev}
+            body = {
+                "seq": count + 1,
+                "time": datetime.now(UTC).isoformat(timespec="seconds"),
+                "event": event,
+                "fields": fields,
+                "prev": prev,
+            }
             mac = _mac(key, prev, body)
             line = json.dumps({**body, "mac": mac}, sort_keys=True, ensure_ascii=False) + "\n"
             with open(self.path, "a", encoding="utf-8") as f:
@@ -113,15 +119,20 @@ class AuditTrail:
         for index, rec in enumerate(records, start=1):
             mac = rec.pop("mac", None) if isinstance(rec, dict) else None
             if rec.get("seq") != index or rec.get("prev") != prev or mac is None:
-                return VerifyResult(False, len(records), f"{_describe(index, rec)} is out of order, missing or "
-                                    "inserted", index)
+                return VerifyResult(
+                    False, len(records), f"{_describe(index, rec)} is out of order, missing or inserted", index
+                )
             if not hmac.compare_digest(_mac(key, prev, rec), mac):
                 return VerifyResult(False, len(records), f"{_describe(index, rec)} was altered", index)
             prev = mac
         if len(records) != head_count or prev != head_mac:
-            return VerifyResult(False, len(records),
-                                f"the trail holds {len(records)} records but {head_count} were written: "
-                                "records were removed from the end or the file was replaced", len(records) + 1)
+            return VerifyResult(
+                False,
+                len(records),
+                f"the trail holds {len(records)} records but {head_count} were written: "
+                "records were removed from the end or the file was replaced",
+                len(records) + 1,
+            )
         return VerifyResult(True, len(records))
 
     def fingerprint(self) -> str:
@@ -137,8 +148,9 @@ def _describe(index: int, rec: dict[str, Any]) -> str:
     return f"record {index}" + (f" ({detail})" if detail else "")
 
 
-def select(records: Iterable[dict[str, Any]], kinds: Iterable[str] = (), since: str = "",
-           until: str = "") -> list[dict[str, Any]]:
+def select(
+    records: Iterable[dict[str, Any]], kinds: Iterable[str] = (), since: str = "", until: str = ""
+) -> list[dict[str, Any]]:
     """The records of the given kinds (areas, see audit_events.AREAS) between two dates (YYYY-MM-DD,
     inclusive, UTC); no kinds means every kind."""
     wanted = set(kinds)
@@ -164,8 +176,15 @@ def write_csv(records: Iterable[dict[str, Any]], out: TextIO) -> int:
     for rec in records:
         name = str(rec.get("event", ""))
         typed = event_of(name)
-        writer.writerow([rec.get("seq", ""), rec.get("time", ""), area_of(name), typed.value if typed else name,
-                         json.dumps(rec.get("fields", {}), sort_keys=True, ensure_ascii=False),
-                         rec.get("mac", "")])
+        writer.writerow(
+            [
+                rec.get("seq", ""),
+                rec.get("time", ""),
+                area_of(name),
+                typed.value if typed else name,
+                json.dumps(rec.get("fields", {}), sort_keys=True, ensure_ascii=False),
+                rec.get("mac", ""),
+            ]
+        )
         n += 1
     return n

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 STYLE = re.compile(r"[a-z]+(-[a-z]+)*")
 
 
-class AuditEvent(str, Enum):
+class AuditEvent(StrEnum):
     SEND = "send"
     SEND_FAILED = "send-failed"
     REPLY = "reply"
@@ -27,9 +27,9 @@ class AuditEvent(str, Enum):
     NOTIFY_QUEUED = "notify-queued"
     IMPORT = "import"
     IMPORT_FAILED = "import-failed"
-    IMPORT_OWN = "import-own"            # the user's own files into the library
+    IMPORT_OWN = "import-own"  # the user's own files into the library
     PURGE = "purge"
-    TRUST = "trust"                      # an SSH host key accepted by fingerprint
+    TRUST = "trust"  # an SSH host key accepted by fingerprint
     CONFIG_CHANGE = "config-change"
     IDENTITY_CREATE = "identity-create"
     IDENTITY_MIGRATE = "identity-migrate"
@@ -37,15 +37,15 @@ class AuditEvent(str, Enum):
     SIGN_IN = "sign-in"
     SIGN_IN_FAILED = "sign-in-failed"
     LOCK = "lock"
-    DOCUMENTS_SAVED = "documents-saved"                    # a copy written outside the app (Save As, Export)
+    DOCUMENTS_SAVED = "documents-saved"  # a copy written outside the app (Save As, Export)
     DOCUMENTS_OPENED_OUTSIDE = "documents-opened-outside"  # handed to the system's viewer or printer
-    REVOKE = "revoke"                                      # deleted from the server before it expired
-    PACS_RETRIEVE = "pacs-retrieve"          # a study retrieved from a PACS and filed into the library
+    REVOKE = "revoke"  # deleted from the server before it expired
+    PACS_RETRIEVE = "pacs-retrieve"  # a study retrieved from a PACS and filed into the library
     PACS_RETRIEVE_FAILED = "pacs-retrieve-failed"
-    PACS_SEND = "pacs-send"                  # documents stored in a PACS (C-STORE or STOW-RS)
+    PACS_SEND = "pacs-send"  # documents stored in a PACS (C-STORE or STOW-RS)
     PACS_SEND_FAILED = "pacs-send-failed"
-    IMPORT_DISC = "import-disc"              # series from a CD/DVD (DICOMDIR or headers) into the library
-    CONFIG_PACS_NODE = "config-pacs-node"    # a PACS node saved or removed (System → PACS Nodes)
+    IMPORT_DISC = "import-disc"  # series from a CD/DVD (DICOMDIR or headers) into the library
+    CONFIG_PACS_NODE = "config-pacs-node"  # a PACS node saved or removed (System → PACS Nodes)
 
     def __str__(self) -> str:
         return self.value
@@ -55,23 +55,39 @@ class AuditEvent(str, Enum):
 LEGACY: dict[str, AuditEvent] = {"trust-host": AuditEvent.TRUST, "library-import": AuditEvent.IMPORT_OWN}
 
 # The areas the viewer offers as kinds, in menu order.
-AREAS = ["send", "reply", "peer-review", "upload", "notify", "import", "purge", "revoke", "trust", "config",
-         "identity", "sign-in", "lock", "documents", "pacs"]
+AREAS = [
+    "send",
+    "reply",
+    "peer-review",
+    "upload",
+    "notify",
+    "import",
+    "purge",
+    "revoke",
+    "trust",
+    "config",
+    "identity",
+    "sign-in",
+    "lock",
+    "documents",
+    "pacs",
+]
 
 
 @dataclass(frozen=True)
 class Spec:
     required: frozenset[str]
     optional: frozenset[str] = frozenset()
-    open: bool = False        # further fields allowed (Peer Review reports grow with the engine)
+    open: bool = False  # further fields allowed (Peer Review reports grow with the engine)
 
 
 def _spec(required: str = "", optional: str = "", open: bool = False) -> Spec:
     return Spec(frozenset(required.split()), frozenset(optional.split()), open)
 
 
-_SEND_FIELDS = ("remote_name size files unlock_by_key unlock_by_phrase to cc expires peer_review left_out "
-                "notified signed")
+_SEND_FIELDS = (
+    "remote_name size files unlock_by_key unlock_by_phrase to cc expires peer_review left_out notified signed"
+)
 SPECS: dict[AuditEvent, Spec] = {
     AuditEvent.SEND: _spec(_SEND_FIELDS, "delivery"),
     AuditEvent.REPLY: _spec(_SEND_FIELDS + " in_reply_to", "delivery"),

@@ -81,11 +81,15 @@ def _sentence(event: str, f: dict) -> str:
             text += f" ({_n(f.get('duplicates'), 'was', 'were')} already there)"
         return text + "."
     if event == "peer-review":
-        return (f"Peer Review checked {_n(f.get('inputs'), 'document')}: {_n(f.get('outputs'), 'copy', 'copies')} "
-                f"made without patient details, {_n(f.get('left_out'), 'item')} left out.")
+        return (
+            f"Peer Review checked {_n(f.get('inputs'), 'document')}: {_n(f.get('outputs'), 'copy', 'copies')} "
+            f"made without patient details, {_n(f.get('left_out'), 'item')} left out."
+        )
     if event == "trust":
-        return (f"Trusted the server {f.get('host')} (port {f.get('port')}) with the key fingerprint "
-                f"{f.get('fingerprint')}.")
+        return (
+            f"Trusted the server {f.get('host')} (port {f.get('port')}) with the key fingerprint "
+            f"{f.get('fingerprint')}."
+        )
     if event == "config-change":
         keys = f.get("keys") or []
         return f"Changed the settings: {', '.join(map(str, keys)) if keys else 'none'}."
@@ -105,23 +109,29 @@ def _sentence(event: str, f: dict) -> str:
     if event in ("pacs-retrieve", "pacs-send"):
         how = str(f.get("method", "")).upper().replace("_", "-")
         if event == "pacs-retrieve":
-            return (f"Retrieved {_n(f.get('instances'), 'image')} from a PACS ({how}) into the library"
-                    f" ({_n(f.get('duplicates'), 'was', 'were')} already there).")
-        return (f"Sent {_n(f.get('instances'), 'image')} to a PACS ({how}): {_n(f.get('stored'), 'stored')}, "
-                f"{_n(f.get('failed'), 'failed')}.")
+            return (
+                f"Retrieved {_n(f.get('instances'), 'image')} from a PACS ({how}) into the library"
+                f" ({_n(f.get('duplicates'), 'was', 'were')} already there)."
+            )
+        return (
+            f"Sent {_n(f.get('instances'), 'image')} to a PACS ({how}): {_n(f.get('stored'), 'stored')}, "
+            f"{_n(f.get('failed'), 'failed')}."
+        )
     if event in ("pacs-retrieve-failed", "pacs-send-failed"):
         what = "A retrieve from" if event == "pacs-retrieve-failed" else "A send to"
         return f"{what} a PACS failed: {_reason(f.get('reason'))}."
     if event == "import-disc":
-        return (f"Imported {_n(f.get('series'), 'series', 'series')} ({_n(f.get('documents'), 'document')}) "
-                "from a CD/DVD.")
+        return (
+            f"Imported {_n(f.get('series'), 'series', 'series')} ({_n(f.get('documents'), 'document')}) from a CD/DVD."
+        )
     if event == "config-pacs-node":
         return f"Changed the PACS nodes ({str(f.get('change', 'changed')).replace('-', ' ')})."
     if event == "sign-in":
         return "Signed in."
     if event == "sign-in-failed":
         why = {"wrong-passphrase": "wrong passphrase", "no-passphrase": "no passphrase given"}.get(
-            str(f.get("reason", "")), _reason(f.get("reason")))
+            str(f.get("reason", "")), _reason(f.get("reason"))
+        )
         return f"A sign-in failed ({why})."
     if event == "lock":
         return "Locked after the idle time." if f.get("reason") == "idle" else "Locked."
@@ -137,7 +147,7 @@ def _sentence(event: str, f: dict) -> str:
 def sentence(record: dict[str, Any]) -> str:
     """The record's event as one sentence (without its time: see `line`)."""
     name = str(record.get("event", ""))
-    typed = event_of(name)   # old trails' names read as today's
+    typed = event_of(name)  # old trails' names read as today's
     return _sentence(typed.value if typed else name, dict(record.get("fields") or {}))
 
 

@@ -17,11 +17,10 @@ import sys
 import threading
 from pathlib import Path
 
-from sodformat.errors import CancelledError, SodError
-
 from sodclient import __version__, commands
 from sodclient.errors import UserError
 from sodclient.exit_codes import Exit, exit_code_for, table
+from sodformat.errors import CancelledError, SodError
 
 log = logging.getLogger("sodclient.cli")
 
@@ -39,9 +38,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"sodclient {__version__}")
     parser.add_argument("--debug", action="store_true", help="also print the support log on stderr")
-    parser.add_argument("--self-test", action="store_true",
-                        help="check this installation without a display: open and close the main window "
-                        "offscreen, then send and receive a small container through the demo's servers")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check this installation without a display: open and close the main window "
+        "offscreen, then send and receive a small container through the demo's servers",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     listing = _command_listing()
     module = _module_for(only, listing)
@@ -88,8 +90,14 @@ def _first_add_parser(path: Path) -> tuple[str, str] | None:
     except (OSError, SyntaxError, ValueError):
         return None
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "add_parser"
-                and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "add_parser"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
             helptext = next((k.value for k in node.keywords if k.arg == "help"), None)
             if isinstance(helptext, ast.Constant) and isinstance(helptext.value, str):
                 return node.args[0].value, helptext.value
@@ -115,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         return run_app([a for a in argv if a != "--debug"], debug="--debug" in argv)
     parser = build_parser(only=_first_command(argv))
     args = parser.parse_args(argv)
-    if args.self_test or getattr(args, "window", None):   # commands that open windows: Qt is imported here
+    if args.self_test or getattr(args, "window", None):  # commands that open windows: Qt is imported here
         from sodclient.ui.windows import run_window_command
 
         return run_window_command("self-test" if args.self_test else args.window, debug=args.debug)
@@ -141,8 +149,11 @@ def main(argv: list[str] | None = None) -> int:
         return code
     except Exception as exc:  # never a traceback for a user; the log has it (redacted)
         log.exception("command %s failed unexpectedly", args.command)
-        print(f"sodclient: error: unexpected failure ({type(exc).__name__}); details are in the log folder "
-              f"{profile.paths.log_dir}", file=sys.stderr)
+        print(
+            f"sodclient: error: unexpected failure ({type(exc).__name__}); details are in the log folder "
+            f"{profile.paths.log_dir}",
+            file=sys.stderr,
+        )
         return Exit.FAILED
     log.info("command %s ended (exit %d)", args.command, code)
     return code
@@ -159,13 +170,13 @@ def run() -> None:
     itself (its single-instance socket, for one)."""
     code = main()
     shutdown = getattr(threading, "_shutdown", None)
-    if shutdown is None or _gui_requested(sys.argv[1:]):   # another Python, or the app: the ordinary way
+    if shutdown is None or _gui_requested(sys.argv[1:]):  # another Python, or the app: the ordinary way
         raise SystemExit(code)
     shutdown()
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except (OSError, ValueError):   # a closed pipe: nothing more can be said
+        except (OSError, ValueError):  # a closed pipe: nothing more can be said
             pass
     os._exit(int(code) if code is not None else 0)

@@ -39,7 +39,7 @@ class SecureStoreError(UserError):
 class TransferError(UserError):
     """Base class of every connection, server and upload diagnosis (see `sodclient.transport.errors`)."""
 
-    retryable = False   # whether waiting and trying again may help
+    retryable = False  # whether waiting and trying again may help
 
 
 class PeerReviewLeftOut(UserError):
@@ -47,8 +47,10 @@ class PeerReviewLeftOut(UserError):
 
     def __init__(self, report: Any):
         self.report = report
-        super().__init__(f"Peer Review left {len(report.left_out)} input(s) out as not safe to send; nothing was "
-                         "sent. Review the report, then send the rest anyway (--yes) or fix the inputs")
+        super().__init__(
+            f"Peer Review left {len(report.left_out)} input(s) out as not safe to send; nothing was "
+            "sent. Review the report, then send the rest anyway (--yes) or fix the inputs"
+        )
 
 
 class AuditDamaged(UserError):
@@ -65,5 +67,7 @@ class UploadPending(TransferError):
     def __init__(self, cause: TransferError, outbox_id: str):
         self.cause, self.outbox_id = cause, outbox_id
         self.retryable = cause.retryable
-        super().__init__(f"{cause} - the encrypted container is kept; `sodclient outbox retry` (or Retry in the "
-                         "app) resumes the upload where it stopped and then sends the mail")
+        super().__init__(
+            f"{cause} - the encrypted container is kept; `sodclient outbox retry` (or Retry in the "
+            "app) resumes the upload where it stopped and then sends the mail"
+        )

@@ -5,24 +5,30 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from sodclient.errors import (
+    AuditDamaged,
+    InputError,
+    LibraryError,
+    PeerReviewLeftOut,
+    SecureStoreError,
+    TransferError,
+    UserError,
+)
 from sodformat.errors import CancelledError, SodError
-
-from sodclient.errors import (AuditDamaged, InputError, LibraryError, PeerReviewLeftOut, SecureStoreError,
-                              TransferError, UserError)
 
 
 class Exit(IntEnum):
     OK = 0
-    FAILED = 1              # an unexpected failure (a bug): see the log
-    BAD_INPUT = 2           # a bad argument, path, address or setting
-    SECURE_STORE = 3        # no OS keyring, or the encrypted files do not open with it
-    SERVER = 4              # connection, server or upload problem (the message says which)
-    LEFT_OUT = 5            # Peer Review left inputs out; nothing was sent
-    AUDIT_DAMAGED = 6       # the audit trail does not verify
-    MAIL_QUEUED = 7         # uploaded; the notification waits in the outbox
-    CONTAINER_REFUSED = 8   # a .sod that is damaged, expired, or does not open with the key given
-    LIBRARY = 9             # the library could not file or find documents
-    CANCELLED = 130         # cancelled (Ctrl-C); nothing was left half-done
+    FAILED = 1  # an unexpected failure (a bug): see the log
+    BAD_INPUT = 2  # a bad argument, path, address or setting
+    SECURE_STORE = 3  # no OS keyring, or the encrypted files do not open with it
+    SERVER = 4  # connection, server or upload problem (the message says which)
+    LEFT_OUT = 5  # Peer Review left inputs out; nothing was sent
+    AUDIT_DAMAGED = 6  # the audit trail does not verify
+    MAIL_QUEUED = 7  # uploaded; the notification waits in the outbox
+    CONTAINER_REFUSED = 8  # a .sod that is damaged, expired, or does not open with the key given
+    LIBRARY = 9  # the library could not file or find documents
+    CANCELLED = 130  # cancelled (Ctrl-C); nothing was left half-done
 
 
 # Most specific first: the first class an error is an instance of decides its code.

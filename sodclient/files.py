@@ -83,8 +83,10 @@ def upgrade(document: Any, kind: str, version: int, migrations: dict[int, Migrat
     else:
         raise ValueError(f"not a {kind} file")
     if found > version:
-        raise NewerFormat(f"the {kind} file was written by a newer SOD Send (format {found}, this one reads up "
-                          f"to {version}); update the app")
+        raise NewerFormat(
+            f"the {kind} file was written by a newer SOD Send (format {found}, this one reads up "
+            f"to {version}); update the app"
+        )
     while found < version:
         items = migrations[found](items)
         found += 1

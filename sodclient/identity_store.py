@@ -25,15 +25,14 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from sodformat import Identity, load_identity
-from sodformat.errors import FormatError, SodError
-from sodformat.recipients import PassphraseIdentity, PassphraseRecipient, parse_stanza
-
 from sodclient import passphrase_policy
 from sodclient.errors import InputError, SecureStoreError
 from sodclient.files import atomic_write, locked, read_json, upgrade, versioned
 from sodclient.paths import AppPaths
 from sodclient.vault import Vault
+from sodformat import Identity, load_identity
+from sodformat.errors import FormatError, SodError
+from sodformat.recipients import PassphraseIdentity, PassphraseRecipient, parse_stanza
 
 log = logging.getLogger("sodclient.identity")
 
@@ -60,8 +59,8 @@ class IdentityStatus:
 
     state: str
     unlocked: bool
-    recipient: str = ""     # sod1... (public, readable while locked)
-    signer: str = ""        # sodsig1...
+    recipient: str = ""  # sod1... (public, readable while locked)
+    signer: str = ""  # sodsig1...
 
     @property
     def needs_passphrase(self) -> bool:
@@ -102,8 +101,9 @@ class IdentityStore:
     def status(self) -> IdentityStatus:
         data = self._read()
         if data is not None:
-            return IdentityStatus(data["protection"], self._identity is not None, data.get("recipient", ""),
-                                  data.get("signer", ""))
+            return IdentityStatus(
+                data["protection"], self._identity is not None, data.get("recipient", ""), data.get("signer", "")
+            )
         if self.plain_file.exists():
             return IdentityStatus("plain", False)
         return IdentityStatus("none", False)
@@ -147,12 +147,19 @@ class IdentityStore:
         seed = identity._seed
         if protection == PASSPHRASE:
             check_passphrase(passphrase)
-            sealed: dict | str = PassphraseRecipient(passphrase).stanza(seed)   # type: ignore[arg-type]
+            sealed: dict | str = PassphraseRecipient(passphrase).stanza(seed)  # type: ignore[arg-type]
         else:
             sealed = base64.b64encode(self.vault.seal(seed, _PURPOSE, key_name=_KEY_NAME)).decode("ascii")
-        document = versioned(KIND, FORMAT_VERSION, {
-            "protection": protection, "recipient": str(identity.recipient), "signer": identity.signing_public,
-            "sealed": sealed})
+        document = versioned(
+            KIND,
+            FORMAT_VERSION,
+            {
+                "protection": protection,
+                "recipient": str(identity.recipient),
+                "signer": identity.signing_public,
+                "sealed": sealed,
+            },
+        )
         with locked(self.sealed_file):
             if exclusive and self.sealed_file.exists():
                 raise InputError("another SOD Send created your key first; sign in with it")
@@ -163,7 +170,7 @@ class IdentityStore:
         """Opens the identity and holds it; WrongPassphrase if the passphrase does not open it."""
         data = self._read()
         if data is None:
-            if self.plain_file.exists():   # not migrated yet: the clear file still works
+            if self.plain_file.exists():  # not migrated yet: the clear file still works
                 return self._hold(self._load_plain())
             raise SecureStoreError("you have no key yet; start the app once to create it")
         if data["protection"] == PASSPHRASE:

@@ -22,12 +22,12 @@ from sodformat.keys import parse_signer
 class Contact:
     name: str
     email: str
-    recipient: str       # "sod1..." public encryption key
-    signer: str = ""     # "sodsig1..." public signing key, optional
+    recipient: str  # "sod1..." public encryption key
+    signer: str = ""  # "sodsig1..." public signing key, optional
 
 
 CONTACTS_KIND = "sodsend-contacts"
-CONTACTS_VERSION = 2   # 1: a bare list (release 0.1.0); 2: the versioned envelope
+CONTACTS_VERSION = 2  # 1: a bare list (release 0.1.0); 2: the versioned envelope
 
 
 def load_contacts(paths: AppPaths) -> list[Contact]:

@@ -21,7 +21,7 @@ from pathlib import Path
 LOG_NAME = "sodsend.log"
 MAX_BYTES = 1_000_000
 BACKUPS = 5
-_MIN_VALUE = 3   # registered values shorter than this would match everywhere
+_MIN_VALUE = 3  # registered values shorter than this would match everywhere
 
 _lock = threading.Lock()
 _values: set[str] = set()
@@ -82,8 +82,9 @@ def setup_logging(log_dir: Path, debug: bool = False) -> Path:
         if getattr(handler, "_sodsend", False):
             root.removeHandler(handler)
             handler.close()
-    handler = logging.handlers.RotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8",
-                                                   delay=True)
+    handler = logging.handlers.RotatingFileHandler(
+        path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", delay=True
+    )
     handler.setFormatter(RedactingFormatter(_FORMAT))
     handler._sodsend = True  # type: ignore[attr-defined]
     root.addHandler(handler)

@@ -14,19 +14,19 @@ APP_NAME = "SODSend"
 
 @dataclass(frozen=True)
 class AppPaths:
-    config: Path   # encrypted settings, known_hosts, contacts, identity
-    data: Path     # library database and managed files, the delivery ledger
-    logs: Path     # the audit trail and the support log
-    spool: Path    # containers being built and uploaded, the outbox
+    config: Path  # encrypted settings, known_hosts, contacts, identity
+    data: Path  # library database and managed files, the delivery ledger
+    logs: Path  # the audit trail and the support log
+    spool: Path  # containers being built and uploaded, the outbox
 
     @classmethod
-    def under(cls, root: Path) -> "AppPaths":
+    def under(cls, root: Path) -> AppPaths:
         """One folder for everything (a portable profile, tests, the demo's throw-away profiles)."""
         root = Path(root).expanduser().resolve()
         return cls(root / "config", root / "data", root / "logs", root / "spool")
 
     @classmethod
-    def platform_default(cls) -> "AppPaths":
+    def platform_default(cls) -> AppPaths:
         import platformdirs
 
         return cls(
@@ -36,7 +36,7 @@ class AppPaths:
             Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)) / "spool",
         )
 
-    def ensure(self) -> "AppPaths":
+    def ensure(self) -> AppPaths:
         for p in (self.config, self.data, self.logs, self.spool):
             p.mkdir(parents=True, exist_ok=True, mode=0o700)
         return self

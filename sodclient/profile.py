@@ -28,12 +28,12 @@ SYSTEM_SITE_DEFAULTS = Path("/etc/sodsend/site-defaults.ini")
 @dataclass
 class Profile:
     paths: AppPaths
-    site_defaults: Path | None = None   # plain INI without secrets, shipped by the site's installer
-    local_secrets: Path | None = None   # the demo's throw-away profiles: keys in a file, not the OS keyring
+    site_defaults: Path | None = None  # plain INI without secrets, shipped by the site's installer
+    local_secrets: Path | None = None  # the demo's throw-away profiles: keys in a file, not the OS keyring
     vault: Vault = field(init=False)
     audit: AuditTrail = field(init=False)
-    identity: IdentityStore = field(init=False)   # the user's key: sealed on disk, held here while signed in
-    _library: "Library | None" = field(default=None, init=False, repr=False)
+    identity: IdentityStore = field(init=False)  # the user's key: sealed on disk, held here while signed in
+    _library: Library | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.vault = Vault(self.paths.config, self.local_secrets)
@@ -41,15 +41,18 @@ class Profile:
         self.identity = IdentityStore(self.paths, self.vault)
 
     @classmethod
-    def at(cls, root: Path, site_defaults: Path | None = None, *, throw_away: bool = False) -> "Profile":
+    def at(cls, root: Path, site_defaults: Path | None = None, *, throw_away: bool = False) -> Profile:
         """A profile whose folders all live under `root` (tests, portable use, the demo). A `throw_away`
         profile (the demo's) keeps its keys in a file under `root`, never in the OS keyring."""
         paths = AppPaths.under(root)
-        return cls(paths, site_defaults or _first_file(paths.config / "site-defaults.ini"),
-                   paths.config / "demo-keys.json" if throw_away else None)
+        return cls(
+            paths,
+            site_defaults or _first_file(paths.config / "site-defaults.ini"),
+            paths.config / "demo-keys.json" if throw_away else None,
+        )
 
     @classmethod
-    def from_environment(cls, environ: "os._Environ[str] | dict[str, str] | None" = None) -> "Profile":
+    def from_environment(cls, environ: os._Environ[str] | dict[str, str] | None = None) -> Profile:
         """The edge's choice: SODCLIENT_HOME (one folder) or the platform's per-user folders;
         SODCLIENT_SITE_DEFAULTS, else the profile's config folder, else the frozen app's folder, else
         /etc/sodsend, for site defaults."""
@@ -61,17 +64,17 @@ class Profile:
             return cls(paths, _first_file(Path(site)))
         return cls(paths, _first_file(paths.config / "site-defaults.ini") or installed_site_defaults())
 
-    def ensure(self) -> "Profile":
+    def ensure(self) -> Profile:
         self.paths.ensure()
         return self
 
-    def settings(self) -> "Settings":
+    def settings(self) -> Settings:
         """The current settings (site defaults under the user's encrypted file), read fresh each time."""
         from sodclient.config.store import load_settings
 
         return load_settings(self)
 
-    def library(self) -> "Library":
+    def library(self) -> Library:
         """The profile's library, opened on first use and kept."""
         if self._library is None:
             from sodclient.library import Library
@@ -82,8 +85,12 @@ class Profile:
     def __getstate__(self) -> dict[str, object]:
         """Crosses to worker processes (over the pipe to the UI's own child) without the open database;
         a signed-in identity comes along, so a send in a child process can sign."""
-        return {"paths": self.paths, "site_defaults": self.site_defaults, "local_secrets": self.local_secrets,
-                "identity": self.identity.export_for_worker()}
+        return {
+            "paths": self.paths,
+            "site_defaults": self.site_defaults,
+            "local_secrets": self.local_secrets,
+            "identity": self.identity.export_for_worker(),
+        }
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.paths = state["paths"]  # type: ignore[assignment]

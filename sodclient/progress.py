@@ -8,20 +8,20 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from sodformat.errors import CancelledError
 
 
 @dataclass(frozen=True)
 class ProgressReport:
-    stage: str                  # "deidentify", "pack", "upload", "notify", "import", ...
-    done: int                   # units done (bytes unless the stage says otherwise)
-    total: int | None           # None when unknown
-    rate: float | None = None   # units per second, smoothed
+    stage: str  # "deidentify", "pack", "upload", "notify", "import", ...
+    done: int  # units done (bytes unless the stage says otherwise)
+    total: int | None  # None when unknown
+    rate: float | None = None  # units per second, smoothed
     eta_s: float | None = None  # seconds left, when total and rate are known
-    detail: str = ""            # short, PHI-free text (never a patient name or file name)
+    detail: str = ""  # short, PHI-free text (never a patient name or file name)
 
 
 ProgressSink = Callable[[ProgressReport], None]
@@ -51,7 +51,7 @@ class CancelToken:
         for child in children:
             child.cancel()
 
-    def child(self) -> "CancelToken":
+    def child(self) -> CancelToken:
         token = CancelToken()
         with self._lock:
             self._children.append(token)

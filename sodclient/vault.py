@@ -107,11 +107,13 @@ class Vault:
             raise VaultDamaged(f"the encrypted {purpose} file is damaged")
         key = self.get_key(key_name, create=False)
         if key is None:
-            raise VaultDamaged(f"the key of the encrypted {purpose} file is missing from the keyring; "
-                               "re-enter the settings (the old file cannot be read)")
-        nonce = blob[len(_MAGIC):len(_MAGIC) + 12]
+            raise VaultDamaged(
+                f"the key of the encrypted {purpose} file is missing from the keyring; "
+                "re-enter the settings (the old file cannot be read)"
+            )
+        nonce = blob[len(_MAGIC) : len(_MAGIC) + 12]
         try:
-            return AESGCM(key).decrypt(nonce, blob[len(_MAGIC) + 12:], purpose.encode())
+            return AESGCM(key).decrypt(nonce, blob[len(_MAGIC) + 12 :], purpose.encode())
         except InvalidTag:
             raise VaultDamaged(f"the encrypted {purpose} file was altered or belongs to another key") from None
 

@@ -38,7 +38,7 @@ def local_time(when: datetime | str, seconds: bool = False) -> str:
 
 
 def human_duration(seconds: float) -> str:
-    """"45 s", "3 min 05 s", "2 h 10 min"."""
+    """ "45 s", "3 min 05 s", "2 h 10 min"."""
     seconds = max(0, round(seconds))
     if seconds < 60:
         return f"{seconds} s"

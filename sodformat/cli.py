@@ -82,11 +82,16 @@ def _checked_passphrase(path: str, allow_weak: bool) -> str:
     passphrase = read_passphrase_file(path)
     problems = passphrase_policy.check(passphrase)
     if problems and not allow_weak:
-        raise SodError(f"the passphrase in {path} is too weak ({'; '.join(problems)}); choose a stronger one, "
-                       "or give --allow-weak-passphrase to use it anyway")
+        raise SodError(
+            f"the passphrase in {path} is too weak ({'; '.join(problems)}); choose a stronger one, "
+            "or give --allow-weak-passphrase to use it anyway"
+        )
     if problems:
-        print(f"sod: warning: the passphrase in {path} is weak ({'; '.join(problems)}); whoever gets the "
-              "container may guess it", file=sys.stderr)
+        print(
+            f"sod: warning: the passphrase in {path} is weak ({'; '.join(problems)}); whoever gets the "
+            "container may guess it",
+            file=sys.stderr,
+        )
     return passphrase
 
 
@@ -100,8 +105,9 @@ def cmd_pack(args) -> int:
         raise SodError(f"{out} already exists; give --force to replace it")
     if not out.absolute().parent.is_dir():
         raise SodError(f"cannot write {out}: the folder {out.absolute().parent} does not exist")
-    recipients: list = [PassphraseRecipient(_checked_passphrase(f, args.allow_weak_passphrase))
-                        for f in args.passphrase_file]
+    recipients: list = [
+        PassphraseRecipient(_checked_passphrase(f, args.allow_weak_passphrase)) for f in args.passphrase_file
+    ]
     recipients += [parse_recipient(r) for r in args.recipient]
     if not recipients:
         raise SodError("give at least one --passphrase-file or --recipient")
@@ -109,13 +115,21 @@ def cmd_pack(args) -> int:
     sources = collect_sources([Path(p) for p in args.paths])
     progress = _Progress("packing")
     try:
-        result = pack(Path(args.output), sources, recipients, expires_in_days=args.expires_in_days,
-                      signer=signer, progress=progress)
+        result = pack(
+            Path(args.output),
+            sources,
+            recipients,
+            expires_in_days=args.expires_in_days,
+            signer=signer,
+            progress=progress,
+        )
     finally:
         progress.finish()
     files = sum(1 for e in result.entries if not e.is_dir)
-    print(f"packed {files} file(s), {sum(e.size for e in result.entries)} bytes into {args.output} "
-          f"({result.bytes_written} bytes); expires {_when(result.header.expires)}")
+    print(
+        f"packed {files} file(s), {sum(e.size for e in result.entries)} bytes into {args.output} "
+        f"({result.bytes_written} bytes); expires {_when(result.header.expires)}"
+    )
     return 0
 
 
@@ -140,8 +154,9 @@ def cmd_unpack(args) -> int:
 
     progress = _Progress("unpacking")
     try:
-        contents = unpack(Path(args.input), Path(args.output), _identities(args),
-                          allow_expired=args.allow_expired, progress=progress)
+        contents = unpack(
+            Path(args.input), Path(args.output), _identities(args), allow_expired=args.allow_expired, progress=progress
+        )
     finally:
         progress.finish()
     _print_contents(contents)
@@ -182,33 +197,68 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("keygen", help="create a private identity; prints the public recipient string last")
-    p.add_argument("-o", "--output", required=True, metavar="KEYFILE",
-                   help="where to write the new identity (must not exist; written with mode 0600)")
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="KEYFILE",
+        help="where to write the new identity (must not exist; written with mode 0600)",
+    )
     p.set_defaults(handler=cmd_keygen)
 
     p = sub.add_parser("pack", help="pack and encrypt files and folders")
-    p.add_argument("-o", "--output", required=True, metavar="OUT.sod",
-                   help="the container to write (refused if it exists, unless --force)")
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUT.sod",
+        help="the container to write (refused if it exists, unless --force)",
+    )
     p.add_argument("--force", action="store_true", help="replace OUT.sod if it already exists")
-    p.add_argument("--passphrase-file", action="append", default=[], metavar="F",
-                   help="encrypt to the passphrase in file F (first line; repeatable); it must have at least "
-                        f"{passphrase_policy.MIN_LENGTH} characters, upper- and lower-case letters and a digit")
-    p.add_argument("--allow-weak-passphrase", action="store_true",
-                   help="accept a passphrase that fails that rule (prints a warning)")
-    p.add_argument("--recipient", action="append", default=[], metavar="PUB",
-                   help="encrypt to this public key (sod1..., repeatable)")
-    p.add_argument("--expires-in-days", type=float, default=limits.DEFAULT_EXPIRY_DAYS, metavar="N",
-                   help=f"default {limits.DEFAULT_EXPIRY_DAYS}, at most {limits.MAX_EXPIRY_DAYS}")
+    p.add_argument(
+        "--passphrase-file",
+        action="append",
+        default=[],
+        metavar="F",
+        help="encrypt to the passphrase in file F (first line; repeatable); it must have at least "
+        f"{passphrase_policy.MIN_LENGTH} characters, upper- and lower-case letters and a digit",
+    )
+    p.add_argument(
+        "--allow-weak-passphrase",
+        action="store_true",
+        help="accept a passphrase that fails that rule (prints a warning)",
+    )
+    p.add_argument(
+        "--recipient",
+        action="append",
+        default=[],
+        metavar="PUB",
+        help="encrypt to this public key (sod1..., repeatable)",
+    )
+    p.add_argument(
+        "--expires-in-days",
+        type=float,
+        default=limits.DEFAULT_EXPIRY_DAYS,
+        metavar="N",
+        help=f"default {limits.DEFAULT_EXPIRY_DAYS}, at most {limits.MAX_EXPIRY_DAYS}",
+    )
     p.add_argument("--sign", metavar="KEYFILE", help="sign with this identity's signing key")
     p.add_argument("paths", nargs="+", metavar="PATH", help="files and folders to pack")
     p.set_defaults(handler=cmd_pack)
 
-    for name, handler, helptext in (("unpack", cmd_unpack, "decrypt, verify and extract (all or nothing)"),
-                                    ("verify", cmd_verify, "decrypt and verify without extracting")):
+    for name, handler, helptext in (
+        ("unpack", cmd_unpack, "decrypt, verify and extract (all or nothing)"),
+        ("verify", cmd_verify, "decrypt and verify without extracting"),
+    ):
         p = sub.add_parser(name, help=helptext)
         if name == "unpack":
-            p.add_argument("-o", "--output", required=True, metavar="DIR",
-                           help="folder to create for the contents (its parent must exist; it must not, or be empty)")
+            p.add_argument(
+                "-o",
+                "--output",
+                required=True,
+                metavar="DIR",
+                help="folder to create for the contents (its parent must exist; it must not, or be empty)",
+            )
         key = p.add_mutually_exclusive_group(required=True)
         key.add_argument("--passphrase-file", metavar="F", help="the passphrase, in file F (first line)")
         key.add_argument("--identity", metavar="KEYFILE", help="your identity file (from sod keygen)")

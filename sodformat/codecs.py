@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Callable
+from collections.abc import Callable
+
+from sodformat.mediatypes import COMPRESSED_TYPES
 
 Buffer = bytes | bytearray | memoryview
 Compress = Callable[[Buffer], bytes]
 
-from sodformat.mediatypes import COMPRESSED_TYPES
-
 CODECS = ("none", "zstd", "zstd+shuffle2")
-GOOD_ENOUGH = 0.70    # a shuffled trial this small is taken without also trying plain zstd
-WORTH_IT = 0.95       # compress only if the first block shrinks by at least 5%
-PEEK = 4 * 1024       # a first look at this much decides quickly that data will not compress ...
+GOOD_ENOUGH = 0.70  # a shuffled trial this small is taken without also trying plain zstd
+WORTH_IT = 0.95  # compress only if the first block shrinks by at least 5%
+PEEK = 4 * 1024  # a first look at this much decides quickly that data will not compress ...
 INCOMPRESSIBLE = 0.98  # ... if plain zstd cannot take 2% off it
-SAMPLE = 64 * 1024    # a shuffled sample this large decides for 16-bit data
+SAMPLE = 64 * 1024  # a shuffled sample this large decides for 16-bit data
 
 _TEXTUAL = ("text/", "application/pdf", "application/json", "application/xml", "application/rtf")
 

@@ -8,7 +8,7 @@ import hmac
 import json
 import struct
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import BinaryIO
 
 from cryptography.hazmat.primitives import hashes
@@ -36,12 +36,12 @@ class HeaderInfo:
     expires: datetime
     aead: str
     chunk: int
-    recipients: list[str]       # stanza types, e.g. ["x25519", "argon2id"]
-    signer: str | None          # the sender's claimed signing key; verified only after decryption
+    recipients: list[str]  # stanza types, e.g. ["x25519", "argon2id"]
+    signer: str | None  # the sender's claimed signing key; verified only after decryption
     header_bytes: int
 
     def expired(self, now: datetime | None = None) -> bool:
-        return (now or datetime.now(timezone.utc)) >= self.expires
+        return (now or datetime.now(UTC)) >= self.expires
 
 
 @dataclass
@@ -51,7 +51,7 @@ class RawHeader:
     info: HeaderInfo
     nonce: bytes
     stanzas: list[dict]
-    prefix: bytes   # magic || length || JSON: what the MAC covers
+    prefix: bytes  # magic || length || JSON: what the MAC covers
     mac: bytes
 
     @property
@@ -89,7 +89,7 @@ def _read_exact(f: BinaryIO, n: int, what: str) -> bytes:
 def _timestamp(value: object, what: str) -> datetime:
     if type(value) is not int or not 0 <= value < 2**40:
         raise FormatError(f"header field {what} is not a valid time")
-    return datetime.fromtimestamp(value, timezone.utc)
+    return datetime.fromtimestamp(value, UTC)
 
 
 def read_header(f: BinaryIO) -> RawHeader:
@@ -131,8 +131,14 @@ def read_header(f: BinaryIO) -> RawHeader:
     if signer is not None and not (isinstance(signer, str) and signer.startswith("sodsig1") and len(signer) < 100):
         raise FormatError("the header's signer field is malformed")
     info = HeaderInfo(
-        version=1, created=created, expires=expires, aead=fields["aead"], chunk=chunk,
-        recipients=[s["type"] for s in stanzas], signer=signer, header_bytes=len(limits.MAGIC) + 4 + length + 32,
+        version=1,
+        created=created,
+        expires=expires,
+        aead=fields["aead"],
+        chunk=chunk,
+        recipients=[s["type"] for s in stanzas],
+        signer=signer,
+        header_bytes=len(limits.MAGIC) + 4 + length + 32,
     )
     nonce = b64decode(fields["nonce"], limits.PAYLOAD_NONCE_BYTES, "nonce")
     return RawHeader(info, nonce, stanzas, limits.MAGIC + raw_len + body, mac)

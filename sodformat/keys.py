@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
@@ -24,7 +24,6 @@ from sodformat.errors import SodError
 SECRET_HRP = "sod-secret-key-"
 RECIPIENT_HRP = "sod"
 SIGNER_HRP = "sodsig"
-
 
 
 def _derive(seed: bytes, label: bytes) -> bytes:
@@ -87,7 +86,7 @@ class Identity:
 
     def save(self, path: Path) -> None:
         """Write the identity file with mode 0600; never overwrites an existing file."""
-        created = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         text = (
             f"# SOD identity, created {created}. Keep this file secret.\n"
             f"# recipient: {self.recipient}\n"

@@ -9,8 +9,8 @@ import secrets
 from dataclasses import asdict, dataclass
 
 from sodformat import limits
-from sodformat.errors import FormatError
 from sodformat.codecs import CODECS
+from sodformat.errors import FormatError
 from sodformat.names import check_name
 
 # Record tags inside the decrypted payload (see SPEC.md, "Payload records").
@@ -19,12 +19,12 @@ TAG_FILE, TAG_DIR, TAG_MANIFEST, TAG_SIGNATURE, TAG_END = b"F", b"D", b"M", b"S"
 
 @dataclass(frozen=True)
 class Entry:
-    name: str                  # relative POSIX path
+    name: str  # relative POSIX path
     is_dir: bool
-    size: int = 0              # bytes after decompression
-    sha256: str = ""           # hex digest of the original bytes
+    size: int = 0  # bytes after decompression
+    sha256: str = ""  # hex digest of the original bytes
     media_type: str = ""
-    compression: str = "none"    # one of codecs.CODECS
+    compression: str = "none"  # one of codecs.CODECS
 
     def to_json(self) -> dict:
         if self.is_dir:
@@ -49,7 +49,7 @@ class Delivery:
     id: str
     in_reply_to: str = ""
     message: str = ""
-    reply_to: str = ""      # the sender's e-mail address, where a reply goes
+    reply_to: str = ""  # the sender's e-mail address, where a reply goes
 
     def to_json(self) -> dict:
         out = {"id": self.id}
@@ -149,8 +149,11 @@ def parse_delivery(data: bytes) -> Delivery | None:
 def parse_manifest(data: bytes) -> list[Entry]:
     obj = loads_object(data, "manifest")
     raw = obj.get("entries")
-    if not {"entries"} <= set(obj) <= {"entries", "delivery"} or not isinstance(raw, list) \
-            or len(raw) > limits.MAX_ENTRIES:
+    if (
+        not {"entries"} <= set(obj) <= {"entries", "delivery"}
+        or not isinstance(raw, list)
+        or len(raw) > limits.MAX_ENTRIES
+    ):
         raise FormatError("the manifest is malformed")
     entries = []
     for item in raw:

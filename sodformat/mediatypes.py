@@ -6,8 +6,19 @@ import mimetypes
 
 # Formats that are already compressed: zstd would only spend CPU.
 COMPRESSED_TYPES = {
-    "image/jpeg", "image/png", "image/gif", "image/webp", "image/jp2", "application/zip", "application/gzip",
-    "application/zstd", "application/x-xz", "application/x-bzip2", "video/mp4", "audio/mpeg", "application/x-7z-compressed",
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/webp",
+    "image/jp2",
+    "application/zip",
+    "application/gzip",
+    "application/zstd",
+    "application/x-xz",
+    "application/x-bzip2",
+    "video/mp4",
+    "audio/mpeg",
+    "application/x-7z-compressed",
 }
 
 # DICOM first: a 128-byte preamble may itself hold a TIFF header ("dual-personality" files), and such a

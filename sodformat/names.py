@@ -52,8 +52,8 @@ class NameSet:
 
     def __init__(self) -> None:
         self._files: set[str] = set()
-        self._dirs: set[str] = set()           # every folder, named or implied by a file's path
-        self._named_dirs: set[str] = set()     # folders that have an entry of their own
+        self._dirs: set[str] = set()  # every folder, named or implied by a file's path
+        self._named_dirs: set[str] = set()  # folders that have an entry of their own
 
     def add(self, name: str, is_dir: bool) -> None:
         key = collision_key(name)

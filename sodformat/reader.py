@@ -4,20 +4,21 @@ after everything, hashes and signature included, has verified."""
 
 from __future__ import annotations
 
-import io
 import hashlib
+import io
 import os
 import secrets
 import shutil
 import struct
 import threading
 from collections import deque
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from functools import partial
 from datetime import datetime
+from functools import partial
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator
+from typing import BinaryIO
 
 import zstandard
 from cryptography.exceptions import InvalidSignature
@@ -25,12 +26,31 @@ from cryptography.exceptions import InvalidSignature
 from sodformat import limits
 from sodformat.buffers import BufferRing
 from sodformat.codecs import unshuffle2
-from sodformat.errors import (AuthenticationError, CancelledError, ExpiredError, FormatError, LimitError,
-                              NoMatchingIdentityError, SodError)
+from sodformat.errors import (
+    AuthenticationError,
+    CancelledError,
+    ExpiredError,
+    FormatError,
+    LimitError,
+    NoMatchingIdentityError,
+    SodError,
+)
 from sodformat.header import HeaderInfo, RawHeader, hkdf, read_header
 from sodformat.keys import parse_signer
-from sodformat.manifest import (TAG_DIR, TAG_END, TAG_FILE, TAG_MANIFEST, TAG_SIGNATURE, Delivery, Entry,
-                                parse_delivery, parse_dir_meta, parse_file_meta, parse_manifest, signature_message)
+from sodformat.manifest import (
+    TAG_DIR,
+    TAG_END,
+    TAG_FILE,
+    TAG_MANIFEST,
+    TAG_SIGNATURE,
+    Delivery,
+    Entry,
+    parse_delivery,
+    parse_dir_meta,
+    parse_file_meta,
+    parse_manifest,
+    signature_message,
+)
 from sodformat.names import NameSet
 from sodformat.recipients import PassphraseIdentity, unwrap_with
 from sodformat.stream import decrypt_chunks
@@ -44,8 +64,8 @@ _RING_BUFFERS = 4  # decrypted chunks the hashing thread may lag behind this one
 class Contents:
     header: HeaderInfo
     entries: list[Entry]
-    signer: str | None   # the sender's signing key, present only if the signature verified
-    delivery: Delivery | None = None   # id, in-reply-to and message (containers since the delivery field)
+    signer: str | None  # the sender's signing key, present only if the signature verified
+    delivery: Delivery | None = None  # id, in-reply-to and message (containers since the delivery field)
 
 
 def _open_file(path: Path | str) -> io.BufferedReader:
@@ -134,7 +154,9 @@ class _Plaintext:
 
 class _NullWriter:
     def write(self, data) -> None: ...
-    def __enter__(self): return self
+    def __enter__(self):
+        return self
+
     def __exit__(self, *exc) -> None: ...
 
 
@@ -346,8 +368,16 @@ def _walk(plain: _Plaintext, raw: RawHeader, sink: _Sink, cancel, hasher: InOrde
     return Contents(raw.info, entries, signer, delivery)
 
 
-def _process(path: Path | str, identities: list, sink: _Sink, *, allow_expired: bool,
-             progress: ProgressFn | None, cancel, now: datetime | None) -> Contents:
+def _process(
+    path: Path | str,
+    identities: list,
+    sink: _Sink,
+    *,
+    allow_expired: bool,
+    progress: ProgressFn | None,
+    cancel,
+    now: datetime | None,
+) -> Contents:
     if not identities:
         raise SodError("a passphrase or identity is needed to open the container")
     with _open_file(path) as f:
@@ -356,7 +386,9 @@ def _process(path: Path | str, identities: list, sink: _Sink, *, allow_expired: 
         file_key = _unlock(raw, identities)
         if raw.info.expired(now) and not allow_expired:
             when = raw.info.expires.strftime("%Y-%m-%d %H:%M UTC")
-            raise ExpiredError(f"this delivery expired on {when} and can no longer be opened; ask the sender to send it again")
+            raise ExpiredError(
+                f"this delivery expired on {when} and can no longer be opened; ask the sender to send it again"
+            )
         key = hkdf(file_key, b"sod-v1 payload", salt=raw.nonce)
         # This thread reads, decrypts, parses and writes, each chunk while it is in the CPU cache (the
         # AEAD holds the GIL); a second thread hashes the decrypted buffers in order (hashlib releases
@@ -377,14 +409,29 @@ def _reporting(chunks: Iterator[tuple], f: BinaryIO, total: int, progress: Progr
         yield chunk
 
 
-def verify(path: Path | str, identities: list, *, allow_expired: bool = False, progress: ProgressFn | None = None,
-           cancel=None, now: datetime | None = None) -> Contents:
+def verify(
+    path: Path | str,
+    identities: list,
+    *,
+    allow_expired: bool = False,
+    progress: ProgressFn | None = None,
+    cancel=None,
+    now: datetime | None = None,
+) -> Contents:
     """Decrypt and check everything (hashes, manifest, signature) without writing anything."""
     return _process(path, identities, _Sink(), allow_expired=allow_expired, progress=progress, cancel=cancel, now=now)
 
 
-def unpack(path: Path | str, out_dir: Path | str, identities: list, *, allow_expired: bool = False,
-           progress: ProgressFn | None = None, cancel=None, now: datetime | None = None) -> Contents:
+def unpack(
+    path: Path | str,
+    out_dir: Path | str,
+    identities: list,
+    *,
+    allow_expired: bool = False,
+    progress: ProgressFn | None = None,
+    cancel=None,
+    now: datetime | None = None,
+) -> Contents:
     """Unpack into `out_dir` (absent or empty) all-or-nothing: on any failure nothing is left behind."""
     out_dir = Path(out_dir)
     if out_dir.is_symlink() or (out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir()))):
@@ -398,8 +445,9 @@ def unpack(path: Path | str, out_dir: Path | str, identities: list, *, allow_exp
         _remove_created(created_parents)
         raise SodError(f"cannot create {out_dir}: {exc.strerror or exc}") from None
     try:
-        contents = _process(path, identities, _FolderSink(tmp), allow_expired=allow_expired, progress=progress,
-                            cancel=cancel, now=now)
+        contents = _process(
+            path, identities, _FolderSink(tmp), allow_expired=allow_expired, progress=progress, cancel=cancel, now=now
+        )
         if out_dir.exists():
             out_dir.rmdir()
         os.rename(tmp, out_dir)

@@ -144,7 +144,11 @@ def parse_stanza(raw: object) -> dict:
     if kind == "x25519":
         if set(raw) != {"type", "share", "body"}:
             raise FormatError("malformed x25519 stanza")
-        return {"type": kind, "share": b64decode(raw["share"], 32, "share"), "body": b64decode(raw["body"], body_len, "body")}
+        return {
+            "type": kind,
+            "share": b64decode(raw["share"], 32, "share"),
+            "body": b64decode(raw["body"], body_len, "body"),
+        }
     if kind == "argon2id":
         if set(raw) != {"type", "salt", "m", "t", "p", "body"}:
             raise FormatError("malformed argon2id stanza")
@@ -154,8 +158,14 @@ def parse_stanza(raw: object) -> dict:
                 raise FormatError("malformed argon2id parameters")
         if m < 8 * p:
             raise FormatError("malformed argon2id parameters")
-        return {"type": kind, "salt": b64decode(raw["salt"], 16, "salt"), "m": m, "t": t, "p": p,
-                "body": b64decode(raw["body"], body_len, "body")}
+        return {
+            "type": kind,
+            "salt": b64decode(raw["salt"], 16, "salt"),
+            "m": m,
+            "t": t,
+            "p": p,
+            "body": b64decode(raw["body"], body_len, "body"),
+        }
     # Unknown stanza types are skipped (a newer writer may add recipient kinds), as in age.
     return {"type": kind}
 

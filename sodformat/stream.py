@@ -4,7 +4,8 @@ truncation all fail authentication."""
 
 from __future__ import annotations
 
-from typing import Callable, Iterator, Protocol
+from collections.abc import Callable, Iterator
+from typing import Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
@@ -13,8 +14,10 @@ from sodformat.buffers import BufferRing
 from sodformat.errors import AuthenticationError, FormatError
 from sodformat.limits import TAG_BYTES
 
-_AEADS: dict[str, type[AESGCM] | type[ChaCha20Poly1305]] = {"aes-256-gcm": AESGCM,
-                                                          "chacha20-poly1305": ChaCha20Poly1305}
+_AEADS: dict[str, type[AESGCM] | type[ChaCha20Poly1305]] = {
+    "aes-256-gcm": AESGCM,
+    "chacha20-poly1305": ChaCha20Poly1305,
+}
 
 
 class Writable(Protocol):
@@ -115,8 +118,12 @@ def decrypt_chunks(f: ReadInto, key: bytes, aead: str, chunk: int, ring: BufferR
             raise FormatError("the file is truncated (the encrypted payload is missing or cut short)")
         plain = ring.acquire()
         try:
-            n = cipher.decrypt_into(chunk_nonce(counter, last), memoryview(current)[:n_current], None,
-                                    memoryview(plain)[: n_current - TAG_BYTES])
+            n = cipher.decrypt_into(
+                chunk_nonce(counter, last),
+                memoryview(current)[:n_current],
+                None,
+                memoryview(plain)[: n_current - TAG_BYTES],
+            )
         except InvalidTag:
             ring.release(plain)
             raise AuthenticationError(

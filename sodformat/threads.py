@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import queue
 import threading
-from typing import Callable, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
 
 class CancelFlag(Protocol):
@@ -24,8 +25,8 @@ class InOrder:
 
     Pack and unpack hash documents this way: the hashing (which releases the GIL) runs beside the
     thread that reads, encrypts or decrypts, and writes; a buffer handed back after its pieces were
-    queued for hashing is only reused once they were hashed. At most `depth` calls wait: call() blocks beyond that, which
-    bounds the memory their arguments hold. The first error is raised again by drain()."""
+    queued for hashing is only reused once they were hashed. At most `depth` calls wait: call() blocks beyond that,
+    which bounds the memory their arguments hold. The first error is raised again by drain()."""
 
     def __init__(self, name: str, depth: int = 16):
         self._queue: queue.SimpleQueue = queue.SimpleQueue()

@@ -10,12 +10,12 @@ import struct
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
-from collections.abc import Sequence
-from typing import BinaryIO, Callable
+from typing import BinaryIO
 
 import zstandard
 
@@ -24,8 +24,19 @@ from sodformat.buffers import BufferRing
 from sodformat.errors import CancelledError, SodError
 from sodformat.header import HeaderInfo, encode_header, hkdf, read_header
 from sodformat.keys import Identity
-from sodformat.manifest import (TAG_DIR, TAG_END, TAG_FILE, TAG_MANIFEST, TAG_SIGNATURE, Delivery, Entry,
-                                encode_manifest, file_meta, dumps, signature_message)
+from sodformat.manifest import (
+    TAG_DIR,
+    TAG_END,
+    TAG_FILE,
+    TAG_MANIFEST,
+    TAG_SIGNATURE,
+    Delivery,
+    Entry,
+    dumps,
+    encode_manifest,
+    file_meta,
+    signature_message,
+)
 from sodformat.mediatypes import sniff
 from sodformat.names import NameSet, check_name
 from sodformat.recipients import b64encode, make_stanza
@@ -34,8 +45,8 @@ from sodformat.stream import ChunkFiller, ChunkSealer, Writable
 from sodformat.threads import InOrder, is_cancelled
 
 ProgressFn = Callable[[int, int], None]
-_RING_CHUNKS = 4                  # plaintext chunks the hashing thread may lag behind the sealing one
-_PROGRESS_STEP = 1024 * 1024      # report progress at most once per MiB of documents
+_RING_CHUNKS = 4  # plaintext chunks the hashing thread may lag behind the sealing one
+_PROGRESS_STEP = 1024 * 1024  # report progress at most once per MiB of documents
 
 
 @dataclass(frozen=True)
@@ -146,13 +157,13 @@ class _HeldFile:
     """A file of at most one block, read, hashed and compressed by a pool worker."""
 
     meta: bytes
-    data: codecs.Buffer   # the stored block (empty for an empty file)
+    data: codecs.Buffer  # the stored block (empty for an empty file)
     entry: Entry
 
 
 def _small_file(src: Source, enc: _Encoders) -> _HeldFile:
     """Many small files (DICOM slices) are read, hashed and compressed in parallel this way."""
-    assert src.path is not None   # folders carry no path and are never read
+    assert src.path is not None  # folders carry no path and are never read
     try:
         with open(src.path, "rb", buffering=0) as f:
             block = enc.read_small(f)
@@ -311,9 +322,21 @@ def _check_expiry(days: float) -> None:
         raise SodError(f"expiry must be more than 0 and at most {limits.MAX_EXPIRY_DAYS} days")
 
 
-def write_container(out: Writable, sources: list[Source], recipients: list, *, expires_in_days: float,
-                    signer: Identity | None, progress: ProgressFn | None, cancel, created: float | None,
-                    aead: str, chunk: int, level: int, delivery: Delivery | None = None) -> PackResult:
+def write_container(
+    out: Writable,
+    sources: list[Source],
+    recipients: list,
+    *,
+    expires_in_days: float,
+    signer: Identity | None,
+    progress: ProgressFn | None,
+    cancel,
+    created: float | None,
+    aead: str,
+    chunk: int,
+    level: int,
+    delivery: Delivery | None = None,
+) -> PackResult:
     """Write the whole container sequentially to `out` (a file, a pipe, or an uploader's spool file).
 
     This thread reads documents straight into chunk buffers, then seals and writes each chunk while
@@ -326,8 +349,12 @@ def write_container(out: Writable, sources: list[Source], recipients: list, *, e
     now = int(created if created is not None else time.time())
     file_key, nonce = secrets.token_bytes(limits.FILE_KEY_BYTES), secrets.token_bytes(limits.PAYLOAD_NONCE_BYTES)
     fields = {
-        "sod": limits.FORMAT_VERSION, "created": now, "expires": now + max(1, int(expires_in_days * 86400)),
-        "aead": aead, "chunk": chunk, "nonce": b64encode(nonce),
+        "sod": limits.FORMAT_VERSION,
+        "created": now,
+        "expires": now + max(1, int(expires_in_days * 86400)),
+        "aead": aead,
+        "chunk": chunk,
+        "nonce": b64encode(nonce),
         "recipients": [make_stanza(r, file_key) for r in recipients],
     }
     if signer is not None:
@@ -361,20 +388,40 @@ def write_container(out: Writable, sources: list[Source], recipients: list, *, e
 def _size_bound(sources: list[Source], chunk: int) -> int:
     """About the largest the container can be: blocks are never stored larger than the document
     (a codec is used only if it shrinks the data), plus records, manifest and per-chunk tags."""
-    payload = sum(s.size + 4 * (s.size // limits.BLOCK_INPUT + 2) + 2 * len(s.name.encode()) + 400
-                  for s in sources) + 1024
+    payload = (
+        sum(s.size + 4 * (s.size // limits.BLOCK_INPUT + 2) + 2 * len(s.name.encode()) + 400 for s in sources) + 1024
+    )
     return limits.MAX_HEADER_BYTES + payload + limits.TAG_BYTES * (payload // chunk + 1)
 
 
-def pack(out: Writable | BinaryIO | Path | str, sources: list[Source], recipients: list, *,
-         expires_in_days: float = limits.DEFAULT_EXPIRY_DAYS, signer: Identity | None = None,
-         progress: ProgressFn | None = None, cancel=None, created: float | None = None,
-         aead: str = "aes-256-gcm", chunk: int = limits.DEFAULT_CHUNK, level: int = 1,
-         delivery: Delivery | None = None) -> PackResult:
+def pack(
+    out: Writable | BinaryIO | Path | str,
+    sources: list[Source],
+    recipients: list,
+    *,
+    expires_in_days: float = limits.DEFAULT_EXPIRY_DAYS,
+    signer: Identity | None = None,
+    progress: ProgressFn | None = None,
+    cancel=None,
+    created: float | None = None,
+    aead: str = "aes-256-gcm",
+    chunk: int = limits.DEFAULT_CHUNK,
+    level: int = 1,
+    delivery: Delivery | None = None,
+) -> PackResult:
     """Pack `sources` for `recipients`. A path output appears only when complete (temp file + rename).
     `delivery` (id, in-reply-to, message) goes into the manifest: encrypted, authenticated and signed."""
-    kwargs = dict(expires_in_days=expires_in_days, signer=signer, progress=progress, cancel=cancel,
-                  created=created, aead=aead, chunk=chunk, level=level, delivery=delivery)
+    kwargs = dict(
+        expires_in_days=expires_in_days,
+        signer=signer,
+        progress=progress,
+        cancel=cancel,
+        created=created,
+        aead=aead,
+        chunk=chunk,
+        level=level,
+        delivery=delivery,
+    )
     if not isinstance(out, (str, Path)):
         return write_container(out, sources, recipients, **kwargs)
     out = Path(out)

@@ -58,51 +58,56 @@ def _ensure_test_user() -> bool:
     if not exists and not _may_create_accounts():
         return False
     if not exists:
-        subprocess.run(["useradd", "--no-create-home", "--shell", "/bin/sh", TEST_USER], check=True,
-                       capture_output=True)
-    subprocess.run(["chpasswd"], input=f"{TEST_USER}:{TEST_PASSWORD}\n", text=True, check=True,
-                   capture_output=True)
+        subprocess.run(
+            ["useradd", "--no-create-home", "--shell", "/bin/sh", TEST_USER], check=True, capture_output=True
+        )
+    subprocess.run(["chpasswd"], input=f"{TEST_USER}:{TEST_PASSWORD}\n", text=True, check=True, capture_output=True)
     return True
 
 
 @dataclass
 class SshServer:
     port: int
-    upload_dir: Path           # writable by both the key user (current) and the password user
-    client_key: Path           # ed25519 private key for the current user, passphrase below
+    upload_dir: Path  # writable by both the key user (current) and the password user
+    client_key: Path  # ed25519 private key for the current user, passphrase below
     client_key_passphrase: str
     host_key_pub: str
-    username: str              # current user (key auth)
+    username: str  # current user (key auth)
     password_user: str | None  # test user (password auth) or None when not root
     password: str = TEST_PASSWORD
     proc: subprocess.Popen | None = field(default=None, repr=False)
-    keys_dir: Path | None = None   # authorized_keys outside pytest's private tmp (for another account), if any
+    keys_dir: Path | None = None  # authorized_keys outside pytest's private tmp (for another account), if any
 
     def settings(self, *, password: bool = False, port: int | None = None) -> dict[str, str]:
         """`config set` values pointing at this server."""
-        base = {"sftp.host": "127.0.0.1", "sftp.port": str(port or self.port),
-                "sftp.remote_dir": str(self.upload_dir)}
+        base = {"sftp.host": "127.0.0.1", "sftp.port": str(port or self.port), "sftp.remote_dir": str(self.upload_dir)}
         if password:
-            return {**base, "sftp.username": self.password_user, "sftp.password": self.password,
-                    "sftp.key_file": ""}
-        return {**base, "sftp.username": self.username, "sftp.key_file": str(self.client_key),
-                "sftp.key_passphrase": self.client_key_passphrase, "sftp.password": ""}
+            return {**base, "sftp.username": self.password_user, "sftp.password": self.password, "sftp.key_file": ""}
+        return {
+            **base,
+            "sftp.username": self.username,
+            "sftp.key_file": str(self.client_key),
+            "sftp.key_passphrase": self.client_key_passphrase,
+            "sftp.password": "",
+        }
 
 
-def _start_sshd(workdir: Path, extra_config: str = "", key_user: str | None = None,
-                upload_mode: int = 0o777) -> SshServer:
+def _start_sshd(
+    workdir: Path, extra_config: str = "", key_user: str | None = None, upload_mode: int = 0o777
+) -> SshServer:
     """`extra_config` is appended to sshd_config (ciphers, Match blocks...); `key_user` logs in with the
     client key instead of the current user (its authorized_keys then sits in a folder it can read)."""
     workdir.mkdir(parents=True, exist_ok=True)
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(workdir / "host_ed25519")], check=True)
     passphrase = "client-key-Passphrase1"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", passphrase, "-f", str(workdir / "client_ed25519")],
-                   check=True)
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", passphrase, "-f", str(workdir / "client_ed25519")], check=True
+    )
     keys_dir = Path(tempfile.mkdtemp(prefix="sod-keys-")) if key_user else workdir
     os.chmod(keys_dir, 0o755)
     shutil.copy(workdir / "client_ed25519.pub", keys_dir / "authorized_keys")
     os.chmod(keys_dir / "authorized_keys", 0o644)
-    upload = Path(tempfile.mkdtemp(prefix="sod-sftp-"))   # under /tmp so the test user can reach it
+    upload = Path(tempfile.mkdtemp(prefix="sod-sftp-"))  # under /tmp so the test user can reach it
     os.chmod(upload, upload_mode)
     has_user = _ensure_test_user()
     port = free_port()
@@ -114,7 +119,7 @@ PidFile {workdir}/sshd.pid
 AuthorizedKeysFile {keys_dir}/authorized_keys
 StrictModes no
 UsePAM no
-PasswordAuthentication {'yes' if has_user else 'no'}
+PasswordAuthentication {"yes" if has_user else "no"}
 KbdInteractiveAuthentication no
 PermitRootLogin prohibit-password
 Subsystem sftp internal-sftp
@@ -124,18 +129,27 @@ MaxStartups 50
 """)
     if os.geteuid() == 0:
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
-    proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(workdir / "sshd_config")],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [SSHD, "-D", "-e", "-f", str(workdir / "sshd_config")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     try:
         _wait_port(port)
     except RuntimeError:
         proc.kill()
-        raise RuntimeError("sshd did not start: " + proc.stderr.read().decode(errors="replace"))
+        raise RuntimeError("sshd did not start: " + proc.stderr.read().decode(errors="replace")) from None
     import pwd
-    return SshServer(port, upload, workdir / "client_ed25519", passphrase,
-                     (workdir / "host_ed25519.pub").read_text().strip(),
-                     key_user or pwd.getpwuid(os.geteuid()).pw_name, TEST_USER if has_user else None, proc=proc,
-                     keys_dir=keys_dir if key_user else None)
+
+    return SshServer(
+        port,
+        upload,
+        workdir / "client_ed25519",
+        passphrase,
+        (workdir / "host_ed25519.pub").read_text().strip(),
+        key_user or pwd.getpwuid(os.geteuid()).pw_name,
+        TEST_USER if has_user else None,
+        proc=proc,
+        keys_dir=keys_dir if key_user else None,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -162,6 +176,7 @@ def sshd(sshd_server):
 
 # --- SMTP ------------------------------------------------------------------------------------
 
+
 @dataclass
 class SmtpServer:
     host: str
@@ -174,13 +189,20 @@ class SmtpServer:
     security: str = "starttls"
 
     def settings(self) -> dict[str, str]:
-        return {"smtp.host": self.host, "smtp.port": str(self.port), "smtp.security": self.security,
-                "smtp.username": self.username, "smtp.password": self.password,
-                "smtp.from": "sender@hospital.example", "smtp.ca_file": str(self.ca_file)}
+        return {
+            "smtp.host": self.host,
+            "smtp.port": str(self.port),
+            "smtp.security": self.security,
+            "smtp.username": self.username,
+            "smtp.password": self.password,
+            "smtp.from": "sender@hospital.example",
+            "smtp.ca_file": str(self.ca_file),
+        }
 
 
 def _smtp(tmp_path_factory, *, implicit_tls: bool = False, trusted: bool = True):
     import ssl
+
     import trustme
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -204,22 +226,40 @@ def _smtp(tmp_path_factory, *, implicit_tls: bool = False, trusted: bool = True)
             return "250 OK"
 
     def authenticator(server, session, envelope, mechanism, auth_data):
-        ok = isinstance(auth_data, LoginPassword) and auth_data.login.decode() == username \
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and auth_data.login.decode() == username
             and auth_data.password.decode() == password
-        return AuthResult(success=ok, handled=False)   # False: aiosmtpd answers 535 itself
+        )
+        return AuthResult(success=ok, handled=False)  # False: aiosmtpd answers 535 itself
 
     port = free_port()
     if implicit_tls:
-        controller = Controller(Handler(), hostname="127.0.0.1", port=port, ssl_context=server_ctx,
-                                authenticator=authenticator, auth_required=True, auth_require_tls=False,
-                                server_hostname="localhost")
+        controller = Controller(
+            Handler(),
+            hostname="127.0.0.1",
+            port=port,
+            ssl_context=server_ctx,
+            authenticator=authenticator,
+            auth_required=True,
+            auth_require_tls=False,
+            server_hostname="localhost",
+        )
     else:
-        controller = Controller(Handler(), hostname="127.0.0.1", port=port, tls_context=server_ctx,
-                                require_starttls=True, authenticator=authenticator, auth_required=True,
-                                auth_require_tls=True)
+        controller = Controller(
+            Handler(),
+            hostname="127.0.0.1",
+            port=port,
+            tls_context=server_ctx,
+            require_starttls=True,
+            authenticator=authenticator,
+            auth_required=True,
+            auth_require_tls=True,
+        )
     controller.start()
-    return SmtpServer("localhost", port, ca_file, username, password, messages, controller,
-                      "ssl" if implicit_tls else "starttls")
+    return SmtpServer(
+        "localhost", port, ca_file, username, password, messages, controller, "ssl" if implicit_tls else "starttls"
+    )
 
 
 @pytest.fixture
@@ -245,6 +285,7 @@ def smtp_untrusted_server(tmp_path_factory):
 
 # --- download site ---------------------------------------------------------------------------
 
+
 @pytest.fixture
 def download_site(sshd):
     """Publishes the SFTP upload folder over HTTP, like the hospital's download site would."""
@@ -263,6 +304,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 # --- a link that breaks ----------------------------------------------------------------------
+
 
 class CuttingProxy:
     """TCP proxy to `target_port` that drops connections after `cut_after` client bytes: the first
@@ -333,6 +375,7 @@ def cutting_proxy(sshd):
 
 
 # --- a slow link (a transfer that is still running while the test looks at the app) ----------------
+
 
 class SlowProxy(CuttingProxy):
     """TCP proxy to `target_port` that passes at most `bytes_per_s` in each direction."""

@@ -34,14 +34,20 @@ class PasswordServer:
     """A server the uploader logs in to with a password; what helpers.configure() and trust() read."""
 
     port: int
-    upload_dir: Path          # the folder on disk
-    remote_dir: str           # the same folder as the server shows it
+    upload_dir: Path  # the folder on disk
+    remote_dir: str  # the same folder as the server shows it
     host_key_pub: str
     username: str = "uploader"
 
     def settings(self) -> dict[str, str]:
-        return {"sftp.host": "127.0.0.1", "sftp.port": str(self.port), "sftp.remote_dir": self.remote_dir,
-                "sftp.username": self.username, "sftp.password": PASSWORD, "sftp.key_file": ""}
+        return {
+            "sftp.host": "127.0.0.1",
+            "sftp.port": str(self.port),
+            "sftp.remote_dir": self.remote_dir,
+            "sftp.username": self.username,
+            "sftp.password": PASSWORD,
+            "sftp.key_file": "",
+        }
 
 
 def dropbox_user() -> str:
@@ -57,7 +63,7 @@ def sshd_variant(tmp_path_factory, extra_config: str, key_user: str | None = Non
     try:
         yield server
     finally:
-        forget_negotiation("127.0.0.1", server.port)   # the port may serve another sshd later in the run
+        forget_negotiation("127.0.0.1", server.port)  # the port may serve another sshd later in the run
         server.proc.terminate()
         server.proc.wait(10)
         os.chmod(server.upload_dir, 0o700)
@@ -78,7 +84,7 @@ def trusted_proxy(server, cut_after: int, cut_connections: int | None) -> Cuttin
 
 # sshd_config fragments. ForceCommand applies to the sftp subsystem too, so these replace the test
 # sshd's plain internal-sftp for every login.
-DROPBOX_UMASK = "Match all\n    ForceCommand internal-sftp -u 0466\n"          # new files: write-only (0200)
+DROPBOX_UMASK = "Match all\n    ForceCommand internal-sftp -u 0466\n"  # new files: write-only (0200)
 NO_READ_STAT_LIST = "Match all\n    ForceCommand internal-sftp -P read,stat,lstat,fstat,opendir,readdir\n"
 NO_RENAME = "Match all\n    ForceCommand internal-sftp -P rename,posix-rename\n"
 CHACHA_ONLY = "Ciphers chacha20-poly1305@openssh.com\n"
@@ -96,12 +102,13 @@ def proftpd(tmp_path_factory, extra_config: str = ""):
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(work / "host_ed25519")], check=True)
     upload = Path(tempfile.mkdtemp(prefix="sod-proftpd-"))
     os.chmod(upload, 0o777)
-    crypted = subprocess.run(["openssl", "passwd", "-6", "-stdin"], input=PASSWORD, capture_output=True, text=True,
-                             check=True).stdout.strip()
+    crypted = subprocess.run(
+        ["openssl", "passwd", "-6", "-stdin"], input=PASSWORD, capture_output=True, text=True, check=True
+    ).stdout.strip()
     (work / "passwd").write_text(f"uploader:{crypted}:65534:65534::{upload}:/bin/false\n")
     (work / "group").write_text("nogroup:x:65534:\n")
     for f in ("passwd", "group"):
-        os.chmod(work / f, 0o600)   # ProFTPD refuses world-readable password files
+        os.chmod(work / f, 0o600)  # ProFTPD refuses world-readable password files
     port = free_port()
     (work / "proftpd.conf").write_text(f"""
 ServerType standalone
@@ -129,13 +136,14 @@ SFTPHostKey {work}/host_ed25519
 SFTPAuthMethods password
 {extra_config.format(upload=upload)}
 """)
-    proc = subprocess.Popen([PROFTPD, "-n", "-q", "-c", str(work / "proftpd.conf")], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [PROFTPD, "-n", "-q", "-c", str(work / "proftpd.conf")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     try:
         _wait_port(port)
     except RuntimeError:
         proc.kill()
-        raise RuntimeError("proftpd did not start: " + proc.stderr.read().decode(errors="replace"))
+        raise RuntimeError("proftpd did not start: " + proc.stderr.read().decode(errors="replace")) from None
     try:
         yield PasswordServer(port, upload, "/", (work / "host_ed25519.pub").read_text().strip())
     finally:

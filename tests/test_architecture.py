@@ -87,60 +87,132 @@ def _under(module: str, *packages: str) -> bool:
 
 
 def _violations(rule) -> list[str]:
-    return sorted(f"{src} -> {dst}" for src, imports in _graph().items() for dst in _targets(imports)
-                  if rule(src, dst))
+    return sorted(f"{src} -> {dst}" for src, imports in _graph().items() for dst in _targets(imports) if rule(src, dst))
 
 
 def test_transport_and_notify_are_leaves():
-    upper = ("sodclient.config", "sodclient.audit", "sodclient.library", "sodclient.services", "sodclient.profile",
-             "sodclient.vault", "sodclient.keys", "sodclient.deliveries", "sodclient.ui", "sodclient.commands")
+    upper = (
+        "sodclient.config",
+        "sodclient.audit",
+        "sodclient.library",
+        "sodclient.services",
+        "sodclient.profile",
+        "sodclient.vault",
+        "sodclient.keys",
+        "sodclient.deliveries",
+        "sodclient.ui",
+        "sodclient.commands",
+    )
     assert _violations(lambda s, d: _under(s, "sodclient.transport", "sodclient.notify") and _under(d, *upper)) == []
 
 
 def test_pacs_is_a_leaf():
-    upper = ("sodclient.config", "sodclient.audit", "sodclient.library", "sodclient.services", "sodclient.profile",
-             "sodclient.vault", "sodclient.keys", "sodclient.deliveries", "sodclient.ui", "sodclient.commands",
-             "sodclient.transport", "sodclient.notify", "sodclient.deid")
+    upper = (
+        "sodclient.config",
+        "sodclient.audit",
+        "sodclient.library",
+        "sodclient.services",
+        "sodclient.profile",
+        "sodclient.vault",
+        "sodclient.keys",
+        "sodclient.deliveries",
+        "sodclient.ui",
+        "sodclient.commands",
+        "sodclient.transport",
+        "sodclient.notify",
+        "sodclient.deid",
+    )
     assert _violations(lambda s, d: _under(s, "sodclient.pacs") and _under(d, *upper)) == []
 
 
 def test_peer_review_engine_is_a_leaf():
-    upper = ("sodclient.config", "sodclient.audit", "sodclient.library", "sodclient.services", "sodclient.profile",
-             "sodclient.vault", "sodclient.transport", "sodclient.notify", "sodclient.ui", "sodclient.commands")
+    upper = (
+        "sodclient.config",
+        "sodclient.audit",
+        "sodclient.library",
+        "sodclient.services",
+        "sodclient.profile",
+        "sodclient.vault",
+        "sodclient.transport",
+        "sodclient.notify",
+        "sodclient.ui",
+        "sodclient.commands",
+    )
     assert _violations(lambda s, d: _under(s, "sodclient.deid") and _under(d, *upper)) == []
 
 
 def test_demo_servers_and_samples_are_a_leaf():
-    base = ("sodclient.errors", "sodclient.progress", "sodclient.files", "sodclient.paths", "sodclient.logs",
-            "sodclient.demo")
+    base = (
+        "sodclient.errors",
+        "sodclient.progress",
+        "sodclient.files",
+        "sodclient.paths",
+        "sodclient.logs",
+        "sodclient.demo",
+    )
     assert _violations(lambda s, d: _under(s, "sodclient.demo") and not _under(d, *base)) == []
 
 
 def test_nothing_below_services_imports_them():
-    assert _violations(lambda s, d: not _under(s, "sodclient.services", "sodclient.ui", "sodclient.commands",
-                                               "sodclient.cli")
-                       and _under(d, "sodclient.services")) == []
+    assert (
+        _violations(
+            lambda s, d: (
+                not _under(s, "sodclient.services", "sodclient.ui", "sodclient.commands", "sodclient.cli")
+                and _under(d, "sodclient.services")
+            )
+        )
+        == []
+    )
 
 
 def test_ui_is_imported_only_by_the_entry_point():
-    assert _violations(lambda s, d: _under(d, "sodclient.ui") and not _under(s, "sodclient.ui")
-                       and s != "sodclient.cli") == []
+    assert (
+        _violations(lambda s, d: _under(d, "sodclient.ui") and not _under(s, "sodclient.ui") and s != "sodclient.cli")
+        == []
+    )
 
 
 def test_only_the_command_line_maps_exit_codes():
-    assert _violations(lambda s, d: _under(d, "sodclient.exit_codes")
-                       and not _under(s, "sodclient.cli", "sodclient.commands", "sodclient.exit_codes")) == []
+    assert (
+        _violations(
+            lambda s, d: (
+                _under(d, "sodclient.exit_codes")
+                and not _under(s, "sodclient.cli", "sodclient.commands", "sodclient.exit_codes")
+            )
+        )
+        == []
+    )
 
 
 # What the command line and the UI may use: the services, the profile, and plain values and types.
-_EDGE_MAY_USE = ("sodclient.services", "sodclient.profile", "sodclient.errors", "sodclient.progress",
-                 "sodclient.exit_codes", "sodclient.logs", "sodclient.passphrase_policy", "sodclient.library.imaging",
-                 "sodclient.deid.options", "sodclient.transport.errors", "sodclient.ui", "sodclient.commands",
-                 "sodclient.wording", "sodclient.audit_text")
-_EDGE_VALUES = {("sodclient", "__version__"), ("sodclient", "commands"), ("sodclient", "passphrase_policy"),
-                ("sodclient", "wording"), ("sodclient", "audit_text"), ("sodclient.library", "Document"),
-                ("sodclient.config", "KEYS"), ("sodclient.config", "ConfigError"), ("sodclient.config", "Settings"),
-                ("sodclient.config", "label")}
+_EDGE_MAY_USE = (
+    "sodclient.services",
+    "sodclient.profile",
+    "sodclient.errors",
+    "sodclient.progress",
+    "sodclient.exit_codes",
+    "sodclient.logs",
+    "sodclient.passphrase_policy",
+    "sodclient.library.imaging",
+    "sodclient.deid.options",
+    "sodclient.transport.errors",
+    "sodclient.ui",
+    "sodclient.commands",
+    "sodclient.wording",
+    "sodclient.audit_text",
+)
+_EDGE_VALUES = {
+    ("sodclient", "__version__"),
+    ("sodclient", "commands"),
+    ("sodclient", "passphrase_policy"),
+    ("sodclient", "wording"),
+    ("sodclient", "audit_text"),
+    ("sodclient.library", "Document"),
+    ("sodclient.config", "KEYS"),
+    ("sodclient.config", "ConfigError"),
+    ("sodclient.config", "Settings"),
+    ("sodclient.config", "label"),
+}
 
 
 def test_cli_and_ui_call_services_and_nothing_below():
@@ -157,9 +229,12 @@ def test_cli_and_ui_call_services_and_nothing_below():
 
 def test_environment_is_read_only_at_the_edge():
     """SODCLIENT_HOME and friends select a profile in one place (Profile.from_environment)."""
-    readers = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "sodclient").rglob("*.py")
-                     if "SODCLIENT_HOME" in p.read_text(encoding="utf-8")
-                     or "SODCLIENT_SITE_DEFAULTS" in p.read_text(encoding="utf-8"))
+    readers = sorted(
+        str(p.relative_to(ROOT))
+        for p in (ROOT / "sodclient").rglob("*.py")
+        if "SODCLIENT_HOME" in p.read_text(encoding="utf-8")
+        or "SODCLIENT_SITE_DEFAULTS" in p.read_text(encoding="utf-8")
+    )
     assert readers == ["sodclient/profile.py"]
 
 

@@ -30,8 +30,9 @@ print("LOADED", sorted({{m.split(".")[0] for m in sys.modules}}))
 
 @pytest.mark.parametrize("module", ["sodclient.cli", "sodformat.cli"])
 def test_help_imports_no_heavy_library(module):
-    out = subprocess.run([sys.executable, "-c", PROBE.format(module=module)], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE.format(module=module)], capture_output=True, text=True, check=True
+    ).stdout
     assert "usage:" in out
     loaded = out.split("LOADED", 1)[1]
     assert not [name for name in HEAVY if f"'{name}'" in loaded], loaded
@@ -64,8 +65,11 @@ def test_quick_exit_still_flushes_the_support_log_and_keeps_the_exit_code(profil
     """`python -m sodclient` skips module teardown at exit (cli.run); the log and the exit code must survive."""
     ok = subprocess.run([sys.executable, "-m", "sodclient", "outbox", "list"], capture_output=True, text=True)
     assert ok.returncode == 0 and "outbox" in ok.stdout
-    bad = subprocess.run([sys.executable, "-m", "sodclient", "import", str(profile.paths.data / "none.sod")],
-                         capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, "-m", "sodclient", "import", str(profile.paths.data / "none.sod")],
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode == 2 and "does not exist" in bad.stderr
     log = (profile.paths.log_dir / "sodsend.log").read_text()
     assert "command outbox ended (exit 0)" in log and "command import ended: InputError (exit 2)" in log

@@ -11,13 +11,23 @@ from tests.profiles import current
 
 def test_redaction_of_the_usual_suspects():
     register_sensitive(["Kowalczyk", "Sesame-Open-2026"])
-    line = redact("could not read /home/dr/Kowalczyk^Anna/CT 0001.dcm for anna.k@example.org, MRN 004711223, "
-                  "born 1961-03-07, key sod1n96hw8jjde88t5upet0q6zxy5u6ypqkjj5prp92cjgcsvrwjj4ls90y7gh, "
-                  "passphrase Sesame-Open-2026, patient KOWALCZYK")
-    for leak in ("Kowalczyk", "KOWALCZYK", "/home/dr", "anna.k@", "004711223", "1961-03-07", "sod1n96",
-                 "Sesame-Open-2026"):
+    line = redact(
+        "could not read /home/dr/Kowalczyk^Anna/CT 0001.dcm for anna.k@example.org, MRN 004711223, "
+        "born 1961-03-07, key sod1n96hw8jjde88t5upet0q6zxy5u6ypqkjj5prp92cjgcsvrwjj4ls90y7gh, "
+        "passphrase Sesame-Open-2026, patient KOWALCZYK"
+    )
+    for leak in (
+        "Kowalczyk",
+        "KOWALCZYK",
+        "/home/dr",
+        "anna.k@",
+        "004711223",
+        "1961-03-07",
+        "sod1n96",
+        "Sesame-Open-2026",
+    ):
         assert leak not in line, leak
-    assert "could not read" in line   # still useful to support
+    assert "could not read" in line  # still useful to support
 
 
 def test_tracebacks_are_redacted_too(tmp_path):
@@ -46,4 +56,4 @@ def test_a_cli_run_logs_to_the_profile_without_phi(tmp_path, capsys):
     assert "command send started" in text and "ConfigError" in text and "command audit" in text
     for leak in ("Doe", "19700101", "Sesame", "dr@example.org", str(tmp_path)):
         assert leak not in text, leak
-    assert "command audit" in capsys.readouterr().err   # --debug mirrors the log on stderr
+    assert "command audit" in capsys.readouterr().err  # --debug mirrors the log on stderr

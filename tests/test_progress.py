@@ -3,9 +3,8 @@ siblings without it looking like the user's cancel."""
 
 import threading
 
-from sodformat.threads import is_cancelled
-
 from sodclient.progress import CancelToken
+from sodformat.threads import is_cancelled
 
 
 def test_parent_cancel_reaches_children_and_grandchildren():

@@ -9,10 +9,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from sodformat import generate_identity
 
 from sodclient.config.store import FORMAT_VERSION as SETTINGS_VERSION
-from sodclient.deliveries import FORMAT_VERSION as LEDGER_VERSION, Ledger
+from sodclient.deliveries import FORMAT_VERSION as LEDGER_VERSION
+from sodclient.deliveries import Ledger
 from sodclient.errors import LibraryError
 from sodclient.files import NewerFormat
 from sodclient.keys import add_contact, load_contacts, validate_contact
@@ -20,6 +20,7 @@ from sodclient.library.schema import VERSION as LIBRARY_VERSION
 from sodclient.profile import Profile
 from sodclient.services.outbox import pending
 from sodclient.services.settings import change_settings
+from sodformat import generate_identity
 
 FIXTURE = Path(__file__).parent / "fixtures" / "release-0.1.0"
 
@@ -66,7 +67,7 @@ def test_stores_upgrade_on_first_write_and_keep_reading(old_profile):
     add_contact(old_profile.paths, validate_contact("Dr Two", "", str(other.recipient)))
     assert json.loads(old_profile.paths.contacts_file.read_text())["kind"] == "sodsend-contacts"
     assert len(load_contacts(old_profile.paths)) == 2
-    assert old_profile.audit.verify().ok   # config-change appended to the old chain
+    assert old_profile.audit.verify().ok  # config-change appended to the old chain
 
 
 def test_unknown_fields_from_a_newer_minor_release_are_tolerated(old_profile):
@@ -89,4 +90,4 @@ def test_files_from_a_newer_release_are_refused_not_damaged(old_profile):
     with pytest.raises(LibraryError, match="newer SOD Send"):
         old_profile.library()
     with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 99   # left as it was
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 99  # left as it was

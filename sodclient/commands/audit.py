@@ -17,8 +17,13 @@ from sodclient.services import audit
 
 def register(sub) -> None:
     p = sub.add_parser("audit", help="show the audit trail; `audit verify` checks it; `audit export --csv` exports it")
-    p.add_argument("action", nargs="?", default="list", choices=["list", "verify", "export"],
-                   help="list (default), verify (exit 6 naming the first broken entry) or export")
+    p.add_argument(
+        "action",
+        nargs="?",
+        default="list",
+        choices=["list", "verify", "export"],
+        help="list (default), verify (exit 6 naming the first broken entry) or export",
+    )
     p.add_argument("--verify", action="store_true", help="same as `audit verify`")
     p.add_argument("--csv", action="store_true", help="export as CSV (the only export format)")
     p.add_argument("--output", "-o", type=Path, metavar="FILE", help="write the export here (default: stdout)")
@@ -60,8 +65,10 @@ def _run(args, profile) -> int:
         return 0
     for rec in records:
         if args.raw:
-            print(f"{rec.get('seq')}  {rec.get('time')}  {rec.get('event')}  "
-                  f"{json.dumps(rec.get('fields', {}), sort_keys=True, ensure_ascii=False)}")
+            print(
+                f"{rec.get('seq')}  {rec.get('time')}  {rec.get('event')}  "
+                f"{json.dumps(rec.get('fields', {}), sort_keys=True, ensure_ascii=False)}"
+            )
         else:
             print(audit_text.line(rec))
     return 0

@@ -25,7 +25,7 @@ def _set(args, profile) -> int:
         if not sep:
             raise ConfigError(f"expected KEY=VALUE, got {pair!r}")
         if value == "-" and KEYS.get(key.strip()) and KEYS[key.strip()].secret:
-            value = sys.stdin.readline().rstrip("\n")   # keep secrets out of shell history: `... password=-`
+            value = sys.stdin.readline().rstrip("\n")  # keep secrets out of shell history: `... password=-`
         changes[key.strip()] = value
     change_settings(profile, changes)
     print(f"saved {len(changes)} setting(s)")

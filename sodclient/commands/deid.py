@@ -24,22 +24,47 @@ def register(subparsers) -> None:
         description="Write de-identified copies of PATH (files and folders) into OUT_DIR with neutral names. "
         "Anything that cannot be made safe is left out and listed on stderr.",
     )
-    parser.add_argument("-o", "--out", dest="out_dir", required=True, type=Path, metavar="OUT_DIR",
-                        help="new or empty folder for the de-identified files")
+    parser.add_argument(
+        "-o",
+        "--out",
+        dest="out_dir",
+        required=True,
+        type=Path,
+        metavar="OUT_DIR",
+        help="new or empty folder for the de-identified files",
+    )
     parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="DICOM files, documents and folders")
-    parser.add_argument("--keep-date-intervals", action="store_true",
-                        help="shift dates by one secret offset per patient instead of removing them")
-    parser.add_argument("--keep-patient-characteristics", action="store_true",
-                        help="keep sex, age (computed if missing, capped at 90), size and weight")
-    parser.add_argument("--identifier", action="append", default=[], metavar="TEXT",
-                        help="an extra value that identifies the patient, for the final check (repeatable)")
-    parser.add_argument("--clean-descriptors", action="store_true",
-                        help="keep descriptions (study, series, protocol) in which the final check finds no "
-                        "identifying value (DICOM Clean Descriptors option)")
-    parser.add_argument("--no-ultrasound-blanking", action="store_true",
-                        help="leave ultrasound images out instead of blanking their header area")
-    parser.add_argument("--workers", type=int, default=1, metavar="N",
-                        help="worker processes for DICOM cleaning (default 1)")
+    parser.add_argument(
+        "--keep-date-intervals",
+        action="store_true",
+        help="shift dates by one secret offset per patient instead of removing them",
+    )
+    parser.add_argument(
+        "--keep-patient-characteristics",
+        action="store_true",
+        help="keep sex, age (computed if missing, capped at 90), size and weight",
+    )
+    parser.add_argument(
+        "--identifier",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="an extra value that identifies the patient, for the final check (repeatable)",
+    )
+    parser.add_argument(
+        "--clean-descriptors",
+        action="store_true",
+        help="keep descriptions (study, series, protocol) in which the final check finds no "
+        "identifying value (DICOM Clean Descriptors option)",
+    )
+    parser.add_argument(
+        "--no-ultrasound-blanking",
+        action="store_true",
+        help="leave ultrasound images out instead of blanking their header area",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, metavar="N", help="worker processes for DICOM cleaning (default 1)"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     parser.set_defaults(handler=run)
 

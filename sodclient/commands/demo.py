@@ -11,8 +11,10 @@ from __future__ import annotations
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "demo", help="try SOD Send: a sender, a recipient and their servers on this computer",
+        "demo",
+        help="try SOD Send: a sender, a recipient and their servers on this computer",
         description="Open the demo: a sender's and a recipient's window with synthetic sample studies, an "
         "SFTP server, a mail catcher (the Demo inbox) and a download site, all on 127.0.0.1. Nothing of your "
-        "own profile is used; closing a demo window stops and deletes everything.")
+        "own profile is used; closing a demo window stops and deletes everything.",
+    )
     p.set_defaults(handler=None, window="demo")

@@ -7,18 +7,21 @@ import getpass
 import sys
 from pathlib import Path
 
+from sodclient.errors import InputError
+from sodclient.services import identity
 from sodformat import Identity
 from sodformat.errors import SodError
 from sodformat.recipients import read_passphrase_file
 
-from sodclient.errors import InputError
-from sodclient.services import identity
-
 
 def add_identity_passphrase_option(parser) -> None:
-    parser.add_argument("--identity-passphrase-file", type=Path, metavar="F",
-                        help="file whose first line is your SOD Send passphrase (unlocks your key; without it "
-                        "the command asks on the terminal when it needs your key)")
+    parser.add_argument(
+        "--identity-passphrase-file",
+        type=Path,
+        metavar="F",
+        help="file whose first line is your SOD Send passphrase (unlocks your key; without it "
+        "the command asks on the terminal when it needs your key)",
+    )
 
 
 def _read(path: Path) -> str:
@@ -30,8 +33,9 @@ def _read(path: Path) -> str:
 
 def _ask(prompt: str) -> str:
     if not sys.stdin.isatty():
-        raise identity.SignInRequired("your key is protected by your SOD Send passphrase: give "
-                                      "--identity-passphrase-file (no terminal to ask on)")
+        raise identity.SignInRequired(
+            "your key is protected by your SOD Send passphrase: give --identity-passphrase-file (no terminal to ask on)"
+        )
     return getpass.getpass(prompt)
 
 
@@ -49,11 +53,20 @@ def unlock_identity(args, profile) -> Identity | None:
 
 def register(sub) -> None:
     p = sub.add_parser("identity", help="your own key: show it, create or protect it, change its passphrase")
-    p.add_argument("action", nargs="?", default="show", choices=["show", "create", "protect", "change-passphrase"],
-                   help="show (default); create a key; protect a release 0.1.0 key file; change the passphrase")
+    p.add_argument(
+        "action",
+        nargs="?",
+        default="show",
+        choices=["show", "create", "protect", "change-passphrase"],
+        help="show (default); create a key; protect a release 0.1.0 key file; change the passphrase",
+    )
     add_identity_passphrase_option(p)
-    p.add_argument("--new-passphrase-file", type=Path, metavar="F",
-                   help="file with the new passphrase (create, protect, change-passphrase)")
+    p.add_argument(
+        "--new-passphrase-file",
+        type=Path,
+        metavar="F",
+        help="file with the new passphrase (create, protect, change-passphrase)",
+    )
     p.set_defaults(handler=_run)
 
 

@@ -13,10 +13,17 @@ def register(sub) -> None:
     p = sub.add_parser("key", help="your own key: `key show` prints the public key to give to people who send to you")
     actions = p.add_subparsers(dest="key_action", metavar="ACTION", required=True)
     show = actions.add_parser("show", help="print your public key (one line: encryption key, then signing key)")
-    show.add_argument("--create", action="store_true",
-                      help="create your key first if you have none yet (protected as `identity create` does)")
-    show.add_argument("--new-passphrase-file", type=Path, metavar="F",
-                      help="with --create: file with the passphrase that protects the new key")
+    show.add_argument(
+        "--create",
+        action="store_true",
+        help="create your key first if you have none yet (protected as `identity create` does)",
+    )
+    show.add_argument(
+        "--new-passphrase-file",
+        type=Path,
+        metavar="F",
+        help="with --create: file with the passphrase that protects the new key",
+    )
     show.set_defaults(handler=_show)
 
 
@@ -25,7 +32,9 @@ def _show(args, profile) -> int:
         identity.create_identity(profile, new_passphrase(args, profile))
     text = identity.public_key_text(profile)
     if text is None:
-        raise InputError("You have no key yet: create it with `sodclient key show --create`, or in the app under "
-                         "System → My Key and Contacts.")
+        raise InputError(
+            "You have no key yet: create it with `sodclient key show --create`, or in the app under "
+            "System → My Key and Contacts."
+        )
     print(text)
     return 0

@@ -21,8 +21,9 @@ def _list(args, profile) -> int:
     for e in entries:
         to = ", ".join(e.to + e.cc)
         what = "upload + mail" if e.upload_pending else "mail"
-        print(f"{e.id}  {e.created}  {what} to {to}  link {e.link}  attempts {e.attempts}\n"
-              f"    last error: {e.last_error}")
+        print(
+            f"{e.id}  {e.created}  {what} to {to}  link {e.link}  attempts {e.attempts}\n    last error: {e.last_error}"
+        )
     return 0
 
 

@@ -19,10 +19,15 @@ def register(sub) -> None:
     e.set_defaults(handler=_echo)
     q = cmds.add_parser("query", help="search studies (prints date, patient, ID, description, images, study UID)")
     q.add_argument("node", help="the node's name, as System → PACS Nodes (or `sodclient pacs nodes`) lists it")
-    for flag, what in (("--name", "patient name (wildcards * and ? allowed)"), ("--id", "patient ID"),
-                       ("--from", "first study date, YYYY-MM-DD"), ("--to", "last study date, YYYY-MM-DD"),
-                       ("--modality", "modality, e.g. CT"), ("--accession", "accession number"),
-                       ("--study-uid", "Study Instance UID")):
+    for flag, what in (
+        ("--name", "patient name (wildcards * and ? allowed)"),
+        ("--id", "patient ID"),
+        ("--from", "first study date, YYYY-MM-DD"),
+        ("--to", "last study date, YYYY-MM-DD"),
+        ("--modality", "modality, e.g. CT"),
+        ("--accession", "accession number"),
+        ("--study-uid", "Study Instance UID"),
+    ):
         q.add_argument(flag, default="", help=f"only studies with this {what}")
     q.set_defaults(handler=_query)
     r = cmds.add_parser("retrieve", help="retrieve studies by Study Instance UID into the library")
@@ -47,12 +52,29 @@ def _echo(args, profile) -> int:
 
 
 def _query(args, profile) -> int:
-    query = pacs.StudyQuery(patient_name=args.name, patient_id=args.id, date_from=args.__dict__["from"],
-                            date_to=args.to, modality=args.modality, accession=args.accession,
-                            study_uid=args.study_uid)
+    query = pacs.StudyQuery(
+        patient_name=args.name,
+        patient_id=args.id,
+        date_from=args.__dict__["from"],
+        date_to=args.to,
+        modality=args.modality,
+        accession=args.accession,
+        study_uid=args.study_uid,
+    )
     for s in pacs.search(profile, pacs.node(profile, args.node), query):
-        print("\t".join([s.date, s.patient_name, s.patient_id, s.description, s.modalities,
-                         "" if s.instances is None else str(s.instances), s.study_uid]))
+        print(
+            "\t".join(
+                [
+                    s.date,
+                    s.patient_name,
+                    s.patient_id,
+                    s.description,
+                    s.modalities,
+                    "" if s.instances is None else str(s.instances),
+                    s.study_uid,
+                ]
+            )
+        )
     return Exit.OK
 
 
@@ -66,8 +88,14 @@ def _retrieve(args, profile) -> int:
         studies.append(found[0])
     outcome = pacs.retrieve(profile, node, studies)
     for s in outcome.studies:
-        print(f"{s.study.study_uid}: " + (f"filed ({len(s.result.documents)} new, {s.result.duplicates} already "
-                                          "in the library)" if s.ok else f"not filed: {s.error}"))
+        print(
+            f"{s.study.study_uid}: "
+            + (
+                f"filed ({len(s.result.documents)} new, {s.result.duplicates} already in the library)"
+                if s.ok
+                else f"not filed: {s.error}"
+            )
+        )
     return Exit.OK if outcome.filed == len(studies) else Exit.SERVER
 
 
@@ -79,7 +107,12 @@ def _send(args, profile) -> int:
     for r in outcome.results:
         if not r.ok:
             print(f"{r.sop_instance_uid}: {r.message}", file=sys.stderr)
-    print(f"stored {outcome.stored} of {len(outcome.results)} instance(s)"
-          + (f"; {outcome.not_dicom} other document(s) are not DICOM and stay in the library" if outcome.not_dicom
-             else ""))
+    print(
+        f"stored {outcome.stored} of {len(outcome.results)} instance(s)"
+        + (
+            f"; {outcome.not_dicom} other document(s) are not DICOM and stay in the library"
+            if outcome.not_dicom
+            else ""
+        )
+    )
     return Exit.OK if not outcome.failed else Exit.SERVER

@@ -6,10 +6,6 @@ import shutil
 import sys
 from pathlib import Path
 
-from sodformat.errors import SodError
-from sodformat.limits import DEFAULT_EXPIRY_DAYS, MAX_EXPIRY_DAYS
-from sodformat.recipients import read_passphrase_file
-
 from sodclient import wording
 from sodclient.commands.identity import add_identity_passphrase_option, unlock_identity
 from sodclient.errors import InputError, PeerReviewLeftOut
@@ -18,32 +14,63 @@ from sodclient.progress import CancelToken, ProgressReport
 from sodclient.services.peer_review import require_all_safe, review
 from sodclient.services.reply import documents_by_id, reply_request, stage_documents
 from sodclient.services.send import SendRequest, preflight, send
+from sodformat.errors import SodError
+from sodformat.limits import DEFAULT_EXPIRY_DAYS, MAX_EXPIRY_DAYS
+from sodformat.recipients import read_passphrase_file
 
 
 def register(sub) -> None:
     p = sub.add_parser("send", help="encrypt, upload and e-mail a download link (or reply to a delivery)")
     p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files and folders to send")
-    p.add_argument("--to", action="append", default=[], metavar="EMAIL",
-                   help="recipient (repeatable; a reply goes to the original sender by default)")
+    p.add_argument(
+        "--to",
+        action="append",
+        default=[],
+        metavar="EMAIL",
+        help="recipient (repeatable; a reply goes to the original sender by default)",
+    )
     p.add_argument("--cc", action="append", default=[], metavar="EMAIL", help="copy to (repeatable)")
-    p.add_argument("--passphrase-file", action="append", default=[], type=Path, metavar="F",
-                   help="file whose first line is a transfer passphrase (min. 10 chars, upper, lower, digit)")
+    p.add_argument(
+        "--passphrase-file",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="F",
+        help="file whose first line is a transfer passphrase (min. 10 chars, upper, lower, digit)",
+    )
     p.add_argument("--recipient", action="append", default=[], metavar="PUB", help="recipient public key sod1...")
     p.add_argument("--message", default="", help="text for the mail (NOT encrypted: no patient details)")
-    p.add_argument("--expires-in-days", type=int, default=None, metavar="N",
-                   help=f"1 to {MAX_EXPIRY_DAYS} days, or less where the site caps it (default {DEFAULT_EXPIRY_DAYS} "
-                   "or the site's maximum)")
-    p.add_argument("--in-reply-to", metavar="ID", default="",
-                   help="reply to the received delivery with this id (shown by `sodclient thread`): to its sender, "
-                   "with their key when they are a known contact, threaded under the original's case")
-    p.add_argument("--document", action="append", type=int, default=[], metavar="N",
-                   help="also attach library document N (repeatable; ids from `sodclient thread --documents`)")
+    p.add_argument(
+        "--expires-in-days",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"1 to {MAX_EXPIRY_DAYS} days, or less where the site caps it (default {DEFAULT_EXPIRY_DAYS} "
+        "or the site's maximum)",
+    )
+    p.add_argument(
+        "--in-reply-to",
+        metavar="ID",
+        default="",
+        help="reply to the received delivery with this id (shown by `sodclient thread`): to its sender, "
+        "with their key when they are a known contact, threaded under the original's case",
+    )
+    p.add_argument(
+        "--document",
+        action="append",
+        type=int,
+        default=[],
+        metavar="N",
+        help="also attach library document N (repeatable; ids from `sodclient thread --documents`)",
+    )
     p.add_argument("--peer-review", action="store_true", help="de-identify the inputs before packing")
-    p.add_argument("--yes", action="store_true",
-                   help="if Peer Review leaves inputs out, send the rest without asking")
+    p.add_argument("--yes", action="store_true", help="if Peer Review leaves inputs out, send the rest without asking")
     p.add_argument("--quiet", action="store_true", help="print only the link")
-    p.add_argument("--no-sign", action="store_true",
-                   help="do not sign with your own key (by default a send is signed when you have one)")
+    p.add_argument(
+        "--no-sign",
+        action="store_true",
+        help="do not sign with your own key (by default a send is signed when you have one)",
+    )
     add_identity_passphrase_option(p)
     p.set_defaults(handler=_run)
 
@@ -68,7 +95,7 @@ class _Printer:
         rate = f" {r.rate / 1e6:6.1f} MB/s" if r.rate else ""
         eta = f" {r.eta_s:4.0f} s left" if r.eta_s is not None else ""
         line = f"{r.stage:<10} {pct}{rate}{eta} {r.detail}".rstrip()
-        if r.stage == "connect":   # seconds waited of the time allowed, not bytes
+        if r.stage == "connect":  # seconds waited of the time allowed, not bytes
             if not self.tty and r.done and r.done != r.total:
                 return
             line = f"{r.detail}…" + (f" {r.done} s (gives up after {r.total} s)" if r.done != r.total else "")
@@ -85,14 +112,31 @@ def _request(args, profile, paths: list[Path]) -> SendRequest:
     if days is None:
         days = min(DEFAULT_EXPIRY_DAYS, profile.settings().max_expiry_days())
     if args.in_reply_to:
-        request = reply_request(profile, args.in_reply_to, paths, message=args.message, passphrases=passphrases,
-                                to=args.to, cc=args.cc, expires_in_days=days, sign=not args.no_sign)
+        request = reply_request(
+            profile,
+            args.in_reply_to,
+            paths,
+            message=args.message,
+            passphrases=passphrases,
+            to=args.to,
+            cc=args.cc,
+            expires_in_days=days,
+            sign=not args.no_sign,
+        )
         request.recipient_keys += args.recipient
         return request
     if not args.to:
         raise InputError("give the recipient's e-mail address (--to)")
-    return SendRequest(paths=paths, to=args.to, cc=args.cc, passphrases=passphrases, recipient_keys=args.recipient,
-                       message=args.message, expires_in_days=days, sign=not args.no_sign)
+    return SendRequest(
+        paths=paths,
+        to=args.to,
+        cc=args.cc,
+        passphrases=passphrases,
+        recipient_keys=args.recipient,
+        message=args.message,
+        expires_in_days=days,
+        sign=not args.no_sign,
+    )
 
 
 def _run(args, profile) -> int:
@@ -113,11 +157,11 @@ def _send(args, profile, paths: list[Path]) -> int:
         raise InputError("nothing to send: give at least one file or folder, or --document")
     request = _request(args, profile, paths)
     if request.sign:
-        unlock_identity(args, profile)   # asks for the passphrase only when one protects your key
+        unlock_identity(args, profile)  # asks for the passphrase only when one protects your key
     printer = _Printer(args.quiet)
     cancel = CancelToken()
     try:
-        preflight(profile, request)   # before a long Peer Review: a send that cannot go fails at once
+        preflight(profile, request)  # before a long Peer Review: a send that cannot go fails at once
         if args.peer_review:
             request.reviewed = review(profile, paths, progress=printer, cancel=cancel)
             if not args.yes:
@@ -143,7 +187,9 @@ def _send(args, profile, paths: list[Path]) -> int:
     if result.notified:
         print(f"notified {', '.join(request.to + request.cc)}")
     else:
-        print(f"the notification mail could not be sent ({result.notify_error}); it waits in the outbox: "
-              "run `sodclient outbox retry` later")
+        print(
+            f"the notification mail could not be sent ({result.notify_error}); it waits in the outbox: "
+            "run `sodclient outbox retry` later"
+        )
     print(result.link)
     return Exit.OK if result.notified else Exit.MAIL_QUEUED

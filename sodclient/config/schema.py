@@ -7,8 +7,9 @@ the UI form and the site-defaults file agree on names, types and which values ar
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from sodclient.errors import InputError
@@ -102,9 +103,9 @@ class Key:
     parse: Callable[[str], Any]
     default: str
     secret: bool
-    label: str       # as FTP Config labels the field; every message to users names fields this way
+    label: str  # as FTP Config labels the field; every message to users names fields this way
     help: str
-    site_only: bool = False   # a site policy: set in site defaults only, never by the user
+    site_only: bool = False  # a site policy: set in site defaults only, never by the user
 
 
 KEYS: dict[str, Key] = {
@@ -115,24 +116,79 @@ KEYS: dict[str, Key] = {
         Key("sftp.username", _text, "", False, "SFTP user name", "SFTP account name"),
         Key("sftp.password", _text, "", True, "SFTP password", "SFTP password (or leave empty and use a key file)"),
         Key("sftp.key_file", _text, "", False, "SFTP key file", "private key file for SFTP (OpenSSH format)"),
-        Key("sftp.key_passphrase", _text, "", True, "SFTP key passphrase", "passphrase of the SFTP key file, if it has one"),
-        Key("sftp.remote_dir", _remote_dir, "", False, "SFTP remote folder", "folder on the server that the download site publishes"),
+        Key(
+            "sftp.key_passphrase",
+            _text,
+            "",
+            True,
+            "SFTP key passphrase",
+            "passphrase of the SFTP key file, if it has one",
+        ),
+        Key(
+            "sftp.remote_dir",
+            _remote_dir,
+            "",
+            False,
+            "SFTP remote folder",
+            "folder on the server that the download site publishes",
+        ),
         Key("smtp.host", _host, "", False, "Mail host", "mail server name or address"),
         Key("smtp.port", _port, "587", False, "Mail port", "mail server port (587 for starttls, 465 for ssl)"),
         Key("smtp.security", _security, "starttls", False, "Mail security", "starttls, ssl or none"),
         Key("smtp.username", _text, "", False, "Mail user name", "mail account name (empty: no login)"),
         Key("smtp.password", _text, "", True, "Mail password", "mail account password"),
         Key("smtp.from", _email, "", False, "Mail from address", "sender address of notification mails"),
-        Key("smtp.ca_file", _text, "", False, "Mail extra CA file", "extra CA certificate file for a site's own mail server CA"),
-        Key("link.template", _link_template, "", False, "Download link template", "download URL with {name} for the uploaded file"),
-        Key("session.idle_minutes", _int_between(1, 24 * 60), "30", False, "Lock after idle minutes",
-            "minutes without input before the app locks (at most the site's maximum)"),
-        Key("site.max_idle_minutes", _int_between(1, 24 * 60), "30", False, "Site maximum idle minutes",
-            "the longest idle time before the app locks that users may choose", site_only=True),
-        Key("site.max_expiry_days", _int_between(1, 14), "14", False, "Site maximum expiry days",
-            "the longest a delivery may stay downloadable (at most 14)", site_only=True),
-        Key("site.identity_protection", _protection, "passphrase", False, "Key protection",
-            "passphrase (the user's app passphrase) or keyring (the OS keyring holds the key)", site_only=True),
+        Key(
+            "smtp.ca_file",
+            _text,
+            "",
+            False,
+            "Mail extra CA file",
+            "extra CA certificate file for a site's own mail server CA",
+        ),
+        Key(
+            "link.template",
+            _link_template,
+            "",
+            False,
+            "Download link template",
+            "download URL with {name} for the uploaded file",
+        ),
+        Key(
+            "session.idle_minutes",
+            _int_between(1, 24 * 60),
+            "30",
+            False,
+            "Lock after idle minutes",
+            "minutes without input before the app locks (at most the site's maximum)",
+        ),
+        Key(
+            "site.max_idle_minutes",
+            _int_between(1, 24 * 60),
+            "30",
+            False,
+            "Site maximum idle minutes",
+            "the longest idle time before the app locks that users may choose",
+            site_only=True,
+        ),
+        Key(
+            "site.max_expiry_days",
+            _int_between(1, 14),
+            "14",
+            False,
+            "Site maximum expiry days",
+            "the longest a delivery may stay downloadable (at most 14)",
+            site_only=True,
+        ),
+        Key(
+            "site.identity_protection",
+            _protection,
+            "passphrase",
+            False,
+            "Key protection",
+            "passphrase (the user's app passphrase) or keyring (the OS keyring holds the key)",
+            site_only=True,
+        ),
     ]
 }
 

@@ -26,14 +26,18 @@ if TYPE_CHECKING:
     from sodclient.profile import Profile
 
 _PURPOSE = "settings"
-FORMAT_VERSION = 2          # 1: release 0.1.0 (no [format] section); 2: adds [format] version
+FORMAT_VERSION = 2  # 1: release 0.1.0 (no [format] section); 2: adds [format] version
 _FORMAT_SECTION = "format"
-_LOCK_SECTION = "lock"       # site defaults only: `keys = sftp.host, sftp.port, smtp.*`
+_LOCK_SECTION = "lock"  # site defaults only: `keys = sftp.host, sftp.port, smtp.*`
 
 
 def _flatten(parser: configparser.ConfigParser) -> dict[str, str]:
-    return {f"{section}.{key}": value for section in parser.sections() for key, value in parser[section].items()
-            if section not in (_FORMAT_SECTION, _LOCK_SECTION)}
+    return {
+        f"{section}.{key}": value
+        for section in parser.sections()
+        for key, value in parser[section].items()
+        if section not in (_FORMAT_SECTION, _LOCK_SECTION)
+    }
 
 
 def _site_parser(path: Path) -> configparser.ConfigParser:
@@ -54,8 +58,11 @@ def _read_site_locks(path: Path | None) -> frozenset[str]:
         return frozenset()
     locked: set[str] = set()
     for pattern in parser[_LOCK_SECTION].get("keys", "").replace(",", " ").split():
-        matched = {k for k in KEYS if k == pattern
-                   or (pattern.endswith(".*") and k.startswith(pattern[:-1]) and not KEYS[k].secret)}
+        matched = {
+            k
+            for k in KEYS
+            if k == pattern or (pattern.endswith(".*") and k.startswith(pattern[:-1]) and not KEYS[k].secret)
+        }
         if not matched and pattern not in KEYS:
             raise ConfigError(f"the site defaults file {path} locks {pattern!r}, which is not a setting")
         locked |= matched
@@ -77,7 +84,7 @@ def _read_site_defaults(path: Path | None) -> dict[str, str]:
     return values
 
 
-def _read_user(profile: "Profile") -> dict[str, str]:
+def _read_user(profile: Profile) -> dict[str, str]:
     path = profile.paths.settings_file
     if not path.exists():
         return {}
@@ -88,10 +95,10 @@ def _read_user(profile: "Profile") -> dict[str, str]:
         version = int(parser[_FORMAT_SECTION].get("version", "1"))
         if version > FORMAT_VERSION:
             raise ConfigError(f"the settings were written by a newer SOD Send (format {version}); update the app")
-    return {k: v for k, v in _flatten(parser).items() if k in KEYS}   # unknown keys are tolerated, not kept
+    return {k: v for k, v in _flatten(parser).items() if k in KEYS}  # unknown keys are tolerated, not kept
 
 
-def _write_user(profile: "Profile", values: dict[str, str]) -> None:
+def _write_user(profile: Profile, values: dict[str, str]) -> None:
     parser = configparser.ConfigParser(interpolation=None)
     parser.add_section(_FORMAT_SECTION)
     parser[_FORMAT_SECTION]["version"] = str(FORMAT_VERSION)
@@ -110,9 +117,9 @@ class Settings:
     """Typed, validated view of all keys: `settings["sftp.port"]` is an int."""
 
     raw: dict[str, str]
-    origin: dict[str, str]   # key -> "default" | "site" | "user"
-    known_hosts: Path        # the profile's own trust store, handed to the SFTP target
-    locked: frozenset[str] = frozenset()   # keys the site locks: read-only in FTP Config, refused by config set
+    origin: dict[str, str]  # key -> "default" | "site" | "user"
+    known_hosts: Path  # the profile's own trust store, handed to the SFTP target
+    locked: frozenset[str] = frozenset()  # keys the site locks: read-only in FTP Config, refused by config set
 
     def __getitem__(self, key: str) -> Any:
         return parse_value(key, self.raw[key])
@@ -123,28 +130,49 @@ class Settings:
     def require(self, *keys: str) -> None:
         missing = [k for k in keys if not self.raw.get(k)]
         if missing:
-            raise ConfigError(f"not configured yet: {', '.join(label(k) for k in missing)} (System → FTP Config, "
-                              f"or `sodclient config set {missing[0]}=...`)")
+            raise ConfigError(
+                f"not configured yet: {', '.join(label(k) for k in missing)} (System → FTP Config, "
+                f"or `sodclient config set {missing[0]}=...`)"
+            )
 
     def sftp(self) -> SftpTarget:
         """Where and how to upload; ConfigError naming the missing fields as FTP Config labels them."""
         self.require("sftp.host", "sftp.username", "sftp.remote_dir")
         if not self.raw["sftp.password"] and not self.raw["sftp.key_file"]:
             raise ConfigError(f"set the {label('sftp.password')} or the {label('sftp.key_file')} in FTP Config")
-        return SftpTarget(self["sftp.host"], self["sftp.port"], self["sftp.username"], self["sftp.remote_dir"],
-                          self["sftp.password"], self["sftp.key_file"], self["sftp.key_passphrase"],
-                          known_hosts=self.known_hosts)
+        return SftpTarget(
+            self["sftp.host"],
+            self["sftp.port"],
+            self["sftp.username"],
+            self["sftp.remote_dir"],
+            self["sftp.password"],
+            self["sftp.key_file"],
+            self["sftp.key_passphrase"],
+            known_hosts=self.known_hosts,
+        )
 
     def sftp_host_only(self) -> SftpTarget:
         """Enough to fetch and trust the server's key (trust-host) before an account is set up."""
         self.require("sftp.host")
-        return SftpTarget(self["sftp.host"], self["sftp.port"], self["sftp.username"], self["sftp.remote_dir"],
-                          known_hosts=self.known_hosts)
+        return SftpTarget(
+            self["sftp.host"],
+            self["sftp.port"],
+            self["sftp.username"],
+            self["sftp.remote_dir"],
+            known_hosts=self.known_hosts,
+        )
 
     def smtp(self) -> SmtpTarget:
         self.require("smtp.host", "smtp.from")
-        return SmtpTarget(self["smtp.host"], self["smtp.port"], self["smtp.security"], self["smtp.username"],
-                          self["smtp.password"], self["smtp.from"], self["smtp.ca_file"])
+        return SmtpTarget(
+            self["smtp.host"],
+            self["smtp.port"],
+            self["smtp.security"],
+            self["smtp.username"],
+            self["smtp.password"],
+            self["smtp.from"],
+            self["smtp.ca_file"],
+        )
 
     def link(self, remote_name: str) -> str:
         self.require("link.template")
@@ -175,30 +203,32 @@ class Settings:
         return "Settings(" + ", ".join(f"{k}={v!r}" for k, v, _ in self.shown()) + ")"
 
 
-def load_settings(profile: "Profile") -> Settings:
+def load_settings(profile: Profile) -> Settings:
     raw = {k: spec.default for k, spec in KEYS.items()}
     origin = {k: "default" for k in KEYS}
     locked = _read_site_locks(profile.site_defaults)
     for layer, values in (("site", _read_site_defaults(profile.site_defaults)), ("user", _read_user(profile))):
         for key, value in values.items():
-            if key in KEYS and not (layer == "user" and key in locked):   # a locked key keeps the site's value
+            if key in KEYS and not (layer == "user" and key in locked):  # a locked key keeps the site's value
                 raw[key], origin[key] = value, layer
     for key in locked:
         origin[key] = "site (locked)"
     return Settings(raw, origin, profile.paths.known_hosts, locked)
 
 
-def refuse_locked(profile: "Profile", keys) -> None:
+def refuse_locked(profile: Profile, keys) -> None:
     """ConfigError when any of `keys` is locked by the site."""
     locked = sorted(set(keys) & _read_site_locks(profile.site_defaults))
     if locked:
         names = ", ".join(label(k) for k in locked)
-        raise ConfigError(f"{names} {'is' if len(locked) == 1 else 'are'} set by your site's administrator "
-                          f"(locked in {profile.site_defaults}); ask them to change "
-                          f"{'it' if len(locked) == 1 else 'them'}")
+        raise ConfigError(
+            f"{names} {'is' if len(locked) == 1 else 'are'} set by your site's administrator "
+            f"(locked in {profile.site_defaults}); ask them to change "
+            f"{'it' if len(locked) == 1 else 'them'}"
+        )
 
 
-def save_settings(profile: "Profile", changes: dict[str, str]) -> list[str]:
+def save_settings(profile: Profile, changes: dict[str, str]) -> list[str]:
     """Validate every change first, then write all of them at once (never a half-applied set).
     Returns the keys written; auditing the change is the caller's (services.settings) job."""
     refuse_locked(profile, changes)

@@ -14,9 +14,9 @@ class Box:
     w: int
     h: int
     frame: int | None = None
-    why: str = ""             # PHI-free: "OCR: identifying value", "template: GE LOGIQ9 US", "sender", ...
+    why: str = ""  # PHI-free: "OCR: identifying value", "template: GE LOGIQ9 US", "sender", ...
 
-    def clipped(self, rows: int, cols: int) -> "Box | None":
+    def clipped(self, rows: int, cols: int) -> Box | None:
         x0, y0 = max(0, self.x), max(0, self.y)
         x1, y1 = min(cols, self.x + self.w), min(rows, self.y + self.h)
         if x1 <= x0 or y1 <= y0:
@@ -24,7 +24,7 @@ class Box:
         return Box(x0, y0, x1 - x0, y1 - y0, self.frame, self.why)
 
     @classmethod
-    def from_spec(cls, spec, why: str = "sender") -> "Box":
+    def from_spec(cls, spec, why: str = "sender") -> Box:
         """(x, y, w, h) or (x, y, w, h, frame), as the review dialog hands them over."""
         x, y, w, h, *rest = (int(v) if v is not None else None for v in spec)
         return cls(x, y, w, h, rest[0] if rest else None, why)

@@ -18,16 +18,15 @@ from pydicom.dataset import Dataset
 
 from sodclient.deid import ocr, pixels, screen
 from sodclient.deid import raw_values as rv
+from sodclient.deid.boxes import Box
 from sodclient.deid.deny_list import DenyList
 from sodclient.deid.errors import NotSafe
-from sodclient.deid.boxes import Box
 from sodclient.deid.pixels import PixelError
 
 # Kinds of image that commonly carry burned-in text (PS3.15 E.3.1 mentions US and SC explicitly).
 _RISKY_MODALITIES = {"US", "SC", "OT", "XC", "ES", "DOC"}
 _SECONDARY_CAPTURE_PREFIX = "1.2.840.10008.5.1.4.1.1.7"
-_ULTRASOUND_CLASSES = {"1.2.840.10008.5.1.4.1.1.6.1", "1.2.840.10008.5.1.4.1.1.3.1",
-                       "1.2.840.10008.5.1.4.1.1.6.2"}
+_ULTRASOUND_CLASSES = {"1.2.840.10008.5.1.4.1.1.6.1", "1.2.840.10008.5.1.4.1.1.3.1", "1.2.840.10008.5.1.4.1.1.6.2"}
 _PIXEL_TAGS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
 _MIN_CONFIDENCE_FOR_FLAGGED = 40.0
 MODALITY, SOP_CLASS, BURNED_IN, RECOGNIZABLE = 0x00080060, 0x00080016, 0x00280301, 0x00280302
@@ -35,10 +34,10 @@ MODALITY, SOP_CLASS, BURNED_IN, RECOGNIZABLE = 0x00080060, 0x00080016, 0x0028030
 
 @dataclass
 class PixelOutcome:
-    boxes: list[Box] = field(default_factory=list)      # blanked, for the report and the review dialog
+    boxes: list[Box] = field(default_factory=list)  # blanked, for the report and the review dialog
     actions: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    ocr_frames: int = 0                                  # frames that went to OCR (after the screen)
+    ocr_frames: int = 0  # frames that went to OCR (after the screen)
     screened_frames: int = 0
 
 
@@ -75,8 +74,12 @@ def ultrasound_outside_boxes(ds: Dataset) -> list[Box]:
         return []
     x0, y0, x1, y1 = max(0, min(xs0)), max(0, min(ys0)), min(cols - 1, max(xs1)), min(rows - 1, max(ys1))
     why = "outside the ultrasound regions"
-    bands = [Box(0, 0, cols, y0, None, why), Box(0, y1 + 1, cols, rows - y1 - 1, None, why),
-             Box(0, y0, x0, y1 - y0 + 1, None, why), Box(x1 + 1, y0, cols - x1 - 1, y1 - y0 + 1, None, why)]
+    bands = [
+        Box(0, 0, cols, y0, None, why),
+        Box(0, y1 + 1, cols, rows - y1 - 1, None, why),
+        Box(0, y0, x0, y1 - y0 + 1, None, why),
+        Box(x1 + 1, y0, cols - x1 - 1, y1 - y0 + 1, None, why),
+    ]
     return [b for b in bands if b.w > 0 and b.h > 0]
 
 
@@ -108,21 +111,25 @@ class _Reader:
             if regions:
                 self.ocr_frames += 1
             for region, scale in regions:
-                crop = gray[region.y:region.y + region.h, region.x:region.x + region.w]
+                crop = gray[region.y : region.y + region.h, region.x : region.x + region.w]
                 key = hashlib.blake2b(crop.tobytes() + repr((region, scale)).encode(), digest_size=16).digest()
                 words = self.cache.get(key)
                 if words is None:
                     place = (region.x, region.y, region.w, region.h, scale)
                     earlier = self.reads.setdefault(place, [])
-                    if len(earlier) >= _READS_PER_REGION:     # the same band again: reuse every reading
+                    if len(earlier) >= _READS_PER_REGION:  # the same band again: reuse every reading
                         words = [w for reading in earlier for w in reading]
                     else:
                         words = self.cache[key] = ocr.read_words(gray, region, scale)
                         earlier.append(words)
                 for word in words:
                     why = self.deny.why(word.text)
-                    if why is None and self.flagged and word.confidence >= _MIN_CONFIDENCE_FOR_FLAGGED \
-                            and sum(c.isalnum() for c in word.text) >= 2:
+                    if (
+                        why is None
+                        and self.flagged
+                        and word.confidence >= _MIN_CONFIDENCE_FOR_FLAGGED
+                        and sum(c.isalnum() for c in word.text) >= 2
+                    ):
                         why = "text on an image flagged as showing identifying text"
                     if why is None:
                         kept.add(word.text.casefold())
@@ -133,8 +140,9 @@ class _Reader:
         return boxes
 
 
-def clean_pixels(ds: Dataset, template_boxes: list[Box], deny: DenyList, extra: list[Box],
-                 ocr_enabled: bool = True) -> PixelOutcome:
+def clean_pixels(
+    ds: Dataset, template_boxes: list[Box], deny: DenyList, extra: list[Box], ocr_enabled: bool = True
+) -> PixelOutcome:
     """Check and clean the pixels of `ds` in place. Raises NotSafe when the image cannot be made safe."""
     out = PixelOutcome()
     if not any(t in ds for t in _PIXEL_TAGS) or "Rows" not in ds:
@@ -168,13 +176,15 @@ def clean_pixels(ds: Dataset, template_boxes: list[Box], deny: DenyList, extra: 
     boxes = fixed + found
     if not boxes:
         if flagged:
-            raise NotSafe("it is flagged as having text burned into the pixels, but the text could not be "
-                          "located to blank it")
+            raise NotSafe(
+                "it is flagged as having text burned into the pixels, but the text could not be located to blank it"
+            )
         if risk is not None:
             out.warnings.append(f"{risk}; OCR read no identifying text there: look at the image before sending")
         if reader.kept_words:
-            out.actions.append(f"{reader.kept_words} different word(s) of non-identifying text read in the "
-                               "pixels and kept")
+            out.actions.append(
+                f"{reader.kept_words} different word(s) of non-identifying text read in the pixels and kept"
+            )
         out.actions.append("pixel data unchanged (bit-identical)")
         return out
 
@@ -189,7 +199,7 @@ def clean_pixels(ds: Dataset, template_boxes: list[Box], deny: DenyList, extra: 
         raise NotSafe(f"{exc}, so the text found in it cannot be blanked") from exc
     photometric = pixels.photometric(ds)
     applied = pixels.blank(ds, native, boxes)
-    if ocr_enabled and found:                       # read again: nothing identifying may remain legible
+    if ocr_enabled and found:  # read again: nothing identifying may remain legible
         again = _Reader(deny, False).hits(native, photometric)
         if again:
             applied += pixels.blank(ds, native, [_grow(b) for b in again])
@@ -199,8 +209,7 @@ def clean_pixels(ds: Dataset, template_boxes: list[Box], deny: DenyList, extra: 
     out.boxes = applied
     ds.BurnedInAnnotation = "NO"
     kinds = sorted({b.why.split(":")[0] for b in applied})
-    out.actions.append(f"{len(applied)} area(s) of the pixels blanked ({', '.join(kinds)}); "
-                       "all other pixels unchanged")
+    out.actions.append(f"{len(applied)} area(s) of the pixels blanked ({', '.join(kinds)}); all other pixels unchanged")
     if reader.kept_words:
         out.actions.append(f"{reader.kept_words} different word(s) of non-identifying text read in the pixels and kept")
     if was_compressed or was_rle:

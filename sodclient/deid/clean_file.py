@@ -29,16 +29,17 @@ class ItemResult:
     kind: str = ""
     actions: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    reason: str | None = None                 # set when left out
+    reason: str | None = None  # set when left out
     found: IdentifierSet = field(default_factory=IdentifierSet)
-    boxes: list = field(default_factory=list)            # Box: pixel areas blanked
-    texts: list = field(default_factory=list)            # (tag, decoded text) kept in a DICOM output
-    screened: int = 0                                    # frames screened for text
-    ocr_frames: int = 0                                  # frames read by OCR
+    boxes: list = field(default_factory=list)  # Box: pixel areas blanked
+    texts: list = field(default_factory=list)  # (tag, decoded text) kept in a DICOM output
+    screened: int = 0  # frames screened for text
+    ocr_frames: int = 0  # frames read by OCR
 
 
-def process_input(index: int, path_str: str, size: int, staging: str, keys: SendKeys,
-                  options: PeerReviewOptions) -> ItemResult:
+def process_input(
+    index: int, path_str: str, size: int, staging: str, keys: SendKeys, options: PeerReviewOptions
+) -> ItemResult:
     """Clean one input into the staging folder. Never raises for a bad input: it is left out instead."""
     path = Path(path_str)
     result = ItemResult(index=index, size=size)
@@ -48,15 +49,16 @@ def process_input(index: int, path_str: str, size: int, staging: str, keys: Send
         if kind is None and path.suffix.lower() in _DICOM_SUFFIXES:
             kind = "dicom?"
         if kind in ("dicom", "dicom?"):
-            process_dicom(path, kind == "dicom", result, staging, keys, options,
-                          options.boxes_for(path_str, f"input {index + 1}"))
+            process_dicom(
+                path, kind == "dicom", result, staging, keys, options, options.boxes_for(path_str, f"input {index + 1}")
+            )
         else:
             data = path.read_bytes()
             cleaned, info = documents.clean_document(kind or "", data)
             result.kind, result.ext, result.actions, result.warnings = info.kind, info.ext, info.actions, info.warnings
             result.staged = _stage(staging, index, cleaned)
     except StagingWriteError:
-        raise                              # our own output failed (e.g. disk full): the whole run fails
+        raise  # our own output failed (e.g. disk full): the whole run fails
     except NotSafe as exc:
         result.reason = str(exc)
     except Exception as exc:  # any damaged or hostile input is left out, never half-processed

@@ -13,8 +13,10 @@ import re
 from sodclient.deid.residual import normalize
 
 _CONFUSIONS = str.maketrans({"0": "o", "1": "l", "i": "l", "|": "l", "5": "s", "8": "b", "$": "s"})
-_DATE = re.compile(r"\d{1,4}[./\-]\d{1,2}[./\-]\d{1,4}|(?:19|20)\d{6}|\d{1,2}[a-z]{3}(?:19|20)?\d{2}|"
-                   r"[a-z]{3,9}\d{1,2}(?:19|20)\d{2}")
+_DATE = re.compile(
+    r"\d{1,4}[./\-]\d{1,2}[./\-]\d{1,4}|(?:19|20)\d{6}|\d{1,2}[a-z]{3}(?:19|20)?\d{2}|"
+    r"[a-z]{3,9}\d{1,2}(?:19|20)\d{2}"
+)
 _RECORD_NUMBER = re.compile(r"(?=.*\d)[a-z0-9]*\d{5,}[a-z0-9]*")
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
@@ -72,9 +74,12 @@ class DenyList:
             if len(canon) < 3 and canon.isascii():
                 continue
             for deny in self.tokens:
-                if canon == deny or (len(canon) >= 4 and _close(canon, deny)) or \
-                        (len(canon) >= 5 and (deny.startswith(canon) or deny.endswith(canon) or canon in deny)) or \
-                        (len(deny) >= 5 and deny in canon):
+                if (
+                    canon == deny
+                    or (len(canon) >= 4 and _close(canon, deny))
+                    or (len(canon) >= 5 and (deny.startswith(canon) or deny.endswith(canon) or canon in deny))
+                    or (len(deny) >= 5 and deny in canon)
+                ):
                     return "identifying value"
         compact = re.sub(r"\s+", "", plain)
         if _DATE.search(compact):

@@ -32,8 +32,14 @@ DEID_METHOD = "SOD Send Peer Review: PS3.15 Basic Profile"
 _FREE_TEXT_VRS = {"LT", "ST", "UT"}
 _DUMMY_TEXT = "ANONYMIZED"
 _DUMMY_BY_VR = {
-    "DA": "19000101", "TM": "000000", "DT": "19000101000000", "AS": "000D", "IS": "0", "DS": "0",
-    "UR": "", "UI": None,
+    "DA": "19000101",
+    "TM": "000000",
+    "DT": "19000101000000",
+    "AS": "000D",
+    "IS": "0",
+    "DS": "0",
+    "UR": "",
+    "UI": None,
 }
 _BINARY_VRS = {"OB", "OW", "OD", "OF", "OL", "OV", "UN"}
 _NUMBER_VRS = {"US", "SS", "UL", "SL", "FL", "FD", "UV", "SV", "AT"}
@@ -82,14 +88,17 @@ class CleanStats:
             (self.overlays_curves_removed, "overlay/curve/icon attribute(s) removed"),
             (self.free_text_removed, "free-text attribute(s) removed"),
             (self.meta_removed, "file meta attribute(s) removed"),
-            (self.not_on_keep_list, "attribute(s) removed because they are not on the keep-list of attributes "
-                                    "known to carry no identity"),
+            (
+                self.not_on_keep_list,
+                "attribute(s) removed because they are not on the keep-list of attributes known to carry no identity",
+            ),
             (self.ages_capped, "age(s) over 89 years set to 090Y"),
             (self.roi_names_kept, "RT structure / segment name(s) kept (AAPM TG-263 standard names)"),
-            (self.roi_names_replaced, "RT structure / segment name(s) replaced by 'ROI n' / 'Segment n' (not "
-                                      "TG-263 standard names)"),
-            (self.descriptors_kept, "descriptor(s) kept by the Clean Descriptors option (checked by the final "
-                                    "scan)"),
+            (
+                self.roi_names_replaced,
+                "RT structure / segment name(s) replaced by 'ROI n' / 'Segment n' (not TG-263 standard names)",
+            ),
+            (self.descriptors_kept, "descriptor(s) kept by the Clean Descriptors option (checked by the final scan)"),
         ]
         return [f"{n} {text}" for n, text in parts if n]
 
@@ -109,7 +118,7 @@ class _Context:
     enhanced: bool
     pseudonym: PatientPseudonym
     found: IdentifierSet
-    structured: bool = False              # SR / KOS: report text is kept for redaction, not removed
+    structured: bool = False  # SR / KOS: report text is kept for redaction, not removed
     clean_descriptors: bool = False
     stats: CleanStats = field(default_factory=CleanStats)
 
@@ -128,9 +137,15 @@ def pseudonym_for(ds: Dataset, keys: SendKeys) -> PatientPseudonym:
     return PatientPseudonym(f"PEER REVIEW^{code}", f"PR-{code}", keys.date_offset_days(key))
 
 
-def clean_dataset(ds: Dataset, keys: SendKeys, keep_dates: bool, found: IdentifierSet,
-                  keep_characteristics: bool = False, structured: bool = False,
-                  clean_descriptors: bool = False) -> tuple[CleanStats, PatientPseudonym]:
+def clean_dataset(
+    ds: Dataset,
+    keys: SendKeys,
+    keep_dates: bool,
+    found: IdentifierSet,
+    keep_characteristics: bool = False,
+    structured: bool = False,
+    clean_descriptors: bool = False,
+) -> tuple[CleanStats, PatientPseudonym]:
     """De-identify `ds` in place (file meta included); collect identifying values into `found`."""
     pseudonym = pseudonym_for(ds, keys)
     enhanced = "PerFrameFunctionalGroupsSequence" in ds or "SharedFunctionalGroupsSequence" in ds
@@ -138,8 +153,7 @@ def clean_dataset(ds: Dataset, keys: SendKeys, keep_dates: bool, found: Identifi
         age = age_at_exam(ds)
         if age:
             ds.PatientAge = age
-    ctx = _Context(keys, keep_dates, keep_characteristics, enhanced, pseudonym, found, structured,
-                   clean_descriptors)
+    ctx = _Context(keys, keep_dates, keep_characteristics, enhanced, pseudonym, found, structured, clean_descriptors)
     _clean(ds, ctx)
     meta = getattr(ds, "file_meta", None)
     if meta is not None:
@@ -303,7 +317,7 @@ def _clean(ds: Dataset, ctx: _Context) -> None:
     for key in sorted(ds.keys()):
         tag = int(key)
         group, element = tag >> 16, tag & 0xFFFF
-        if element == 0x0000:            # group lengths would be wrong after cleaning
+        if element == 0x0000:  # group lengths would be wrong after cleaning
             del ds[key]
             continue
         if group & 1:
@@ -323,10 +337,10 @@ def _clean(ds: Dataset, ctx: _Context) -> None:
         if ctx.keep_characteristics and tag in PATIENT_CHARACTERISTICS_TAGS:
             if _raw_vr(ds, key) == "AS":
                 _cap_age_elem(ds[key], ctx)
-            continue                      # kept as read, by the sender's choice
+            continue  # kept as read, by the sender's choice
         if ctx.clean_descriptors and tag in CLEAN_DESCRIPTORS_TAGS and _raw_vr(ds, key) in _DESCRIPTOR_VRS:
             ctx.stats.descriptors_kept += 1
-            continue                      # kept; the final scan removes it if it names anyone
+            continue  # kept; the final scan removes it if it names anyone
         vr = _raw_vr(ds, key)
         if vr == "PN" or tag in IDENTIFYING_TAGS:
             _collect_key(ds, key, tag, vr, ctx.found)
@@ -334,8 +348,8 @@ def _clean(ds: Dataset, ctx: _Context) -> None:
             _shift_dates(ds[key], ctx)
             continue
         action = rules.resolve(code, tag, ctx.enhanced)
-        if action == rules.REMOVE:        # removed without converting the value
-            if vr == "SQ":                # but first remember who its items name, for the final check
+        if action == rules.REMOVE:  # removed without converting the value
+            if vr == "SQ":  # but first remember who its items name, for the final check
                 for item in ds[key].value or []:
                     _collect_all(item, ctx.found)
             del ds[key]
@@ -361,8 +375,11 @@ def _private(ds: Dataset, tag: int, creators: dict, used_blocks: set, ctx: _Cont
             return
         block = element >> 8
         creator = creators.get((group, block))
-        if (element >= 0x1000 and rules.is_safe_private_slot(creator, tag)
-                and rules.is_safe_private(creator, tag, _raw_vr(ds, tag), ds.get_item(tag).value)):
+        if (
+            element >= 0x1000
+            and rules.is_safe_private_slot(creator, tag)
+            and rules.is_safe_private(creator, tag, _raw_vr(ds, tag), ds.get_item(tag).value)
+        ):
             used_blocks.add((group, block))
             ctx.stats.private_kept += 1
             return
@@ -381,7 +398,7 @@ def _unlisted(ds: Dataset, key, tag: int, ctx: _Context) -> None:
     if vr == "SQ":
         for item in ds[key].value or []:
             _clean(item, ctx)
-    elif vr == "UN":                      # unknown content cannot be checked
+    elif vr == "UN":  # unknown content cannot be checked
         del ds[key]
         ctx.stats.unknown_vr_removed += 1
     elif vr == "UI":
@@ -437,7 +454,7 @@ def _dummy(elem, tag: int, ctx: _Context) -> None:
     vr = elem.VR
     if int(tag) == rules.PATIENT_ID:
         elem.value = ctx.pseudonym.patient_id
-    elif vr == "SQ":                      # keep the items (Type 1), cleaned like everything else
+    elif vr == "SQ":  # keep the items (Type 1), cleaned like everything else
         for item in elem.value or []:
             _clean(item, ctx)
     elif vr == "UI":
@@ -484,6 +501,6 @@ def _shift_dates(elem, ctx: _Context) -> None:
             day += dt.timedelta(days=ctx.pseudonym.date_offset_days)
             shifted.append(day.strftime("%Y%m%d") + (m.group(4) if elem.VR == "DT" else ""))
         except ValueError:
-            continue                       # a malformed date or a range is dropped, not guessed at
+            continue  # a malformed date or a range is dropped, not guessed at
     elem.value = (shifted if len(shifted) > 1 else shifted[0]) if shifted else ""
     ctx.stats.dates_shifted += len(shifted)

@@ -38,22 +38,24 @@ UNCOMPRESSED = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2
 CHARSET_VRS = frozenset({"LO", "LT", "PN", "SH", "ST", "UC", "UT"})
 
 
-def process_dicom(path: Path, has_preamble: bool, result, staging: str, keys: SendKeys,
-                  options: PeerReviewOptions, extra_boxes=()) -> None:
+def process_dicom(
+    path: Path, has_preamble: bool, result, staging: str, keys: SendKeys, options: PeerReviewOptions, extra_boxes=()
+) -> None:
     # The values set here are ours (UIDs, codes, pseudonyms, dummies) and valid by construction: skipping
     # pydicom's per-assignment validation saves a tenth of the time of a file.
     with pydicom.config.disable_value_validation():
         _process(path, has_preamble, result, staging, keys, options, extra_boxes)
 
 
-def _process(path: Path, has_preamble: bool, result, staging: str, keys: SendKeys,
-             options: PeerReviewOptions, extra_boxes) -> None:
+def _process(
+    path: Path, has_preamble: bool, result, staging: str, keys: SendKeys, options: PeerReviewOptions, extra_boxes
+) -> None:
     try:
         # read whole, then parse from memory: pydicom reads element by element, and a few hundred small
         # reads from a BytesIO cost a fraction of the same reads through a file object
         ds = pydicom.dcmread(io.BytesIO(path.read_bytes()), force=not has_preamble)
     except InvalidDicomError:
-        raise NotSafe("this kind of file is not supported by Peer Review and may contain patient data")
+        raise NotSafe("this kind of file is not supported by Peer Review and may contain patient data") from None
     if not has_preamble and "SOPClassUID" not in ds:
         raise NotSafe("this kind of file is not supported by Peer Review and may contain patient data")
     meta = ds.file_meta
@@ -64,12 +66,21 @@ def _process(path: Path, has_preamble: bool, result, staging: str, keys: SendKey
     if _cut_short(ds, path) or _truncated_image(ds, sop_class, transfer_syntax):
         raise NotSafe("the file is incomplete (its image data is missing or cut short)")
     if _embedded_overlay(ds):
-        raise NotSafe("it has an overlay stored inside the pixel data (a retired encoding that can "
-                      "carry text), which cannot be removed without changing the pixels")
+        raise NotSafe(
+            "it has an overlay stored inside the pixel data (a retired encoding that can "
+            "carry text), which cannot be removed without changing the pixels"
+        )
     structured = sop_class.startswith(_SR_PREFIX)
     template_boxes = templates.boxes_for(ds) if "PixelData" in ds else []
-    stats, _pseudonym = clean_dataset(ds, keys, options.keep_date_intervals, result.found,
-                                      options.keep_patient_characteristics, structured, options.clean_descriptors)
+    stats, _pseudonym = clean_dataset(
+        ds,
+        keys,
+        options.keep_date_intervals,
+        result.found,
+        options.keep_patient_characteristics,
+        structured,
+        options.clean_descriptors,
+    )
     if sop_class == _DICOMDIR_CLASS:
         raise NotSafe("a DICOMDIR index lists patients; the recipient's viewer rebuilds it")
     if sop_class.startswith(_ENCAPSULATED_PREFIX) or "EncapsulatedDocument" in ds:
@@ -77,16 +88,21 @@ def _process(path: Path, has_preamble: bool, result, staging: str, keys: SendKey
     modality = str(ds.get("Modality", "")) or "DICOM"
     result.kind = f"DICOM {modality} object"
     result.ext = ".dcm"
-    result.actions = ["patient name and ID replaced by a neutral pseudonym (the same for one patient in this send)",
-                      *stats.summary()]
+    result.actions = [
+        "patient name and ID replaced by a neutral pseudonym (the same for one patient in this send)",
+        *stats.summary(),
+    ]
     identifying = [*result.found.values, *options.extra_identifiers]
     if structured:
         _redact_report_text(ds, identifying, result, options.min_identifier_length, sop_class == _KOS_CLASS)
     if not options.blank_ultrasound_text and burned_in.is_ultrasound(ds) and "PixelData" in ds:
-        raise NotSafe("left out because ultrasound images usually show the patient header in the pixels and "
-                      "blanking was turned off")
-    outcome = burned_in.clean_pixels(ds, template_boxes, DenyList(identifying),
-                                     [Box.from_spec(b) for b in extra_boxes], options.ocr)
+        raise NotSafe(
+            "left out because ultrasound images usually show the patient header in the pixels and "
+            "blanking was turned off"
+        )
+    outcome = burned_in.clean_pixels(
+        ds, template_boxes, DenyList(identifying), [Box.from_spec(b) for b in extra_boxes], options.ocr
+    )
     result.screened, result.ocr_frames = outcome.screened_frames, outcome.ocr_frames
     if outcome.boxes:
         add_method_code(ds, "113101", "Clean Pixel Data Option")
@@ -95,7 +111,7 @@ def _process(path: Path, has_preamble: bool, result, staging: str, keys: SendKey
     result.warnings += outcome.warnings
     result.texts = text_digest(ds)
     _ensure_file_meta(ds, transfer_syntax)
-    ds.preamble = b"\x00" * 128          # the preamble can hide another file format (e.g. TIFF)
+    ds.preamble = b"\x00" * 128  # the preamble can hide another file format (e.g. TIFF)
     staged = Path(staging) / f"{result.index:06d}.part"
     try:
         save_dicom(ds, staged)
@@ -127,10 +143,13 @@ def _redact_report_text(ds, identifying: list[str], result, min_length: int, kos
     if kos:
         result.actions.append("key object selection kept; its references point to the renamed instances")
     if texts:
-        result.actions.append(f"{texts} report text value(s) kept; {redacted} identifying value(s) in them "
-                              "replaced by ***")
-        result.warnings.append("report text was kept after removing the identifying values known to this send: "
-                               "read it before sending (it may name people the send does not know)")
+        result.actions.append(
+            f"{texts} report text value(s) kept; {redacted} identifying value(s) in them replaced by ***"
+        )
+        result.warnings.append(
+            "report text was kept after removing the identifying values known to this send: "
+            "read it before sending (it may name people the send does not know)"
+        )
 
 
 def text_digest(ds) -> list[tuple[int, str]]:
@@ -140,7 +159,7 @@ def text_digest(ds) -> list[tuple[int, str]]:
     while stack:
         item = stack.pop()
         for key in item.keys():
-            vr = rv.vr(item, key)             # implicit VR: looked up rather than converting the value
+            vr = rv.vr(item, key)  # implicit VR: looked up rather than converting the value
             if vr == "SQ":
                 stack.extend(item[key].value or [])
                 continue
@@ -148,7 +167,7 @@ def text_digest(ds) -> list[tuple[int, str]]:
                 continue
             raw = item.get_item(key).value
             if isinstance(raw, bytes) and raw.isascii() and b"\x1b" not in raw:
-                text = raw.decode("ascii").strip(" \x00")     # plain ASCII reads the same in every set
+                text = raw.decode("ascii").strip(" \x00")  # plain ASCII reads the same in every set
                 if text:
                     out.append((int(key), text))
                 continue
@@ -174,7 +193,7 @@ def _embedded_overlay(ds) -> bool:
 def _cut_short(ds, path: Path) -> bool:
     """pydicom stops quietly at a cut-off element; the last element must end where the file ends."""
     if str(ds.file_meta.get("TransferSyntaxUID", "")) == "1.2.840.10008.1.2.1.99":
-        return False                      # deflated: positions refer to the inflated stream
+        return False  # deflated: positions refer to the inflated stream
     keys = list(ds.keys())
     if not keys:
         return True
@@ -198,7 +217,7 @@ def _truncated_image(ds, sop_class: str, transfer_syntax: str) -> bool:
         return False
     samples = rv.integer(ds, pixels.SAMPLES, 1) or 1
     if pixels.photometric(ds) == "YBR_FULL_422":
-        samples = 2                       # chroma shared by two pixels: 2 values per pixel on average
+        samples = 2  # chroma shared by two pixels: 2 values per pixel on average
     rows, cols = rv.integer(ds, pixels.ROWS, -1), rv.integer(ds, pixels.COLUMNS, -1)
     if rows < 0 or cols < 0:
         return True

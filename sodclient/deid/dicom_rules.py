@@ -41,10 +41,10 @@ _NUMBER_STRING = re.compile(rb"[ 0-9+\-.eE\\]*")
 # reviewers need and that hold numbers only. Kept only when the VR is the one listed here (or UN, from an
 # implicit-VR file) and the bytes are what that VR holds: a "number" whose bytes are text is removed.
 SAFE_PRIVATE_VR: dict[tuple[str, int, int], str] = {
-    ("SIEMENS MR HEADER", 0x0019, 0x0C): "IS",       # B_value
-    ("SIEMENS MR HEADER", 0x0019, 0x0E): "FD",       # Diffusion gradient direction
+    ("SIEMENS MR HEADER", 0x0019, 0x0C): "IS",  # B_value
+    ("SIEMENS MR HEADER", 0x0019, 0x0E): "FD",  # Diffusion gradient direction
     ("Philips Imaging DD 001", 0x2001, 0x03): "FL",  # Diffusion B-factor
-    ("GEMS_PARM_01", 0x0043, 0x39): "IS",            # Slop_int_6..9 (b-value)
+    ("GEMS_PARM_01", 0x0043, 0x39): "IS",  # Slop_int_6..9 (b-value)
 }
 SAFE_PRIVATE: frozenset[tuple[str, int, int]] = frozenset(SAFE_PRIVATE_VR)
 
@@ -107,17 +107,19 @@ def resolve(code: str, tag: int, enhanced: bool) -> str:
 
 # UID attributes that name kinds of things (classes, syntaxes, coding schemes), never instances: kept even
 # when the value is not in pydicom's dictionary (a private SOP class, a coding scheme OID such as SNOMED's).
-CLASS_UID_TAGS: frozenset[int] = frozenset({
-    0x00080016,  # SOP Class UID
-    0x00081150,  # Referenced SOP Class UID
-    0x0008001A,  # Related General SOP Class UID
-    0x0008001B,  # Original Specialized SOP Class UID
-    0x0008010C,  # Coding Scheme UID
-    0x00041510,  # Referenced SOP Class UID in File
-    0x00041512,  # Referenced Transfer Syntax UID in File
-    0x00020002,  # Media Storage SOP Class UID
-    0x00020010,  # Transfer Syntax UID
-})
+CLASS_UID_TAGS: frozenset[int] = frozenset(
+    {
+        0x00080016,  # SOP Class UID
+        0x00081150,  # Referenced SOP Class UID
+        0x0008001A,  # Related General SOP Class UID
+        0x0008001B,  # Original Specialized SOP Class UID
+        0x0008010C,  # Coding Scheme UID
+        0x00041510,  # Referenced SOP Class UID in File
+        0x00041512,  # Referenced Transfer Syntax UID in File
+        0x00020002,  # Media Storage SOP Class UID
+        0x00020010,  # Transfer Syntax UID
+    }
+)
 
 
 def is_well_known_uid(value: str) -> bool:

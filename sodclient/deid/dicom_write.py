@@ -20,8 +20,11 @@ from pydicom.filewriter import write_data_element
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 from pydicom.valuerep import EXPLICIT_VR_LENGTH_32
 
-_ENCODINGS = {ImplicitVRLittleEndian: (True, True), ExplicitVRLittleEndian: (False, True),
-              ExplicitVRBigEndian: (False, False)}
+_ENCODINGS = {
+    ImplicitVRLittleEndian: (True, True),
+    ExplicitVRLittleEndian: (False, True),
+    ExplicitVRBigEndian: (False, False),
+}
 _LONG_VRS = frozenset(str(vr) for vr in EXPLICIT_VR_LENGTH_32)
 
 
@@ -35,7 +38,7 @@ def _encoding_for(ds: FileDataset) -> tuple[bool, bool] | None:
         ts_obj = ds.file_meta.TransferSyntaxUID
         if not ts_obj.is_compressed or ts_obj.is_deflated or not ts_obj.is_little_endian or ts_obj.is_implicit_VR:
             return None
-        encoding = (False, True)            # encapsulated pixel data: the dataset itself is explicit LE
+        encoding = (False, True)  # encapsulated pixel data: the dataset itself is explicit LE
     if tuple(ds.original_encoding) != encoding:
         return None
     if ds.original_character_set != ds._character_set:
@@ -95,7 +98,7 @@ def _write_dataset(fp: DicomBytesIO, ds: FileDataset, implicit: bool, little: bo
     tag_vr_long = struct.Struct(e + "HH2s2xI")
     write = fp.write
     for tag in sorted(ds.keys()):
-        if tag & 0xFFFF == 0 and tag >> 16 > 6:   # retired group lengths are not written (PS3.5 7.2)
+        if tag & 0xFFFF == 0 and tag >> 16 > 6:  # retired group lengths are not written (PS3.5 7.2)
             continue
         elem = ds.get_item(tag)
         if elem.is_raw and elem.length != 0xFFFFFFFF and elem.VR != "SQ" and (implicit or elem.VR):
@@ -111,7 +114,7 @@ def _write_dataset(fp: DicomBytesIO, ds: FileDataset, implicit: bool, little: bo
         else:
             if not elem.is_raw:
                 value = _plain_ascii_value(elem)
-                if value is not None:           # values we set (UIDs, codes, pseudonyms, blanks)
+                if value is not None:  # values we set (UIDs, codes, pseudonyms, blanks)
                     group, element = tag >> 16, tag & 0xFFFF
                     vr = elem.VR.encode("ascii")
                     if implicit:

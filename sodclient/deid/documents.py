@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-
 from sodclient.deid.errors import NotSafe
 
 
@@ -58,25 +57,25 @@ def neutral_srgb_profile() -> bytes:
     from PIL import ImageCms
 
     data = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
-    data[24:36] = bytes(12)                # creation date and time
-    data[84:100] = bytes(16)               # profile ID (an MD5 over the header, now stale)
+    data[24:36] = bytes(12)  # creation date and time
+    data[84:100] = bytes(16)  # profile ID (an MD5 over the header, now stale)
     return bytes(data)
 
 
 def _jpeg_keep_segment(marker: int, payload: bytes, state: dict) -> bytes | None:
     """The segment to write (possibly rewritten), or None to drop it."""
-    if marker == 0xFE or marker in _JPEG_DROP_APP:        # COM, EXIF/XMP (APP1), IPTC (APP13), others
+    if marker == 0xFE or marker in _JPEG_DROP_APP:  # COM, EXIF/XMP (APP1), IPTC (APP13), others
         return None
-    if marker == 0xE0:                                      # APP0: keep plain JFIF, without its thumbnail
+    if marker == 0xE0:  # APP0: keep plain JFIF, without its thumbnail
         if payload[:5] == b"JFIF\x00" and len(payload) >= 14:
             return payload[:12] + b"\x00\x00"
         return None
-    if marker == 0xE2:                                      # APP2: colour profile -> neutral sRGB; MPF/FlashPix no
+    if marker == 0xE2:  # APP2: colour profile -> neutral sRGB; MPF/FlashPix no
         if payload[:12] != b"ICC_PROFILE\x00" or state.get("icc"):
             return None
         state["icc"] = True
         return b"ICC_PROFILE\x00\x01\x01" + neutral_srgb_profile()
-    return payload                                          # APP14 (Adobe colour transform), tables, frames
+    return payload  # APP14 (Adobe colour transform), tables, frames
 
 
 def clean_jpeg(data: bytes) -> tuple[bytes, list[str]]:
@@ -90,19 +89,21 @@ def clean_jpeg(data: bytes) -> tuple[bytes, list[str]]:
     while i < n:
         if data[i] != 0xFF:
             raise NotSafe("the JPEG structure is damaged")
-        while i < n and data[i] == 0xFF:                   # fill bytes
+        while i < n and data[i] == 0xFF:  # fill bytes
             i += 1
         if i >= n:
             raise NotSafe("the JPEG ends early")
         marker = data[i]
         i += 1
-        if marker == 0xD9:                                  # EOI: stop; trailing bytes (hidden images) are dropped
+        if marker == 0xD9:  # EOI: stop; trailing bytes (hidden images) are dropped
             out += b"\xff\xd9"
             trailing = n - i
             actions = [f"{dropped} metadata segment(s) removed (EXIF/XMP/IPTC/comments)"] if dropped else []
             if state.get("icc"):
-                actions.append("colour profile replaced by a neutral sRGB profile (its text tags can name a "
-                               "person or site); colours may shift slightly if it was not sRGB")
+                actions.append(
+                    "colour profile replaced by a neutral sRGB profile (its text tags can name a "
+                    "person or site); colours may shift slightly if it was not sRGB"
+                )
             if trailing:
                 actions.append(f"{trailing} byte(s) after the end of the image removed")
             return bytes(out), actions
@@ -111,15 +112,15 @@ def clean_jpeg(data: bytes) -> tuple[bytes, list[str]]:
             continue
         if i + 2 > n:
             raise NotSafe("the JPEG ends early")
-        length = struct.unpack(">H", data[i:i + 2])[0]
-        payload = data[i + 2:i + length]
+        length = struct.unpack(">H", data[i : i + 2])[0]
+        payload = data[i + 2 : i + length]
         i += length
         kept = _jpeg_keep_segment(marker, payload, state)
         if kept is None:
             dropped += 1
         else:
             out += bytes((0xFF, marker)) + struct.pack(">H", len(kept) + 2) + kept
-        if marker == 0xDA:                                  # SOS: copy entropy-coded data up to the next marker
+        if marker == 0xDA:  # SOS: copy entropy-coded data up to the next marker
             start = i
             while True:
                 j = data.find(b"\xff", i)
@@ -137,8 +138,22 @@ def clean_jpeg(data: bytes) -> tuple[bytes, list[str]]:
 
 # ---------------------------------------------------------------- PNG
 
-_PNG_KEEP = {b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"sBIT",
-             b"pHYs", b"bKGD", b"acTL", b"fcTL", b"fdAT"}
+_PNG_KEEP = {
+    b"IHDR",
+    b"PLTE",
+    b"IDAT",
+    b"IEND",
+    b"tRNS",
+    b"gAMA",
+    b"cHRM",
+    b"sRGB",
+    b"sBIT",
+    b"pHYs",
+    b"bKGD",
+    b"acTL",
+    b"fcTL",
+    b"fdAT",
+}
 
 
 def _png_chunk(ctype: bytes, payload: bytes) -> bytes:
@@ -155,14 +170,14 @@ def clean_png(data: bytes) -> tuple[bytes, list[str]]:
     out = bytearray(sig)
     i, dropped, profile = len(sig), 0, False
     while i + 8 <= len(data):
-        length = struct.unpack(">I", data[i:i + 4])[0]
-        ctype = data[i + 4:i + 8]
+        length = struct.unpack(">I", data[i : i + 4])[0]
+        ctype = data[i + 4 : i + 8]
         end = i + 12 + length
         if end > len(data):
             raise NotSafe("the PNG ends early")
         if ctype in _PNG_KEEP:
             out += data[i:end]
-        elif ctype == b"iCCP" and not profile:              # a named, compressed profile: use plain sRGB
+        elif ctype == b"iCCP" and not profile:  # a named, compressed profile: use plain sRGB
             out += _png_chunk(b"sRGB", b"\x00")
             profile = True
         else:
@@ -171,8 +186,10 @@ def clean_png(data: bytes) -> tuple[bytes, list[str]]:
         if ctype == b"IEND":
             actions = [f"{dropped} metadata chunk(s) removed (text/EXIF/time)"] if dropped else []
             if profile:
-                actions.append("colour profile replaced by the sRGB chunk (the profile's name and text tags can "
-                               "name a person or site)")
+                actions.append(
+                    "colour profile replaced by the sRGB chunk (the profile's name and text tags can "
+                    "name a person or site)"
+                )
             if i < len(data):
                 actions.append(f"{len(data) - i} byte(s) after the end of the image removed")
             return bytes(out), actions
@@ -181,9 +198,10 @@ def clean_png(data: bytes) -> tuple[bytes, list[str]]:
 
 # ---------------------------------------------------------------- TIFF
 
+
 def clean_tiff(data: bytes) -> tuple[bytes, list[str]]:
     """Rebuild every page from its pixels alone (deflate, lossless); verify the pixels are unchanged."""
-    from PIL import Image   # imported when needed: most sends hold DICOM only
+    from PIL import Image  # imported when needed: most sends hold DICOM only
 
     try:
         src = Image.open(io.BytesIO(data))
@@ -257,7 +275,7 @@ def clean_pdf(data: bytes) -> tuple[bytes, list[str]]:
             if contents is not None:
                 source = ContentStream(contents, reader)
                 rebuilt = ContentStream(None, writer)
-                rebuilt.operations = source.operations       # operators only: comments are not kept
+                rebuilt.operations = source.operations  # operators only: comments are not kept
                 new.replace_contents(rebuilt)
         buf = io.BytesIO()
         writer.write(buf)
@@ -265,9 +283,11 @@ def clean_pdf(data: bytes) -> tuple[bytes, list[str]]:
         raise
     except Exception as exc:  # pypdf raises many types for damaged files
         raise NotSafe("the PDF could not be read") from exc
-    return buf.getvalue(), ["rebuilt from its pages' drawing operators only: document information, XMP "
-                            "metadata, page-dictionary keys, content-stream comments, annotations, attachments "
-                            "and scripts removed"]
+    return buf.getvalue(), [
+        "rebuilt from its pages' drawing operators only: document information, XMP "
+        "metadata, page-dictionary keys, content-stream comments, annotations, attachments "
+        "and scripts removed"
+    ]
 
 
 def _page_has_images(page) -> bool:
@@ -282,8 +302,9 @@ def clean_document(kind: str, data: bytes) -> tuple[bytes, DocResult]:
     if kind == "jpeg":
         out, actions = clean_jpeg(data)
         verify_same_pixels(data, out)
-        return out, DocResult("JPEG image", ".jpg", actions + ["compressed image data kept byte for byte"],
-                              [PHOTO_WARNING])
+        return out, DocResult(
+            "JPEG image", ".jpg", actions + ["compressed image data kept byte for byte"], [PHOTO_WARNING]
+        )
     if kind == "png":
         out, actions = clean_png(data)
         verify_same_pixels(data, out)

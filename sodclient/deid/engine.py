@@ -14,15 +14,15 @@ import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from sodclient.deid import final_check
 from sodclient.deid.clean_file import ItemResult, process_input
+from sodclient.deid.deny_list import DenyList
 from sodclient.deid.errors import StagingWriteError
 from sodclient.deid.identifiers import IdentifierSet
 from sodclient.deid.inputs import expand_inputs
 from sodclient.deid.keys import SendKeys
 from sodclient.deid.options import PeerReviewOptions
 from sodclient.deid.report import LeftOut, OutputChange, PeerReviewReport
-from sodclient.deid import final_check
-from sodclient.deid.deny_list import DenyList
 from sodclient.deid.residual import ResidualScanner, TextScanner
 from sodclient.errors import InputError, UserError
 from sodclient.progress import CancelToken, ProgressSink, RateMeter, no_progress
@@ -51,8 +51,11 @@ def run_peer_review(
         try:
             report = _run(inputs, out_dir, staging, options, progress, cancel, moved)
             if skipped:
-                report.notes.insert(0, f"{len(skipped)} operating-system file(s) in the folders (e.g. .DS_Store, "
-                                       "Thumbs.db) were skipped and will not be sent")
+                report.notes.insert(
+                    0,
+                    f"{len(skipped)} operating-system file(s) in the folders (e.g. .DS_Store, "
+                    "Thumbs.db) were skipped and will not be sent",
+                )
         except StagingWriteError as exc:
             raise UserError(f"could not write the de-identified copies ({exc})") from exc
     except BaseException:
@@ -69,7 +72,7 @@ def run_peer_review(
 def _run(inputs, out_dir, staging, options, progress, cancel, moved) -> PeerReviewReport:
     keys = SendKeys()
     sizes = [_size(p) for p in inputs]
-    meter = RateMeter(STAGE, sum(sizes) * 2 or None, progress)   # half for cleaning, half for the scan
+    meter = RateMeter(STAGE, sum(sizes) * 2 or None, progress)  # half for cleaning, half for the scan
     meter.update(0, "starting", force=True)
     results: list[ItemResult] = []
     done = 0
@@ -87,11 +90,11 @@ def _run(inputs, out_dir, staging, options, progress, cancel, moved) -> PeerRevi
         found.merge(result.found)
     scanner = ResidualScanner.build(found, options.min_identifier_length)
     text_scanner = TextScanner.build(found, options.min_identifier_length)
-    deny = DenyList(list(found.values))              # for photos: the whole send's identifying values
+    deny = DenyList(list(found.values))  # for photos: the whole send's identifying values
 
     report = PeerReviewReport(inputs=len(inputs))
     released: list[tuple[ItemResult, Path]] = []
-    for result in results:                       # the final check, on every staged byte, text and name
+    for result in results:  # the final check, on every staged byte, text and name
         _check_cancel(cancel)
         if result.reason is None and result.staged is not None:
             final = out_dir / f"{len(released) + 1:05d}{result.ext}"
@@ -108,12 +111,21 @@ def _run(inputs, out_dir, staging, options, progress, cancel, moved) -> PeerRevi
         if result.reason is not None:
             report.left_out.append(LeftOut(inputs[result.index], result.reason, f"input {result.index + 1}"))
     _check_cancel(cancel)
-    for result, final in released:               # only now does anything appear in out_dir
+    for result, final in released:  # only now does anything appear in out_dir
         os.replace(result.staged, final)
         moved.append(final)
         report.outputs.append(final)
-        report.changes.append(OutputChange(final, f"input {result.index + 1}", result.kind, result.actions,
-                                           result.warnings, list(result.boxes), inputs[result.index]))
+        report.changes.append(
+            OutputChange(
+                final,
+                f"input {result.index + 1}",
+                result.kind,
+                result.actions,
+                result.warnings,
+                list(result.boxes),
+                inputs[result.index],
+            )
+        )
     if scanner.skipped_short:
         report.notes.append(
             f"{scanner.skipped_short} identifying value(s) shorter than {options.min_identifier_length} "
@@ -128,8 +140,9 @@ def _run(inputs, out_dir, staging, options, progress, cancel, moved) -> PeerRevi
     if options.keep_patient_characteristics:
         report.notes.append("sex, age, size and weight were kept as the sender asked (ages over 89 become 090Y)")
     if options.clean_descriptors:
-        report.notes.append("descriptions were kept where the final check found no identifying value in them "
-                            "(Clean Descriptors option)")
+        report.notes.append(
+            "descriptions were kept where the final check found no identifying value in them (Clean Descriptors option)"
+        )
     meter.update(done, "done", force=True)
     return report
 

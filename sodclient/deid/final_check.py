@@ -24,11 +24,27 @@ from sodclient.deid import raw_values
 from sodclient.deid.residual import ResidualScanner, TextScanner
 from sodclient.deid.vocabulary import judged_by_vocabulary
 
-_STRING_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UC", "UI",
-                         "UR", "UT"})
+_STRING_VRS = frozenset(
+    {"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UC", "UI", "UR", "UT"}
+)
 # Values a file cannot lose: its pixels, what makes it an object of its class, and report text (SR).
-REQUIRED = frozenset({0x7FE00010, 0x7FE00008, 0x7FE00009, 0x00080016, 0x00080018, 0x00080060, 0x00080008,
-                      0x00280004, 0x00080005, 0x0040A160, 0x00020002, 0x00020003, 0x00020010})
+REQUIRED = frozenset(
+    {
+        0x7FE00010,
+        0x7FE00008,
+        0x7FE00009,
+        0x00080016,
+        0x00080018,
+        0x00080060,
+        0x00080008,
+        0x00280004,
+        0x00080005,
+        0x0040A160,
+        0x00020002,
+        0x00020003,
+        0x00020010,
+    }
+)
 
 
 _PHOTO_EXTS = (".jpg", ".png", ".tif")
@@ -100,8 +116,10 @@ def _fix_dicom(result, staged: Path, scanner: ResidualScanner, text_scanner: Tex
     if ds.file_meta is not None:
         visit(ds.file_meta)
     if blocked:
-        result.reason = (f"a {blocked[0]} of the patient was still found in the cleaned copy, in a part the file "
-                         "cannot lose (its pixels, report text or a required value)")
+        result.reason = (
+            f"a {blocked[0]} of the patient was still found in the cleaned copy, in a part the file "
+            "cannot lose (its pixels, report text or a required value)"
+        )
         return
     if removed:
         try:
@@ -110,17 +128,20 @@ def _fix_dicom(result, staged: Path, scanner: ResidualScanner, text_scanner: Tex
             result.reason = "the cleaned copy could not be rewritten without the identifying attribute"
             return
         names = ", ".join(sorted(set(removed)))
-        result.actions.append(f"{len(removed)} attribute(s) removed by the final check because they held an "
-                              f"identifying value ({names})")
+        result.actions.append(
+            f"{len(removed)} attribute(s) removed by the final check because they held an identifying value ({names})"
+        )
     data = staged.read_bytes()
-    for value in accepted:                      # vocabulary terms accepted above may match the raw search
+    for value in accepted:  # vocabulary terms accepted above may match the raw search
         data = data.replace(value, b"\x00" * len(value))
     again = scanner.scan(data)
     if again is not None:
         result.reason = f"a {again} of the patient was still found in the cleaned copy"
     elif accepted:
-        result.actions.append(f"{len(accepted)} value(s) matching a patient's name kept because they are terms of "
-                              "their attribute's vocabulary (e.g. a vendor or body part)")
+        result.actions.append(
+            f"{len(accepted)} value(s) matching a patient's name kept because they are terms of "
+            "their attribute's vocabulary (e.g. a vendor or body part)"
+        )
 
 
 def _photo_text(path: Path, deny, result) -> str | None:

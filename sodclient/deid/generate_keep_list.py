@@ -28,16 +28,37 @@ _KEEP_VRS = {"US", "SS", "UL", "SL", "UV", "SV", "FL", "FD", "DS", "IS", "AT", "
 _BINARY_VRS = {"OB", "OW", "OF", "OD", "OL", "OV"}
 _BINARY_GROUPS = {0x0028, 0x7FE0, 0x5400}
 _PEOPLE_GROUPS = {0x0000, 0x0002, 0x0004, 0x0010, 0x0032, 0x0038, 0x0040, 0x4008, 0xFFFE}
-_NOT_KEPT = {"ICCProfile"}          # replaced by a neutral profile instead (its text names the device/site)
+_NOT_KEPT = {"ICCProfile"}  # replaced by a neutral profile instead (its text names the device/site)
 # Text attributes that describe equipment or coded concepts; their values are checked by the final scan and
 # judged by their vocabulary (see vocabulary.py).
 TECHNICAL_TEXT = (
-    "Manufacturer", "ManufacturerModelName", "SoftwareVersions", "ConvolutionKernel", "FilterType",
-    "CodeValue", "CodingSchemeDesignator", "CodingSchemeVersion", "CodeMeaning", "LongCodeValue",
-    "ContextIdentifier", "MappingResource", "TemplateIdentifier", "WindowCenterWidthExplanation",
-    "LUTExplanation", "SequenceName", "PulseSequenceName", "ReceiveCoilName", "TransmitCoilName",
-    "ROIName", "ImagedNucleus", "PositionReferenceIndicator", "ModalityLUTType", "RescaleType", "LUTLabel",
-    "SegmentLabel", "SegmentAlgorithmName",
+    "Manufacturer",
+    "ManufacturerModelName",
+    "SoftwareVersions",
+    "ConvolutionKernel",
+    "FilterType",
+    "CodeValue",
+    "CodingSchemeDesignator",
+    "CodingSchemeVersion",
+    "CodeMeaning",
+    "LongCodeValue",
+    "ContextIdentifier",
+    "MappingResource",
+    "TemplateIdentifier",
+    "WindowCenterWidthExplanation",
+    "LUTExplanation",
+    "SequenceName",
+    "PulseSequenceName",
+    "ReceiveCoilName",
+    "TransmitCoilName",
+    "ROIName",
+    "ImagedNucleus",
+    "PositionReferenceIndicator",
+    "ModalityLUTType",
+    "RescaleType",
+    "LUTLabel",
+    "SegmentLabel",
+    "SegmentAlgorithmName",
 )
 
 
@@ -70,8 +91,12 @@ def generate() -> str:
         "KEEP: frozenset[int] = frozenset({",
     ]
     lines += [f"    0x{tag:08X},  # {kw}" for tag, kw in sorted(keep.items())]
-    lines += ["})", "", "# Technical text: kept, then judged by vocabulary in the final scan.",
-              "TECHNICAL_TEXT: frozenset[int] = frozenset({"]
+    lines += [
+        "})",
+        "",
+        "# Technical text: kept, then judged by vocabulary in the final scan.",
+        "TECHNICAL_TEXT: frozenset[int] = frozenset({",
+    ]
     lines += [f"    0x{tag:08X},  # {kw}" for tag, kw in sorted(text.items())]
     lines += ["})", ""]
     return "\n".join(lines)

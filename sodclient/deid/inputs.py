@@ -13,11 +13,10 @@ _SYSTEM_FILES = {".ds_store", "thumbs.db", "ehthumbs.db", "desktop.ini", ".direc
 
 
 def is_system_file(name: str) -> bool:
-    return name.lower() in _SYSTEM_FILES or name.startswith("._")   # "._x": macOS AppleDouble metadata
+    return name.lower() in _SYSTEM_FILES or name.startswith("._")  # "._x": macOS AppleDouble metadata
 
 
-def expand_inputs(paths: list[Path], exclude: Path | None = None,
-                  skipped: list[Path] | None = None) -> list[Path]:
+def expand_inputs(paths: list[Path], exclude: Path | None = None, skipped: list[Path] | None = None) -> list[Path]:
     """Files as given, folders recursively in a stable order; `exclude` (the output folder) is skipped,
     and so are operating-system files found inside folders (appended to `skipped`)."""
     files: list[Path] = []

@@ -20,8 +20,13 @@ from pathlib import Path
 
 import numpy as np
 
-_TESSDATA_DIRS = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata",
-                  "/usr/share/tessdata", "/usr/local/share/tessdata", "/opt/homebrew/share/tessdata")
+_TESSDATA_DIRS = (
+    "/usr/share/tesseract-ocr/5/tessdata",
+    "/usr/share/tesseract-ocr/4.00/tessdata",
+    "/usr/share/tessdata",
+    "/usr/local/share/tessdata",
+    "/opt/homebrew/share/tessdata",
+)
 _engine = None
 
 
@@ -55,12 +60,13 @@ def _api():
             import tesserocr
         except ImportError as exc:
             raise OcrUnavailable("the OCR engine is missing (pip install tesserocr)") from exc
-        _engine = tesserocr.PyTessBaseAPI(path=tessdata_dir(), lang="eng", psm=tesserocr.PSM.SPARSE_TEXT,
-                                          oem=tesserocr.OEM.LSTM_ONLY)
+        _engine = tesserocr.PyTessBaseAPI(
+            path=tessdata_dir(), lang="eng", psm=tesserocr.PSM.SPARSE_TEXT, oem=tesserocr.OEM.LSTM_ONLY
+        )
     return _engine
 
 
-_STROKE_RADIUS = 3           # strokes up to 2*3 pixels wide survive the top-hat (fonts up to ~24 px)
+_STROKE_RADIUS = 3  # strokes up to 2*3 pixels wide survive the top-hat (fonts up to ~24 px)
 _MASK_CONTRAST = 40
 
 
@@ -71,15 +77,15 @@ def _morph(a: np.ndarray, fn) -> np.ndarray:
     out = a.copy()
     for dy in range(2 * r + 1):
         for dx in range(2 * r + 1):
-            out = fn(out, padded[dy:dy + a.shape[0], dx:dx + a.shape[1]])
+            out = fn(out, padded[dy : dy + a.shape[0], dx : dx + a.shape[1]])
     return out
 
 
 def stroke_masks(gray: np.ndarray) -> list[np.ndarray]:
     """Black-on-white masks of thin bright strokes and of thin dark strokes."""
     a = gray.astype(np.int16)
-    bright = a - _morph(_morph(a, np.minimum), np.maximum)       # white top-hat
-    dark = _morph(_morph(a, np.maximum), np.minimum) - a         # black top-hat
+    bright = a - _morph(_morph(a, np.minimum), np.maximum)  # white top-hat
+    dark = _morph(_morph(a, np.maximum), np.minimum) - a  # black top-hat
     return [np.where(m > _MASK_CONTRAST, 0, 255).astype(np.uint8) for m in (bright, dark)]
 
 
@@ -90,14 +96,19 @@ def read_words(gray: np.ndarray, box=None, scale: int = 1) -> list[Word]:
     if scale > 1:
         from sodclient.deid.screen import _reduce
 
-        small_box = None if box is None else type(box)(box.x // scale, box.y // scale,
-                                                       max(1, box.w // scale), max(1, box.h // scale))
-        return [Word(w.text, w.x * scale, w.y * scale, w.w * scale, w.h * scale, w.confidence)
-                for w in read_words(_reduce(gray, scale), small_box)]
+        small_box = (
+            None
+            if box is None
+            else type(box)(box.x // scale, box.y // scale, max(1, box.w // scale), max(1, box.h // scale))
+        )
+        return [
+            Word(w.text, w.x * scale, w.y * scale, w.w * scale, w.h * scale, w.confidence)
+            for w in read_words(_reduce(gray, scale), small_box)
+        ]
     x0 = y0 = 0
     if box is not None:
         x0, y0 = box.x, box.y
-        gray = gray[box.y:box.y + box.h, box.x:box.x + box.w]
+        gray = gray[box.y : box.y + box.h, box.x : box.x + box.w]
     if gray.size == 0:
         return []
     words: list[Word] = []
@@ -129,14 +140,21 @@ def _recognise(gray: np.ndarray, x0: int, y0: int) -> list[Word]:
     for item in tesserocr.iterate_level(iterator, level):
         try:
             text = item.GetUTF8Text(level)
-        except RuntimeError:            # an empty word box: tesserocr raises instead of returning ""
+        except RuntimeError:  # an empty word box: tesserocr raises instead of returning ""
             continue
         bbox = item.BoundingBox(level)
         if not text or bbox is None:
             continue
         bx0, by0, bx1, by1 = bbox
-        words.append(Word(text.strip(), x0 + bx0 // scale, y0 + by0 // scale,
-                          max(1, (bx1 - bx0 + scale - 1) // scale), max(1, (by1 - by0 + scale - 1) // scale),
-                          item.Confidence(level)))
+        words.append(
+            Word(
+                text.strip(),
+                x0 + bx0 // scale,
+                y0 + by0 // scale,
+                max(1, (bx1 - bx0 + scale - 1) // scale),
+                max(1, (by1 - by0 + scale - 1) // scale),
+                item.Confidence(level),
+            )
+        )
     api.Clear()
     return words

@@ -42,6 +42,14 @@ class PeerReviewOptions:
     def boxes_for(self, path: str, label: str) -> tuple[BoxSpec, ...]:
         return tuple(self.extra_boxes.get(path, ())) + tuple(self.extra_boxes.get(label, ()))
 
-    def __hash__(self) -> int:          # extra_boxes is a mapping; options are compared, rarely hashed
-        return hash((self.keep_date_intervals, self.keep_patient_characteristics, self.extra_identifiers,
-                     self.workers, self.clean_descriptors, self.ocr))
+    def __hash__(self) -> int:  # extra_boxes is a mapping; options are compared, rarely hashed
+        return hash(
+            (
+                self.keep_date_intervals,
+                self.keep_patient_characteristics,
+                self.extra_identifiers,
+                self.workers,
+                self.clean_descriptors,
+                self.ocr,
+            )
+        )

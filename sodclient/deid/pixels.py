@@ -16,7 +16,15 @@ from sodclient.deid import raw_values as rv
 from sodclient.deid.boxes import Box
 
 ROWS, COLUMNS, SAMPLES, BITS, PIXEL_REP, PLANAR, FRAMES, PHOTOMETRIC = (
-    0x00280010, 0x00280011, 0x00280002, 0x00280100, 0x00280103, 0x00280006, 0x00280008, 0x00280004)
+    0x00280010,
+    0x00280011,
+    0x00280002,
+    0x00280100,
+    0x00280103,
+    0x00280006,
+    0x00280008,
+    0x00280004,
+)
 
 UNCOMPRESSED = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2"}
 _BLANKABLE_PHOTOMETRIC = {"MONOCHROME1", "MONOCHROME2", "RGB", "PALETTE COLOR", "YBR_FULL"}
@@ -49,8 +57,11 @@ def native_frames(ds: Dataset) -> np.ndarray:
     frames = frame_count(ds)
     big = str(ds.file_meta.get("TransferSyntaxUID", "")) == "1.2.840.10008.1.2.2"
     signed = rv.integer(ds, PIXEL_REP) == 1
-    dtype = np.dtype((">" if big else "<") + ("i" if signed else "u") + str(bits // 8)) if bits > 8 else \
-        np.dtype(np.int8 if signed else np.uint8)
+    dtype = (
+        np.dtype((">" if big else "<") + ("i" if signed else "u") + str(bits // 8))
+        if bits > 8
+        else np.dtype(np.int8 if signed else np.uint8)
+    )
     if photometric(ds) == "YBR_FULL_422":
         raise PixelError("its pixel format (YBR 4:2:2) cannot be blanked safely")
     count = rows * cols * spp * frames
@@ -106,7 +117,7 @@ def blank(ds: Dataset, frames: np.ndarray, boxes: list[Box]) -> list[Box]:
         targets = range(frames.shape[0]) if clipped.frame is None else [clipped.frame]
         for f in targets:
             if 0 <= f < frames.shape[0]:
-                frames[f, clipped.y:clipped.y + clipped.h, clipped.x:clipped.x + clipped.w, :] = value
+                frames[f, clipped.y : clipped.y + clipped.h, clipped.x : clipped.x + clipped.w, :] = value
         applied.append(clipped)
     return applied
 

@@ -24,8 +24,11 @@ def frame_picture(path: Path, frame: int = 0) -> np.ndarray:
         picture = frames[min(max(frame, 0), frames.shape[0] - 1)]
         photometric = str(ds.get("PhotometricInterpretation", ""))
         if picture.shape[-1] == 3 and photometric == "RGB":
-            return np.ascontiguousarray(picture.astype(np.uint8) if picture.dtype == np.uint8 else
-                                        (picture / max(1, int(picture.max())) * 255).astype(np.uint8))
+            return np.ascontiguousarray(
+                picture.astype(np.uint8)
+                if picture.dtype == np.uint8
+                else (picture / max(1, int(picture.max())) * 255).astype(np.uint8)
+            )
         return pixels.gray8(picture, photometric)
     from PIL import Image
 

@@ -14,9 +14,9 @@ from sodclient.deid.boxes import Box
 
 @dataclass(frozen=True)
 class LeftOut:
-    source: Path          # original path: show locally only, never log or send
-    reason: str           # PHI-free
-    label: str = ""       # neutral, e.g. "input 3"
+    source: Path  # original path: show locally only, never log or send
+    reason: str  # PHI-free
+    label: str = ""  # neutral, e.g. "input 3"
 
 
 @dataclass
@@ -24,12 +24,12 @@ class OutputChange:
     """What Peer Review did to one input that is released as `output`."""
 
     output: Path
-    label: str                                        # neutral input label, e.g. "input 3"
-    kind: str                                         # e.g. "DICOM CT image", "JPEG image"
+    label: str  # neutral input label, e.g. "input 3"
+    kind: str  # e.g. "DICOM CT image", "JPEG image"
     actions: list[str] = field(default_factory=list)  # PHI-free summaries of changes
     warnings: list[str] = field(default_factory=list)  # things the sender should still look at
-    boxes: list[Box] = field(default_factory=list)     # pixel areas blanked, for the review dialog
-    source: Path | None = None                         # original path: show locally only, never log or send
+    boxes: list[Box] = field(default_factory=list)  # pixel areas blanked, for the review dialog
+    source: Path | None = None  # original path: show locally only, never log or send
 
     @property
     def pixels_changed(self) -> bool:
@@ -41,10 +41,10 @@ class PeerReviewReport:
     outputs: list[Path] = field(default_factory=list)
     left_out: list[LeftOut] = field(default_factory=list)
     changes: list[OutputChange] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)    # run-wide, PHI-free (e.g. short values not scanned)
+    notes: list[str] = field(default_factory=list)  # run-wide, PHI-free (e.g. short values not scanned)
     inputs: int = 0
-    ocr_images: int = 0                               # frames that went to OCR after the cheap screen
-    screened_images: int = 0                          # frames the screen looked at
+    ocr_images: int = 0  # frames that went to OCR after the cheap screen
+    screened_images: int = 0  # frames the screen looked at
 
     @property
     def cleaned_images(self) -> list[OutputChange]:
@@ -63,8 +63,10 @@ class PeerReviewReport:
             f"{len(self.left_out)} left out."
         ]
         if self.screened_images:
-            lines.append(f"Burned-in text: {self.screened_images} frame(s) screened, {self.ocr_images} read by OCR, "
-                         f"{len(self.cleaned_images)} image(s) with blanked areas.")
+            lines.append(
+                f"Burned-in text: {self.screened_images} frame(s) screened, {self.ocr_images} read by OCR, "
+                f"{len(self.cleaned_images)} image(s) with blanked areas."
+            )
         if self.left_out:
             lines.append("")
             lines.append("Left out (not safe to send):")

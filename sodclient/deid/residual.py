@@ -31,16 +31,34 @@ OWN_VALUES = frozenset({"anonymized", "anonymous", "anonymised", "removed", "mod
 _MIN_DIGITS = 6
 _ALNUM = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789")
 # Python codecs for the DICOM Specific Character Sets beyond UTF-8/Latin-1 (PS3.3 C.12.1.1.2).
-LEGACY_CODECS = ("iso8859_2", "iso8859_3", "iso8859_4", "iso8859_5", "iso8859_6", "iso8859_7", "iso8859_8",
-                 "iso8859_9", "tis_620", "gb18030", "gbk", "euc_kr", "shift_jis", "iso2022_jp", "iso2022_jp_2",
-                 "iso2022_kr", "cp1251")
+LEGACY_CODECS = (
+    "iso8859_2",
+    "iso8859_3",
+    "iso8859_4",
+    "iso8859_5",
+    "iso8859_6",
+    "iso8859_7",
+    "iso8859_8",
+    "iso8859_9",
+    "tis_620",
+    "gb18030",
+    "gbk",
+    "euc_kr",
+    "shift_jis",
+    "iso2022_jp",
+    "iso2022_jp_2",
+    "iso2022_kr",
+    "cp1251",
+)
 _MIN_LEGACY_BYTES = 6
 
 
 def is_ideographic(text: str) -> bool:
     """CJK ideographs, kana or hangul: names written this way are short but specific."""
-    return any(unicodedata.name(c, "").startswith(("CJK", "HIRAGANA", "KATAKANA", "HANGUL", "HALFWIDTH KATAKANA"))
-               for c in text)
+    return any(
+        unicodedata.name(c, "").startswith(("CJK", "HIRAGANA", "KATAKANA", "HANGUL", "HALFWIDTH KATAKANA"))
+        for c in text
+    )
 
 
 def normalize(text: str) -> str:
@@ -58,8 +76,10 @@ def _trie_pattern(needles: list[bytes]) -> re.Pattern[bytes]:
         node[None] = True
 
     def build(node: dict) -> bytes:
-        branches = [re.escape(bytes([b])) + build(child) for b, child in sorted(
-            (k, v) for k, v in node.items() if k is not None)]
+        branches = [
+            re.escape(bytes([b])) + build(child)
+            for b, child in sorted((k, v) for k, v in node.items() if k is not None)
+        ]
         if not branches:
             return b""
         if len(branches) == 1 and None not in node:
@@ -72,13 +92,13 @@ def _trie_pattern(needles: list[bytes]) -> re.Pattern[bytes]:
 @dataclass
 class ResidualScanner:
     pattern: re.Pattern[bytes] | None
-    text_needles: dict[bytes, str] = field(default_factory=dict)   # needle -> category (boundary-checked)
-    wide_needles: dict[bytes, str] = field(default_factory=dict)   # UTF-16 needle -> category
+    text_needles: dict[bytes, str] = field(default_factory=dict)  # needle -> category (boundary-checked)
+    wide_needles: dict[bytes, str] = field(default_factory=dict)  # UTF-16 needle -> category
     searched: int = 0
     skipped_short: int = 0
 
     @classmethod
-    def build(cls, found: IdentifierSet, min_length: int) -> "ResidualScanner":
+    def build(cls, found: IdentifierSet, min_length: int) -> ResidualScanner:
         text: dict[bytes, str] = {}
         wide: dict[bytes, str] = {}
         searched = skipped = 0
@@ -111,7 +131,7 @@ class ResidualScanner:
                             encoded = variant.encode(codec)
                         except (UnicodeEncodeError, LookupError):
                             continue
-                        if encoded.endswith((b"\x1b(B", b"\x1b(J")):   # ISO 2022: the switch back may differ
+                        if encoded.endswith((b"\x1b(B", b"\x1b(J")):  # ISO 2022: the switch back may differ
                             encoded = encoded[:-3]
                         if len(encoded) >= _MIN_LEGACY_BYTES and (not encoded.isascii() or b"\x1b" in encoded):
                             wide.setdefault(encoded.lower(), category)
@@ -184,7 +204,7 @@ class TextScanner:
     folds_to_ascii: bool = False
 
     @classmethod
-    def build(cls, found: IdentifierSet, min_length: int) -> "TextScanner":
+    def build(cls, found: IdentifierSet, min_length: int) -> TextScanner:
         words: dict[str, str] = {}
         anywhere: dict[str, str] = {}
         folds = False
@@ -215,11 +235,11 @@ class TextScanner:
         if self.pattern is None or not text:
             return text, 0
         norm = normalize(text)
-        if len(norm) != len(text):          # normalisation changed lengths: redact on the normalised text
+        if len(norm) != len(text):  # normalisation changed lengths: redact on the normalised text
             text = norm
         out, count, pos = [], 0, 0
         for m in self.pattern.finditer(norm):
-            out.append(text[pos:m.start()])
+            out.append(text[pos : m.start()])
             out.append(mask)
             pos = m.end()
             count += 1

@@ -32,8 +32,12 @@ def text_regions(gray: np.ndarray) -> list[Box]:
     c = g[2:-2, 2:-2]
     left, right, up, down = g[2:-2, :-4], g[2:-2, 4:], g[:-4, 2:-2], g[4:, 2:-2]
     t = STROKE_CONTRAST
-    strokes = (((c - np.maximum(left, right)) > t) | ((c - np.maximum(up, down)) > t)
-               | ((np.minimum(left, right) - c) > t) | ((np.minimum(up, down) - c) > t))
+    strokes = (
+        ((c - np.maximum(left, right)) > t)
+        | ((c - np.maximum(up, down)) > t)
+        | ((np.minimum(left, right) - c) > t)
+        | ((np.minimum(up, down) - c) > t)
+    )
     rows, cols = strokes.shape
     th, tw = (rows + TILE - 1) // TILE, (cols + TILE - 1) // TILE
     padded = np.zeros((th * TILE, tw * TILE), bool)
@@ -51,8 +55,12 @@ def text_regions(gray: np.ndarray) -> list[Box]:
         x0, x1 = int(xs.min()), int(xs.max()) + 1
         # +2: the stroke map is offset by the 2-pixel border; one tile of context on every side
         box = Box(x0 * TILE + 2 - TILE, int(ty) * TILE + 2 - TILE, (x1 - x0 + 2) * TILE, 3 * TILE)
-        if boxes and box.y <= boxes[-1].y + boxes[-1].h and box.x < boxes[-1].x + boxes[-1].w \
-                and boxes[-1].x < box.x + box.w:
+        if (
+            boxes
+            and box.y <= boxes[-1].y + boxes[-1].h
+            and box.x < boxes[-1].x + boxes[-1].w
+            and boxes[-1].x < box.x + box.w
+        ):
             last = boxes[-1]
             nx0, ny0 = min(last.x, box.x), min(last.y, box.y)
             nx1, ny1 = max(last.x + last.w, box.x + box.w), max(last.y + last.h, box.y + box.h)
@@ -64,7 +72,7 @@ def text_regions(gray: np.ndarray) -> list[Box]:
 
 def _half(gray: np.ndarray) -> np.ndarray:
     """2x2 block means (the last odd row/column dropped)."""
-    g = gray[:gray.shape[0] // 2 * 2, :gray.shape[1] // 2 * 2].astype(np.uint16)
+    g = gray[: gray.shape[0] // 2 * 2, : gray.shape[1] // 2 * 2].astype(np.uint16)
     return ((g[0::2, 0::2] + g[1::2, 0::2] + g[0::2, 1::2] + g[1::2, 1::2]) >> 2).astype(np.uint8)
 
 
@@ -81,7 +89,7 @@ def regions(gray: np.ndarray) -> list[tuple[Box, int]]:
     found: list[tuple[Box, int]] = [(box, 1) for box in text_regions(gray)]
     reduced = gray
     for factor in (2, 4):
-        if min(gray.shape) < 128 * factor:           # large text is large for its image: 256+ / 512+ pixels
+        if min(gray.shape) < 128 * factor:  # large text is large for its image: 256+ / 512+ pixels
             break
         reduced = _half(reduced)
         for box in text_regions(reduced):

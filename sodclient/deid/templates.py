@@ -27,8 +27,11 @@ def source() -> str:
 
 
 def _text(value) -> str:
-    return "\\".join(map(str, value)) if isinstance(value, (list, tuple)) or \
-        type(value).__name__ == "MultiValue" else str(value)
+    return (
+        "\\".join(map(str, value))
+        if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue"
+        else str(value)
+    )
 
 
 @lru_cache(maxsize=256)
@@ -48,8 +51,7 @@ def _candidates(modality: str, manufacturer: str) -> tuple[int, ...]:
 
 def _candidate_templates(facts: dict[str, str]) -> list[dict]:
     templates = _templates()[1]
-    return [templates[i] for i in _candidates(facts.get("Modality", "").lower(),
-                                              facts.get("Manufacturer", "").lower())]
+    return [templates[i] for i in _candidates(facts.get("Modality", "").lower(), facts.get("Manufacturer", "").lower())]
 
 
 def _fact(ds: Dataset, name: str) -> str:
@@ -58,8 +60,10 @@ def _fact(ds: Dataset, name: str) -> str:
     holder = ds.file_meta if name == "ImplementationVersionName" and hasattr(ds, "file_meta") else ds
     value = holder.get(name)
     if value is None and name == "CodeMeaning":
-        value = next((item.get(name) for item in ds.get("ConceptNameCodeSequence", None) or []
-                      if item.get(name) is not None), None)
+        value = next(
+            (item.get(name) for item in ds.get("ConceptNameCodeSequence", None) or [] if item.get(name) is not None),
+            None,
+        )
     return "" if value is None else _text(value)
 
 
@@ -75,8 +79,10 @@ def boxes_for(ds: Dataset) -> list[Box]:
 
     boxes: list[Box] = []
     for template in _candidate_templates(facts):
-        ok = all(any(alt.lower() in get(name).lower() for alt in want.split("|"))
-                 for name, want in template.get("contains", {}).items())
+        ok = all(
+            any(alt.lower() in get(name).lower() for alt in want.split("|"))
+            for name, want in template.get("contains", {}).items()
+        )
         ok = ok and all(get(name).strip() in want.split("|") for name, want in template.get("equals", {}).items())
         if ok:
             boxes += [Box(x, y, w, h, None, f"template: {template['label']}") for x, y, w, h in template["regions"]]

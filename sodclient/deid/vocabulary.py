@@ -21,15 +21,18 @@ MANUFACTURER, MODEL, BODY_PART, KERNEL, ROI_NAME = 0x00080070, 0x00081090, 0x001
 CODING_SCHEME, SEGMENT_LABEL = 0x00080102, 0x00620005
 _SCHEME = re.compile(r"^(?:[A-Z][A-Z0-9_.\-]{0,15}|99[A-Z0-9_.\-]{0,14})$")
 
-_VENDOR_WORDS = frozenset("""
+_VENDOR_WORDS = frozenset(
+    """
 ge gems general electric healthcare medical systems system philips siemens healthineers toshiba canon hitachi
 fujifilm fuji agfa carestream kodak hologic esaote samsung medison mindray varian elekta accuray brainlab
 konica minolta shimadzu neusoft united imaging uih zonare supersonic imagine sonosite acuson atl bk
 ultrasound ultrasonix terason planmed planmeca sirona dentsply vatech carl zeiss topcon heidelberg engineering
 optos nidek leica olympus pentax storz stryker bruker gmbh inc ltd co corp corporation ag sa nv bv kk llc
 oy oyj spa the of and nederland deutschland austria japan china france usa
-""".split())
-_BODY_PARTS = frozenset("""
+""".split()
+)
+_BODY_PARTS = frozenset(
+    """
 abdomen abdomenpelvis acjoint adrenal ankle anus aorta appendix arm axilla back bilebuduct bladder brain
 breast bronchus buttock calcaneus calf carotid cerebellum cervix cheek chest chestabdomen chestabdpelvis
 circleofwillis clavicle coccyx colon cornea coronaryartery cspine ctspine duodenum ear elbow esophagus
@@ -39,11 +42,14 @@ neckchest neckchestabdomen neckchestabdpelv nose orbit ovary pancreas parotid pa
 prostate rectum rib sacrum scapula sclavicle sijoint skull spine spleen sternum stomach subclavian tspine
 tlspine tmj testis thigh thumb thymus thyroid tibia toe tongue trachea ureter urethra uterus vagina vulva
 wrist zygoma whole wholebody lowerlimb upperlimb
-""".split())
-_KERNEL_WORDS = frozenset("""
+""".split()
+)
+_KERNEL_WORDS = frozenset(
+    """
 standard soft bone boneplus lung detail chest edge sharp smooth head body brain abdomen ultra expert
 fc yc fl br bv hr qr
-""".split())
+""".split()
+)
 # Siemens B30f / Br40d, Canon FC13, Philips A-E and YA-YF, GE-style short codes
 _KERNEL_PATTERN = re.compile(r"^(?:[a-z]{1,2}\d{2}[a-z]?|fc\d{1,2}|fl\d{1,2}|[a-e]|y[a-f]|[a-z]{1,3}_?\d{0,2}[a-z]?)$")
 _WORD = re.compile(r"\w+")
@@ -86,7 +92,7 @@ def _qualifiers_ok(rest: list[str], roots: frozenset[str]) -> bool:
         if piece in _LATERALITY or _SUFFIX.match(piece):
             i += 1
             continue
-        for j in range(len(rest), i, -1):           # an embedded root (e.g. PTV_Lung_R)
+        for j in range(len(rest), i, -1):  # an embedded root (e.g. PTV_Lung_R)
             if "_".join(rest[i:j]) in roots:
                 i = j
                 break
@@ -112,6 +118,6 @@ def judged_by_vocabulary(tag: int, value: str) -> bool:
         return all(w in _KERNEL_WORDS or _KERNEL_PATTERN.match(w) for w in words)
     if tag in (ROI_NAME, SEGMENT_LABEL):
         return is_tg263(value)
-    if tag == CODING_SCHEME:                # DCM, SCT, LN, 99LOCAL...: names of coding schemes
+    if tag == CODING_SCHEME:  # DCM, SCT, LN, 99LOCAL...: names of coding schemes
         return _SCHEME.match(value.strip()) is not None
     return False

@@ -26,14 +26,14 @@ class CaughtMail:
     sender: str
     to: list[str]
     subject: str
-    body: str                 # the plain-text part
+    body: str  # the plain-text part
 
 
 @dataclass
 class MailCatcher:
     host: str = "127.0.0.1"
     port: int = 0
-    on_mail: Callable[[CaughtMail], None] | None = None   # called on the server's thread
+    on_mail: Callable[[CaughtMail], None] | None = None  # called on the server's thread
     _mails: list[CaughtMail] = field(default_factory=list, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _controller: Controller | None = field(default=None, init=False, repr=False)
@@ -62,12 +62,12 @@ class MailCatcher:
         return self
 
     def _caught(self, envelope) -> None:
-        message = email.message_from_bytes(envelope.original_content or envelope.content,
-                                           policy=email.policy.default)
+        message = email.message_from_bytes(envelope.original_content or envelope.content, policy=email.policy.default)
         part = message.get_body(preferencelist=("plain",)) if message.is_multipart() else message
         body = part.get_content() if part is not None else ""
-        mail = CaughtMail(datetime.now(), envelope.mail_from, list(envelope.rcpt_tos), str(message["Subject"] or ""),
-                          body)
+        mail = CaughtMail(
+            datetime.now(), envelope.mail_from, list(envelope.rcpt_tos), str(message["Subject"] or ""), body
+        )
         with self._lock:
             self._mails.append(mail)
         if self.on_mail is not None:

@@ -28,7 +28,7 @@ _SOP = {"CT": CTImageStorage, "MR": MRImageStorage, "CR": ComputedRadiographyIma
 
 @dataclass(frozen=True)
 class SampleStudy:
-    patient_name: str          # DICOM PN, invented
+    patient_name: str  # DICOM PN, invented
     patient_id: str
     birth_date: str
     modality: str
@@ -47,14 +47,14 @@ STUDIES = (
 
 @dataclass(frozen=True)
 class Samples:
-    dicom_folders: list[Path]    # one folder per study; the library files them by their tags
-    attachments: list[Path]      # the PDF report and the photo, for the first study's case
+    dicom_folders: list[Path]  # one folder per study; the library files them by their tags
+    attachments: list[Path]  # the PDF report and the photo, for the first study's case
 
 
 def _phantom(modality: str, size: int, index: int) -> np.ndarray:
     yy, xx = np.mgrid[0:size, 0:size]
     r = np.hypot(xx - size / 2, (yy - size / 2) * 1.25) / size
-    if modality == "CT":      # Hounsfield units, stored with intercept -1024
+    if modality == "CT":  # Hounsfield units, stored with intercept -1024
         hu = np.where(r < 0.42, 40 + 30 * np.sin(xx / size * 6 + index), -1000.0)
         hu = np.where((r > 0.30) & (r < 0.33), 700.0, hu)
         return (hu + 1024).astype(np.uint16)
@@ -62,8 +62,9 @@ def _phantom(modality: str, size: int, index: int) -> np.ndarray:
         signal = np.where(r < 0.40, 600 + 300 * np.cos(yy / size * 5 + index / 2), 0.0)
         signal = np.where(np.hypot(xx - size / 2, yy - size / 2) < size / 8, 1500.0, signal)
         return signal.astype(np.uint16)
-    lungs = (np.hypot((xx - size * 0.32) / 0.7, yy - size / 2) < size / 4) | \
-            (np.hypot((xx - size * 0.68) / 0.7, yy - size / 2) < size / 4)
+    lungs = (np.hypot((xx - size * 0.32) / 0.7, yy - size / 2) < size / 4) | (
+        np.hypot((xx - size * 0.68) / 0.7, yy - size / 2) < size / 4
+    )
     return np.where(lungs, 900, 2600).astype(np.uint16) + (yy * 4).astype(np.uint16)
 
 
@@ -101,16 +102,24 @@ def _write_dicom(path: Path, study: SampleStudy, study_uid: str, series_uid: str
 
 def _pdf_report(path: Path) -> None:
     """A one-page PDF report written by hand (no PDF library needed to make one)."""
-    lines = ["Radiology report (synthetic demo document)", "", "Patient: DEMO^Ada (invented)",
-             "Study: CT Chest, 2026-01-15", "", "Findings: no abnormality in this drawn phantom.",
-             "This file exists only to show a PDF in the SOD Send demo."]
+    lines = [
+        "Radiology report (synthetic demo document)",
+        "",
+        "Patient: DEMO^Ada (invented)",
+        "Study: CT Chest, 2026-01-15",
+        "",
+        "Findings: no abnormality in this drawn phantom.",
+        "This file exists only to show a PDF in the SOD Send demo.",
+    ]
     text = "BT /F1 12 Tf 56 780 Td 16 TL " + " ".join(f"({line}) '" for line in lines) + " ET"
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
-               b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-               b"/Resources << /Font << /F1 5 0 R >> >> >>",
-               b"<< /Length %d >>\nstream\n%s\nendstream" % (len(text), text.encode()),
-               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(text), text.encode()),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n")
     offsets = []

@@ -23,15 +23,15 @@ log = logging.getLogger("sodclient.demo")
 
 @dataclass
 class SftpServer:
-    root: Path                        # the folder SFTP clients see as "/"
-    host_key_file: Path               # generated on first start (OpenSSH private key, 0600)
+    root: Path  # the folder SFTP clients see as "/"
+    host_key_file: Path  # generated on first start (OpenSSH private key, 0600)
     username: str = "demo"
     password: str = field(default_factory=lambda: secrets.token_urlsafe(18), repr=False)
     host: str = "127.0.0.1"
-    port: int = 0                     # set by start()
+    port: int = 0  # set by start()
     _loop: asyncio.AbstractEventLoop | None = field(default=None, init=False, repr=False)
     _thread: threading.Thread | None = field(default=None, init=False, repr=False)
-    _acceptor: Any = field(default=None, init=False, repr=False)   # asyncssh's SSHAcceptor
+    _acceptor: Any = field(default=None, init=False, repr=False)  # asyncssh's SSHAcceptor
 
     def host_public_key(self) -> str:
         """The host key in OpenSSH public form ("ssh-ed25519 AAAA..."), for the client's known_hosts."""
@@ -87,10 +87,20 @@ class SftpServer:
                 return secrets.compare_digest(user, username) and secrets.compare_digest(pw, password)
 
         return await asyncssh.listen(
-            self.host, self.port, server_factory=Server, server_host_keys=[str(self.host_key_file)],
-            sftp_factory=lambda chan: asyncssh.SFTPServer(chan, chroot=root), allow_scp=False,
-            process_factory=None, encryption_algs=["aes256-gcm@openssh.com", "aes128-gcm@openssh.com",
-                                                   "chacha20-poly1305@openssh.com", "aes256-ctr"])
+            self.host,
+            self.port,
+            server_factory=Server,
+            server_host_keys=[str(self.host_key_file)],
+            sftp_factory=lambda chan: asyncssh.SFTPServer(chan, chroot=root),
+            allow_scp=False,
+            process_factory=None,
+            encryption_algs=[
+                "aes256-gcm@openssh.com",
+                "aes128-gcm@openssh.com",
+                "chacha20-poly1305@openssh.com",
+                "aes256-ctr",
+            ],
+        )
 
     def stop(self) -> None:
         loop, acceptor = self._loop, self._acceptor

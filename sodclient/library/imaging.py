@@ -55,7 +55,7 @@ def _first(value) -> float | None:
 class DicomImage:
     """Every frame of one DICOM object: floats in modality units (rescale applied), or RGB bytes for colour."""
 
-    frames: np.ndarray        # (n, rows, cols) float32, or (n, rows, cols, 3) uint8 when rgb
+    frames: np.ndarray  # (n, rows, cols) float32, or (n, rows, cols, 3) uint8 when rgb
     center: float
     width: float
     monochrome1: bool
@@ -72,8 +72,14 @@ class DicomImage:
 
 # Window presets (centre, width) in Hounsfield units for CT; other modalities have no fixed scale, so they get
 # the file's own window and the full range. Common published values (e.g. Radiopaedia's "Windowing (CT)").
-CT_PRESETS = [("Soft tissue", 40, 400), ("Lung", -600, 1500), ("Bone", 400, 1800), ("Brain", 40, 80),
-              ("Liver", 60, 160), ("Mediastinum", 50, 350)]
+CT_PRESETS = [
+    ("Soft tissue", 40, 400),
+    ("Lung", -600, 1500),
+    ("Bone", 400, 1800),
+    ("Brain", 40, 80),
+    ("Liver", 60, 160),
+    ("Mediastinum", 50, 350),
+]
 
 
 def presets_for(image: DicomImage) -> list[tuple[str, float, float]]:
@@ -97,7 +103,7 @@ def load_dicom_image(path: Path) -> DicomImage:
         if "TransferSyntaxUID" not in getattr(ds, "file_meta", {}):  # a data set written without its meta group
             ds.file_meta = getattr(ds, "file_meta", None) or pydicom.dataset.FileMetaDataset()
             ds.file_meta.TransferSyntaxUID = pydicom.uid.ImplicitVRLittleEndian
-        arr = ds.pixel_array   # YBR_FULL / YBR_FULL_422 come back as RGB (pydicom's as_rgb default)
+        arr = ds.pixel_array  # YBR_FULL / YBR_FULL_422 come back as RGB (pydicom's as_rgb default)
     except ImagingError:
         raise
     except Exception as exc:  # pydicom raises many types for missing pixel data or codecs

@@ -9,35 +9,35 @@ from pathlib import Path
 @dataclass(frozen=True)
 class Patient:
     id: int
-    patient_key: str     # DICOM PatientID or a generated key for patients created by hand
-    name: str            # display name (may be PHI: shown in the UI, never logged or used in file names)
-    birth_date: str      # YYYYMMDD or ""
+    patient_key: str  # DICOM PatientID or a generated key for patients created by hand
+    name: str  # display name (may be PHI: shown in the UI, never logged or used in file names)
+    birth_date: str  # YYYYMMDD or ""
 
 
 @dataclass(frozen=True)
 class Case:
     id: int
     patient_id: int
-    study_uid: str       # DICOM StudyInstanceUID, or a generated UID for non-DICOM cases
+    study_uid: str  # DICOM StudyInstanceUID, or a generated UID for non-DICOM cases
     description: str
-    date: str            # YYYYMMDD or ""
-    reply_to: str = ""   # e-mail of whoever sent this case to us (prefills Reply)
+    date: str  # YYYYMMDD or ""
+    reply_to: str = ""  # e-mail of whoever sent this case to us (prefills Reply)
 
 
 @dataclass(frozen=True)
 class Document:
     id: int
     case_id: int
-    title: str           # the original file name, shown to the user
+    title: str  # the original file name, shown to the user
     sha256: str
     size: int
     media_type: str
-    modality: str        # DICOM modality or ""
-    series_uid: str      # DICOM SeriesInstanceUID or ""
+    modality: str  # DICOM modality or ""
+    series_uid: str  # DICOM SeriesInstanceUID or ""
     series_description: str
     instance_number: int | None
-    path: Path           # the managed file (name derived from the content hash: no PHI)
-    sop_instance_uid: str = ""   # DICOM SOPInstanceUID or "" (documents imported before schema 3 too)
+    path: Path  # the managed file (name derived from the content hash: no PHI)
+    sop_instance_uid: str = ""  # DICOM SOPInstanceUID or "" (documents imported before schema 3 too)
 
     @property
     def is_dicom(self) -> bool:
@@ -52,15 +52,15 @@ class Document:
 class Message:
     """One delivery of a conversation, sent or received, shown under its case (the thread)."""
 
-    delivery_id: str     # the container's random delivery id
-    direction: str       # "sent" | "received"
+    delivery_id: str  # the container's random delivery id
+    direction: str  # "sent" | "received"
     case_id: int | None
-    in_reply_to: str     # the delivery id it answers, or ""
-    counterpart: str     # e-mail address(es): whom it went to, or who sent it
-    signer: str          # the verified sodsig1... key of a received delivery, or ""
-    message: str         # the sender's message (may be PHI: shown, never logged)
+    in_reply_to: str  # the delivery id it answers, or ""
+    counterpart: str  # e-mail address(es): whom it went to, or who sent it
+    signer: str  # the verified sodsig1... key of a received delivery, or ""
+    message: str  # the sender's message (may be PHI: shown, never logged)
     documents: int
-    at: str              # ISO-8601 UTC
+    at: str  # ISO-8601 UTC
 
 
 @dataclass(frozen=True)
@@ -72,8 +72,8 @@ class Series:
     series_uid: str
     modality: str
     description: str
-    count: int           # documents in the series
-    size: int            # their bytes
+    count: int  # documents in the series
+    size: int  # their bytes
 
     @property
     def is_documents(self) -> bool:
@@ -88,7 +88,7 @@ class ImportResult:
     documents: list[Document] = field(default_factory=list)
     patients_created: int = 0
     cases_created: int = 0
-    duplicates: int = 0   # files already in the library under the same case (content hash)
+    duplicates: int = 0  # files already in the library under the same case (content hash)
 
     @property
     def case_ids(self) -> list[int]:

@@ -17,23 +17,22 @@ import sqlite3
 import threading
 import uuid
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
-
-from sodformat.mediatypes import sniff
+from typing import Any
 
 from sodclient.errors import LibraryError
 from sodclient.library.dicom_info import preload, read_tags
 from sodclient.library.models import Case, Document, ImportResult, Message, Patient, Series
 from sodclient.library.schema import migrate
 from sodclient.progress import CancelToken, ProgressSink, RateMeter, no_progress
+from sodformat.mediatypes import sniff
 
 _CHUNK = 1 << 20
 UNFILED_KEY = "SOD-UNFILED"
-
 
 
 _KERNEL_COPY_CHUNK = 64 << 20
@@ -69,7 +68,7 @@ def _hash_file(fh, cancel: CancelToken) -> tuple[Any, int]:
     with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mapped, memoryview(mapped) as view:
         for start in range(0, size, _KERNEL_COPY_CHUNK):
             cancel.raise_if_cancelled()
-            h.update(view[start:start + _KERNEL_COPY_CHUNK])
+            h.update(view[start : start + _KERNEL_COPY_CHUNK])
     return h, size
 
 
@@ -90,7 +89,7 @@ class _ByteCounter:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _media_type(path: Path, is_dicom: bool, stored: Path | None = None) -> str:
@@ -168,10 +167,18 @@ class Library:
 
     def _doc(self, row: sqlite3.Row) -> Document:
         return Document(
-            id=row["id"], case_id=row["case_id"], title=row["title"], sha256=row["sha256"], size=row["size"],
-            media_type=row["media_type"], modality=row["modality"], series_uid=row["series_uid"],
-            series_description=row["series_description"], instance_number=row["instance_number"],
-            path=self.managed_path(row["sha256"]), sop_instance_uid=row["sop_instance_uid"],
+            id=row["id"],
+            case_id=row["case_id"],
+            title=row["title"],
+            sha256=row["sha256"],
+            size=row["size"],
+            media_type=row["media_type"],
+            modality=row["modality"],
+            series_uid=row["series_uid"],
+            series_description=row["series_description"],
+            instance_number=row["instance_number"],
+            path=self.managed_path(row["sha256"]),
+            sop_instance_uid=row["sop_instance_uid"],
         )
 
     @staticmethod
@@ -236,8 +243,10 @@ class Library:
             row = db.execute("SELECT case_id, series_uid FROM series WHERE id = ?", (series_id,)).fetchone()
             if row is None:
                 return []
-            rows = db.execute("SELECT * FROM documents WHERE case_id = ? AND series_uid = ?"
-                              " ORDER BY instance_number, title, id", (row[0], row[1])).fetchall()
+            rows = db.execute(
+                "SELECT * FROM documents WHERE case_id = ? AND series_uid = ? ORDER BY instance_number, title, id",
+                (row[0], row[1]),
+            ).fetchall()
         return [self._doc(r) for r in rows]
 
     def middle_document(self, series_id: int) -> Document | None:
@@ -246,9 +255,11 @@ class Library:
             row = db.execute("SELECT case_id, series_uid, count FROM series WHERE id = ?", (series_id,)).fetchone()
             if row is None or row[2] == 0:
                 return None
-            r = db.execute("SELECT * FROM documents WHERE case_id = ? AND series_uid = ?"
-                           " ORDER BY instance_number, title, id LIMIT 1 OFFSET ?",
-                           (row[0], row[1], row[2] // 2)).fetchone()
+            r = db.execute(
+                "SELECT * FROM documents WHERE case_id = ? AND series_uid = ?"
+                " ORDER BY instance_number, title, id LIMIT 1 OFFSET ?",
+                (row[0], row[1], row[2] // 2),
+            ).fetchone()
         return self._doc(r) if r else None
 
     def document(self, document_id: int) -> Document | None:
@@ -258,8 +269,10 @@ class Library:
 
     def counts(self) -> tuple[int, int, int]:
         with self._connect() as db:
-            return tuple(db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]  # type: ignore[return-value]
-                         for t in ("patients", "cases", "documents"))
+            return tuple(
+                db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]  # type: ignore[return-value]
+                for t in ("patients", "cases", "documents")
+            )
 
     # -- creating by hand ----------------------------------------------------------------------------
     def create_patient(self, name: str, birth_date: str = "") -> Patient:
@@ -290,18 +303,27 @@ class Library:
         """Deletes documents; a managed file goes once no document refers to it any more."""
         ids = list(document_ids)
         with self._transaction() as db:
-            shas = [r[0] for r in db.execute(
-                f"SELECT sha256 FROM documents WHERE id IN ({','.join('?' * len(ids))})", ids)] if ids else []
+            shas = (
+                [
+                    r[0]
+                    for r in db.execute(f"SELECT sha256 FROM documents WHERE id IN ({','.join('?' * len(ids))})", ids)
+                ]
+                if ids
+                else []
+            )
             for i in ids:
                 row = db.execute("SELECT case_id, series_uid, size FROM documents WHERE id = ?", (i,)).fetchone()
                 if row is None:
                     continue
                 db.execute("DELETE FROM documents WHERE id = ?", (i,))
-                db.execute("UPDATE series SET count = count - 1, size = size - ? WHERE case_id = ? AND series_uid = ?",
-                           (row[2], row[0], row[1]))
+                db.execute(
+                    "UPDATE series SET count = count - 1, size = size - ? WHERE case_id = ? AND series_uid = ?",
+                    (row[2], row[0], row[1]),
+                )
             db.execute("DELETE FROM series WHERE count <= 0")
-            orphans = [s for s in set(shas)
-                       if not db.execute("SELECT 1 FROM documents WHERE sha256 = ?", (s,)).fetchone()]
+            orphans = [
+                s for s in set(shas) if not db.execute("SELECT 1 FROM documents WHERE sha256 = ?", (s,)).fetchone()
+            ]
         for sha in orphans:
             self.managed_path(sha).unlink(missing_ok=True)
             (self.thumbs_dir / f"{sha}.png").unlink(missing_ok=True)
@@ -314,8 +336,9 @@ class Library:
     # the files' order. Every new managed file is fsynced once, all together, before the transaction commits.
     _WORKERS = 4
 
-    def _adopt_file(self, src: Path, created: list[Path], counter: _ByteCounter, cancel: CancelToken,
-                    unsynced: list[Path]) -> tuple[str, int]:
+    def _adopt_file(
+        self, src: Path, created: list[Path], counter: _ByteCounter, cancel: CancelToken, unsynced: list[Path]
+    ) -> tuple[str, int]:
         """Hashes src and renames it into the store (no second copy of a multi-GB delivery)."""
         with open(src, "rb") as fin:
             h, size = _hash_file(fin, cancel)
@@ -334,8 +357,9 @@ class Library:
         unsynced.append(final)
         return sha, size
 
-    def _store_file(self, src: Path, created: list[Path], counter: _ByteCounter, cancel: CancelToken,
-                    unsynced: list[Path]) -> tuple[str, int]:
+    def _store_file(
+        self, src: Path, created: list[Path], counter: _ByteCounter, cancel: CancelToken, unsynced: list[Path]
+    ) -> tuple[str, int]:
         """Copies src into the store while hashing it; returns (sha256, size). fsync comes later, for all."""
         tmp = self.files_dir / f".incoming-{uuid.uuid4().hex}"
         created.append(tmp)
@@ -349,7 +373,7 @@ class Library:
                     fout.write(chunk)
                     counter.add(len(chunk))
                 fout.flush()
-            h, size = _hash_file(fout, cancel)   # what was written, read back from the page cache
+            h, size = _hash_file(fout, cancel)  # what was written, read back from the page cache
         sha = h.hexdigest()
         final = self.managed_path(sha)
         if final.exists():
@@ -363,8 +387,15 @@ class Library:
         created.remove(tmp)
         return sha, size
 
-    def _ingest(self, src: Path, move: bool, created: list[Path], counter: _ByteCounter, cancel: CancelToken,
-                unsynced: list[Path]):
+    def _ingest(
+        self,
+        src: Path,
+        move: bool,
+        created: list[Path],
+        counter: _ByteCounter,
+        cancel: CancelToken,
+        unsynced: list[Path],
+    ):
         cancel.raise_if_cancelled()
         store = self._adopt_file if move else self._store_file
         sha, size = store(src, created, counter, cancel, unsynced)
@@ -372,6 +403,7 @@ class Library:
 
     def _sync(self, paths: list[Path], pool: ThreadPoolExecutor) -> None:
         """fsync the new files (in parallel: the disk batches them) and the folders that gained a name."""
+
         def sync(p: Path) -> None:
             fd = os.open(p, os.O_RDONLY)
             try:
@@ -431,20 +463,21 @@ class Library:
                 unfiled_id: int | None = None
                 pending = deque()
                 queue = iter(files)
-                for f in itertools.islice(queue, self._WORKERS * 4):   # a bounded window of files in flight
-                    pending.append((f, pool.submit(self._ingest, f, move, created, counter, worker_cancel,
-                                                   unsynced)))
+                for f in itertools.islice(queue, self._WORKERS * 4):  # a bounded window of files in flight
+                    pending.append((f, pool.submit(self._ingest, f, move, created, counter, worker_cancel, unsynced)))
                 while pending:
                     f, future = pending.popleft()
                     nxt = next(queue, None)
                     if nxt is not None:
-                        pending.append((nxt, pool.submit(self._ingest, nxt, move, created, counter, worker_cancel,
-                                                         unsynced)))
+                        pending.append(
+                            (nxt, pool.submit(self._ingest, nxt, move, created, counter, worker_cancel, unsynced))
+                        )
                     cancel.raise_if_cancelled()
                     sha, size, tags = future.result()
                     stored = self.managed_path(sha)
-                    counter.file_done(f"file {len(result.documents) + result.duplicates + 1} of {len(files)}",
-                                      force=len(files) <= 200)
+                    counter.file_done(
+                        f"file {len(result.documents) + result.duplicates + 1} of {len(files)}", force=len(files) <= 200
+                    )
                     if tags and tags.study_uid:
                         target = self._dicom_case(db, tags, result)
                     elif case_id is not None:
@@ -455,9 +488,9 @@ class Library:
                         target = unfiled_id
                     else:
                         raise LibraryError(
-                            "Choose a patient and case first: only DICOM files can be filed automatically.")
-                    if db.execute("SELECT 1 FROM documents WHERE case_id = ? AND sha256 = ?",
-                                  (target, sha)).fetchone():
+                            "Choose a patient and case first: only DICOM files can be filed automatically."
+                        )
+                    if db.execute("SELECT 1 FROM documents WHERE case_id = ? AND sha256 = ?", (target, sha)).fetchone():
                         result.duplicates += 1
                         continue
                     media = _media_type(f, tags is not None, stored)
@@ -468,9 +501,20 @@ class Library:
                         "INSERT INTO documents (case_id, title, sha256, size, media_type, modality, series_uid,"
                         " series_description, instance_number, added, sop_instance_uid, sop_class_uid)"
                         " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                        (target, f.name, sha, size, media, modality, series_uid, description,
-                         tags.instance_number if tags else None, _now(), sop_uid,
-                         tags.sop_class_uid if tags else ""),
+                        (
+                            target,
+                            f.name,
+                            sha,
+                            size,
+                            media,
+                            modality,
+                            series_uid,
+                            description,
+                            tags.instance_number if tags else None,
+                            _now(),
+                            sop_uid,
+                            tags.sop_class_uid if tags else "",
+                        ),
                     )
                     db.execute(
                         "INSERT INTO series (case_id, series_uid, modality, description, count, size)"
@@ -478,10 +522,24 @@ class Library:
                         " count = count + 1, size = size + excluded.size,"
                         " modality = CASE WHEN modality = '' THEN excluded.modality ELSE modality END,"
                         " description = CASE WHEN description = '' THEN excluded.description ELSE description END",
-                        (target, series_uid, modality, description, size))
-                    result.documents.append(Document(
-                        cur.lastrowid, target, f.name, sha, size, media, modality, series_uid, description,
-                        tags.instance_number if tags else None, stored, sop_uid))
+                        (target, series_uid, modality, description, size),
+                    )
+                    result.documents.append(
+                        Document(
+                            cur.lastrowid,
+                            target,
+                            f.name,
+                            sha,
+                            size,
+                            media,
+                            modality,
+                            series_uid,
+                            description,
+                            tags.instance_number if tags else None,
+                            stored,
+                            sop_uid,
+                        )
+                    )
                 if reply_to:
                     for cid in result.case_ids:
                         db.execute("UPDATE cases SET reply_to = ? WHERE id = ?", (reply_to, cid))
@@ -510,7 +568,8 @@ class Library:
         else:
             patient_id = db.execute(
                 "INSERT INTO patients (patient_key, name, birth_date, created) VALUES (?, ?, ?, ?)",
-                (key, tags.patient_name or "(no name)", tags.birth_date, _now())).lastrowid
+                (key, tags.patient_name or "(no name)", tags.birth_date, _now()),
+            ).lastrowid
             result.patients_created += 1
         row = db.execute("SELECT id FROM cases WHERE study_uid = ?", (tags.study_uid,)).fetchone()
         if row:
@@ -518,7 +577,8 @@ class Library:
         result.cases_created += 1
         return db.execute(
             "INSERT INTO cases (patient_id, study_uid, description, date, created) VALUES (?, ?, ?, ?, ?)",
-            (patient_id, tags.study_uid, tags.study_description or "Study", tags.study_date, _now())).lastrowid
+            (patient_id, tags.study_uid, tags.study_description or "Study", tags.study_date, _now()),
+        ).lastrowid
 
     def _unfiled_case(self, db: sqlite3.Connection, description: str, result: ImportResult) -> int:
         row = db.execute("SELECT id FROM patients WHERE patient_key = ?", (UNFILED_KEY,)).fetchone()
@@ -527,28 +587,56 @@ class Library:
         else:
             patient_id = db.execute(
                 "INSERT INTO patients (patient_key, name, birth_date, created) VALUES (?, 'Unfiled', '', ?)",
-                (UNFILED_KEY, _now())).lastrowid
+                (UNFILED_KEY, _now()),
+            ).lastrowid
             result.patients_created += 1
         result.cases_created += 1
         return db.execute(
             "INSERT INTO cases (patient_id, study_uid, description, date, created) VALUES (?, ?, ?, ?, ?)",
-            (patient_id, f"2.25.{uuid.uuid4().int}", description,
-             datetime.now(timezone.utc).strftime("%Y%m%d"), _now())).lastrowid
+            (
+                patient_id,
+                f"2.25.{uuid.uuid4().int}",
+                description,
+                datetime.now(UTC).strftime("%Y%m%d"),
+                _now(),
+            ),
+        ).lastrowid
 
     # -- threads: deliveries sent and received, under their cases ----------------------------------------
     @staticmethod
     def _message(r: sqlite3.Row) -> Message:
-        return Message(r["delivery_id"], r["direction"], r["case_id"], r["in_reply_to"], r["counterpart"],
-                       r["signer"], r["message"], r["documents"], r["at"])
+        return Message(
+            r["delivery_id"],
+            r["direction"],
+            r["case_id"],
+            r["in_reply_to"],
+            r["counterpart"],
+            r["signer"],
+            r["message"],
+            r["documents"],
+            r["at"],
+        )
 
     def _insert_message(self, db: sqlite3.Connection, m: Message, case_id: int | None, documents: int) -> None:
-        db.execute("INSERT OR REPLACE INTO messages (delivery_id, direction, case_id, in_reply_to, counterpart, "
-                   "signer, message, documents, at) VALUES (?,?,?,?,?,?,?,?,?)",
-                   (m.delivery_id, m.direction, case_id, m.in_reply_to, m.counterpart, m.signer, m.message,
-                    documents, m.at or _now()))
-        if m.in_reply_to and case_id is not None:   # the delivery it answers joins the thread if it had no case
-            db.execute("UPDATE messages SET case_id = ? WHERE delivery_id = ? AND case_id IS NULL",
-                       (case_id, m.in_reply_to))
+        db.execute(
+            "INSERT OR REPLACE INTO messages (delivery_id, direction, case_id, in_reply_to, counterpart, "
+            "signer, message, documents, at) VALUES (?,?,?,?,?,?,?,?,?)",
+            (
+                m.delivery_id,
+                m.direction,
+                case_id,
+                m.in_reply_to,
+                m.counterpart,
+                m.signer,
+                m.message,
+                documents,
+                m.at or _now(),
+            ),
+        )
+        if m.in_reply_to and case_id is not None:  # the delivery it answers joins the thread if it had no case
+            db.execute(
+                "UPDATE messages SET case_id = ? WHERE delivery_id = ? AND case_id IS NULL", (case_id, m.in_reply_to)
+            )
 
     def record_message(self, message: Message) -> Message:
         """Files a delivery (a send, or a reply) under its case, or under the case of the delivery it answers."""
@@ -572,8 +660,10 @@ class Library:
 
     def case_for_delivery(self, delivery_id: str) -> int | None:
         with self._connect() as db:
-            r = db.execute("SELECT case_id FROM messages WHERE delivery_id = ? AND case_id IS NOT NULL "
-                           "ORDER BY id LIMIT 1", (delivery_id,)).fetchone()
+            r = db.execute(
+                "SELECT case_id FROM messages WHERE delivery_id = ? AND case_id IS NOT NULL ORDER BY id LIMIT 1",
+                (delivery_id,),
+            ).fetchone()
         return r[0] if r else None
 
     def thread(self, case_id: int) -> list[Message]:

@@ -19,16 +19,61 @@ from sodclient.library.dicom_info import is_dicomdir, looks_like_dicom, read_dat
 from sodclient.progress import CancelToken, ProgressReport, ProgressSink, no_progress
 
 # Names (lower case) that are never documents: indexes, notes that come with a CD, operating-system clutter.
-_CLUTTER_NAMES = {".ds_store", "thumbs.db", "desktop.ini", "ehthumbs.db", "autorun.inf", "autorun.ini",
-                  "icon\r", ".directory", "dicomdir", "lockfile", "version"}
-_NOTE_STEMS = ("readme", "read_me", "read me", "lisezmoi", "liesmich", "leeme", "license", "licence", "copying",
-               "index")
+_CLUTTER_NAMES = {
+    ".ds_store",
+    "thumbs.db",
+    "desktop.ini",
+    "ehthumbs.db",
+    "autorun.inf",
+    "autorun.ini",
+    "icon\r",
+    ".directory",
+    "dicomdir",
+    "lockfile",
+    "version",
+}
+_NOTE_STEMS = (
+    "readme",
+    "read_me",
+    "read me",
+    "lisezmoi",
+    "liesmich",
+    "leeme",
+    "license",
+    "licence",
+    "copying",
+    "index",
+)
 _NOTE_SUFFIXES = {"", ".txt", ".htm", ".html", ".md", ".rtf", ".nfo"}
 # Viewer software shipped on CDs: programs and their parts, never patient documents.
-_PROGRAM_SUFFIXES = {".exe", ".dll", ".msi", ".bat", ".cmd", ".com", ".sys", ".ocx", ".jar", ".app", ".dylib",
-                     ".so", ".inf", ".ini", ".cab", ".js", ".css", ".xsl"}
-_CLUTTER_FOLDERS = {"__macosx", "$recycle.bin", "system volume information", ".trashes", ".spotlight-v100",
-                    ".fseventsd"}
+_PROGRAM_SUFFIXES = {
+    ".exe",
+    ".dll",
+    ".msi",
+    ".bat",
+    ".cmd",
+    ".com",
+    ".sys",
+    ".ocx",
+    ".jar",
+    ".app",
+    ".dylib",
+    ".so",
+    ".inf",
+    ".ini",
+    ".cab",
+    ".js",
+    ".css",
+    ".xsl",
+}
+_CLUTTER_FOLDERS = {
+    "__macosx",
+    "$recycle.bin",
+    "system volume information",
+    ".trashes",
+    ".spotlight-v100",
+    ".fseventsd",
+}
 
 
 @dataclass(frozen=True)
@@ -41,10 +86,10 @@ class Left:
 
 @dataclass
 class ImportPlan:
-    dicom: list[Path] = field(default_factory=list)       # filed by patient / study / series from their tags
-    documents: list[Path] = field(default_factory=list)   # need a case the user confirms
-    skipped: list[Left] = field(default_factory=list)     # not documents (indexes, notes, clutter): not a problem
-    refused: list[Left] = field(default_factory=list)     # could not be taken: the user must be told
+    dicom: list[Path] = field(default_factory=list)  # filed by patient / study / series from their tags
+    documents: list[Path] = field(default_factory=list)  # need a case the user confirms
+    skipped: list[Left] = field(default_factory=list)  # not documents (indexes, notes, clutter): not a problem
+    refused: list[Left] = field(default_factory=list)  # could not be taken: the user must be told
 
     @property
     def importable(self) -> list[Path]:
@@ -93,8 +138,9 @@ def _walk(paths: Iterable[Path], plan: ImportPlan) -> list[Path]:
     return found
 
 
-def survey(paths: Iterable[Path], cancel: CancelToken | None = None,
-           progress: ProgressSink = no_progress) -> ImportPlan:
+def survey(
+    paths: Iterable[Path], cancel: CancelToken | None = None, progress: ProgressSink = no_progress
+) -> ImportPlan:
     """Looks at every file once (DICOM headers only, never pixels) and sorts it into the plan."""
     cancel = cancel or CancelToken()
     plan = ImportPlan()

@@ -5,5 +5,13 @@ from sodclient.notify.mail import Notification, compose
 from sodclient.notify.outbox import Outbox, OutboxEntry
 from sodclient.notify.smtp import MailError, SmtpTarget, TlsUntrusted, send_message
 
-__all__ = ["Notification", "compose", "Outbox", "OutboxEntry", "MailError", "SmtpTarget", "TlsUntrusted",
-           "send_message"]
+__all__ = [
+    "Notification",
+    "compose",
+    "Outbox",
+    "OutboxEntry",
+    "MailError",
+    "SmtpTarget",
+    "TlsUntrusted",
+    "send_message",
+]

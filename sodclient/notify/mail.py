@@ -19,9 +19,9 @@ class Notification:
     to: list[str]
     cc: list[str]
     link: str
-    expires: datetime          # UTC
-    size: int                  # bytes of the container
-    message: str = ""          # the sender's own text (as typed)
+    expires: datetime  # UTC
+    size: int  # bytes of the container
+    message: str = ""  # the sender's own text (as typed)
 
 
 SUBJECT = "Secure delivery for you (SOD Send)"

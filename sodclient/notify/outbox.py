@@ -12,7 +12,7 @@ import json
 import os
 import secrets
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -20,7 +20,7 @@ from sodclient.files import atomic_write, known_fields
 from sodclient.notify.mail import Notification
 
 _PURPOSE = "outbox"
-FORMAT_VERSION = 2   # 1: release 0.1.0 (no "format" field); 2: adds it. Unknown fields are tolerated.
+FORMAT_VERSION = 2  # 1: release 0.1.0 (no "format" field); 2: adds it. Unknown fields are tolerated.
 
 
 class Sealer(Protocol):
@@ -44,13 +44,12 @@ class OutboxEntry:
     message: str
     attempts: int = 0
     last_error: str = ""
-    upload_pending: bool = False    # the container in the pending folder still has to be uploaded first
+    upload_pending: bool = False  # the container in the pending folder still has to be uploaded first
     extra: dict[str, Any] = field(default_factory=dict)
     format: int = FORMAT_VERSION
 
     def notification(self) -> Notification:
-        return Notification(self.to, self.cc, self.link, datetime.fromisoformat(self.expires), self.size,
-                            self.message)
+        return Notification(self.to, self.cc, self.link, datetime.fromisoformat(self.expires), self.size, self.message)
 
 
 class Outbox:
@@ -67,9 +66,20 @@ class Outbox:
         atomic_write(self.path(entry), self.sealer.seal(json.dumps(asdict(entry)).encode(), _PURPOSE))
 
     def _new(self, n: Notification, remote_name: str, error: str, upload_pending: bool) -> OutboxEntry:
-        entry = OutboxEntry(secrets.token_hex(8), datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                            remote_name, list(n.to), list(n.cc), n.link, n.expires.isoformat(), n.size, n.message,
-                            attempts=1, last_error=error, upload_pending=upload_pending)
+        entry = OutboxEntry(
+            secrets.token_hex(8),
+            datetime.now(UTC).isoformat(timespec="seconds"),
+            remote_name,
+            list(n.to),
+            list(n.cc),
+            n.link,
+            n.expires.isoformat(),
+            n.size,
+            n.message,
+            attempts=1,
+            last_error=error,
+            upload_pending=upload_pending,
+        )
         self.save(entry)
         return entry
 

@@ -21,15 +21,17 @@ class MailError(TransferError):
 
 class TlsUntrusted(MailError):
     def __init__(self, host: str, detail: str):
-        super().__init__(f"the mail server {host} presented a certificate this computer does not trust ({detail}); "
-                         "nothing was sent. If your site uses its own CA, set the Mail extra CA file in FTP Config")
+        super().__init__(
+            f"the mail server {host} presented a certificate this computer does not trust ({detail}); "
+            "nothing was sent. If your site uses its own CA, set the Mail extra CA file in FTP Config"
+        )
 
 
 @dataclass(frozen=True)
 class SmtpTarget:
     host: str
     port: int
-    security: str         # starttls | ssl | none
+    security: str  # starttls | ssl | none
     username: str
     password: str
     sender: str
@@ -62,15 +64,19 @@ def _connect(target: SmtpTarget) -> smtplib.SMTP:
         if target.security == "starttls":
             if not client.has_extn("starttls"):
                 client.quit()
-                raise MailError(f"the mail server {target.host} does not offer STARTTLS; refusing to send in clear "
-                                "(set Mail security to SSL/TLS with port 465 in FTP Config if the server uses implicit TLS)")
+                raise MailError(
+                    f"the mail server {target.host} does not offer STARTTLS; refusing to send in clear "
+                    "(set Mail security to SSL/TLS with port 465 in FTP Config if the server uses implicit TLS)"
+                )
             client.starttls(context=ctx)
             client.ehlo()
     if target.username:
         if target.security == "none":
             client.close()
-            raise MailError("refusing to send the mail account's password without encryption: set Mail security "
-                            "to STARTTLS or SSL/TLS in FTP Config (none is only for a relay that needs no login)")
+            raise MailError(
+                "refusing to send the mail account's password without encryption: set Mail security "
+                "to STARTTLS or SSL/TLS in FTP Config (none is only for a relay that needs no login)"
+            )
         client.login(target.username, target.password)
     return client
 
@@ -88,7 +94,7 @@ def _diagnosed(target: SmtpTarget):
         raise DnsFailure(target.host) from None
     except ConnectionRefusedError:
         raise PortClosed(target.host, target.port) from None
-    except (socket.timeout, TimeoutError):
+    except TimeoutError:
         raise Timeout(target.host, target.port, "talking to the mail server") from None
     except smtplib.SMTPRecipientsRefused as exc:
         raise MailError(f"the mail server refused the recipient address(es) {', '.join(exc.recipients)}") from None

@@ -27,7 +27,7 @@ from sodclient.progress import CancelToken, ProgressReport, ProgressSink, no_pro
 from sodformat.errors import CancelledError
 
 log = logging.getLogger("sodclient.pacs")
-_BATCH_BYTES = 64 << 20      # one STOW-RS request carries up to this much (progress and retry granularity)
+_BATCH_BYTES = 64 << 20  # one STOW-RS request carries up to this much (progress and retry granularity)
 _CHUNK = 1 << 20
 
 
@@ -36,8 +36,13 @@ def _client(node: PacsNode) -> httpx.Client:
     if node.ca_file:
         verify = ssl.create_default_context(cafile=node.ca_file)
     auth = (node.username, node.password) if node.username else None
-    return httpx.Client(base_url=node.base_url.rstrip("/") + "/", auth=auth, verify=verify,
-                        timeout=httpx.Timeout(30.0, read=300.0), follow_redirects=False)
+    return httpx.Client(
+        base_url=node.base_url.rstrip("/") + "/",
+        auth=auth,
+        verify=verify,
+        timeout=httpx.Timeout(30.0, read=300.0),
+        follow_redirects=False,
+    )
 
 
 def _request(node: PacsNode, method: str, url: str, **kwargs) -> httpx.Response:
@@ -90,31 +95,55 @@ def echo(node: PacsNode) -> str:
 
 def find_studies(node: PacsNode, query: StudyQuery, cancel: CancelToken | None = None) -> list[StudyMatch]:
     q = query.checked()
-    params = {k: v for k, v in {"PatientName": q.name_pattern, "PatientID": q.patient_id.strip(),
-                                 "StudyDate": q.date_range, "ModalitiesInStudy": q.modality.strip().upper(),
-                                 "AccessionNumber": q.accession.strip(), "StudyInstanceUID": q.study_uid}.items() if v}
+    params = {
+        k: v
+        for k, v in {
+            "PatientName": q.name_pattern,
+            "PatientID": q.patient_id.strip(),
+            "StudyDate": q.date_range,
+            "ModalitiesInStudy": q.modality.strip().upper(),
+            "AccessionNumber": q.accession.strip(),
+            "StudyInstanceUID": q.study_uid,
+        }.items()
+        if v
+    }
     params["includefield"] = "StudyDescription,PatientBirthDate,NumberOfStudyRelatedInstances,ModalitiesInStudy"
     out = []
     for r in _json(_request(node, "GET", _query("studies", params), headers={"Accept": "application/dicom+json"})):
         uid = text(r.get("StudyInstanceUID"))
         if uid:
-            out.append(StudyMatch(
-                study_uid=uid, patient_id=text(r.get("PatientID")),
-                patient_name=text(r.get("PatientName")).replace("^", " ").strip(),
-                birth_date=text(r.get("PatientBirthDate")), date=text(r.get("StudyDate")),
-                description=text(r.get("StudyDescription")), accession=text(r.get("AccessionNumber")),
-                modalities=text(r.get("ModalitiesInStudy")),
-                instances=as_int(r.get("NumberOfStudyRelatedInstances"))))
+            out.append(
+                StudyMatch(
+                    study_uid=uid,
+                    patient_id=text(r.get("PatientID")),
+                    patient_name=text(r.get("PatientName")).replace("^", " ").strip(),
+                    birth_date=text(r.get("PatientBirthDate")),
+                    date=text(r.get("StudyDate")),
+                    description=text(r.get("StudyDescription")),
+                    accession=text(r.get("AccessionNumber")),
+                    modalities=text(r.get("ModalitiesInStudy")),
+                    instances=as_int(r.get("NumberOfStudyRelatedInstances")),
+                )
+            )
     return sorted(out, key=lambda s: (s.date, s.description), reverse=True)
 
 
 def find_series(node: PacsNode, study_uid: str, cancel: CancelToken | None = None) -> list[SeriesMatch]:
     fields = {"includefield": "SeriesDescription,NumberOfSeriesRelatedInstances,SeriesNumber"}
-    resp = _request(node, "GET", _query(f"studies/{quote(study_uid)}/series", fields),
-                    headers={"Accept": "application/dicom+json"})
-    out = [SeriesMatch(study_uid, text(r.get("SeriesInstanceUID")), text(r.get("Modality")),
-                       text(r.get("SeriesDescription")), text(r.get("SeriesNumber")),
-                       as_int(r.get("NumberOfSeriesRelatedInstances"))) for r in _json(resp)]
+    resp = _request(
+        node, "GET", _query(f"studies/{quote(study_uid)}/series", fields), headers={"Accept": "application/dicom+json"}
+    )
+    out = [
+        SeriesMatch(
+            study_uid,
+            text(r.get("SeriesInstanceUID")),
+            text(r.get("Modality")),
+            text(r.get("SeriesDescription")),
+            text(r.get("SeriesNumber")),
+            as_int(r.get("NumberOfSeriesRelatedInstances")),
+        )
+        for r in _json(resp)
+    ]
     return sorted((s for s in out if s.series_uid), key=lambda s: (as_int(s.number) or 0, s.series_uid))
 
 
@@ -150,7 +179,7 @@ class _PartWriter:
 
     def on_part_begin(self) -> None:
         path = self.dest / f"{len(self.paths) + 1:06d}.dcm"
-        self._fh = open(path, "wb")   # closed by on_part_end or close(): the parser drives it
+        self._fh = open(path, "wb")  # closed by on_part_end or close(): the parser drives it
         self.paths.append(path)
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
@@ -175,10 +204,17 @@ def _stream_parts(node: PacsNode, study: StudyMatch, accept: str, writer: _PartW
         if resp.status_code == 406:
             return False
         _raise_for_status(node, resp)
-        parser = MultipartParser(_boundary(resp.headers.get("content-type", "")), {
-            "on_part_begin": writer.on_part_begin, "on_part_data": writer.on_part_data,
-            "on_part_end": writer.on_part_end, "on_header_field": writer.on_header_field,
-            "on_header_value": writer.on_header_value, "on_header_end": writer.on_header_end})
+        parser = MultipartParser(
+            _boundary(resp.headers.get("content-type", "")),
+            {
+                "on_part_begin": writer.on_part_begin,
+                "on_part_data": writer.on_part_data,
+                "on_part_end": writer.on_part_end,
+                "on_header_field": writer.on_header_field,
+                "on_header_value": writer.on_header_value,
+                "on_header_end": writer.on_header_end,
+            },
+        )
         for chunk in resp.iter_bytes(_CHUNK):
             cancel.raise_if_cancelled()
             parser.write(chunk)
@@ -187,12 +223,19 @@ def _stream_parts(node: PacsNode, study: StudyMatch, accept: str, writer: _PartW
 
 
 # "As stored" first (no re-encoding on the way); a node that refuses it gets asked for its default syntax.
-_ACCEPTS = ['multipart/related; type="application/dicom"; transfer-syntax=*',
-            'multipart/related; type="application/dicom"']
+_ACCEPTS = [
+    'multipart/related; type="application/dicom"; transfer-syntax=*',
+    'multipart/related; type="application/dicom"',
+]
 
 
-def retrieve_study(node: PacsNode, study: StudyMatch, dest: Path, progress: ProgressSink = no_progress,
-                   cancel: CancelToken | None = None) -> list[Path]:
+def retrieve_study(
+    node: PacsNode,
+    study: StudyMatch,
+    dest: Path,
+    progress: ProgressSink = no_progress,
+    cancel: CancelToken | None = None,
+) -> list[Path]:
     """WADO-RS of a whole study into `dest` (one file per instance); raises unless every instance arrived."""
     cancel = cancel or CancelToken()
     writer = _PartWriter(dest, study.instances, progress)
@@ -204,13 +247,15 @@ def retrieve_study(node: PacsNode, study: StudyMatch, dest: Path, progress: Prog
         else:
             raise PacsFailed(f"{node.base_url} will not send this study as DICOM (HTTP 406)")
     except httpx.HTTPError as exc:
-        raise PacsUnreachable(f"The download from {node.base_url} broke off ({type(exc).__name__}); nothing of "
-                              "this study was filed") from None
+        raise PacsUnreachable(
+            f"The download from {node.base_url} broke off ({type(exc).__name__}); nothing of this study was filed"
+        ) from None
     except (PacsError, CancelledError):
         raise
-    except Exception as exc:   # the multipart parser's errors: a damaged answer
-        raise PacsFailed(f"The answer of {node.base_url} was damaged ({type(exc).__name__}); nothing of this "
-                         "study was filed") from None
+    except Exception as exc:  # the multipart parser's errors: a damaged answer
+        raise PacsFailed(
+            f"The answer of {node.base_url} was damaged ({type(exc).__name__}); nothing of this study was filed"
+        ) from None
     finally:
         writer.close()
     if writer.bad_type:
@@ -218,8 +263,10 @@ def retrieve_study(node: PacsNode, study: StudyMatch, dest: Path, progress: Prog
     if not writer.paths:
         raise PacsFailed(f"{node.base_url} sent no instances of the study")
     if study.instances is not None and len(writer.paths) < study.instances:
-        raise PacsFailed(f"{node.base_url} sent {len(writer.paths)} of {study.instances} instance(s); nothing of "
-                         "this study was filed")
+        raise PacsFailed(
+            f"{node.base_url} sent {len(writer.paths)} of {study.instances} instance(s); nothing of "
+            "this study was filed"
+        )
     return writer.paths
 
 
@@ -252,8 +299,11 @@ def _stow_results(node: PacsNode, resp: httpx.Response, uids: list[str]) -> list
     """The node's per-instance answer (ReferencedSOPSequence / FailedSOPSequence) in our order."""
     try:
         payload = resp.json() if resp.content else {}
-        ds = Dataset.from_json(payload) if isinstance(payload, dict) else (
-            Dataset.from_json(payload[0]) if payload else Dataset())
+        ds = (
+            Dataset.from_json(payload)
+            if isinstance(payload, dict)
+            else (Dataset.from_json(payload[0]) if payload else Dataset())
+        )
     except (ValueError, json.JSONDecodeError):
         ds = Dataset()
     stored = {text(i.get("ReferencedSOPInstanceUID")): i for i in ds.get("ReferencedSOPSequence", [])}
@@ -262,8 +312,9 @@ def _stow_results(node: PacsNode, resp: httpx.Response, uids: list[str]) -> list
     for uid in uids:
         if uid in failed:
             reason = as_int(failed[uid].get("FailureReason"))
-            out.append(InstanceResult(uid, False, reason or -1, f"refused (reason {reason:#06x})" if reason
-                                      else "refused"))
+            out.append(
+                InstanceResult(uid, False, reason or -1, f"refused (reason {reason:#06x})" if reason else "refused")
+            )
         elif uid in stored or (resp.status_code == 200 and not failed):
             out.append(InstanceResult(uid, True, 0, "stored"))
         else:
@@ -271,9 +322,13 @@ def _stow_results(node: PacsNode, resp: httpx.Response, uids: list[str]) -> list
     return out
 
 
-def store(node: PacsNode, files: Iterable[Path], progress: ProgressSink = no_progress,
-          cancel: CancelToken | None = None, on_result: Callable[[InstanceResult], None] | None = None
-          ) -> list[InstanceResult]:
+def store(
+    node: PacsNode,
+    files: Iterable[Path],
+    progress: ProgressSink = no_progress,
+    cancel: CancelToken | None = None,
+    on_result: Callable[[InstanceResult], None] | None = None,
+) -> list[InstanceResult]:
     """STOW-RS of Part 10 files in batches; one result per instance."""
     cancel = cancel or CancelToken()
     files = list(files)
@@ -284,13 +339,17 @@ def store(node: PacsNode, files: Iterable[Path], progress: ProgressSink = no_pro
             cancel.raise_if_cancelled()
             uids = [str(read_file_meta_info(f).MediaStorageSOPInstanceUID) for f in batch]
             boundary = uuid.uuid4().hex
-            headers = {"Content-Type": f'multipart/related; type="application/dicom"; boundary={boundary}',
-                       "Accept": "application/dicom+json"}
+            headers = {
+                "Content-Type": f'multipart/related; type="application/dicom"; boundary={boundary}',
+                "Accept": "application/dicom+json",
+            }
             try:
                 resp = c.post("studies", content=_body(batch, boundary, cancel), headers=headers)
             except httpx.HTTPError as exc:
-                raise PacsUnreachable(f"The upload to {node.base_url} broke off ({type(exc).__name__}) after "
-                                      f"{len(results)} of {total} instance(s)") from None
+                raise PacsUnreachable(
+                    f"The upload to {node.base_url} broke off ({type(exc).__name__}) after "
+                    f"{len(results)} of {total} instance(s)"
+                ) from None
             if resp.status_code in (401, 403, 404):
                 _raise_for_status(node, resp)
             batch_results = _stow_results(node, resp, uids)

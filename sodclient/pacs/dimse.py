@@ -53,8 +53,17 @@ log = logging.getLogger("sodclient.pacs")
 
 # Offered when retrieving: the uncompressed syntaxes every PACS can send, and the compressed ones it may hold,
 # so an instance arrives as it was stored (no lossy re-encoding on the way).
-RETRIEVE_SYNTAXES = [ExplicitVRLittleEndian, ImplicitVRLittleEndian, DeflatedExplicitVRLittleEndian,
-                     JPEGBaseline8Bit, JPEGExtended12Bit, JPEGLosslessSV1, JPEG2000Lossless, JPEG2000, RLELossless]
+RETRIEVE_SYNTAXES = [
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+    DeflatedExplicitVRLittleEndian,
+    JPEGBaseline8Bit,
+    JPEGExtended12Bit,
+    JPEGLosslessSV1,
+    JPEG2000Lossless,
+    JPEG2000,
+    RLELossless,
+]
 _UNCOMPRESSED = [ExplicitVRLittleEndian, ImplicitVRLittleEndian]
 _TIMEOUT = 30
 
@@ -73,17 +82,22 @@ def _reachable(node: PacsNode) -> None:
                 with _ssl_context(node).wrap_socket(sock, server_hostname=node.host):
                     pass
     except ssl.SSLCertVerificationError as exc:
-        raise PacsRefused(f"The certificate of {node.describe()} is not trusted ({exc.verify_message}); add the "
-                          "site's CA file to the node") from None
+        raise PacsRefused(
+            f"The certificate of {node.describe()} is not trusted ({exc.verify_message}); add the "
+            "site's CA file to the node"
+        ) from None
     except ssl.SSLError as exc:
-        raise PacsRefused(f"The TLS handshake with {node.describe()} failed ({exc.reason or exc}); does the PACS "
-                          "expect TLS on this port?") from None
+        raise PacsRefused(
+            f"The TLS handshake with {node.describe()} failed ({exc.reason or exc}); does the PACS "
+            "expect TLS on this port?"
+        ) from None
     except socket.gaierror:
-        raise PacsUnreachable(f"The PACS host name {node.host} is not known (check the spelling or the DNS)") \
-            from None
+        raise PacsUnreachable(f"The PACS host name {node.host} is not known (check the spelling or the DNS)") from None
     except OSError as exc:
-        raise PacsUnreachable(f"Nothing answers at {node.host}:{node.port} ({exc.strerror or exc}); check the "
-                              "host, the port and the firewall") from None
+        raise PacsUnreachable(
+            f"Nothing answers at {node.host}:{node.port} ({exc.strerror or exc}); check the "
+            "host, the port and the firewall"
+        ) from None
 
 
 def _ae(node: PacsNode) -> AE:
@@ -102,13 +116,18 @@ def _associate(ae: AE, node: PacsNode, **kwargs):
     if assoc.is_established:
         return assoc
     if assoc.is_rejected:
-        raise PacsRefused(f"{node.describe()} refused the association: the PACS must know this computer as AE "
-                          f"title {node.calling_ae}, and its own AE title must be {node.ae_title}")
+        raise PacsRefused(
+            f"{node.describe()} refused the association: the PACS must know this computer as AE "
+            f"title {node.calling_ae}, and its own AE title must be {node.ae_title}"
+        )
     if node.tls:
-        raise PacsRefused(f"{node.describe()} ended the connection during TLS or association set-up; check that "
-                          "the PACS expects TLS on this port and that its certificate is trusted")
-    raise PacsRefused(f"{node.describe()} ended the connection during association set-up (is it a DICOM port? "
-                      "does it expect TLS?)")
+        raise PacsRefused(
+            f"{node.describe()} ended the connection during TLS or association set-up; check that "
+            "the PACS expects TLS on this port and that its certificate is trusted"
+        )
+    raise PacsRefused(
+        f"{node.describe()} ended the connection during association set-up (is it a DICOM port? does it expect TLS?)"
+    )
 
 
 def _status(ds: Dataset | None) -> int:
@@ -125,8 +144,11 @@ def echo(node: PacsNode) -> str:
     finally:
         assoc.release()
     if status != 0:
-        raise PacsFailed(f"{node.describe()} answered the echo with status 0x{status:04X}" if status >= 0 else
-                         f"{node.describe()} did not answer the echo")
+        raise PacsFailed(
+            f"{node.describe()} answered the echo with status 0x{status:04X}"
+            if status >= 0
+            else f"{node.describe()} did not answer the echo"
+        )
     return f"{node.describe()} answered the DICOM echo (association accepted for AE title {node.calling_ae})."
 
 
@@ -146,8 +168,9 @@ def _find(node: PacsNode, identifier: Dataset, cancel: CancelToken | None) -> li
             elif code == 0:
                 break
             else:
-                raise PacsFailed(f"{node.describe()} could not answer the search (status "
-                                 f"{'none' if code < 0 else f'0x{code:04X}'})")
+                raise PacsFailed(
+                    f"{node.describe()} could not answer the search (status {'none' if code < 0 else f'0x{code:04X}'})"
+                )
     finally:
         if assoc.is_established:
             assoc.release()
@@ -174,15 +197,27 @@ def find_studies(node: PacsNode, query: StudyQuery, cancel: CancelToken | None =
         if not uid:
             continue
         classes = r.get("SOPClassesInStudy")
-        out.append(StudyMatch(
-            study_uid=uid, patient_id=text(r.get("PatientID")),
-            patient_name=text(r.get("PatientName")).replace("^", " ").strip(),
-            birth_date=text(r.get("PatientBirthDate")), date=text(r.get("StudyDate")),
-            description=text(r.get("StudyDescription")), accession=text(r.get("AccessionNumber")),
-            modalities=text(r.get("ModalitiesInStudy")), instances=as_int(r.get("NumberOfStudyRelatedInstances")),
-            sop_classes=tuple(str(c) for c in (classes if isinstance(classes, (list, tuple)) or
-                                              type(classes).__name__ == "MultiValue" else
-                                              ([classes] if classes else [])))))
+        out.append(
+            StudyMatch(
+                study_uid=uid,
+                patient_id=text(r.get("PatientID")),
+                patient_name=text(r.get("PatientName")).replace("^", " ").strip(),
+                birth_date=text(r.get("PatientBirthDate")),
+                date=text(r.get("StudyDate")),
+                description=text(r.get("StudyDescription")),
+                accession=text(r.get("AccessionNumber")),
+                modalities=text(r.get("ModalitiesInStudy")),
+                instances=as_int(r.get("NumberOfStudyRelatedInstances")),
+                sop_classes=tuple(
+                    str(c)
+                    for c in (
+                        classes
+                        if isinstance(classes, (list, tuple)) or type(classes).__name__ == "MultiValue"
+                        else ([classes] if classes else [])
+                    )
+                ),
+            )
+        )
     return sorted(out, key=lambda s: (s.date, s.description), reverse=True)
 
 
@@ -195,17 +230,32 @@ def find_series(node: PacsNode, study_uid: str, cancel: CancelToken | None = Non
     ds.SeriesDescription = ""
     ds.SeriesNumber = ""
     ds.NumberOfSeriesRelatedInstances = ""
-    out = [SeriesMatch(study_uid, text(r.get("SeriesInstanceUID")), text(r.get("Modality")),
-                       text(r.get("SeriesDescription")), text(r.get("SeriesNumber")),
-                       as_int(r.get("NumberOfSeriesRelatedInstances"))) for r in _find(node, ds, cancel)]
+    out = [
+        SeriesMatch(
+            study_uid,
+            text(r.get("SeriesInstanceUID")),
+            text(r.get("Modality")),
+            text(r.get("SeriesDescription")),
+            text(r.get("SeriesNumber")),
+            as_int(r.get("NumberOfSeriesRelatedInstances")),
+        )
+        for r in _find(node, ds, cancel)
+    ]
     return sorted((s for s in out if s.series_uid), key=lambda s: (as_int(s.number) or 0, s.series_uid))
 
 
 class _Receiver:
     """Writes each received instance (bytes as sent, with file meta) into `dest`; counts and reports."""
 
-    def __init__(self, dest: Path, expected: int | None, progress: ProgressSink, cancel: CancelToken,
-                 accept_study: str | None = None, accept_ae: str | None = None):
+    def __init__(
+        self,
+        dest: Path,
+        expected: int | None,
+        progress: ProgressSink,
+        cancel: CancelToken,
+        accept_study: str | None = None,
+        accept_ae: str | None = None,
+    ):
         self.dest, self.expected, self.progress, self.cancel = dest, expected, progress, cancel
         self.accept_study, self.accept_ae = accept_study, accept_ae
         self.paths: list[Path] = []
@@ -215,12 +265,12 @@ class _Receiver:
 
     def handle(self, event) -> int:
         if self.cancel.cancelled:
-            return 0xA700   # refused: out of resources (we stopped)
+            return 0xA700  # refused: out of resources (we stopped)
         if self.accept_ae is not None and event.assoc.requestor.ae_title.strip() != self.accept_ae:
             return 0xA700
         data = event.encoded_dataset(include_meta=True)
         if self.accept_study is not None and text(event.dataset.get("StudyInstanceUID")) != self.accept_study:
-            return 0xC000   # not what we asked for: never filed
+            return 0xC000  # not what we asked for: never filed
         with self._lock:
             path = self.dest / f"{next(self._n):06d}.dcm"
             path.write_bytes(data)
@@ -257,16 +307,19 @@ def _check_final(node: PacsNode, last: Dataset | None, received: int, expected: 
     code = _status(last)
     failed = as_int(getattr(last, "NumberOfFailedSuboperations", None)) if last is not None else None
     if code not in (0x0000, 0xB000) or failed:
-        raise PacsFailed(f"{node.describe()} could not send the whole study by {how} (status "
-                         f"{'none' if code < 0 else f'0x{code:04X}'}, {failed or 0} instance(s) failed); "
-                         "nothing of this study was filed")
+        raise PacsFailed(
+            f"{node.describe()} could not send the whole study by {how} (status "
+            f"{'none' if code < 0 else f'0x{code:04X}'}, {failed or 0} instance(s) failed); "
+            "nothing of this study was filed"
+        )
     if code == 0xB000:
         raise PacsFailed(f"{node.describe()} sent only part of the study by {how}; nothing of this study was filed")
     if received == 0:
         raise PacsFailed(f"{node.describe()} sent no instances of the study by {how}")
     if expected is not None and received < expected:
-        raise PacsFailed(f"{node.describe()} sent {received} of {expected} instance(s) by {how}; nothing of this "
-                         "study was filed")
+        raise PacsFailed(
+            f"{node.describe()} sent {received} of {expected} instance(s) by {how}; nothing of this study was filed"
+        )
 
 
 def _storage_classes(study: StudyMatch) -> list[str]:
@@ -275,8 +328,13 @@ def _storage_classes(study: StudyMatch) -> list[str]:
     return [cx.abstract_syntax for cx in StoragePresentationContexts][:127]
 
 
-def get_study(node: PacsNode, study: StudyMatch, dest: Path, progress: ProgressSink = no_progress,
-              cancel: CancelToken | None = None) -> list[Path]:
+def get_study(
+    node: PacsNode,
+    study: StudyMatch,
+    dest: Path,
+    progress: ProgressSink = no_progress,
+    cancel: CancelToken | None = None,
+) -> list[Path]:
     """C-GET of a whole study into `dest`; raises unless every instance arrived."""
     cancel = cancel or CancelToken()
     ae = _ae(node)
@@ -285,17 +343,29 @@ def get_study(node: PacsNode, study: StudyMatch, dest: Path, progress: ProgressS
     for uid in classes:
         ae.add_requested_context(uid, RETRIEVE_SYNTAXES)
     receiver = _Receiver(dest, study.instances, progress, cancel)
-    assoc = _associate(ae, node, ext_neg=[build_role(uid, scp_role=True) for uid in classes],
-                       evt_handlers=[(evt.EVT_C_STORE, receiver.handle)])
-    last = _last_status(assoc, assoc.send_c_get(_retrieve_identifier(study.study_uid),
-                                                StudyRootQueryRetrieveInformationModelGet), cancel)
+    assoc = _associate(
+        ae,
+        node,
+        ext_neg=[build_role(uid, scp_role=True) for uid in classes],
+        evt_handlers=[(evt.EVT_C_STORE, receiver.handle)],
+    )
+    last = _last_status(
+        assoc,
+        assoc.send_c_get(_retrieve_identifier(study.study_uid), StudyRootQueryRetrieveInformationModelGet),
+        cancel,
+    )
     cancel.raise_if_cancelled()
     _check_final(node, last, len(receiver.paths), study.instances, "C-GET")
     return receiver.paths
 
 
-def move_study(node: PacsNode, study: StudyMatch, dest: Path, progress: ProgressSink = no_progress,
-               cancel: CancelToken | None = None) -> list[Path]:
+def move_study(
+    node: PacsNode,
+    study: StudyMatch,
+    dest: Path,
+    progress: ProgressSink = no_progress,
+    cancel: CancelToken | None = None,
+) -> list[Path]:
     """C-MOVE of a whole study to this app's own storage SCP, which runs only for the move, accepts only the
     node's AE title and only instances of the study asked for."""
     cancel = cancel or CancelToken()
@@ -303,25 +373,34 @@ def move_study(node: PacsNode, study: StudyMatch, dest: Path, progress: Progress
     scp.network_timeout = scp.dimse_timeout = _TIMEOUT
     for cx in AllStoragePresentationContexts:
         scp.add_supported_context(cx.abstract_syntax, ALL_TRANSFER_SYNTAXES)
-    receiver = _Receiver(dest, study.instances, progress, cancel, accept_study=study.study_uid,
-                         accept_ae=node.ae_title)
+    receiver = _Receiver(dest, study.instances, progress, cancel, accept_study=study.study_uid, accept_ae=node.ae_title)
     try:
-        server = scp.start_server((node.move_listen, node.move_port), block=False,
-                                  evt_handlers=[(evt.EVT_C_STORE, receiver.handle)])
+        server = scp.start_server(
+            (node.move_listen, node.move_port), block=False, evt_handlers=[(evt.EVT_C_STORE, receiver.handle)]
+        )
     except OSError as exc:
-        raise PacsError(f"This computer's storage port {node.move_port} cannot be opened for C-MOVE "
-                        f"({exc.strerror or exc}); choose another port (and register it at the PACS) or use "
-                        "C-GET") from None
+        raise PacsError(
+            f"This computer's storage port {node.move_port} cannot be opened for C-MOVE "
+            f"({exc.strerror or exc}); choose another port (and register it at the PACS) or use "
+            "C-GET"
+        ) from None
     try:
         ae = _ae(node)
         ae.add_requested_context(StudyRootQueryRetrieveInformationModelMove)
         assoc = _associate(ae, node)
-        last = _last_status(assoc, assoc.send_c_move(_retrieve_identifier(study.study_uid), node.calling_ae,
-                                                     StudyRootQueryRetrieveInformationModelMove), cancel)
+        last = _last_status(
+            assoc,
+            assoc.send_c_move(
+                _retrieve_identifier(study.study_uid), node.calling_ae, StudyRootQueryRetrieveInformationModelMove
+            ),
+            cancel,
+        )
         code = _status(last)
         if code == 0xA801:
-            raise PacsRefused(f"{node.describe()} does not know the move destination {node.calling_ae}: register "
-                              f"this computer there (AE title {node.calling_ae}, port {node.move_port})")
+            raise PacsRefused(
+                f"{node.describe()} does not know the move destination {node.calling_ae}: register "
+                f"this computer there (AE title {node.calling_ae}, port {node.move_port})"
+            )
     finally:
         server.shutdown()
     cancel.raise_if_cancelled()
@@ -329,9 +408,13 @@ def move_study(node: PacsNode, study: StudyMatch, dest: Path, progress: Progress
     return receiver.paths
 
 
-def store(node: PacsNode, files: Iterable[Path], progress: ProgressSink = no_progress,
-          cancel: CancelToken | None = None, on_result: Callable[[InstanceResult], None] | None = None
-          ) -> list[InstanceResult]:
+def store(
+    node: PacsNode,
+    files: Iterable[Path],
+    progress: ProgressSink = no_progress,
+    cancel: CancelToken | None = None,
+    on_result: Callable[[InstanceResult], None] | None = None,
+) -> list[InstanceResult]:
     """C-STORE of Part 10 files, each in the transfer syntax it has when the node accepts it, else in an
     uncompressed one (converted when possible); one result per instance, sent or not."""
     cancel = cancel or CancelToken()
@@ -339,8 +422,9 @@ def store(node: PacsNode, files: Iterable[Path], progress: ProgressSink = no_pro
     metas = []
     for f in files:
         meta = read_file_meta_info(f)
-        metas.append((f, str(meta.MediaStorageSOPClassUID), str(meta.MediaStorageSOPInstanceUID),
-                      str(meta.TransferSyntaxUID)))
+        metas.append(
+            (f, str(meta.MediaStorageSOPClassUID), str(meta.MediaStorageSOPInstanceUID), str(meta.TransferSyntaxUID))
+        )
     wanted: dict[str, list[str]] = {}
     for _, cls, _, ts in metas:
         syntaxes = wanted.setdefault(cls, list(_UNCOMPRESSED))
@@ -369,10 +453,18 @@ def store(node: PacsNode, files: Iterable[Path], progress: ProgressSink = no_pro
                     else:
                         status = assoc.send_c_store(_converted(path, accepted))
                     code = _status(status)
-                    result = InstanceResult(sop_uid, code in (0x0000, 0xB000, 0xB007, 0xB006), code,
-                                            "stored" if code == 0 else
-                                            (f"stored with warning 0x{code:04X}" if code in (0xB000, 0xB006, 0xB007)
-                                             else ("no answer" if code < 0 else f"refused (status 0x{code:04X})")))
+                    result = InstanceResult(
+                        sop_uid,
+                        code in (0x0000, 0xB000, 0xB007, 0xB006),
+                        code,
+                        "stored"
+                        if code == 0
+                        else (
+                            f"stored with warning 0x{code:04X}"
+                            if code in (0xB000, 0xB006, 0xB007)
+                            else ("no answer" if code < 0 else f"refused (status 0x{code:04X})")
+                        ),
+                    )
                 except (ValueError, RuntimeError, NotImplementedError) as exc:
                     result = InstanceResult(sop_uid, False, -1, f"could not be sent: {type(exc).__name__}")
             results.append(result)
@@ -397,6 +489,6 @@ def _converted(path: Path, accepted: set[str]) -> Dataset:
         raise ValueError("no common transfer syntax")
     if ds.file_meta.TransferSyntaxUID.is_compressed:
         # the same instance, only re-encoded: pydicom would otherwise give it a new SOP Instance UID
-        ds.decompress(generate_instance_uid=False)   # needs a pixel codec; without one: ValueError/RuntimeError
+        ds.decompress(generate_instance_uid=False)  # needs a pixel codec; without one: ValueError/RuntimeError
     ds.file_meta.TransferSyntaxUID = target
     return ds

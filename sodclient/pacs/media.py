@@ -18,8 +18,17 @@ from sodclient.pacs.query import text
 from sodclient.progress import CancelToken, ProgressReport, ProgressSink, no_progress
 
 log = logging.getLogger("sodclient.pacs")
-_TAGS = ["PatientID", "PatientName", "PatientBirthDate", "StudyInstanceUID", "StudyDate", "StudyDescription",
-         "SeriesInstanceUID", "Modality", "SeriesDescription"]
+_TAGS = [
+    "PatientID",
+    "PatientName",
+    "PatientBirthDate",
+    "StudyInstanceUID",
+    "StudyDate",
+    "StudyDescription",
+    "SeriesInstanceUID",
+    "Modality",
+    "SeriesDescription",
+]
 
 
 @dataclass
@@ -48,8 +57,8 @@ class MediaSeries:
 class MediaContents:
     root: Path
     series: list[MediaSeries]
-    dicomdir: Path | None       # the index used, or None when the headers were read
-    skipped: int = 0            # files listed but missing, or files that are not Part 10 DICOM
+    dicomdir: Path | None  # the index used, or None when the headers were read
+    skipped: int = 0  # files listed but missing, or files that are not Part 10 DICOM
 
     @property
     def files(self) -> list[Path]:
@@ -61,8 +70,9 @@ def find_dicomdir(root: Path) -> Path | None:
     root = Path(root)
     if root.is_file():
         return root if root.name.upper() == "DICOMDIR" else None
-    for folder in [root, *sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))] \
-            if root.is_dir() else []:
+    for folder in (
+        [root, *sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))] if root.is_dir() else []
+    ):
         for entry in folder.iterdir():
             if entry.name.upper() == "DICOMDIR" and entry.is_file():
                 return entry
@@ -88,11 +98,13 @@ def _group(entries: list[tuple[tuple, Path]]) -> list[MediaSeries]:
         pid, name, birth, study, sdate, sdesc, series_uid, modality, desc = key
         s = by_series.get((study, series_uid))
         if s is None:
-            s = by_series[(study, series_uid)] = MediaSeries(pid, name.replace("^", " ").strip(), birth, study, sdate,
-                                                             sdesc, series_uid, modality, desc)
+            s = by_series[(study, series_uid)] = MediaSeries(
+                pid, name.replace("^", " ").strip(), birth, study, sdate, sdesc, series_uid, modality, desc
+            )
         s.files.append(path)
-    return sorted(by_series.values(), key=lambda s: (s.patient_name, s.study_date, s.study_uid, s.modality,
-                                                      s.description))
+    return sorted(
+        by_series.values(), key=lambda s: (s.patient_name, s.study_date, s.study_uid, s.modality, s.description)
+    )
 
 
 def _from_dicomdir(dicomdir: Path, cancel: CancelToken) -> MediaContents:
@@ -100,14 +112,15 @@ def _from_dicomdir(dicomdir: Path, cancel: CancelToken) -> MediaContents:
     from pydicom.fileset import FileSet
 
     try:
-        with warnings.catch_warnings():   # files the index lists but the disc lacks: counted below instead
+        with warnings.catch_warnings():  # files the index lists but the disc lacks: counted below instead
             warnings.simplefilter("ignore")
             index = dcmread(dicomdir)
             fs = FileSet(index)
         listed = sum(1 for r in index.get("DirectoryRecordSequence", []) if "ReferencedFileID" in r)
-    except Exception as exc:   # pydicom raises many kinds for a damaged index
-        raise InputError(f"The DICOMDIR on this disc cannot be read ({type(exc).__name__}); import the folder "
-                         "instead") from None
+    except Exception as exc:  # pydicom raises many kinds for a damaged index
+        raise InputError(
+            f"The DICOMDIR on this disc cannot be read ({type(exc).__name__}); import the folder instead"
+        ) from None
     entries, skipped = [], 0
     for instance in fs:
         cancel.raise_if_cancelled()
@@ -140,7 +153,7 @@ def _from_headers(root: Path, progress: ProgressSink, cancel: CancelToken) -> Me
             continue
         try:
             ds = dcmread(f, stop_before_pixels=True, specific_tags=_TAGS)
-        except Exception:   # unreadable header: left out and counted
+        except Exception:  # unreadable header: left out and counted
             skipped += 1
             continue
         key = _key(ds)
@@ -161,8 +174,9 @@ def read_media(root: Path, progress: ProgressSink = no_progress, cancel: CancelT
         raise InputError(f"There is no disc or folder at {root}")
     dicomdir = find_dicomdir(root)
     contents = _from_dicomdir(dicomdir, cancel) if dicomdir else _from_headers(root, progress, cancel)
-    log.info("media read: %d series, %d files skipped, dicomdir=%s", len(contents.series), contents.skipped,
-             bool(dicomdir))
+    log.info(
+        "media read: %d series, %d files skipped, dicomdir=%s", len(contents.series), contents.skipped, bool(dicomdir)
+    )
     if not contents.series:
         raise InputError("No DICOM images were found on this disc or in this folder")
     return contents

@@ -10,27 +10,27 @@ from sodclient.errors import InputError
 
 DIMSE, DICOMWEB = "dimse", "dicomweb"
 RETRIEVE_GET, RETRIEVE_MOVE = "get", "move"
-_AE = re.compile(r"[ -~]{1,16}")   # printable ASCII, at most 16 characters, no backslash (checked below)
+_AE = re.compile(r"[ -~]{1,16}")  # printable ASCII, at most 16 characters, no backslash (checked below)
 
 
 @dataclass(frozen=True)
 class PacsNode:
-    name: str                       # what the user calls it ("Radiology PACS")
-    kind: str = DIMSE               # DIMSE or DICOMWEB
+    name: str  # what the user calls it ("Radiology PACS")
+    kind: str = DIMSE  # DIMSE or DICOMWEB
     # DICOM (DIMSE)
-    ae_title: str = ""              # the PACS's AE title (called AE)
+    ae_title: str = ""  # the PACS's AE title (called AE)
     host: str = ""
     port: int = 104
-    calling_ae: str = "SODSEND"     # this app's own AE title, as the PACS knows it
-    tls: bool = False               # DICOM over TLS (the server certificate is verified)
-    ca_file: str = ""               # extra CA certificate for a site's own CA (TLS and HTTPS)
-    retrieve: str = RETRIEVE_GET    # C-GET, or C-MOVE to this app's storage SCP
-    move_port: int = 11112          # the port of this app's storage SCP (registered at the PACS for C-MOVE)
-    move_listen: str = "0.0.0.0"    # where that SCP listens (the PACS must reach it)
+    calling_ae: str = "SODSEND"  # this app's own AE title, as the PACS knows it
+    tls: bool = False  # DICOM over TLS (the server certificate is verified)
+    ca_file: str = ""  # extra CA certificate for a site's own CA (TLS and HTTPS)
+    retrieve: str = RETRIEVE_GET  # C-GET, or C-MOVE to this app's storage SCP
+    move_port: int = 11112  # the port of this app's storage SCP (registered at the PACS for C-MOVE)
+    move_listen: str = "0.0.0.0"  # where that SCP listens (the PACS must reach it)
     # DICOMweb
-    base_url: str = ""              # e.g. https://pacs.example.org/dicom-web
+    base_url: str = ""  # e.g. https://pacs.example.org/dicom-web
     username: str = ""
-    password: str = ""              # secret: the node store is sealed by the vault
+    password: str = ""  # secret: the node store is sealed by the vault
 
     @property
     def is_dicomweb(self) -> bool:
@@ -81,6 +81,12 @@ def validated(node: PacsNode) -> PacsNode:
         raise InputError("Enter the PACS host name or address")
     if node.retrieve not in (RETRIEVE_GET, RETRIEVE_MOVE):
         raise InputError("Retrieve must be C-GET or C-MOVE")
-    return replace(node, name=name, host=host, ae_title=_ae_title(node.ae_title, "The PACS AE title"),
-                   calling_ae=_ae_title(node.calling_ae, "Own AE title"), port=_port(node.port, "The port"),
-                   move_port=_port(node.move_port, "The storage port for C-MOVE"))
+    return replace(
+        node,
+        name=name,
+        host=host,
+        ae_title=_ae_title(node.ae_title, "The PACS AE title"),
+        calling_ae=_ae_title(node.calling_ae, "Own AE title"),
+        port=_port(node.port, "The port"),
+        move_port=_port(node.move_port, "The storage port for C-MOVE"),
+    )

@@ -10,13 +10,13 @@ from sodclient.errors import InputError
 
 @dataclass(frozen=True)
 class StudyQuery:
-    patient_name: str = ""   # "Doe" matches names starting with Doe; * and ? work as in DICOM
+    patient_name: str = ""  # "Doe" matches names starting with Doe; * and ? work as in DICOM
     patient_id: str = ""
-    date_from: str = ""      # YYYYMMDD or ""
+    date_from: str = ""  # YYYYMMDD or ""
     date_to: str = ""
-    modality: str = ""       # CT, MR, ...
+    modality: str = ""  # CT, MR, ...
     accession: str = ""
-    study_uid: str = ""      # one study, by its StudyInstanceUID (the command line's retrieve)
+    study_uid: str = ""  # one study, by its StudyInstanceUID (the command line's retrieve)
 
     def checked(self) -> StudyQuery:
         for value in (self.date_from, self.date_to):
@@ -24,8 +24,17 @@ class StudyQuery:
                 raise InputError("Dates are YYYYMMDD, for example 20260131")
         if self.study_uid and not re.fullmatch(r"[0-9.]{1,64}", self.study_uid):
             raise InputError("A Study Instance UID is digits and dots, at most 64 characters")
-        if not any((self.patient_name, self.patient_id, self.date_from, self.date_to, self.modality,
-                    self.accession, self.study_uid)):
+        if not any(
+            (
+                self.patient_name,
+                self.patient_id,
+                self.date_from,
+                self.date_to,
+                self.modality,
+                self.accession,
+                self.study_uid,
+            )
+        ):
             raise InputError("Enter a patient name or ID, a date, a modality or an accession number to search")
         return self
 
@@ -52,9 +61,9 @@ class StudyMatch:
     date: str = ""
     description: str = ""
     accession: str = ""
-    modalities: str = ""            # "CT\\SR" as the PACS lists them, joined with "/"
-    instances: int | None = None    # NumberOfStudyRelatedInstances, when the PACS says
-    sop_classes: tuple[str, ...] = field(default_factory=tuple)   # SOPClassesInStudy, when the PACS says
+    modalities: str = ""  # "CT\\SR" as the PACS lists them, joined with "/"
+    instances: int | None = None  # NumberOfStudyRelatedInstances, when the PACS says
+    sop_classes: tuple[str, ...] = field(default_factory=tuple)  # SOPClassesInStudy, when the PACS says
 
 
 @dataclass(frozen=True)

@@ -38,8 +38,7 @@ def records(profile: Profile, kinds: list[str] | None = None, since: str = "", u
     return select(profile.audit.read(), kinds or [], since, until)
 
 
-def export_csv(profile: Profile, out: TextIO, kinds: list[str] | None = None, since: str = "",
-               until: str = "") -> int:
+def export_csv(profile: Profile, out: TextIO, kinds: list[str] | None = None, since: str = "", until: str = "") -> int:
     """Writes the selected records as CSV; returns how many. The export says nothing the trail does not."""
     return write_csv(records(profile, kinds, since, until), out)
 

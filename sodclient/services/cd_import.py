@@ -15,13 +15,19 @@ from sodclient.progress import CancelToken, ProgressSink, no_progress
 __all__ = ["MediaContents", "MediaSeries", "import_disc", "read_disc"]
 
 
-def read_disc(profile: Profile, root: Path, progress: ProgressSink = no_progress,
-              cancel: CancelToken | None = None) -> MediaContents:
+def read_disc(
+    profile: Profile, root: Path, progress: ProgressSink = no_progress, cancel: CancelToken | None = None
+) -> MediaContents:
     return read_media(Path(root), progress, cancel)
 
 
-def import_disc(profile: Profile, contents: MediaContents, chosen: list[MediaSeries],
-                progress: ProgressSink = no_progress, cancel: CancelToken | None = None) -> ImportResult:
+def import_disc(
+    profile: Profile,
+    contents: MediaContents,
+    chosen: list[MediaSeries],
+    progress: ProgressSink = no_progress,
+    cancel: CancelToken | None = None,
+) -> ImportResult:
     """The chosen series (all of them when none is chosen) into the library, all-or-nothing."""
     series = chosen or contents.series
     files = [f for s in series for f in s.files]
@@ -29,8 +35,14 @@ def import_disc(profile: Profile, contents: MediaContents, chosen: list[MediaSer
         raise InputError("Choose at least one series to import")
 
     def record(result: ImportResult) -> None:
-        profile.audit.record(AuditEvent.IMPORT_DISC, series=len(series), documents=len(result.documents),
-                             duplicates=result.duplicates, dicomdir=contents.dicomdir is not None)
+        profile.audit.record(
+            AuditEvent.IMPORT_DISC,
+            series=len(series),
+            documents=len(result.documents),
+            duplicates=result.duplicates,
+            dicomdir=contents.dicomdir is not None,
+        )
 
-    return profile.library().import_paths(files, before_commit=record, progress=progress,
-                                          cancel=cancel or CancelToken())
+    return profile.library().import_paths(
+        files, before_commit=record, progress=progress, cancel=cancel or CancelToken()
+    )

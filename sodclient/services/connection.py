@@ -19,9 +19,9 @@ from sodclient.transport.session import ConfirmHostKey, SftpSession
 
 @dataclass(frozen=True)
 class Check:
-    name: str            # "SFTP" | "SMTP" | "download link"
+    name: str  # "SFTP" | "SMTP" | "download link"
     ok: bool
-    message: str         # what worked, or the diagnosis
+    message: str  # what worked, or the diagnosis
     error: UserError | None = None
 
 
@@ -43,8 +43,12 @@ def _check_sftp(settings: Settings, confirm_host_key: ConfirmHostKey | None) -> 
         with SftpSession(target, confirm_host_key) as s:
             report = check_account(s)
             extra = f", {report.free / 1e9:.1f} GB free" if report.free is not None else ""
-            return Check("SFTP", True, f"logged in to {target.host} ({s.cipher}); folder {target.remote_dir} "
-                                       f"is writable{extra}\n{report.text()}")
+            return Check(
+                "SFTP",
+                True,
+                f"logged in to {target.host} ({s.cipher}); folder {target.remote_dir} "
+                f"is writable{extra}\n{report.text()}",
+            )
     except UserError as exc:
         return Check("SFTP", False, str(exc), exc)
 
@@ -54,8 +58,9 @@ def _check_smtp(settings: Settings) -> Check:
         target = settings.smtp()
         check_smtp_login(target)
         login = "logged in" if target.username else "connected (no login configured)"
-        how = {"starttls": "with STARTTLS encryption", "ssl": "with TLS encryption",
-               "none": "without encryption"}.get(target.security, target.security)
+        how = {"starttls": "with STARTTLS encryption", "ssl": "with TLS encryption", "none": "without encryption"}.get(
+            target.security, target.security
+        )
         return Check("SMTP", True, f"{login} to {target.host} port {target.port} {how}")
     except UserError as exc:
         return Check("SMTP", False, str(exc), exc)
@@ -63,13 +68,13 @@ def _check_smtp(settings: Settings) -> Check:
 
 def _check_link(settings: Settings) -> Check:
     if not settings.raw.get("link.template"):
-        return Check("download link", False,
-                     "the Download link template is not set: the recipient would get no link")
+        return Check("download link", False, "the Download link template is not set: the recipient would get no link")
     return Check("download link", True, settings.link("EXAMPLE.sod"))
 
 
-def test_connection(profile: Profile, settings: Settings | None = None,
-                    confirm_host_key: ConfirmHostKey | None = None) -> Diagnosis:
+def test_connection(
+    profile: Profile, settings: Settings | None = None, confirm_host_key: ConfirmHostKey | None = None
+) -> Diagnosis:
     """All three checks, with `settings` (the dialog's unsaved values) or the profile's saved ones."""
     settings = settings or profile.settings()
     confirm = audited(profile, confirm_host_key, settings["sftp.port"])
@@ -87,7 +92,7 @@ class HostKeyStatus:
     port: int
     fingerprint: str
     key_type: str
-    trusted: bool        # False: shown for comparison, not trusted yet
+    trusted: bool  # False: shown for comparison, not trusted yet
 
 
 def trust_host(profile: Profile, fingerprint: str | None = None) -> HostKeyStatus:

@@ -33,10 +33,10 @@ from sodclient.demo.sftp_server import SftpServer
 from sodclient.demo.web import DownloadSite
 from sodclient.errors import InputError, TransferError
 from sodclient.files import atomic_write
+from sodclient.identity_store import KEYRING
 from sodclient.profile import Profile
 from sodclient.progress import CancelToken, ProgressReport, ProgressSink, no_progress
 from sodclient.services.connection import trust_host
-from sodclient.identity_store import KEYRING
 from sodclient.services.identity import add_contact, create_identity
 from sodclient.services.receive import import_files
 from sodclient.services.settings import change_settings
@@ -46,7 +46,7 @@ log = logging.getLogger("sodclient.demo")
 TITLE = "Demo — local only"
 SENDER = ("Dr Demo Sender", "dr.sender@demo.example")
 RECIPIENT = ("Dr Demo Recipient", "dr.recipient@demo.example")
-_DOWNLOAD_LIMIT = 512 * 1024 * 1024     # the demo's sample sends are a few hundred KB
+_DOWNLOAD_LIMIT = 512 * 1024 * 1024  # the demo's sample sends are a few hundred KB
 
 
 @dataclass
@@ -105,8 +105,13 @@ def _site_defaults(sftp: SftpServer, mail: MailCatcher, web: DownloadSite, sende
     """The demo's site-defaults.ini: the same file and keys a site's installer ships, no secrets."""
     parser = configparser.ConfigParser(interpolation=None)
     parser["sftp"] = {"host": sftp.host, "port": str(sftp.port), "username": sftp.username, "remote_dir": "/"}
-    parser["smtp"] = {"host": mail.host, "port": str(mail.port), "security": "none", "username": "",
-                      "from": sender_email}
+    parser["smtp"] = {
+        "host": mail.host,
+        "port": str(mail.port),
+        "security": "none",
+        "username": "",
+        "from": sender_email,
+    }
     parser["link"] = {"template": web.link_template}
     buf = io.StringIO()
     buf.write("# Written by the SOD Send demo: its own servers on 127.0.0.1 (see installer/site-defaults.ini)\n")
@@ -121,8 +126,12 @@ def _profile(root: Path, text: str) -> Profile:
     return Profile.at(root, throw_away=True).ensure()
 
 
-def start_demo(root: Path | None = None, on_mail: Callable[[CaughtMail], None] | None = None,
-               progress: ProgressSink = no_progress, cancel: CancelToken | None = None) -> Demo:
+def start_demo(
+    root: Path | None = None,
+    on_mail: Callable[[CaughtMail], None] | None = None,
+    progress: ProgressSink = no_progress,
+    cancel: CancelToken | None = None,
+) -> Demo:
     """Starts the demo's servers and builds both profiles; on any failure or cancel everything started is
     undone and the folder deleted."""
     cancel = cancel or CancelToken()

@@ -16,9 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from sodclient.audit_events import AuditEvent
 from sodclient.errors import InputError, UserError
 from sodclient.library import Document
-from sodclient.audit_events import AuditEvent
 from sodclient.profile import Profile
 
 KEEP_OPENED_SECONDS = 24 * 3600

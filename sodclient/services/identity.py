@@ -11,14 +11,19 @@ The demo's throw-away profiles call `create_identity(profile, protection="keyrin
 
 from __future__ import annotations
 
-from sodformat import Identity
-
 from sodclient import keys
 from sodclient.audit_events import AuditEvent
-from sodclient.identity_store import (KEYRING, PASSPHRASE, IdentityStatus, SignInRequired, WrongPassphrase,
-                                      check_passphrase)
+from sodclient.identity_store import (
+    KEYRING,
+    PASSPHRASE,
+    IdentityStatus,
+    SignInRequired,
+    WrongPassphrase,
+    check_passphrase,
+)
 from sodclient.keys import Contact
 from sodclient.profile import Profile
+from sodformat import Identity
 
 
 def site_protection(profile: Profile) -> str:
@@ -101,7 +106,7 @@ def public_keys(profile: Profile) -> tuple[str, str]:
 
 def public_key_text(profile: Profile) -> str | None:
     """The user's public keys on one line, as the contact form (theirs and ours) accepts them; None without a key."""
-    recipient, signer = public_keys(profile)   # readable while signed out: they are public
+    recipient, signer = public_keys(profile)  # readable while signed out: they are public
     return keys.public_key_text(recipient, signer) if recipient else None
 
 
@@ -118,6 +123,24 @@ def remove_contact(profile: Profile, recipient: str) -> list[Contact]:
     return keys.remove_contact(profile.paths, recipient)
 
 
-__all__ = ["KEYRING", "PASSPHRASE", "Contact", "IdentityStatus", "SignInRequired", "WrongPassphrase", "add_contact",
-           "change_passphrase", "contacts", "create_identity", "lock", "migrate_identity", "my_identity", "public_key_text", "public_keys",
-           "remove_contact", "sign_in", "site_protection", "start_status"]
+__all__ = [
+    "KEYRING",
+    "PASSPHRASE",
+    "Contact",
+    "IdentityStatus",
+    "SignInRequired",
+    "WrongPassphrase",
+    "add_contact",
+    "change_passphrase",
+    "contacts",
+    "create_identity",
+    "lock",
+    "migrate_identity",
+    "my_identity",
+    "public_key_text",
+    "public_keys",
+    "remove_contact",
+    "sign_in",
+    "site_protection",
+    "start_status",
+]

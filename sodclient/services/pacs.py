@@ -97,20 +97,29 @@ def method_name(n: PacsNode) -> str:
 
 
 # -- echo and search -----------------------------------------------------------------------------------------
-def echo(profile: Profile, n: PacsNode, progress: ProgressSink = no_progress,
-         cancel: CancelToken | None = None) -> str:
+def echo(profile: Profile, n: PacsNode, progress: ProgressSink = no_progress, cancel: CancelToken | None = None) -> str:
     """C-ECHO (DIMSE) or a QIDO-RS search (DICOMweb); a plain diagnosis, or a PacsError saying what to fix."""
     n = validated(n)
     return dicomweb.echo(n) if n.is_dicomweb else dimse.echo(n)
 
 
-def search(profile: Profile, n: PacsNode, query: StudyQuery, progress: ProgressSink = no_progress,
-           cancel: CancelToken | None = None) -> list[StudyMatch]:
+def search(
+    profile: Profile,
+    n: PacsNode,
+    query: StudyQuery,
+    progress: ProgressSink = no_progress,
+    cancel: CancelToken | None = None,
+) -> list[StudyMatch]:
     return (dicomweb if n.is_dicomweb else dimse).find_studies(n, query, cancel)
 
 
-def series_of(profile: Profile, n: PacsNode, study_uid: str, progress: ProgressSink = no_progress,
-              cancel: CancelToken | None = None) -> list[SeriesMatch]:
+def series_of(
+    profile: Profile,
+    n: PacsNode,
+    study_uid: str,
+    progress: ProgressSink = no_progress,
+    cancel: CancelToken | None = None,
+) -> list[SeriesMatch]:
     return (dicomweb if n.is_dicomweb else dimse).find_series(n, study_uid, cancel)
 
 
@@ -118,8 +127,8 @@ def series_of(profile: Profile, n: PacsNode, study_uid: str, progress: ProgressS
 @dataclass
 class StudyOutcome:
     study: StudyMatch
-    result: ImportResult | None = None   # filed
-    error: str = ""                      # why not (one plain line)
+    result: ImportResult | None = None  # filed
+    error: str = ""  # why not (one plain line)
 
     @property
     def ok(self) -> bool:
@@ -145,8 +154,13 @@ def _fetch(n: PacsNode) -> Callable:
     return dimse.move_study if n.retrieve == RETRIEVE_MOVE else dimse.get_study
 
 
-def retrieve(profile: Profile, n: PacsNode, studies: list[StudyMatch], progress: ProgressSink = no_progress,
-             cancel: CancelToken | None = None) -> RetrieveOutcome:
+def retrieve(
+    profile: Profile,
+    n: PacsNode,
+    studies: list[StudyMatch],
+    progress: ProgressSink = no_progress,
+    cancel: CancelToken | None = None,
+) -> RetrieveOutcome:
     """Each study retrieved into a private folder, then filed into the library only if it came complete.
     A failed study does not stop the others; Cancel stops the current one (nothing of it is kept) and the rest."""
     cancel = cancel or CancelToken()
@@ -167,9 +181,14 @@ def retrieve(profile: Profile, n: PacsNode, studies: list[StudyMatch], progress:
         try:
             files = fetch(n, study, workdir, report, cancel)
 
-            def record(result: ImportResult, count=len(files)) -> None:   # inside the library transaction
-                profile.audit.record(AuditEvent.PACS_RETRIEVE, method=method_name(n), instances=count,
-                                     documents=len(result.documents), duplicates=result.duplicates)
+            def record(result: ImportResult, count=len(files)) -> None:  # inside the library transaction
+                profile.audit.record(
+                    AuditEvent.PACS_RETRIEVE,
+                    method=method_name(n),
+                    instances=count,
+                    documents=len(result.documents),
+                    duplicates=result.duplicates,
+                )
 
             result = library.import_paths([workdir], before_commit=record, move=True, progress=report, cancel=cancel)
             outcome.studies.append(StudyOutcome(study, result))
@@ -186,9 +205,12 @@ def retrieve(profile: Profile, n: PacsNode, studies: list[StudyMatch], progress:
 
 def _audit_failure(profile: Profile, sending: bool, n: PacsNode, exc: BaseException) -> None:
     try:
-        profile.audit.record(AuditEvent.PACS_SEND_FAILED if sending else AuditEvent.PACS_RETRIEVE_FAILED,
-                             method=method_name(n), reason=type(exc).__name__)
-    except Exception:   # the audit store failed too: the original error is the one to report
+        profile.audit.record(
+            AuditEvent.PACS_SEND_FAILED if sending else AuditEvent.PACS_RETRIEVE_FAILED,
+            method=method_name(n),
+            reason=type(exc).__name__,
+        )
+    except Exception:  # the audit store failed too: the original error is the one to report
         pass
 
 
@@ -196,7 +218,7 @@ def _audit_failure(profile: Profile, sending: bool, n: PacsNode, exc: BaseExcept
 @dataclass
 class SendOutcome:
     results: list[InstanceResult]
-    not_dicom: int = 0      # documents that are not DICOM (letters, PDFs): a PACS takes DICOM only
+    not_dicom: int = 0  # documents that are not DICOM (letters, PDFs): a PACS takes DICOM only
 
     @property
     def stored(self) -> int:
@@ -207,8 +229,13 @@ class SendOutcome:
         return sum(1 for r in self.results if not r.ok)
 
 
-def send_to_pacs(profile: Profile, n: PacsNode, documents: list[Document], progress: ProgressSink = no_progress,
-                 cancel: CancelToken | None = None) -> SendOutcome:
+def send_to_pacs(
+    profile: Profile,
+    n: PacsNode,
+    documents: list[Document],
+    progress: ProgressSink = no_progress,
+    cancel: CancelToken | None = None,
+) -> SendOutcome:
     """C-STORE (DIMSE) or STOW-RS (DICOMweb) of the DICOM documents; one result per instance; audited."""
     n = validated(n)
     cancel = cancel or CancelToken()
@@ -223,6 +250,12 @@ def send_to_pacs(profile: Profile, n: PacsNode, documents: list[Document], progr
         _audit_failure(profile, True, n, exc)
         raise
     outcome = SendOutcome(results, not_dicom)
-    profile.audit.record(AuditEvent.PACS_SEND, method=method, instances=len(results), stored=outcome.stored,
-                         failed=outcome.failed, not_dicom=not_dicom)
+    profile.audit.record(
+        AuditEvent.PACS_SEND,
+        method=method,
+        instances=len(results),
+        stored=outcome.stored,
+        failed=outcome.failed,
+        not_dicom=not_dicom,
+    )
     return outcome

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sodclient.errors import InputError, PeerReviewLeftOut, UserError
 from sodclient.audit_events import AuditEvent
+from sodclient.errors import InputError, PeerReviewLeftOut, UserError
 from sodclient.profile import Profile
 from sodclient.progress import CancelToken, ProgressSink, no_progress
 
@@ -27,8 +27,9 @@ def _engine():
 
 
 def _record(profile: Profile, report: Any) -> None:
-    profile.audit.record(AuditEvent.PEER_REVIEW, inputs=report.inputs, outputs=len(report.outputs),
-                         left_out=len(report.left_out))
+    profile.audit.record(
+        AuditEvent.PEER_REVIEW, inputs=report.inputs, outputs=len(report.outputs), left_out=len(report.left_out)
+    )
 
 
 @dataclass
@@ -36,7 +37,7 @@ class Review:
     """The outcome of Peer Review: the report and the de-identified copies, kept in `workdir` until the
     caller discards them (after the send, or when the sender gives up)."""
 
-    report: Any                 # sodclient.deid.PeerReviewReport
+    report: Any  # sodclient.deid.PeerReviewReport
     workdir: Path
 
     @property
@@ -47,8 +48,14 @@ class Review:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def review_into(profile: Profile, paths: list[Path], out_dir: Path, options: Any = None,
-                progress: ProgressSink = no_progress, cancel: CancelToken | None = None) -> Any:
+def review_into(
+    profile: Profile,
+    paths: list[Path],
+    out_dir: Path,
+    options: Any = None,
+    progress: ProgressSink = no_progress,
+    cancel: CancelToken | None = None,
+) -> Any:
     """De-identified copies into `out_dir` (new or empty); returns the report. Audited (counts only)."""
     options_cls, run_peer_review = _engine()
     report = run_peer_review(list(paths), out_dir, options or options_cls(), progress, cancel or CancelToken())
@@ -56,8 +63,13 @@ def review_into(profile: Profile, paths: list[Path], out_dir: Path, options: Any
     return report
 
 
-def review(profile: Profile, paths: list[Path], options: Any = None, progress: ProgressSink = no_progress,
-           cancel: CancelToken | None = None) -> Review:
+def review(
+    profile: Profile,
+    paths: list[Path],
+    options: Any = None,
+    progress: ProgressSink = no_progress,
+    cancel: CancelToken | None = None,
+) -> Review:
     """Peer Review, step one of a reviewed send: de-identified copies in a private spool folder, and the
     report. Audited (counts only). Inputs left out are in the report; whether to send the rest is the
     sender's decision (`require_all_safe` for the command line without --yes)."""
@@ -65,8 +77,9 @@ def review(profile: Profile, paths: list[Path], options: Any = None, progress: P
     workdir = profile.ensure().paths.spool / f"review-{uuid.uuid4().hex}"
     workdir.mkdir(mode=0o700)
     try:
-        report = run_peer_review(list(paths), workdir / "reviewed", options or options_cls(), progress,
-                                 cancel or CancelToken())
+        report = run_peer_review(
+            list(paths), workdir / "reviewed", options or options_cls(), progress, cancel or CancelToken()
+        )
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)
         raise

@@ -3,10 +3,11 @@ uploads) from the server, mark them in the ledger and audit each deletion."""
 
 from __future__ import annotations
 
-from sodclient.deliveries import Ledger
 from sodclient.audit_events import AuditEvent
+from sodclient.deliveries import Ledger
 from sodclient.profile import Profile
-from sodclient.transport.purge import PurgeReport, purge_expired as purge_remote
+from sodclient.transport.purge import PurgeReport
+from sodclient.transport.purge import purge_expired as purge_remote
 
 
 def purge_expired(profile: Profile, dry_run: bool = False) -> PurgeReport:

@@ -24,10 +24,10 @@ from sodclient.services.send import SendRequest
 @dataclass(frozen=True)
 class ReplyTarget:
     delivery_id: str
-    to: str                 # the original sender's e-mail address ("" if the delivery did not say)
-    recipient_key: str      # their sod1... key when the delivery was signed by a known contact, else ""
+    to: str  # the original sender's e-mail address ("" if the delivery did not say)
+    recipient_key: str  # their sod1... key when the delivery was signed by a known contact, else ""
     contact_name: str
-    case_id: int | None     # the case the original was filed under
+    case_id: int | None  # the case the original was filed under
 
 
 def received(profile: Profile, case_id: int) -> list[Message]:
@@ -54,8 +54,13 @@ def reply_target(profile: Profile, delivery_id: str) -> ReplyTarget:
         raise InputError("no received delivery with that id in your library (`sodclient import` it first)")
     contact = contact_for_signer(profile.paths, original.signer)
     to = (contact.email if contact and contact.email else "") or original.counterpart
-    return ReplyTarget(original.delivery_id, to, contact.recipient if contact else "", contact.name if contact else "",
-                       original.case_id)
+    return ReplyTarget(
+        original.delivery_id,
+        to,
+        contact.recipient if contact else "",
+        contact.name if contact else "",
+        original.case_id,
+    )
 
 
 def documents_by_id(profile: Profile, ids: list[int]) -> list[Document]:
@@ -79,9 +84,18 @@ def stage_documents(profile: Profile, documents: list[Document]) -> tuple[list[P
         raise
 
 
-def reply_request(profile: Profile, delivery_id: str, paths: list[Path], *, message: str = "",
-                  passphrases: list[str] | None = None, to: list[str] | None = None, cc: list[str] | None = None,
-                  expires_in_days: int | None = None, sign: bool = True) -> SendRequest:
+def reply_request(
+    profile: Profile,
+    delivery_id: str,
+    paths: list[Path],
+    *,
+    message: str = "",
+    passphrases: list[str] | None = None,
+    to: list[str] | None = None,
+    cc: list[str] | None = None,
+    expires_in_days: int | None = None,
+    sign: bool = True,
+) -> SendRequest:
     """A reply: to the original sender (unless `to` says otherwise), with their key when they are a known
     signed contact, else with a passphrase (the caller gives one)."""
     target = reply_target(profile, delivery_id)
@@ -90,13 +104,33 @@ def reply_request(profile: Profile, delivery_id: str, paths: list[Path], *, mess
         raise InputError("the delivery did not say where replies go: give the address (--to)")
     keys = [target.recipient_key] if target.recipient_key else []
     if not keys and not passphrases:
-        raise InputError("the sender is not a contact with a known key: give a passphrase for the reply "
-                         "(--passphrase-file) and tell them it another way")
+        raise InputError(
+            "the sender is not a contact with a known key: give a passphrase for the reply "
+            "(--passphrase-file) and tell them it another way"
+        )
     days = expires_in_days if expires_in_days is not None else profile.settings().max_expiry_days()
-    return SendRequest(paths=list(paths), to=recipients, cc=list(cc or []), passphrases=list(passphrases or []),
-                       recipient_keys=keys, message=message, expires_in_days=days, sign=sign,
-                       in_reply_to=target.delivery_id, case_id=target.case_id)
+    return SendRequest(
+        paths=list(paths),
+        to=recipients,
+        cc=list(cc or []),
+        passphrases=list(passphrases or []),
+        recipient_keys=keys,
+        message=message,
+        expires_in_days=days,
+        sign=sign,
+        in_reply_to=target.delivery_id,
+        case_id=target.case_id,
+    )
 
 
-__all__ = ["ReplyTarget", "all_messages", "case_documents", "documents_by_id", "received", "reply_request",
-           "reply_target", "stage_documents", "thread"]
+__all__ = [
+    "ReplyTarget",
+    "all_messages",
+    "case_documents",
+    "documents_by_id",
+    "received",
+    "reply_request",
+    "reply_target",
+    "stage_documents",
+    "thread",
+]

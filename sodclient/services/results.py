@@ -15,8 +15,8 @@ class SendResult:
     remote_name: str
     expires: datetime
     size: int
-    notified: bool                   # False: the mail waits in the outbox (see notify_error)
+    notified: bool  # False: the mail waits in the outbox (see notify_error)
     notify_error: str = ""
     outbox_id: str = ""
     upload: UploadResult | None = None
-    peer_review: Any = None          # the PeerReviewReport when Peer Review ran
+    peer_review: Any = None  # the PeerReviewReport when Peer Review ran

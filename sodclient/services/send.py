@@ -2,8 +2,8 @@
 
 Two steps so the sender can read the Peer Review report before anything leaves:
 `services.peer_review.review()` writes the de-identified copies and records that Peer Review ran; `send()`
-packs, uploads and notifies, given the review (or the original paths). The UI and `sodclient send --peer-review` call the same two functions, so
-the audit trail shows the same events for the same action from either.
+packs, uploads and notifies, given the review (or the original paths). The UI and `sodclient send --peer-review`
+call the same two functions, so the audit trail shows the same events for the same action from either.
 
 Packing and uploading overlap: the container is written to a spool file while the uploader tails it,
 sending what is already written; a large send takes about as long as its upload. The spool file also
@@ -21,15 +21,10 @@ import shutil
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Iterator
 from typing import Any
-
-from sodformat import Delivery, PassphraseRecipient, collect_sources, new_delivery_id, pack, parse_recipient
-from sodformat.errors import CancelledError, SodError
-from sodformat.limits import MAX_EXPIRY_DAYS
-from sodformat.manifest import MAX_MESSAGE_BYTES, check_delivery_id
 
 from sodclient import passphrase_policy
 from sodclient.audit_events import AuditEvent
@@ -47,9 +42,13 @@ from sodclient.services.peer_review import Review
 from sodclient.services.results import SendResult
 from sodclient.transport.session import ConfirmHostKey, SftpTarget
 from sodclient.transport.upload import GrowingFile, new_remote_name, upload
+from sodformat import Delivery, PassphraseRecipient, collect_sources, new_delivery_id, pack, parse_recipient
+from sodformat.errors import CancelledError, SodError
+from sodformat.limits import MAX_EXPIRY_DAYS
+from sodformat.manifest import MAX_MESSAGE_BYTES, check_delivery_id
 
 log = logging.getLogger("sodclient.send")
-CONNECT_ATTEMPTS = 2   # before any connection worked: a dead server is reported after two tries, not six
+CONNECT_ATTEMPTS = 2  # before any connection worked: a dead server is reported after two tries, not six
 _EMAIL = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+")
 
 
@@ -57,23 +56,25 @@ _EMAIL = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+")
 class SendRequest:
     paths: list[Path]
     to: list[str]
-    passphrases: list[str] = field(default_factory=list)       # each must pass passphrase_policy
-    recipient_keys: list[str] = field(default_factory=list)    # "sod1..." public keys
+    passphrases: list[str] = field(default_factory=list)  # each must pass passphrase_policy
+    recipient_keys: list[str] = field(default_factory=list)  # "sod1..." public keys
     cc: list[str] = field(default_factory=list)
-    message: str = ""                                           # sent in clear in the mail (the UI says so)
+    message: str = ""  # sent in clear in the mail (the UI says so)
     expires_in_days: int = MAX_EXPIRY_DAYS
-    reviewed: Review | None = None                              # send the reviewed copies instead of `paths`
-    sign: bool = True                                           # sign with the user's own key, if they have one
-    in_reply_to: str = ""                                       # the delivery id this send answers (a reply)
-    case_id: int | None = None                                  # the library case the documents came from
+    reviewed: Review | None = None  # send the reviewed copies instead of `paths`
+    sign: bool = True  # sign with the user's own key, if they have one
+    in_reply_to: str = ""  # the delivery id this send answers (a reply)
+    case_id: int | None = None  # the library case the documents came from
     delivery_id: str = field(default_factory=new_delivery_id)  # this delivery's id, in the container
-    document_ids: list[int] = field(default_factory=list)       # library documents sent (the Sent view's Send again)
+    document_ids: list[int] = field(default_factory=list)  # library documents sent (the Sent view's Send again)
 
     def __repr__(self) -> str:  # passphrases and addresses never appear in logs or tracebacks
-        return (f"SendRequest({len(self.paths)} path(s), {len(self.to)} to, {len(self.cc)} cc, "
-                f"{len(self.passphrases)} passphrase(s), {len(self.recipient_keys)} key(s), "
-                f"expires_in_days={self.expires_in_days}, peer_review={self.reviewed is not None}, "
-                f"reply={bool(self.in_reply_to)})")
+        return (
+            f"SendRequest({len(self.paths)} path(s), {len(self.to)} to, {len(self.cc)} cc, "
+            f"{len(self.passphrases)} passphrase(s), {len(self.recipient_keys)} key(s), "
+            f"expires_in_days={self.expires_in_days}, peer_review={self.reviewed is not None}, "
+            f"reply={bool(self.in_reply_to)})"
+        )
 
 
 def max_expiry_days(profile: Profile) -> int:
@@ -133,11 +134,12 @@ def _audited_failure(profile: Profile, request: SendRequest) -> Iterator[None]:
     try:
         yield
     except (UserError, SodError) as exc:
-        if not isinstance(exc, UploadPending):   # that one has its own "upload-pending" record
+        if not isinstance(exc, UploadPending):  # that one has its own "upload-pending" record
             try:
                 extra = {"in_reply_to": request.in_reply_to} if request.in_reply_to else {}
-                profile.audit.record(AuditEvent.SEND_FAILED, reason=type(exc).__name__, to=list(request.to),
-                                     cc=list(request.cc), **extra)
+                profile.audit.record(
+                    AuditEvent.SEND_FAILED, reason=type(exc).__name__, to=list(request.to), cc=list(request.cc), **extra
+                )
             except Exception:  # the audit store failing must not hide why the send failed
                 pass
         raise
@@ -172,8 +174,13 @@ class _TailedWriter:
         self._f.close()
 
 
-def send(profile: Profile, request: SendRequest, progress: ProgressSink = no_progress,
-         cancel: CancelToken | None = None, confirm_host_key: ConfirmHostKey | None = None) -> SendResult:
+def send(
+    profile: Profile,
+    request: SendRequest,
+    progress: ProgressSink = no_progress,
+    cancel: CancelToken | None = None,
+    confirm_host_key: ConfirmHostKey | None = None,
+) -> SendResult:
     """Pack, upload and notify. Raises UserError subclasses (transport diagnoses, UploadPending,
     ConfigError, InputError) with a plain diagnosis, or CancelledError; on a mail failure after a good
     upload the result says `notified=False` and the mail waits in the outbox. Failed attempts are audited."""
@@ -181,13 +188,19 @@ def send(profile: Profile, request: SendRequest, progress: ProgressSink = no_pro
         return _send(profile, request, progress, cancel or CancelToken(), confirm_host_key)
 
 
-def _send(profile: Profile, request: SendRequest, progress: ProgressSink, cancel: CancelToken,
-          confirm_host_key: ConfirmHostKey | None) -> SendResult:
+def _send(
+    profile: Profile,
+    request: SendRequest,
+    progress: ProgressSink,
+    cancel: CancelToken,
+    confirm_host_key: ConfirmHostKey | None,
+) -> SendResult:
     settings = profile.settings()
     recipients = validate(request, settings.max_expiry_days())
-    signer = profile.identity.current() if request.sign else None   # recipients then see who sent it, verified
-    delivery = Delivery(request.delivery_id, request.in_reply_to, request.message,
-                        reply_to=settings.raw.get("smtp.from", ""))   # where the recipient's reply goes
+    signer = profile.identity.current() if request.sign else None  # recipients then see who sent it, verified
+    delivery = Delivery(
+        request.delivery_id, request.in_reply_to, request.message, reply_to=settings.raw.get("smtp.from", "")
+    )  # where the recipient's reply goes
     sftp_target, smtp_target = settings.preflight()
     confirm_host_key = audited(profile, confirm_host_key, sftp_target.port)
     spool = profile.ensure().paths.spool
@@ -203,28 +216,58 @@ def _send(profile: Profile, request: SendRequest, progress: ProgressSink, cancel
         except SodError as exc:
             raise InputError(str(exc)) from None
         try:
-            result_header, upload_result = _pack_and_upload(sources, recipients, request.expires_in_days, signer,
-                                                            work / "container.sod", sftp_target, remote_name,
-                                                            progress, cancel, confirm_host_key, delivery)
+            result_header, upload_result = _pack_and_upload(
+                sources,
+                recipients,
+                request.expires_in_days,
+                signer,
+                work / "container.sod",
+                sftp_target,
+                remote_name,
+                progress,
+                cancel,
+                confirm_host_key,
+                delivery,
+            )
         except _KeptContainer as kept:
-            note = Notification(list(request.to), list(request.cc), settings.link(remote_name),
-                                kept.header.expires, kept.size, request.message)
+            note = Notification(
+                list(request.to),
+                list(request.cc),
+                settings.link(remote_name),
+                kept.header.expires,
+                kept.size,
+                request.message,
+            )
             entry = outbox.add_pending_upload(note, remote_name, kept.path, str(kept.cause))
             profile.audit.record(AuditEvent.UPLOAD_PENDING, remote_name=remote_name, size=kept.size, outbox_id=entry.id)
             _file_in_thread(profile, request, list(request.to) + list(request.cc), len(sources))
             raise UploadPending(kept.cause, entry.id) from None
     finally:
-        shutil.rmtree(work, ignore_errors=True)   # the spool container (parked in the outbox if kept)
+        shutil.rmtree(work, ignore_errors=True)  # the spool container (parked in the outbox if kept)
 
     expires = result_header.expires
-    Ledger(profile.paths.ledger_file).add(remote_name, upload_result.size, expires, to=request.to, cc=request.cc,
-                                          files=len(sources), document_ids=request.document_ids)
-    profile.audit.record(AuditEvent.UPLOAD, remote_name=remote_name, size=upload_result.size,
-                         attempts=upload_result.attempts, seconds=round(upload_result.seconds, 2),
-                         cipher=upload_result.cipher, published_by=upload_result.published_by,
-                         verified_by=upload_result.verified_by)
-    note = Notification(list(request.to), list(request.cc), settings.link(remote_name), expires,
-                        upload_result.size, request.message)
+    Ledger(profile.paths.ledger_file).add(
+        remote_name,
+        upload_result.size,
+        expires,
+        to=request.to,
+        cc=request.cc,
+        files=len(sources),
+        document_ids=request.document_ids,
+    )
+    profile.audit.record(
+        AuditEvent.UPLOAD,
+        remote_name=remote_name,
+        size=upload_result.size,
+        attempts=upload_result.attempts,
+        seconds=round(upload_result.seconds, 2),
+        cipher=upload_result.cipher,
+        published_by=upload_result.published_by,
+        verified_by=upload_result.verified_by,
+    )
+    note = Notification(
+        list(request.to), list(request.cc), settings.link(remote_name), expires, upload_result.size, request.message
+    )
     progress(ProgressReport("notify", 0, 1))
     notified, error, outbox_id = True, "", ""
     try:
@@ -233,28 +276,60 @@ def _send(profile: Profile, request: SendRequest, progress: ProgressSink, cancel
     except TransferError as exc:
         entry = outbox.add(note, remote_name, str(exc))
         notified, error, outbox_id = False, str(exc), entry.id
-        profile.audit.record(AuditEvent.NOTIFY_QUEUED, remote_name=remote_name, to=note.to, cc=note.cc,
-                             outbox_id=entry.id)
+        profile.audit.record(
+            AuditEvent.NOTIFY_QUEUED, remote_name=remote_name, to=note.to, cc=note.cc, outbox_id=entry.id
+        )
     progress(ProgressReport("notify", 1, 1))
     report = reviewed.report if reviewed is not None else None
     _file_in_thread(profile, request, note.to + note.cc, len(sources))
     thread = {"in_reply_to": request.in_reply_to} if request.in_reply_to else {}
-    profile.audit.record(AuditEvent.REPLY if request.in_reply_to else AuditEvent.SEND,
-                         remote_name=remote_name, size=upload_result.size, files=len(sources),
-                         unlock_by_key=len(request.recipient_keys), unlock_by_phrase=len(request.passphrases),
-                         to=note.to, cc=note.cc, expires=expires.isoformat(), peer_review=reviewed is not None,
-                         left_out=len(report.left_out) if report else 0, notified=notified,
-                         signed=signer is not None, delivery=request.delivery_id, **thread)
-    return SendResult(settings.link(remote_name), remote_name, expires, upload_result.size, notified, error,
-                      outbox_id, upload_result, report)
+    profile.audit.record(
+        AuditEvent.REPLY if request.in_reply_to else AuditEvent.SEND,
+        remote_name=remote_name,
+        size=upload_result.size,
+        files=len(sources),
+        unlock_by_key=len(request.recipient_keys),
+        unlock_by_phrase=len(request.passphrases),
+        to=note.to,
+        cc=note.cc,
+        expires=expires.isoformat(),
+        peer_review=reviewed is not None,
+        left_out=len(report.left_out) if report else 0,
+        notified=notified,
+        signed=signer is not None,
+        delivery=request.delivery_id,
+        **thread,
+    )
+    return SendResult(
+        settings.link(remote_name),
+        remote_name,
+        expires,
+        upload_result.size,
+        notified,
+        error,
+        outbox_id,
+        upload_result,
+        report,
+    )
 
 
 def _file_in_thread(profile: Profile, request: SendRequest, to: list[str], files: int) -> None:
     """The sent delivery goes under its case (or the case of the delivery it answers) in the library, so
     the thread shows it. The delivery already left: a library problem is logged, never fails the send."""
     try:
-        profile.library().record_message(Message(request.delivery_id, "sent", request.case_id, request.in_reply_to,
-                                                 ", ".join(to), "", request.message, files, ""))
+        profile.library().record_message(
+            Message(
+                request.delivery_id,
+                "sent",
+                request.case_id,
+                request.in_reply_to,
+                ", ".join(to),
+                "",
+                request.message,
+                files,
+                "",
+            )
+        )
     except (LibraryError, OSError, sqlite3.Error) as exc:
         log.warning("the sent delivery was not filed in the library thread: %s", type(exc).__name__)
 
@@ -267,8 +342,19 @@ class _KeptContainer(Exception):
         self.cause, self.path, self.header, self.size = cause, path, header, size
 
 
-def _pack_and_upload(sources, recipients, days, signer, spool_file: Path, target: SftpTarget, remote_name: str,
-                     progress: ProgressSink, cancel: CancelToken, confirm_host_key, delivery: Delivery | None = None):
+def _pack_and_upload(
+    sources,
+    recipients,
+    days,
+    signer,
+    spool_file: Path,
+    target: SftpTarget,
+    remote_name: str,
+    progress: ProgressSink,
+    cancel: CancelToken,
+    confirm_host_key,
+    delivery: Delivery | None = None,
+):
     """Pack into `spool_file` on one thread while the uploader tails it on this one. One child token
     links the two stages: the user's cancel reaches both, and an upload that fails before the server was
     usable stops the packer without it looking like the user's cancel."""
@@ -282,8 +368,16 @@ def _pack_and_upload(sources, recipients, days, signer, spool_file: Path, target
     def packer() -> None:
         writer = _TailedWriter(spool_file, growing)
         try:
-            result = pack(writer, sources, recipients, expires_in_days=days, signer=signer,
-                          progress=lambda done, total: meter.update(done), cancel=pipeline, delivery=delivery)
+            result = pack(
+                writer,
+                sources,
+                recipients,
+                expires_in_days=days,
+                signer=signer,
+                progress=lambda done, total: meter.update(done),
+                cancel=pipeline,
+                delivery=delivery,
+            )
             writer.close()
             outcome["header"] = result.header
             meter.update(total_in, force=True)
@@ -299,25 +393,34 @@ def _pack_and_upload(sources, recipients, days, signer, spool_file: Path, target
     thread = threading.Thread(target=packer, name="sod-pack", daemon=True)
     thread.start()
     ended = threading.Event()
-    attempts = {"started": time.monotonic(), "last": ""}   # the watcher's view of the connection attempts
-    watcher = threading.Thread(target=_report_connecting, args=(target, connected, ended, progress, attempts),
-                               name="sod-connect", daemon=True)
+    attempts = {"started": time.monotonic(), "last": ""}  # the watcher's view of the connection attempts
+    watcher = threading.Thread(
+        target=_report_connecting, args=(target, connected, ended, progress, attempts), name="sod-connect", daemon=True
+    )
     watcher.start()
+
     def upload_progress(report: ProgressReport) -> None:
         """The uploader learns the container's size only at the start of an attempt; once packing has
         finished it is known, so the sender sees a percentage and the time left."""
         final = growing.final_size()
         if report.stage == "upload" and "retrying" in report.detail and not connected.is_set():
-            attempts["started"], attempts["last"] = time.monotonic(), report.detail   # the next attempt starts
+            attempts["started"], attempts["last"] = time.monotonic(), report.detail  # the next attempt starts
         if report.stage == "upload" and report.total is None and final:
             eta = max(0.0, (final - report.done) / report.rate) if report.rate else None
             report = dataclasses.replace(report, total=final, eta_s=eta)
         progress(report)
 
     try:
-        result = upload(target, growing, remote_name, progress=upload_progress, cancel=pipeline,
-                        confirm_host_key=confirm_host_key, on_connected=connected.set,
-                        connect_attempts=CONNECT_ATTEMPTS)
+        result = upload(
+            target,
+            growing,
+            remote_name,
+            progress=upload_progress,
+            cancel=pipeline,
+            confirm_host_key=confirm_host_key,
+            on_connected=connected.set,
+            connect_attempts=CONNECT_ATTEMPTS,
+        )
     except CancelledError:
         pipeline.cancel()
         thread.join()
@@ -326,11 +429,11 @@ def _pack_and_upload(sources, recipients, days, signer, spool_file: Path, target
         thread.join()
         raise UserError(str(exc)) from None
     except TransferError as exc:
-        if not connected.is_set():   # never reached a usable server: nothing worth keeping
+        if not connected.is_set():  # never reached a usable server: nothing worth keeping
             pipeline.cancel()
             thread.join()
             raise
-        thread.join()                # let the pack finish: the finished container is kept for a later retry
+        thread.join()  # let the pack finish: the finished container is kept for a later retry
         if "header" not in outcome:
             raise
         raise _KeptContainer(exc, spool_file, outcome["header"], spool_file.stat().st_size) from None
@@ -344,8 +447,9 @@ def _pack_and_upload(sources, recipients, days, signer, spool_file: Path, target
     return outcome["header"], result
 
 
-def _report_connecting(target: SftpTarget, connected: threading.Event, ended: threading.Event,
-                       progress: ProgressSink, attempts: dict) -> None:
+def _report_connecting(
+    target: SftpTarget, connected: threading.Event, ended: threading.Event, progress: ProgressSink, attempts: dict
+) -> None:
     """While no connection is up: what is being tried and for how long, so a dead server is not a silent
     "Connecting…" (stage "connect"; done/total are seconds waited in this attempt / seconds before it gives
     up; after a failed attempt the detail carries its diagnosis)."""
@@ -357,8 +461,11 @@ def _report_connecting(target: SftpTarget, connected: threading.Event, ended: th
         if connected.wait(0.5) or ended.is_set():
             break
     if connected.is_set():
-        progress(ProgressReport("connect", int(target.timeout), int(target.timeout), None, None,
-                                f"Connected to {target.host}"))
+        progress(
+            ProgressReport(
+                "connect", int(target.timeout), int(target.timeout), None, None, f"Connected to {target.host}"
+            )
+        )
 
 
 __all__ = ["MAIL_SUBJECT", "SendRequest", "SendResult", "max_expiry_days", "preflight", "send", "validate"]

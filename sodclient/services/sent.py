@@ -6,10 +6,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from sodclient.audit_events import AuditEvent
 from sodclient.deliveries import Delivery, Ledger
 from sodclient.errors import InputError, TransferError
 from sodclient.library import Document
-from sodclient.audit_events import AuditEvent
 from sodclient.profile import Profile
 from sodclient.services.connection import audited
 from sodclient.transport.session import SftpSession
@@ -39,8 +39,10 @@ def delete_from_server(profile: Profile, remote_name: str, confirm_host_key=None
         except FileNotFoundError:
             removed = False
         except PermissionError:
-            raise TransferError("The server did not allow deleting the file (no permission in the remote "
-                                "folder); ask the server's administrator.") from None
+            raise TransferError(
+                "The server did not allow deleting the file (no permission in the remote "
+                "folder); ask the server's administrator."
+            ) from None
     ledger.mark_purged(remote_name, revoked=True)
     profile.audit.record(AuditEvent.REVOKE, remote_name=remote_name, found=removed)
     log.info("delivery deleted from the server before expiry (found=%s)", removed)
@@ -54,7 +56,7 @@ class SendAgain:
     to: list[str]
     cc: list[str]
     documents: list[Document]
-    missing: int          # documents of the original send no longer in the library (or not recorded)
+    missing: int  # documents of the original send no longer in the library (or not recorded)
 
 
 def send_again(profile: Profile, remote_name: str) -> SendAgain:

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from sodclient.config.store import Settings, save_settings
 from sodclient.audit_events import AuditEvent
+from sodclient.config.store import Settings, save_settings
 from sodclient.profile import Profile
 
 

@@ -18,8 +18,14 @@ CHACHA = "chacha20-poly1305@openssh.com"
 # What an admin should enable, best first: all authenticated, all widely available.
 RECOMMENDED_CIPHERS = (CHACHA, "aes256-gcm@openssh.com", "aes128-gcm@openssh.com", "aes256-ctr")
 # Host-key types both libraries handle and the app's known_hosts (paramiko's format) can store.
-HOST_KEY_TYPES = ("ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
-                  "rsa-sha2-512", "rsa-sha2-256")
+HOST_KEY_TYPES = (
+    "ssh-ed25519",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
+    "rsa-sha2-512",
+    "rsa-sha2-256",
+)
 
 
 def is_legacy_cipher(name: str) -> bool:
@@ -38,17 +44,23 @@ class Algorithms:
     kex: tuple[str, ...]
     host_keys: tuple[str, ...] = HOST_KEY_TYPES
 
-    def agrees_with(self, offer: "ServerOffer") -> bool:
-        return bool(set(self.ciphers) & set(offer.ciphers) and set(self.kex) & set(offer.kex)
-                    and set(self.host_keys) & set(offer.host_keys))
+    def agrees_with(self, offer: ServerOffer) -> bool:
+        return bool(
+            set(self.ciphers) & set(offer.ciphers)
+            and set(self.kex) & set(offer.kex)
+            and set(self.host_keys) & set(offer.host_keys)
+        )
 
 
 # AES-GCM needs no separate MAC pass: fewest CPU cycles per byte in paramiko (measured in bench/).
 _PARAMIKO_FIRST = ("aes256-gcm@openssh.com", "aes128-gcm@openssh.com", "aes256-ctr", "aes128-ctr")
 PARAMIKO = Algorithms(
-    tuple([c for c in _PARAMIKO_FIRST if c in paramiko.Transport._preferred_ciphers] +
-          [c for c in paramiko.Transport._preferred_ciphers if c not in _PARAMIKO_FIRST and not is_legacy_cipher(c)]),
-    tuple(k for k in paramiko.Transport._preferred_kex if not _weak_kex(k)))
+    tuple(
+        [c for c in _PARAMIKO_FIRST if c in paramiko.Transport._preferred_ciphers]
+        + [c for c in paramiko.Transport._preferred_ciphers if c not in _PARAMIKO_FIRST and not is_legacy_cipher(c)]
+    ),
+    tuple(k for k in paramiko.Transport._preferred_kex if not _weak_kex(k)),
+)
 
 
 def asyncssh_algorithms() -> Algorithms | None:
@@ -73,7 +85,7 @@ class ServerOffer:
     ciphers: tuple[str, ...]
 
     @classmethod
-    def from_kexinit(cls, parsed: dict) -> "ServerOffer":
+    def from_kexinit(cls, parsed: dict) -> ServerOffer:
         kex = [k for k in parsed["kex_algo_list"] if not k.startswith(("ext-info-", "kex-strict-"))]
         return cls(tuple(kex), tuple(parsed["server_key_algo_list"]), tuple(parsed["client_encrypt_algo_list"]))
 
@@ -81,7 +93,7 @@ class ServerOffer:
 def supported() -> Algorithms:
     """Everything the app can negotiate with some library, for diagnoses."""
     alt = asyncssh_algorithms()
-    merged = lambda a, b: tuple(dict.fromkeys(a + b))  # noqa: E731  (order kept, no repeats)
+    merged = lambda a, b: tuple(dict.fromkeys(a + b))
     if alt is None:
         return PARAMIKO
     return Algorithms(merged(alt.ciphers, PARAMIKO.ciphers), merged(PARAMIKO.kex, alt.kex), HOST_KEY_TYPES)

@@ -16,7 +16,7 @@ import errno
 import functools
 import os
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 import asyncssh
 import paramiko
@@ -25,7 +25,7 @@ from paramiko.sftp_attr import SFTPAttributes
 from sodclient.transport.algorithms import Algorithms
 from sodclient.transport.capabilities import Op
 
-WRITE_WINDOW = 16 * 1024 * 1024   # bytes of writes in flight before `write` waits for acknowledgements
+WRITE_WINDOW = 16 * 1024 * 1024  # bytes of writes in flight before `write` waits for acknowledgements
 
 
 class AuthRejected(Exception):
@@ -34,10 +34,11 @@ class AuthRejected(Exception):
 
 def _os_error(exc: BaseException) -> BaseException:
     """asyncssh's SFTP errors as the OSError subclasses paramiko raises, so callers handle one kind."""
-    if isinstance(exc, asyncssh.PermissionDenied):   # a DisconnectError: check it before the others
+    if isinstance(exc, asyncssh.PermissionDenied):  # a DisconnectError: check it before the others
         return AuthRejected(str(exc))
-    if isinstance(exc, (asyncssh.SFTPConnectionLost, asyncssh.SFTPNoConnection, asyncssh.DisconnectError,
-                        asyncssh.ConnectionLost)):
+    if isinstance(
+        exc, (asyncssh.SFTPConnectionLost, asyncssh.SFTPNoConnection, asyncssh.DisconnectError, asyncssh.ConnectionLost)
+    ):
         return ConnectionError(str(exc))
     if isinstance(exc, asyncssh.SFTPNoSuchFile):
         return FileNotFoundError(errno.ENOENT, exc.reason)
@@ -106,7 +107,7 @@ class RemoteFile:
         self._pending: list[tuple[concurrent.futures.Future, int]] = []
 
     def set_pipelined(self, on: bool = True) -> None:
-        pass   # writes are always pipelined here
+        pass  # writes are always pipelined here
 
     def seek(self, offset: int) -> None:
         self._pos = offset
@@ -114,7 +115,7 @@ class RemoteFile:
     def write(self, data: bytes) -> None:
         step = self.MAX_REQUEST_SIZE
         for i in range(0, len(data), step):
-            piece = bytes(data[i:i + step])
+            piece = bytes(data[i : i + step])
             self._pending.append((self._loop.submit(self._f.write(piece, self._pos)), len(piece)))
             self._pos += len(piece)
         while sum(n for _, n in self._pending) > WRITE_WINDOW:
@@ -165,7 +166,7 @@ class BlockingSftp:
         return RemoteFile(self._loop, self._loop.run(self._client.open(path, mode, encoding=None)))
 
 
-@functools.lru_cache(maxsize=4)   # retries and later sends in the same process skip the passphrase KDF
+@functools.lru_cache(maxsize=4)  # retries and later sends in the same process skip the passphrase KDF
 def _client_key(path: str, passphrase: str, _mtime: int, _size: int) -> asyncssh.SSHKey:
     return asyncssh.read_private_key(path, passphrase or None)
 
@@ -174,8 +175,14 @@ class AsyncsshConnection:
     """One logged-in asyncssh connection with an SFTP client. `check_host_key(paramiko.PKey)` raises the
     app's host-key diagnoses; it runs before authentication."""
 
-    def __init__(self, target, algorithms: Algorithms, check_host_key: Callable[[paramiko.PKey], None],
-                 key_loader, host_key_only: bool):
+    def __init__(
+        self,
+        target,
+        algorithms: Algorithms,
+        check_host_key: Callable[[paramiko.PKey], None],
+        key_loader,
+        host_key_only: bool,
+    ):
         self.target = target
         self._loop = _Loop(target.timeout)
         self._conn: asyncssh.SSHClientConnection | None = None
@@ -188,21 +195,33 @@ class AsyncsshConnection:
             def validate_host_public_key(self, host, addr, port, key) -> bool:
                 try:
                     check_host_key(paramiko.PKey.from_type_string(key.get_algorithm(), key.public_data))
-                except BaseException as exc:   # handed to the caller once connect() gives up
+                except BaseException as exc:  # handed to the caller once connect() gives up
                     host_key_error.append(exc)
                     return False
                 checked.set()
                 return not host_key_only
 
         t = target
-        options = dict(known_hosts=lambda *_: ([], [], []), username=t.username, client_keys=None,
-                       password=None, agent_path=None, kbdint_auth=False, gss_auth=False, host_based_auth=False,
-                       encryption_algs=list(algorithms.ciphers), kex_algs=list(algorithms.kex),
-                       server_host_key_algs=list(algorithms.host_keys), login_timeout=t.timeout,
-                       connect_timeout=t.timeout, client_factory=Client, ignore_encrypted=True)
+        options = dict(
+            known_hosts=lambda *_: ([], [], []),
+            username=t.username,
+            client_keys=None,
+            password=None,
+            agent_path=None,
+            kbdint_auth=False,
+            gss_auth=False,
+            host_based_auth=False,
+            encryption_algs=list(algorithms.ciphers),
+            kex_algs=list(algorithms.kex),
+            server_host_key_algs=list(algorithms.host_keys),
+            login_timeout=t.timeout,
+            connect_timeout=t.timeout,
+            client_factory=Client,
+            ignore_encrypted=True,
+        )
         if not host_key_only:
             if key_loader is not None:
-                key_loader.result()   # paramiko read it first: its errors are the app's key diagnoses
+                key_loader.result()  # paramiko read it first: its errors are the app's key diagnoses
                 st = os.stat(t.key_file)
                 options["client_keys"] = [_client_key(t.key_file, t.key_passphrase, st.st_mtime_ns, st.st_size)]
             else:
@@ -259,7 +278,7 @@ class AsyncsshConnection:
         if op.kind == "open":
             f = await client.open(op.path, op.arg, encoding=None)
             return RemoteFile(self._loop, f)
-        if op.kind == "read":   # arg: (handle, offset, length); b"" at the end of the file
+        if op.kind == "read":  # arg: (handle, offset, length); b"" at the end of the file
             handle, offset, length = op.arg
             return await handle._f.read(length, offset)
         if op.kind == "close":
@@ -278,7 +297,6 @@ class AsyncsshConnection:
             self._conn.close()
             try:
                 self._loop.run(self._conn.wait_closed(), 5)
-            except BaseException:   # closing a dead connection must not hide the real error
+            except BaseException:  # closing a dead connection must not hide the real error
                 pass
         self._loop.stop()
-

@@ -22,7 +22,7 @@ import stat as statmod
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sodclient.transport.errors import PermissionDenied, RemoteFolderMissing, RemoteFileLocked
+from sodclient.transport.errors import PermissionDenied, RemoteFileLocked, RemoteFolderMissing
 
 FLAG_READ, FLAG_WRITE, FLAG_CREATE, FLAG_TRUNC, FLAG_EXCL = 0x01, 0x02, 0x08, 0x10, 0x20
 DEFAULT_MAX_WRITE = 32 * 1024
@@ -33,9 +33,9 @@ LARGEST_WRITE = 255 * 1024
 class Op:
     """One SFTP request in a pipelined batch. A backend answers each with a value or the exception it raised."""
 
-    kind: str            # stat, lstat, limits, statvfs, opendir, open, read, posix-rename, rename, remove, close
+    kind: str  # stat, lstat, limits, statvfs, opendir, open, read, posix-rename, rename, remove, close
     path: str = ""
-    arg: Any = None      # open: flags; renames: the new path; close: the handle; read: (handle, offset, length)
+    arg: Any = None  # open: flags; renames: the new path; close: the handle; read: (handle, offset, length)
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class Capabilities:
     read: bool
     stat: bool
     list: bool
-    rename: str | None        # "posix-rename", "rename", or None when the account may not rename
+    rename: str | None  # "posix-rename", "rename", or None when the account may not rename
 
     @property
     def resume(self) -> bool:
@@ -57,22 +57,43 @@ class Capabilities:
 
     def rows(self) -> list[tuple[str, bool, str]]:
         """(permission, allowed, what it means for uploads), for Test Connection's table."""
-        publish = {"posix-rename": "finished uploads appear at once, complete (posix-rename)",
-                   "rename": "finished uploads appear complete (plain rename; not atomic if a file of that name "
-                             "exists, which random names avoid)",
-                   None: "no rename: uploads are written under their final name, so the download site could "
-                         "see a partial file while an upload runs"}[self.rename]
+        publish = {
+            "posix-rename": "finished uploads appear at once, complete (posix-rename)",
+            "rename": "finished uploads appear complete (plain rename; not atomic if a file of that name "
+            "exists, which random names avoid)",
+            None: "no rename: uploads are written under their final name, so the download site could "
+            "see a partial file while an upload runs",
+        }[self.rename]
         return [
             ("write", self.write, "uploads possible" if self.write else "the account may not create files: no upload"),
             ("rename", self.rename is not None, publish),
-            ("stat", self.stat, "sizes checked; interrupted uploads resume" if self.stat
-             else "no size check; an interrupted upload restarts from the beginning"),
-            ("read", self.read, "uploads verified by reading back their first and last 64 KiB" if self.read
-             else "no read-back (fine for a drop-box); " + ("verified by size" if self.stat else
-                  "integrity rests on the container's authenticated encryption (AEAD), checked by the recipient")),
-            ("list", self.list, "folder can be listed (purge-expired finds every expired delivery)" if self.list
-             else "folder cannot be listed (fine for a drop-box; purge-expired removes this computer's own "
-                  "expired deliveries by name)"),
+            (
+                "stat",
+                self.stat,
+                "sizes checked; interrupted uploads resume"
+                if self.stat
+                else "no size check; an interrupted upload restarts from the beginning",
+            ),
+            (
+                "read",
+                self.read,
+                "uploads verified by reading back their first and last 64 KiB"
+                if self.read
+                else "no read-back (fine for a drop-box); "
+                + (
+                    "verified by size"
+                    if self.stat
+                    else "integrity rests on the container's authenticated encryption (AEAD), checked by the recipient"
+                ),
+            ),
+            (
+                "list",
+                self.list,
+                "folder can be listed (purge-expired finds every expired delivery)"
+                if self.list
+                else "folder cannot be listed (fine for a drop-box; purge-expired removes this computer's own "
+                "expired deliveries by name)",
+            ),
         ]
 
     def table(self) -> str:
@@ -85,11 +106,11 @@ class Preflight:
 
     caps: Capabilities
     max_write: int
-    free: int | None          # bytes free in the remote folder, None if the server does not say
-    part_size: int | None     # size of an earlier partial upload, None if there is none (or stat is denied)
-    handle: Any               # the partial file, open for writing (not truncated)
-    fresh: bool               # our open created it: empty, nothing to truncate
-    stat_kind: str | None     # the request that gives a file's size here: "stat", "lstat", or None
+    free: int | None  # bytes free in the remote folder, None if the server does not say
+    part_size: int | None  # size of an earlier partial upload, None if there is none (or stat is denied)
+    handle: Any  # the partial file, open for writing (not truncated)
+    fresh: bool  # our open created it: empty, nothing to truncate
+    stat_kind: str | None  # the request that gives a file's size here: "stat", "lstat", or None
 
 
 def _ok(reply) -> bool:
@@ -106,30 +127,66 @@ def probe(session, part: str) -> Preflight:
     """Probe the folder and the partial file `part` in one pipelined batch (see the module docstring)."""
     folder = session.target.remote_dir
     moved = part + ".r"
-    ops = [Op("stat", folder), Op("limits"), Op("statvfs", folder), Op("stat", part), Op("lstat", part),
-           Op("opendir", folder), *open_ops(part), Op("open", part, FLAG_READ),
-           Op("posix-rename", part, moved), Op("posix-rename", moved, part),
-           Op("rename", part, moved), Op("rename", moved, part)]
-    (folder_st, limits, statvfs, part_stat, part_lstat, listing, created, reopened, reader,
-     posix_away, posix_back, plain_away, plain_back) = session.batch(ops)
+    ops = [
+        Op("stat", folder),
+        Op("limits"),
+        Op("statvfs", folder),
+        Op("stat", part),
+        Op("lstat", part),
+        Op("opendir", folder),
+        *open_ops(part),
+        Op("open", part, FLAG_READ),
+        Op("posix-rename", part, moved),
+        Op("posix-rename", moved, part),
+        Op("rename", part, moved),
+        Op("rename", moved, part),
+    ]
+    (
+        folder_st,
+        limits,
+        statvfs,
+        part_stat,
+        part_lstat,
+        listing,
+        created,
+        reopened,
+        reader,
+        posix_away,
+        posix_back,
+        plain_away,
+        plain_back,
+    ) = session.batch(ops)
     session.batch([Op("close", arg=h) for h in (listing, reader) if _ok(h)], wait=False)
     if isinstance(folder_st, FileNotFoundError) or (isinstance(created, FileNotFoundError) and not _ok(folder_st)):
         raise RemoteFolderMissing(folder)
     if _ok(folder_st) and not statmod.S_ISDIR(folder_st.st_mode or 0):
         raise RemoteFolderMissing(folder)
     writer, fresh = opened(session, part, created, reopened)
-    answered = lambda reply: _ok(reply) or isinstance(reply, FileNotFoundError)  # noqa: E731
-    stat_kind, part_st = next(((kind, reply) for kind, reply in (("stat", part_stat), ("lstat", part_lstat))
-                               if answered(reply)), (None, None))
+    answered = lambda reply: _ok(reply) or isinstance(reply, FileNotFoundError)
+    stat_kind, part_st = next(
+        ((kind, reply) for kind, reply in (("stat", part_stat), ("lstat", part_lstat)) if answered(reply)), (None, None)
+    )
     posix = _ok(posix_away) and _ok(posix_back)
     plain = _ok(plain_away) and _ok(plain_back)
-    caps = Capabilities(write=True, read=_ok(reader), list=_ok(listing),
-                        stat=stat_kind is not None,
-                        rename="posix-rename" if posix else "rename" if plain else None)
-    max_write = max(DEFAULT_MAX_WRITE, min(limits or DEFAULT_MAX_WRITE, LARGEST_WRITE)) if _ok(limits) \
-        else DEFAULT_MAX_WRITE
-    return Preflight(caps, max_write, statvfs if _ok(statvfs) else None,
-                     part_st.st_size if stat_kind and _ok(part_st) and not fresh else None, writer, fresh, stat_kind)
+    caps = Capabilities(
+        write=True,
+        read=_ok(reader),
+        list=_ok(listing),
+        stat=stat_kind is not None,
+        rename="posix-rename" if posix else "rename" if plain else None,
+    )
+    max_write = (
+        max(DEFAULT_MAX_WRITE, min(limits or DEFAULT_MAX_WRITE, LARGEST_WRITE)) if _ok(limits) else DEFAULT_MAX_WRITE
+    )
+    return Preflight(
+        caps,
+        max_write,
+        statvfs if _ok(statvfs) else None,
+        part_st.st_size if stat_kind and _ok(part_st) and not fresh else None,
+        writer,
+        fresh,
+        stat_kind,
+    )
 
 
 def open_ops(path: str) -> list[Op]:
@@ -147,7 +204,7 @@ def opened(session, path: str, created, reopened) -> tuple[Any, bool]:
         return created, True
     if _ok(reopened):
         return reopened, False
-    if isinstance(created, (PermissionError, FileNotFoundError)):   # not "it exists": may not create here
+    if isinstance(created, (PermissionError, FileNotFoundError)):  # not "it exists": may not create here
         raise PermissionDenied(session.target.remote_dir)
     return start_afresh(session, None, path), True
 
@@ -176,8 +233,10 @@ class AccountReport:
     note: str = ""
 
     def text(self) -> str:
-        lines = [f"  cipher {self.cipher}, key exchange {self.kex or 'unknown'} (via {self.library})",
-                 self.caps.table()]
+        lines = [
+            f"  cipher {self.cipher}, key exchange {self.kex or 'unknown'} (via {self.library})",
+            self.caps.table(),
+        ]
         if self.note:
             lines.append("  " + self.note)
         return "\n".join(lines)

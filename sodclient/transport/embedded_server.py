@@ -20,15 +20,15 @@ _DENIABLE = {"read", "list", "stat", "rename"}
 
 @dataclass
 class EmbeddedSftpServer:
-    root: Path                              # the folder clients see as "/"
+    root: Path  # the folder clients see as "/"
     username: str
-    password: str = ""                      # empty: no password login
-    authorized_keys: str = ""               # OpenSSH authorized_keys text; empty: no key login
+    password: str = ""  # empty: no password login
+    authorized_keys: str = ""  # OpenSSH authorized_keys text; empty: no key login
     host_key: asyncssh.SSHKey | None = None
     deny: frozenset[str] = frozenset()
-    encryption_algs: tuple[str, ...] = ()   # empty: asyncssh's defaults
+    encryption_algs: tuple[str, ...] = ()  # empty: asyncssh's defaults
     host: str = "127.0.0.1"
-    port: int = 0                           # 0: a free port, read it after start()
+    port: int = 0  # 0: a free port, read it after start()
     _loop: asyncio.AbstractEventLoop | None = field(default=None, repr=False)
     _acceptor: object = field(default=None, repr=False)
 
@@ -44,7 +44,7 @@ class EmbeddedSftpServer:
         """The public host key as one OpenSSH line (for fingerprints and known_hosts)."""
         return self.host_key.export_public_key().decode().strip()
 
-    def start(self) -> "EmbeddedSftpServer":
+    def start(self) -> EmbeddedSftpServer:
         ready = threading.Event()
         errors: list[BaseException] = []
         self._loop = asyncio.new_event_loop()
@@ -54,7 +54,7 @@ class EmbeddedSftpServer:
             try:
                 self._acceptor = self._loop.run_until_complete(self._listen())
                 self.port = self._acceptor.get_port()
-            except BaseException as exc:   # reported to start()'s caller
+            except BaseException as exc:  # reported to start()'s caller
                 errors.append(exc)
             ready.set()
             if not errors:
@@ -96,8 +96,11 @@ class EmbeddedSftpServer:
                 return keys is not None
 
             def validate_public_key(self, username: str, key: asyncssh.SSHKey) -> bool:
-                return keys is not None and username == server.username and \
-                    bool(keys.validate(key, "127.0.0.1", "127.0.0.1"))
+                return (
+                    keys is not None
+                    and username == server.username
+                    and bool(keys.validate(key, "127.0.0.1", "127.0.0.1"))
+                )
 
         deny = self.deny
 
@@ -105,8 +108,16 @@ class EmbeddedSftpServer:
             return _Restricted(chan, chroot=str(self.root).encode(), deny=deny)
 
         options = {"encryption_algs": list(self.encryption_algs)} if self.encryption_algs else {}
-        return asyncssh.listen(self.host, self.port, server_host_keys=[self.host_key], server_factory=Auth,
-                               sftp_factory=sftp_factory, allow_scp=False, process_factory=None, **options)
+        return asyncssh.listen(
+            self.host,
+            self.port,
+            server_host_keys=[self.host_key],
+            server_factory=Auth,
+            sftp_factory=sftp_factory,
+            allow_scp=False,
+            process_factory=None,
+            **options,
+        )
 
 
 class _Restricted(asyncssh.SFTPServer):

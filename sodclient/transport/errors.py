@@ -17,7 +17,8 @@ class UnknownHostKey(TransferError):
         super().__init__(
             f"the server {host} is not yet trusted; its {key_type} key fingerprint is {fingerprint}. "
             "Compare it with the one your IT department gave you, then trust it "
-            f"(sodclient trust-host --fingerprint {fingerprint})")
+            f"(sodclient trust-host --fingerprint {fingerprint})"
+        )
 
 
 class HostKeyChanged(TransferError):
@@ -26,14 +27,16 @@ class HostKeyChanged(TransferError):
         super().__init__(
             f"the server {host} presented a different key than before ({fingerprint}, expected {expected}). "
             "This can mean someone is intercepting the connection. Nothing was sent. "
-            "Ask your IT department before trusting the new key")
+            "Ask your IT department before trusting the new key"
+        )
 
 
 class FingerprintMismatch(TransferError):
     def __init__(self, host: str, fingerprint: str, given: str):
         self.fingerprint = fingerprint
-        super().__init__(f"the server {host} has fingerprint {fingerprint}, not the {given} you gave; "
-                         "it was not trusted")
+        super().__init__(
+            f"the server {host} has fingerprint {fingerprint}, not the {given} you gave; it was not trusted"
+        )
 
 
 class AuthFailed(TransferError):
@@ -45,22 +48,27 @@ class PortClosed(TransferError):
     retryable = True
 
     def __init__(self, host: str, port: int):
-        super().__init__(f"nothing answers on {host} port {port} (connection refused): the service is down "
-                         "or the port number is wrong")
+        super().__init__(
+            f"nothing answers on {host} port {port} (connection refused): the service is down "
+            "or the port number is wrong"
+        )
 
 
 class Timeout(TransferError):
     retryable = True
 
     def __init__(self, host: str, port: int, during: str = "connecting"):
-        super().__init__(f"no answer from {host} port {port} while {during}: the network is slow or down, "
-                         "or a firewall blocks the port")
+        super().__init__(
+            f"no answer from {host} port {port} while {during}: the network is slow or down, "
+            "or a firewall blocks the port"
+        )
 
 
 class DnsFailure(TransferError):
     def __init__(self, host: str):
-        super().__init__(f"the server name {host!r} cannot be found: check the spelling, or the computer's "
-                         "network/DNS connection")
+        super().__init__(
+            f"the server name {host!r} cannot be found: check the spelling, or the computer's network/DNS connection"
+        )
 
 
 class ConnectionLost(TransferError):
@@ -72,7 +80,9 @@ class ConnectionLost(TransferError):
 
 class RemoteFolderMissing(TransferError):
     def __init__(self, folder: str):
-        super().__init__(f"the folder {folder!r} does not exist on the server; check the SFTP remote folder in FTP Config")
+        super().__init__(
+            f"the folder {folder!r} does not exist on the server; check the SFTP remote folder in FTP Config"
+        )
 
 
 class PermissionDenied(TransferError):
@@ -116,7 +126,8 @@ class NoCommonAlgorithm(TransferError):
         super().__init__(
             f"the server {host} and this app have no {what} in common: the server offers "
             f"{_names(offered) or 'none'}; this app supports {_names(supported)}. "
-            f"Ask the server's admin to enable one of the app's {what}s")
+            f"Ask the server's admin to enable one of the app's {what}s"
+        )
 
 
 class LegacyCipherOnly(NoCommonAlgorithm):
@@ -128,12 +139,15 @@ class LegacyCipherOnly(NoCommonAlgorithm):
             self,
             f"the server {host} only offers legacy ciphers ({', '.join(offered)}), which are unsafe (CBC mode in "
             "SSH lets an attacker on the network recover parts of the traffic); nothing was sent. "
-            f"Ask the server's admin to enable {' or '.join(recommended)}")
+            f"Ask the server's admin to enable {' or '.join(recommended)}",
+        )
 
 
 class RemoteFileLocked(TransferError):
     """An earlier partial upload exists that the account can neither continue nor replace."""
 
     def __init__(self, folder: str):
-        super().__init__(f"an earlier partial upload in {folder!r} can be neither continued nor replaced by this "
-                         "account (no permission); ask the server's admin to remove it or allow overwriting")
+        super().__init__(
+            f"an earlier partial upload in {folder!r} can be neither continued nor replaced by this "
+            "account (no permission); ask the server's admin to remove it or allow overwriting"
+        )

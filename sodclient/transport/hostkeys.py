@@ -51,5 +51,5 @@ def trust(path: Path, host: str, port: int, key: paramiko.PKey) -> None:
 
 
 def same_fingerprint(a: str, b: str) -> bool:
-    norm = lambda s: s.strip().removeprefix("SHA256:").rstrip("=")  # noqa: E731
+    norm = lambda s: s.strip().removeprefix("SHA256:").rstrip("=")
     return norm(a) == norm(b)

@@ -17,10 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sodclient.transport.session import SftpSession, SftpTarget
 from sodformat import inspect
 from sodformat.errors import SodError
-
-from sodclient.transport.session import SftpSession, SftpTarget
 
 HEADER_PROBE = 256 * 1024
 STALE_PART_S = 14 * 86400
@@ -44,8 +43,9 @@ def _expired_by_header(session: SftpSession, name: str) -> bool | None:
             return None
 
 
-def _why_expired(session: SftpSession, name: str, mtime: float, known: dict[str, str | None],
-                 report: PurgeReport) -> str | None:
+def _why_expired(
+    session: SftpSession, name: str, mtime: float, known: dict[str, str | None], report: PurgeReport
+) -> str | None:
     """The reason to delete `name`, or None to keep it (counted in the report)."""
     if name.startswith(".") and name.endswith(".sod.part"):
         return "abandoned partial upload" if time.time() - mtime > STALE_PART_S else None
@@ -63,8 +63,12 @@ def _why_expired(session: SftpSession, name: str, mtime: float, known: dict[str,
     return "expired (container header)" if expired else None
 
 
-def purge_expired(target: SftpTarget, known: dict[str, str | None], dry_run: bool = False,
-                  on_deleted: Callable[[str, str], None] | None = None) -> PurgeReport:
+def purge_expired(
+    target: SftpTarget,
+    known: dict[str, str | None],
+    dry_run: bool = False,
+    on_deleted: Callable[[str, str], None] | None = None,
+) -> PurgeReport:
     """`known` maps remote names this app uploaded to a reason when expired, or None while still valid.
     `on_deleted(name, reason)` runs after each deletion (not in a dry run)."""
     report = PurgeReport()
@@ -72,7 +76,7 @@ def purge_expired(target: SftpTarget, known: dict[str, str | None], dry_run: boo
         s.check_folder()
         try:
             listing = s.sftp.listdir_attr(target.remote_dir)
-        except PermissionError:   # a write-only drop-box: purge what this computer's record knows
+        except PermissionError:  # a write-only drop-box: purge what this computer's record knows
             return _purge_known(s, known, report, dry_run, on_deleted)
         for attr in listing:
             if not stat.S_ISREG(attr.st_mode or 0):
@@ -89,8 +93,13 @@ def purge_expired(target: SftpTarget, known: dict[str, str | None], dry_run: boo
     return report
 
 
-def _purge_known(s: SftpSession, known: dict[str, str | None], report: PurgeReport, dry_run: bool,
-                 on_deleted: Callable[[str, str], None] | None) -> PurgeReport:
+def _purge_known(
+    s: SftpSession,
+    known: dict[str, str | None],
+    report: PurgeReport,
+    dry_run: bool,
+    on_deleted: Callable[[str, str], None] | None,
+) -> PurgeReport:
     """Without listing, only the caller's own deliveries can be found, by name."""
     for name, why in known.items():
         if why is None:

@@ -17,21 +17,45 @@ import os
 import socket
 import stat
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import paramiko
-from paramiko.sftp import (CMD_ATTRS, CMD_CLOSE, CMD_DATA, CMD_EXTENDED, CMD_EXTENDED_REPLY, CMD_HANDLE, CMD_LSTAT,
-                           CMD_OPEN, CMD_OPENDIR, CMD_READ, CMD_REMOVE, CMD_RENAME, CMD_STAT, int64)
+from paramiko.sftp import (
+    CMD_ATTRS,
+    CMD_CLOSE,
+    CMD_DATA,
+    CMD_EXTENDED,
+    CMD_EXTENDED_REPLY,
+    CMD_HANDLE,
+    CMD_LSTAT,
+    CMD_OPEN,
+    CMD_OPENDIR,
+    CMD_READ,
+    CMD_REMOVE,
+    CMD_RENAME,
+    CMD_STAT,
+    int64,
+)
 from paramiko.sftp_attr import SFTPAttributes
 
 from sodclient.errors import InputError
 from sodclient.transport import algorithms, hostkeys
 from sodclient.transport.capabilities import Op
-from sodclient.transport.errors import (AuthFailed, ConnectionLost, DnsFailure, HostKeyChanged, PermissionDenied,
-                                        PortClosed, ProtocolFailure, RemoteFolderMissing, Timeout, TransferError,
-                                        UnknownHostKey)
+from sodclient.transport.errors import (
+    AuthFailed,
+    ConnectionLost,
+    DnsFailure,
+    HostKeyChanged,
+    PermissionDenied,
+    PortClosed,
+    ProtocolFailure,
+    RemoteFolderMissing,
+    Timeout,
+    TransferError,
+    UnknownHostKey,
+)
 
 # paramiko logs tracebacks at ERROR for failures this module diagnoses itself (a cipher mismatch, a dropped
 # link); with no logging configured Python would print them on stderr beside the one-line diagnosis.
@@ -55,7 +79,7 @@ class SftpTarget:
     key_file: str = ""
     key_passphrase: str = ""
     timeout: float = 20.0
-    known_hosts: Path = Path("known_hosts")   # the profile's own trust store (config.Settings.sftp() sets it)
+    known_hosts: Path = Path("known_hosts")  # the profile's own trust store (config.Settings.sftp() sets it)
 
     def __repr__(self) -> str:
         return f"SftpTarget({self.username}@{self.host}:{self.port}{self.remote_dir})"
@@ -68,7 +92,7 @@ def _open_socket(target: SftpTarget) -> socket.socket:
         raise DnsFailure(target.host) from None
     except ConnectionRefusedError:
         raise PortClosed(target.host, target.port) from None
-    except (socket.timeout, TimeoutError):
+    except TimeoutError:
         raise Timeout(target.host, target.port) from None
     except OSError as exc:
         if exc.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
@@ -84,7 +108,7 @@ def _load_key(target: SftpTarget) -> paramiko.PKey:
     return _load_key_cached(target.key_file, target.key_passphrase, st.st_mtime_ns, st.st_size)
 
 
-@functools.lru_cache(maxsize=4)   # retries and later sends in the same process skip the KDF
+@functools.lru_cache(maxsize=4)  # retries and later sends in the same process skip the KDF
 def _load_key_cached(path: str, passphrase: str, _mtime: int, _size: int) -> paramiko.PKey:
     target = SftpTarget("", 0, "", "", key_file=path, key_passphrase=passphrase)
     try:
@@ -94,8 +118,10 @@ def _load_key_cached(path: str, passphrase: str, _mtime: int, _size: int) -> par
     except paramiko.PasswordRequiredException:
         raise InputError("the SFTP key file needs its passphrase (set the SFTP key passphrase in FTP Config)") from None
     except (paramiko.SSHException, ValueError) as exc:
-        raise InputError(f"the SFTP key file cannot be opened (wrong passphrase or unsupported format: "
-                        f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
+        raise InputError(
+            f"the SFTP key file cannot be opened (wrong passphrase or unsupported format: "
+            f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
+        ) from None
 
 
 def _in_background(fn, *args) -> concurrent.futures.Future:
@@ -111,7 +137,7 @@ def _in_background(fn, *args) -> concurrent.futures.Future:
     return future
 
 
-_CORK = getattr(socket, "TCP_CORK", None)   # Linux
+_CORK = getattr(socket, "TCP_CORK", None)  # Linux
 
 
 def _send_request_corked(channel: paramiko.Channel, sock: socket.socket, out: bytes) -> None:
@@ -166,10 +192,9 @@ class _OfferRecordingTransport(paramiko.Transport):
 
     def _parse_kex_init(self, m):
         try:
-            raw = m.asbytes()[m.packet.tell():]
-            self.server_offer = algorithms.ServerOffer.from_kexinit(
-                self._really_parse_kex_init(paramiko.Message(raw)))
-        except Exception:   # a paramiko without this parser: the diagnoses just know less, the handshake goes on
+            raw = m.asbytes()[m.packet.tell() :]
+            self.server_offer = algorithms.ServerOffer.from_kexinit(self._really_parse_kex_init(paramiko.Message(raw)))
+        except Exception:  # a paramiko without this parser: the diagnoses just know less, the handshake goes on
             self.server_offer = None
         return super()._parse_kex_init(m)
 
@@ -180,14 +205,19 @@ class SftpSession:
     `s.sftp` is a paramiko SFTPClient, or the same calls over asyncssh; `s.batch` sends pipelined
     requests (see capabilities.Op) and `s.file` wraps an opened handle as a file object."""
 
-    def __init__(self, target: SftpTarget, confirm_host_key: ConfirmHostKey | None = None,
-                 accept_fingerprint: str | None = None, host_key_only: bool = False):
+    def __init__(
+        self,
+        target: SftpTarget,
+        confirm_host_key: ConfirmHostKey | None = None,
+        accept_fingerprint: str | None = None,
+        host_key_only: bool = False,
+    ):
         self.target = target
-        self.host_key_only = host_key_only   # trust-host: check/record the key, no login needed
+        self.host_key_only = host_key_only  # trust-host: check/record the key, no login needed
         self.confirm_host_key = confirm_host_key
         self.accept_fingerprint = accept_fingerprint
         self.transport: paramiko.Transport | None = None
-        self.alt = None                       # the asyncssh connection, when paramiko could not negotiate
+        self.alt = None  # the asyncssh connection, when paramiko could not negotiate
         self.sftp = None
         self.server_fingerprint = ""
         self.server_key_type = ""
@@ -196,7 +226,7 @@ class SftpSession:
         self.library = "paramiko"
 
     # connection -----------------------------------------------------------------------------
-    def __enter__(self) -> "SftpSession":
+    def __enter__(self) -> SftpSession:
         try:
             self._connect()
         except BaseException:
@@ -223,21 +253,20 @@ class SftpSession:
     def _connect(self) -> None:
         t = self.target
         key_loader = None
-        if t.key_file:   # the key's KDF costs ~0.2-0.5 s of CPU: do it while the handshake waits on the network
+        if t.key_file:  # the key's KDF costs ~0.2-0.5 s of CPU: do it while the handshake waits on the network
             key_loader = _in_background(_load_key, t)
         try:
             offer = _PARAMIKO_CANNOT.get((t.host, t.port)) or self._handshake(t, key_loader)
-            if offer is not None:   # paramiko could not agree with the server: asyncssh, or a plain diagnosis
+            if offer is not None:  # paramiko could not agree with the server: asyncssh, or a plain diagnosis
                 self._connect_alternative(t, key_loader, offer)
         except BaseException:
-            if key_loader is not None:   # a process exiting mid-KDF can abort in native code: let it finish
+            if key_loader is not None:  # a process exiting mid-KDF can abort in native code: let it finish
                 concurrent.futures.wait([key_loader], timeout=10)
             raise
 
     def _handshake(self, t: SftpTarget, key_loader) -> algorithms.ServerOffer | None:
         sock = _open_socket(t)
-        transport = _OfferRecordingTransport(sock, default_window_size=WINDOW_SIZE,
-                                             default_max_packet_size=MAX_PACKET)
+        transport = _OfferRecordingTransport(sock, default_window_size=WINDOW_SIZE, default_max_packet_size=MAX_PACKET)
         self.transport = transport
         transport.banner_timeout = transport.auth_timeout = t.timeout
         opts = transport.get_security_options()
@@ -256,11 +285,13 @@ class SftpSession:
         except paramiko.SSHException as exc:
             if "timeout" in str(exc).lower() or "banner" in str(exc).lower():
                 raise Timeout(t.host, t.port, "waiting for the SSH greeting (is it an SFTP port?)") from None
-            raise ProtocolFailure(f"SSH negotiation failed ({str(exc).splitlines()[0] if str(exc) else 'no reason'}); "
-                                  "is this really an SFTP server port?") from None
+            raise ProtocolFailure(
+                f"SSH negotiation failed ({str(exc).splitlines()[0] if str(exc) else 'no reason'}); "
+                "is this really an SFTP server port?"
+            ) from None
         except (EOFError, OSError):
             raise ConnectionLost(t.host) from None
-        if not getattr(transport, "initial_kex_done", False):   # start_client returns quietly on timeout
+        if not getattr(transport, "initial_kex_done", False):  # start_client returns quietly on timeout
             raise Timeout(t.host, t.port, "greeting the server")
         self.cipher = transport.remote_cipher
         offer = transport.server_offer
@@ -270,8 +301,9 @@ class SftpSession:
             return None
         self._authenticate(transport, key_loader)
         try:
-            self.sftp = paramiko.SFTPClient.from_transport(transport, window_size=WINDOW_SIZE,
-                                                           max_packet_size=MAX_PACKET)
+            self.sftp = paramiko.SFTPClient.from_transport(
+                transport, window_size=WINDOW_SIZE, max_packet_size=MAX_PACKET
+            )
         except paramiko.SSHException:
             raise ProtocolFailure("the server does not offer SFTP for this account") from None
         self.sftp.get_channel().settimeout(t.timeout)
@@ -283,7 +315,8 @@ class SftpSession:
         alt = algorithms.asyncssh_algorithms()
         if alt is None or not alt.agrees_with(offer):
             raise algorithms.mismatch(t.host, offer) or algorithms.NoCommonAlgorithm(
-                t.host, "cipher", list(offer.ciphers), list(algorithms.supported().ciphers))
+                t.host, "cipher", list(offer.ciphers), list(algorithms.supported().ciphers)
+            )
         from sodclient.transport.asyncssh_backend import AsyncsshConnection, AuthRejected
 
         try:
@@ -297,7 +330,7 @@ class SftpSession:
             if isinstance(exc, TimeoutError):
                 raise Timeout(t.host, t.port, "greeting the server") from None
             raise ConnectionLost(t.host) from None
-        except Exception as exc:   # asyncssh's own errors (disconnects, negotiation)
+        except Exception as exc:  # asyncssh's own errors (disconnects, negotiation)
             raise ProtocolFailure(f"SSH negotiation failed ({type(exc).__name__}: {exc})") from None
         self.library = "asyncssh"
         self.cipher = self.alt.cipher
@@ -367,7 +400,7 @@ class SftpSession:
         if not wait:
             return []
         replies: list = []
-        for op, num in zip(ops, nums):   # read every answer even after an error
+        for op, num in zip(ops, nums):  # read every answer even after an error
             try:
                 t, msg = sftp._read_response(num)
             except (OSError, EOFError) as exc:
@@ -402,7 +435,7 @@ def _request(op: Op) -> tuple:
         return CMD_OPEN, op.path, op.arg, SFTPAttributes()
     if op.kind == "close":
         return CMD_CLOSE, op.arg
-    if op.kind == "read":   # arg: (handle, offset, length)
+    if op.kind == "read":  # arg: (handle, offset, length)
         handle, offset, length = op.arg
         return CMD_READ, handle, int64(offset), length
     if op.kind == "posix-rename":
@@ -418,7 +451,7 @@ def _decode(op: Op, t: int, msg: paramiko.Message):
     if op.kind in ("stat", "lstat") and t == CMD_ATTRS:
         return SFTPAttributes._from_msg(msg)
     if op.kind == "limits" and t == CMD_EXTENDED_REPLY:
-        msg.get_int64(), msg.get_int64()   # max packet and max read length: not needed here
+        msg.get_int64(), msg.get_int64()  # max packet and max read length: not needed here
         return msg.get_int64()
     if op.kind == "statvfs" and t == CMD_EXTENDED_REPLY:
         _bsize, frsize, _blocks, _bfree, bavail = (msg.get_int64() for _ in range(5))
@@ -428,7 +461,7 @@ def _decode(op: Op, t: int, msg: paramiko.Message):
     if op.kind in ("open", "opendir") and t == CMD_HANDLE:
         return msg.get_binary()
     if op.kind in ("close", "posix-rename", "rename", "remove"):
-        return True   # a failure status was raised by _read_response already
+        return True  # a failure status was raised by _read_response already
     return OSError(f"unexpected answer {t} to {op.kind}")
 
 

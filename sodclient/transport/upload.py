@@ -14,26 +14,34 @@ checks before importing anything (it always covers every byte). OpenSSH's sftp-s
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
-import base64
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
-
-from sodformat.errors import CancelledError, SodError
 
 from sodclient.progress import CancelToken, ProgressSink, RateMeter, no_progress
-from sodclient.transport.capabilities import (FLAG_READ, FLAG_TRUNC, FLAG_WRITE, Op, denied, open_ops, opened, probe,
-                                              start_afresh)
+from sodclient.transport.capabilities import (
+    FLAG_READ,
+    FLAG_TRUNC,
+    FLAG_WRITE,
+    Op,
+    denied,
+    open_ops,
+    opened,
+    probe,
+    start_afresh,
+)
 from sodclient.transport.errors import ConnectionLost, DiskFull, TransferError, VerificationFailed
 from sodclient.transport.session import ConfirmHostKey, SftpSession, SftpTarget, diagnose_io
+from sodformat.errors import CancelledError, SodError
 
 WRITE_CHUNK = 1024 * 1024
-RETRY_ATTEMPTS = 6          # connection attempts per upload before giving up
-RETRY_BACKOFF_S = 1.0       # first wait; doubles each time, at most 30 s
+RETRY_ATTEMPTS = 6  # connection attempts per upload before giving up
+RETRY_BACKOFF_S = 1.0  # first wait; doubles each time, at most 30 s
 CHECK_BYTES = 64 * 1024
 
 
@@ -124,8 +132,8 @@ class UploadResult:
     seconds: float
     attempts: int
     cipher: str
-    published_by: str = "posix-rename"   # "posix-rename", "rename" or "final name" (no rename allowed)
-    verified_by: str = "read-back"       # "read-back", "size" or "AEAD only"
+    published_by: str = "posix-rename"  # "posix-rename", "rename" or "final name" (no rename allowed)
+    verified_by: str = "read-back"  # "read-back", "size" or "AEAD only"
 
 
 @dataclass(frozen=True)
@@ -144,14 +152,15 @@ def _open_target(session: SftpSession, pre, part: str, final: str):
     already there (None: unknown or nothing) and whether the file is new."""
     if pre.caps.rename is not None:
         return part, pre.handle, pre.part_size, pre.fresh
-    session.batch([Op("close", arg=pre.handle), Op("remove", part)], wait=False)   # the probe's empty part
+    session.batch([Op("close", arg=pre.handle), Op("remove", part)], wait=False)  # the probe's empty part
     existing, created, reopened = session.batch([Op(pre.stat_kind or "stat", final), *open_ops(final)])
     handle, fresh = opened(session, final, created, reopened)
     return final, handle, existing.st_size if _ok(existing) and not fresh else None, fresh
 
 
-def _one_attempt(session: SftpSession, source, remote_name: str, meter: RateMeter,
-                 cancel: CancelToken, on_connected) -> _Done:
+def _one_attempt(
+    session: SftpSession, source, remote_name: str, meter: RateMeter, cancel: CancelToken, on_connected
+) -> _Done:
     part, final = session.path(f".{remote_name}.part"), session.path(remote_name)
     pre = probe(session, part)
     path, handle, existing, fresh = _open_target(session, pre, part, final)
@@ -159,7 +168,7 @@ def _one_attempt(session: SftpSession, source, remote_name: str, meter: RateMete
     offset = (existing or 0) if pre.caps.resume else 0
     if size is not None and offset > size:
         offset = 0
-    if offset == 0 and not fresh:   # old bytes are there: start from an empty file
+    if offset == 0 and not fresh:  # old bytes are there: start from an empty file
         handle = start_afresh(session, handle, path)
     if size is not None and pre.free is not None and pre.free < size - offset:
         raise DiskFull(size - offset, pre.free)
@@ -180,7 +189,7 @@ def _one_attempt(session: SftpSession, source, remote_name: str, meter: RateMete
             offset += len(data)
             meter.update(offset)
     finally:
-        f.close()   # waits for every pipelined write to be acknowledged; raises if one failed
+        f.close()  # waits for every pipelined write to be acknowledged; raises if one failed
     size = source.final_size()
     verified_by = _verify(session, path, source, size, pre, cancel)
     if pre.caps.rename == "posix-rename":
@@ -214,15 +223,15 @@ def _verify(session: SftpSession, path: str, source, size: int, pre, cancel: Can
             try:
                 problem = problem or _compare_ends(session, handle, source, size, cancel)
                 how = "read-back"
-            except OSError as exc:   # opening was allowed, reading is not (internal-sftp -P READ)
+            except OSError as exc:  # opening was allowed, reading is not (internal-sftp -P READ)
                 if not denied(exc):
                     raise
             finally:
-                session.batch([Op("close", arg=handle)], wait=False)   # its answer is read with the next one
+                session.batch([Op("close", arg=handle)], wait=False)  # its answer is read with the next one
     if problem:
         try:
             session.sftp.remove(path)
-        except OSError:   # a drop-box may forbid deleting: empty it instead
+        except OSError:  # a drop-box may forbid deleting: empty it instead
             (emptied,) = session.batch([Op("open", path, FLAG_WRITE | FLAG_TRUNC)])
             if _ok(emptied):
                 session.batch([Op("close", arg=emptied)])
@@ -260,10 +269,19 @@ def _read_on(session: SftpSession, handle, offset: int, n: int, got) -> bytes:
         (got,) = session.batch([Op("read", arg=(handle, offset + len(data), n - len(data)))])
 
 
-def upload(target: SftpTarget, source, remote_name: str, *, progress: ProgressSink = no_progress,
-           cancel: CancelToken | None = None, confirm_host_key: ConfirmHostKey | None = None,
-           max_attempts: int | None = None, backoff_s: float | None = None,
-           on_connected: Callable[[], None] | None = None, connect_attempts: int | None = None) -> UploadResult:
+def upload(
+    target: SftpTarget,
+    source,
+    remote_name: str,
+    *,
+    progress: ProgressSink = no_progress,
+    cancel: CancelToken | None = None,
+    confirm_host_key: ConfirmHostKey | None = None,
+    max_attempts: int | None = None,
+    backoff_s: float | None = None,
+    on_connected: Callable[[], None] | None = None,
+    connect_attempts: int | None = None,
+) -> UploadResult:
     """Upload `source` (FileSource or GrowingFile) as `remote_name`; resumes after network faults.
 
     `on_connected` is called once, when the first connection is logged in and the remote folder
@@ -277,10 +295,11 @@ def upload(target: SftpTarget, source, remote_name: str, *, progress: ProgressSi
         first_call = on_connected
         called = threading.Event()
 
-        def on_connected() -> None:   # once, even if a later attempt reconnects
+        def on_connected() -> None:  # once, even if a later attempt reconnects
             if not called.is_set():
                 called.set()
                 first_call()
+
     meter = RateMeter("upload", source.final_size(), progress)
     ever_connected = threading.Event()
     if on_connected is not None:
@@ -289,6 +308,7 @@ def upload(target: SftpTarget, source, remote_name: str, *, progress: ProgressSi
         def on_connected() -> None:
             ever_connected.set()
             notify_connected()
+
     t0 = time.monotonic()
     attempt, delay = 0, backoff_s
     cipher = ""
@@ -300,8 +320,16 @@ def upload(target: SftpTarget, source, remote_name: str, *, progress: ProgressSi
                 cipher = session.cipher
                 meter.total = source.final_size()
                 done = _one_attempt(session, source, remote_name, meter, cancel, on_connected)
-                return UploadResult(remote_name, session.path(remote_name), done.size, time.monotonic() - t0,
-                                    attempt, cipher, done.published_by, done.verified_by)
+                return UploadResult(
+                    remote_name,
+                    session.path(remote_name),
+                    done.size,
+                    time.monotonic() - t0,
+                    attempt,
+                    cipher,
+                    done.published_by,
+                    done.verified_by,
+                )
         except (CancelledError, KeyboardInterrupt):
             _discard_part(target, remote_name)
             raise
@@ -315,8 +343,12 @@ def upload(target: SftpTarget, source, remote_name: str, *, progress: ProgressSi
         first_connection = connect_attempts is not None and not ever_connected.is_set()
         if not error.retryable or attempt >= max_attempts or (first_connection and attempt >= connect_attempts):
             raise error
-        meter.update(meter._last_done, f"{error}; retrying in {delay:.0f} s (attempt {attempt + 1} of "
-                     f"{connect_attempts if first_connection else max_attempts})", force=True)
+        meter.update(
+            meter._last_done,
+            f"{error}; retrying in {delay:.0f} s (attempt {attempt + 1} of "
+            f"{connect_attempts if first_connection else max_attempts})",
+            force=True,
+        )
         if cancel.wait(delay):
             _discard_part(target, remote_name)
             raise CancelledError("cancelled by the user")

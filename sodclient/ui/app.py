@@ -11,15 +11,14 @@ from pathlib import Path
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from sodclient import __version__
 from sodclient.logs import setup_logging
 from sodclient.profile import Profile
 from sodclient.ui.common import KeepContentVisible, app_icon, plain_error
 from sodclient.ui.main_window import MainWindow
-from sodclient.ui.sign_in import ensure_signed_in
 from sodclient.ui.platform_check import platform_problem
+from sodclient.ui.sign_in import ensure_signed_in
 from sodclient.ui.single_instance import InstanceServer, hand_over
-
-from sodclient import __version__
 
 _T0 = time.perf_counter()
 log = logging.getLogger("sodclient.ui")
@@ -83,10 +82,11 @@ def run_app(argv: list[str], debug: bool = False, profile: Profile | None = None
     log.info("app started (version %s)", __version__)
     if os.environ.get("SODCLIENT_STARTUP_PROBE") == "1":  # bench/bench_gui.py: time to the first window
         # (the main window, or the sign-in dialog where a passphrase protects the key)
-        QTimer.singleShot(0, lambda: (print(f"first-window-shown {time.perf_counter() - _T0:.3f}s", flush=True),
-                                      app.quit()))
+        QTimer.singleShot(
+            0, lambda: (print(f"first-window-shown {time.perf_counter() - _T0:.3f}s", flush=True), app.quit())
+        )
     try:
-        if not ensure_signed_in(profile):   # first start creates the key; later starts ask for the passphrase
+        if not ensure_signed_in(profile):  # first start creates the key; later starts ask for the passphrase
             return 0
     except Exception as exc:
         QMessageBox.critical(None, "SOD Send", plain_error(exc, "Your key could not be opened."))
@@ -97,7 +97,7 @@ def run_app(argv: list[str], debug: bool = False, profile: Profile | None = None
     server.listen()
 
     def on_message(message: str) -> None:
-        if window.session_lock.locked:   # a .sod handed over while locked opens after the passphrase
+        if window.session_lock.locked:  # a .sod handed over while locked opens after the passphrase
             window.session_lock.after_unlock(lambda: on_message(message))
             return
         window.showNormal()

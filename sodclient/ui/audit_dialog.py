@@ -6,8 +6,21 @@ import json
 from pathlib import Path
 
 from PySide6.QtCore import QDate
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QDialog, QDialogButtonBox, QFileDialog, QHBoxLayout,
-                               QHeaderView, QLabel, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+)
 
 from sodclient.profile import Profile
 from sodclient.services import audit
@@ -72,8 +85,11 @@ class AuditDialog(QDialog):
         kind = self.kind.currentData()
         if not self.use_dates.isChecked():
             return ([kind] if kind else []), "", ""
-        return ([kind] if kind else []), self.since.date().toString("yyyy-MM-dd"), \
-            self.until.date().toString("yyyy-MM-dd")
+        return (
+            ([kind] if kind else []),
+            self.since.date().toString("yyyy-MM-dd"),
+            self.until.date().toString("yyyy-MM-dd"),
+        )
 
     def load(self) -> None:
         kinds, since, until = self.filters()

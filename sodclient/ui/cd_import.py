@@ -28,7 +28,7 @@ from sodclient.ui.worker import Job
 
 
 class CdImportDialog(QDialog):
-    imported = Signal(object)     # the ImportResult
+    imported = Signal(object)  # the ImportResult
 
     def __init__(self, profile: Profile, parent: QWidget | None = None, folder: Path | None = None):
         super().__init__(parent)
@@ -102,8 +102,9 @@ class CdImportDialog(QDialog):
             st = studies.get(s.study_uid)
             if st is None:
                 date = s.study_date
-                label = (f"{date[:4]}-{date[4:6]}-{date[6:8]}  " if len(date) == 8 else "") + (s.study_description
-                                                                                              or "Study")
+                label = (f"{date[:4]}-{date[4:6]}-{date[6:8]}  " if len(date) == 8 else "") + (
+                    s.study_description or "Study"
+                )
                 st = studies[s.study_uid] = QTreeWidgetItem([label])
                 st.setFlags(st.flags() | Qt.ItemIsAutoTristate | Qt.ItemIsUserCheckable)
                 p.addChild(st)
@@ -140,12 +141,12 @@ class CdImportDialog(QDialog):
             self._say("Tick at least one series to import.", bad=True)
             return None
         self.import_button.setEnabled(False)
-        self.job = Job(lambda progress, cancel: import_disc(profile, contents, chosen, progress, cancel), self,
-                       title="disc import")
+        self.job = Job(
+            lambda progress, cancel: import_disc(profile, contents, chosen, progress, cancel), self, title="disc import"
+        )
         self.progress_dialog = JobProgress("Importing", self.job, self)
         self.job.succeeded.connect(self._imported)
-        self.job.failed.connect(lambda exc: self._say(plain_error(exc, "Nothing was added to the library."),
-                                                      bad=True))
+        self.job.failed.connect(lambda exc: self._say(plain_error(exc, "Nothing was added to the library."), bad=True))
         self.job.finished.connect(lambda: self.import_button.setEnabled(True))
         self.job.start()
         self.progress_dialog.show()

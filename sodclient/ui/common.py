@@ -6,9 +6,8 @@ from PySide6.QtCore import QEvent, QObject, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QDialog
 
-from sodformat.errors import CancelledError
-
 from sodclient import wording
+from sodformat.errors import CancelledError
 
 
 def icon_pixmap(size: int = 256) -> QPixmap:
@@ -76,8 +75,12 @@ class KeepContentVisible(QObject):
     clipped, worst at 150 % scaling), but never larger than 90 % of the screen it is on."""
 
     def eventFilter(self, obj, event) -> bool:
-        if (event.type() == QEvent.Show and isinstance(obj, QDialog) and obj.isWindow()
-                and not obj.property("sod_min_set")):
+        if (
+            event.type() == QEvent.Show
+            and isinstance(obj, QDialog)
+            and obj.isWindow()
+            and not obj.property("sod_min_set")
+        ):
             obj.setProperty("sod_min_set", True)
             need = obj.sizeHint()
             screen = obj.screen()
@@ -86,4 +89,3 @@ class KeepContentVisible(QObject):
                 need = need.boundedTo(QSize(int(room.width()), int(room.height())))
             obj.setMinimumSize(obj.minimumSize().expandedTo(need))
         return False
-

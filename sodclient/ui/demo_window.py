@@ -38,7 +38,7 @@ from sodformat.errors import CancelledError
 log = logging.getLogger("sodclient.ui.demo")
 SUFFIX = f" — {TITLE}"
 _LINK = re.compile(r"https?://\S+\.sod\b")
-_SESSIONS: set[DemoSession] = set()    # a session lives until its demo ends, whoever started it
+_SESSIONS: set[DemoSession] = set()  # a session lives until its demo ends, whoever started it
 
 
 class DemoLabeller(QObject):
@@ -59,8 +59,12 @@ class DemoLabeller(QObject):
         return False
 
     def eventFilter(self, obj, event) -> bool:
-        if event.type() in (QEvent.Show, QEvent.WindowTitleChange) and isinstance(obj, QWidget) \
-                and obj.isWindow() and self.belongs(obj):
+        if (
+            event.type() in (QEvent.Show, QEvent.WindowTitleChange)
+            and isinstance(obj, QWidget)
+            and obj.isWindow()
+            and self.belongs(obj)
+        ):
             title = obj.windowTitle()
             if not title.endswith(SUFFIX):
                 obj.setWindowTitle((title or "SOD Send") + SUFFIX)
@@ -80,8 +84,10 @@ class InboxWindow(QWidget):
         self.resize(640, 420)
         self.mails: list[CaughtMail] = []
         layout = QVBoxLayout(self)
-        note = QLabel("Mails the demo's own mail server caught on this computer. Nothing leaves it. "
-                      f"These are {RECIPIENT[0]}'s mails ({RECIPIENT[1]}) and the demo's other addresses.")
+        note = QLabel(
+            "Mails the demo's own mail server caught on this computer. Nothing leaves it. "
+            f"These are {RECIPIENT[0]}'s mails ({RECIPIENT[1]}) and the demo's other addresses."
+        )
         note.setWordWrap(True)
         layout.addWidget(note)
         split = QSplitter(Qt.Vertical)
@@ -126,9 +132,11 @@ class InboxWindow(QWidget):
         mail = self.mails[row]
         text = html.escape(_reflow(mail.body))
         text = _LINK.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', text)
-        self.body.setHtml(f"<p><b>From:</b> {html.escape(mail.sender)}<br><b>To:</b> "
-                          f"{html.escape(', '.join(mail.to))}<br><b>Subject:</b> {html.escape(mail.subject)}</p>"
-                          f"<pre style='white-space: pre-wrap'>{text}</pre>")
+        self.body.setHtml(
+            f"<p><b>From:</b> {html.escape(mail.sender)}<br><b>To:</b> "
+            f"{html.escape(', '.join(mail.to))}<br><b>Subject:</b> {html.escape(mail.subject)}</p>"
+            f"<pre style='white-space: pre-wrap'>{text}</pre>"
+        )
         self.open_button.setEnabled(bool(self.current_link()))
 
     def _open_current(self) -> None:
@@ -153,7 +161,7 @@ def _reflow(body: str) -> str:
 class DemoSession(QObject):
     """Starts the demo off the GUI thread, opens its windows, and ends it when they close."""
 
-    mail_caught = Signal(object)     # from the mail server's thread; queued to the GUI thread
+    mail_caught = Signal(object)  # from the mail server's thread; queued to the GUI thread
     ready = Signal()
     ended = Signal()
 
@@ -166,7 +174,7 @@ class DemoSession(QObject):
         self.labeller = DemoLabeller(self)
         self.job: Job | None = None
         self.download_job: Job | None = None
-        self.last_open = None            # the recipient's Open .SOD dialog for the last followed link
+        self.last_open = None  # the recipient's Open .SOD dialog for the last followed link
         self.failure: BaseException | None = None
         self._ending = False
         self.mail_caught.connect(self._on_mail)
@@ -175,10 +183,13 @@ class DemoSession(QObject):
         _SESSIONS.add(self)
         app = QApplication.instance()
         app.installEventFilter(self.labeller)
-        app.aboutToQuit.connect(self._end_at_quit)   # the app quits with the demo still open: clean up anyway
+        app.aboutToQuit.connect(self._end_at_quit)  # the app quits with the demo still open: clean up anyway
         emit = self.mail_caught.emit
-        self.job = Job(lambda progress, cancel: start_demo(on_mail=emit, progress=progress, cancel=cancel), self,
-                       title="demo start")
+        self.job = Job(
+            lambda progress, cancel: start_demo(on_mail=emit, progress=progress, cancel=cancel),
+            self,
+            title="demo start",
+        )
         self.job.succeeded.connect(self._started)
         self.job.failed.connect(self._failed)
         self.job.start()
@@ -187,17 +198,18 @@ class DemoSession(QObject):
         self._progress.show()
 
     def _failed(self, exc: BaseException) -> None:
-        if isinstance(exc, CancelledError):   # Cancel on "Starting the demo": start_demo undid it all
+        if isinstance(exc, CancelledError):  # Cancel on "Starting the demo": start_demo undid it all
             self._end()
             return
         self.failure = exc
         log.error("the demo could not start: %s", type(exc).__name__)
-        QMessageBox.warning(QApplication.activeWindow(), "Try the demo" + SUFFIX,
-                            plain_error(exc, "Nothing of yours was changed."))
+        QMessageBox.warning(
+            QApplication.activeWindow(), "Try the demo" + SUFFIX, plain_error(exc, "Nothing of yours was changed.")
+        )
         self._end()
 
     def _started(self, demo: Demo) -> None:
-        if self._ending:          # ended while starting (the app quit): undo at once
+        if self._ending:  # ended while starting (the app quit): undo at once
             demo.stop()
             return
         self.labeller.roots.clear()
@@ -207,7 +219,7 @@ class DemoSession(QObject):
         self.inbox = InboxWindow()
         self.labeller.roots.append(self.inbox)
         self.inbox.link_followed.connect(self.follow_link)
-        for mail in demo.mails():    # caught before the windows existed (none, normally)
+        for mail in demo.mails():  # caught before the windows existed (none, normally)
             self.inbox.add_mail(mail)
         screen = QApplication.primaryScreen().availableGeometry()
         self.sender.move(screen.left() + 20, screen.top() + 20)
@@ -217,15 +229,16 @@ class DemoSession(QObject):
         self.inbox.show()
         self.sender.show()
         self.sender.raise_()
-        self.sender.statusBar().showMessage("Select a study and click FTPSend; the mail arrives in the Demo inbox.",
-                                            20000)
+        self.sender.statusBar().showMessage(
+            "Select a study and click FTPSend; the mail arrives in the Demo inbox.", 20000
+        )
         self.ready.emit()
 
     def _window(self, profile, title: str) -> MainWindow:
         window = MainWindow(profile)
         self.labeller.roots.append(window)
         window.setWindowTitle(title)
-        window.demo_action.setEnabled(False)          # one demo at a time from a demo window
+        window.demo_action.setEnabled(False)  # one demo at a time from a demo window
         note = QLabel(f"  {TITLE}: synthetic patients, servers on this computer  ")
         note.setStyleSheet("background: #fff3cd; color: #664d03; border-radius: 3px;")
         window.statusBar().addPermanentWidget(note)
@@ -246,7 +259,7 @@ class DemoSession(QObject):
             widget.activateWindow()
 
     def eventFilter(self, obj, event) -> bool:
-        if event.type() == QEvent.Close:   # after MainWindow.closeEvent decided; check once it is done
+        if event.type() == QEvent.Close:  # after MainWindow.closeEvent decided; check once it is done
             QTimer.singleShot(0, self._maybe_end)
         return False
 
@@ -266,8 +279,7 @@ class DemoSession(QObject):
             return None
         self.download_job = Job(lambda progress, cancel: demo.download(link), self, title="demo download")
         self.download_job.succeeded.connect(self._downloaded)
-        self.download_job.failed.connect(
-            lambda exc: QMessageBox.warning(self.inbox, "Demo inbox", plain_error(exc)))
+        self.download_job.failed.connect(lambda exc: QMessageBox.warning(self.inbox, "Demo inbox", plain_error(exc)))
         self.inbox.status.setText("Downloading from the demo's download site…")
         self.download_job.start()
         return self.download_job
@@ -295,8 +307,11 @@ class DemoSession(QObject):
 
     def _end_when_idle(self, waited_ms: int) -> None:
         """Wait for cancelled work (an upload, an import) to stop before the folder goes."""
-        busy = [w for w in (self.sender, self.recipient) if w is not None
-                and any(getattr(f, "busy", False) for f in w.flows)]
+        busy = [
+            w
+            for w in (self.sender, self.recipient)
+            if w is not None and any(getattr(f, "busy", False) for f in w.flows)
+        ]
         if busy and waited_ms < 30000:
             QTimer.singleShot(100, lambda: self._end_when_idle(waited_ms + 100))
             return

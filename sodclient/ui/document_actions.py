@@ -15,20 +15,26 @@ from sodclient.errors import UserError
 from sodclient.services import documents as service
 from sodclient.ui.common import plain_error
 
-LEAVES_THE_APP = ("“{name}” will open in another program on this computer, outside SOD Send. That program may "
-                  "keep its own copies (recent files, caches), and what you do there is not protected or "
-                  "recorded by SOD Send.\n\nOpen it?")
+LEAVES_THE_APP = (
+    "“{name}” will open in another program on this computer, outside SOD Send. That program may "
+    "keep its own copies (recent files, caches), and what you do there is not protected or "
+    "recorded by SOD Send.\n\nOpen it?"
+)
 
 
 class DocumentActions(QObject):
     def __init__(self, window):
         super().__init__(window)
         self.window = window
-        self.open_outside = self._action("Open with System &Viewer…", self.open_with_system,
-                                         "Open the document in this computer's program for its type")
+        self.open_outside = self._action(
+            "Open with System &Viewer…",
+            self.open_with_system,
+            "Open the document in this computer's program for its type",
+        )
         self.save_as = self._action("&Save As…", self.save_selected_as, "Save a copy of the document")
-        self.export = self._action("&Export to Folder…", self.export_selected,
-                                   "Save copies of the selected documents into a folder")
+        self.export = self._action(
+            "&Export to Folder…", self.export_selected, "Save copies of the selected documents into a folder"
+        )
         self.print = self._action("&Print…", self.print_selected, "Print the document")
         self.print.setVisible(service.print_command() is not None)
         self.last_saved: list[Path] = []
@@ -56,8 +62,11 @@ class DocumentActions(QObject):
         doc = self._one()
         if doc is None:
             return None
-        if confirm and QMessageBox.question(self.window, "Open with System Viewer",
-                                            LEAVES_THE_APP.format(name=doc.title)) != QMessageBox.Yes:
+        if (
+            confirm
+            and QMessageBox.question(self.window, "Open with System Viewer", LEAVES_THE_APP.format(name=doc.title))
+            != QMessageBox.Yes
+        ):
             return None
         try:
             path = service.copy_for_outside(self.window.profile, doc)
@@ -65,9 +74,12 @@ class DocumentActions(QObject):
             self._fail("Open with System Viewer", exc)
             return None
         if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
-            QMessageBox.information(self.window, "Open with System Viewer",
-                                    "This computer has no program set up for this type of document. You can "
-                                    "save a copy with Documents → Save As instead.")
+            QMessageBox.information(
+                self.window,
+                "Open with System Viewer",
+                "This computer has no program set up for this type of document. You can "
+                "save a copy with Documents → Save As instead.",
+            )
         return path
 
     def save_selected_as(self, dest: str | None = None) -> Path | None:
@@ -102,15 +114,18 @@ class DocumentActions(QObject):
             return []
         self.last_saved = written
         self.window.statusBar().showMessage(
-            f"Exported {len(written)} document{'s' if len(written) != 1 else ''} to {folder}.", 8000)
+            f"Exported {len(written)} document{'s' if len(written) != 1 else ''} to {folder}.", 8000
+        )
         return written
 
     def print_selected(self) -> None:
         doc = self._one()
         if doc is None:
             return
-        if QMessageBox.question(self.window, "Print", f"Print “{doc.title}” on this computer's default printer?"
-                                ) != QMessageBox.Yes:
+        if (
+            QMessageBox.question(self.window, "Print", f"Print “{doc.title}” on this computer's default printer?")
+            != QMessageBox.Yes
+        ):
             return
         try:
             service.print_document(self.window.profile, doc)

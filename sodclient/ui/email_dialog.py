@@ -5,8 +5,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QPlainTextEdit,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
 
 _EMAIL = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+")
 
@@ -44,8 +52,10 @@ class EmailDialog(QDialog):
         form.addRow("Subject", self.subject)
         form.addRow("Message", self.message)
         layout.addLayout(form)
-        warn = QLabel("⚠ The e-mail and this message are <b>not encrypted</b>. Do not write patient details "
-                      "here, and never the passphrase. Only the documents behind the download link are encrypted.")
+        warn = QLabel(
+            "⚠ The e-mail and this message are <b>not encrypted</b>. Do not write patient details "
+            "here, and never the passphrase. Only the documents behind the download link are encrypted."
+        )
         warn.setWordWrap(True)
         warn.setObjectName("unencrypted-note")
         warn.setStyleSheet("background: #fff4e5; border: 1px solid #f0b45a; padding: 6px;")

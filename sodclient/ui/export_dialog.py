@@ -5,17 +5,30 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog,
-                               QFormLayout,
-                               QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QRadioButton, QSpinBox,
-                               QVBoxLayout, QWidget)
-
-from sodformat.limits import MAX_EXPIRY_DAYS
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from sodclient import passphrase_policy
 from sodclient.library import Document
 from sodclient.services.identity import Contact
 from sodclient.ui.common import human_size
+from sodformat.limits import MAX_EXPIRY_DAYS
 
 
 @dataclass
@@ -25,15 +38,22 @@ class ExportChoice:
     expires_in_days: int
     passphrase: str = ""
     recipient_key: str = ""
-    recipient_email: str = ""   # from the chosen contact, prefills the e-mail step
-    extra_files: list[Path] = field(default_factory=list)   # attachments from disk (e.g. for a reply)
-    keep_date_intervals: bool = False   # Peer Review shifts dates by one secret offset instead of removing them
+    recipient_email: str = ""  # from the chosen contact, prefills the e-mail step
+    extra_files: list[Path] = field(default_factory=list)  # attachments from disk (e.g. for a reply)
+    keep_date_intervals: bool = False  # Peer Review shifts dates by one secret offset instead of removing them
 
 
 class ExportDialog(QDialog):
-    def __init__(self, selected: list[Document], all_documents: list[Document], parent: QWidget | None = None,
-                 title: str = "FTPSend", contacts: list[Contact] | None = None, max_days: int = MAX_EXPIRY_DAYS,
-                 preferred_key: str = ""):
+    def __init__(
+        self,
+        selected: list[Document],
+        all_documents: list[Document],
+        parent: QWidget | None = None,
+        title: str = "FTPSend",
+        contacts: list[Contact] | None = None,
+        max_days: int = MAX_EXPIRY_DAYS,
+        preferred_key: str = "",
+    ):
         super().__init__(parent)
         self.selected_docs, self.all_docs = selected, all_documents
         self.contacts = contacts or []
@@ -74,7 +94,7 @@ class ExportDialog(QDialog):
 
         form = QFormLayout()
         self.expiry = QSpinBox()
-        self.expiry.setRange(1, min(max_days, MAX_EXPIRY_DAYS))   # the site's maximum caps the choice
+        self.expiry.setRange(1, min(max_days, MAX_EXPIRY_DAYS))  # the site's maximum caps the choice
         self.expiry.setValue(min(max_days, MAX_EXPIRY_DAYS))
         self.expiry.setSuffix(" days")
         form.addRow("Available for", self.expiry)
@@ -128,7 +148,7 @@ class ExportDialog(QDialog):
         if not self.contact.count():
             self.use_key.setToolTip("Add the recipient's public key under System → My Key and Contacts")
         known = next((i for i, c in enumerate(self.contacts) if preferred_key and c.recipient == preferred_key), None)
-        if known is not None:   # a reply to a known, signed sender: their key, no passphrase to pass on
+        if known is not None:  # a reply to a known, signed sender: their key, no passphrase to pass on
             self.contact.setCurrentIndex(known)
             self.use_key.setChecked(True)
         self._update()
@@ -174,9 +194,13 @@ class ExportDialog(QDialog):
         if not docs and not self.extra_files:
             self.error.setText("There is nothing to send: choose a case with documents, or add files.")
             return
-        choice = ExportChoice(docs, self.peer_review.isChecked(), self.expiry.value(),
-                              extra_files=list(self.extra_files),
-                              keep_date_intervals=self.peer_review.isChecked() and self.keep_intervals.isChecked())
+        choice = ExportChoice(
+            docs,
+            self.peer_review.isChecked(),
+            self.expiry.value(),
+            extra_files=list(self.extra_files),
+            keep_date_intervals=self.peer_review.isChecked() and self.keep_intervals.isChecked(),
+        )
         if self.use_passphrase.isChecked():
             problems = passphrase_policy.check(self.passphrase.text())
             if problems:

@@ -5,8 +5,20 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from sodclient import wording
 from sodclient.config import KEYS, ConfigError, Settings
@@ -18,20 +30,37 @@ from sodclient.ui.common import plain_error
 from sodclient.ui.hostkey_dialog import HostKeyDialog, fingerprint_matcher
 from sodclient.ui.worker import Job
 
-_GROUPS = [("SFTP server (upload)", "sftp."), ("Mail server (notification)", "smtp."), ("Download link", "link."),
-           ("Session", "session.")]
-_LABELS = {"sftp.host": "Host", "sftp.port": "Port", "sftp.username": "User name", "sftp.password": "Password",
-           "sftp.key_file": "Key file", "sftp.key_passphrase": "Key passphrase", "sftp.remote_dir": "Remote folder",
-           "smtp.host": "Host", "smtp.port": "Port", "smtp.security": "Security", "smtp.username": "User name",
-           "smtp.password": "Password", "smtp.from": "From address", "smtp.ca_file": "Extra CA file",
-           "link.template": "Link template", "session.idle_minutes": "Lock after idle (minutes)"}
+_GROUPS = [
+    ("SFTP server (upload)", "sftp."),
+    ("Mail server (notification)", "smtp."),
+    ("Download link", "link."),
+    ("Session", "session."),
+]
+_LABELS = {
+    "sftp.host": "Host",
+    "sftp.port": "Port",
+    "sftp.username": "User name",
+    "sftp.password": "Password",
+    "sftp.key_file": "Key file",
+    "sftp.key_passphrase": "Key passphrase",
+    "sftp.remote_dir": "Remote folder",
+    "smtp.host": "Host",
+    "smtp.port": "Port",
+    "smtp.security": "Security",
+    "smtp.username": "User name",
+    "smtp.password": "Password",
+    "smtp.from": "From address",
+    "smtp.ca_file": "Extra CA file",
+    "link.template": "Link template",
+    "session.idle_minutes": "Lock after idle (minutes)",
+}
 
 
 class FtpConfigDialog(QDialog):
     def __init__(self, profile: Profile, parent: QWidget | None = None):
         super().__init__(parent)
         self.profile = profile
-        self.close_on_lock = True   # its fields hold the settings' secrets: dropped when the app locks
+        self.close_on_lock = True  # its fields hold the settings' secrets: dropped when the app locks
         self.setWindowTitle("FTP Config")
         self.setMinimumWidth(600)
         self.job: Job | None = None
@@ -40,8 +69,11 @@ class FtpConfigDialog(QDialog):
         self.fields: dict[str, QLineEdit | QComboBox] = {}
         layout = QVBoxLayout(self)
         if self.settings.locked:
-            note = QLabel("Fields marked “set by your site” are locked by your administrator (in "
-                          f"{profile.site_defaults}) and cannot be changed here.", wordWrap=True)
+            note = QLabel(
+                "Fields marked “set by your site” are locked by your administrator (in "
+                f"{profile.site_defaults}) and cannot be changed here.",
+                wordWrap=True,
+            )
             note.setObjectName("locked-note")
             note.setTextFormat(Qt.PlainText)
             layout.addWidget(note)
@@ -124,8 +156,9 @@ class FtpConfigDialog(QDialog):
         values = self._validated()
         if values is None:
             return
-        changed = {k: v for k, v in values.items()
-                   if v != self.settings.raw.get(k, "") and k not in self.settings.locked}
+        changed = {
+            k: v for k, v in values.items() if v != self.settings.raw.get(k, "") and k not in self.settings.locked
+        }
         try:
             if changed:
                 change_settings(self.profile, changed)  # audited there (key names only)
@@ -139,11 +172,13 @@ class FtpConfigDialog(QDialog):
         values = self._validated()
         if values is None:
             return
-        settings = Settings({**self.settings.raw, **values}, {k: "user" for k in KEYS}, self.settings.known_hosts,
-                            self.settings.locked)
+        settings = Settings(
+            {**self.settings.raw, **values}, {k: "user" for k in KEYS}, self.settings.known_hosts, self.settings.locked
+        )
         profile = self.profile
-        self.job = Job(lambda progress, cancel: test_connection(profile, settings, confirm), self,
-                       title="test connection")
+        self.job = Job(
+            lambda progress, cancel: test_connection(profile, settings, confirm), self, title="test connection"
+        )
         self.job.succeeded.connect(self._tested)
         self.job.failed.connect(lambda exc: self._show_problem(plain_error(exc)))
         self.test_button.setEnabled(False)
@@ -157,12 +192,13 @@ class FtpConfigDialog(QDialog):
         lines = []
         for c in diagnosis.checks:
             colour = "#1b7f3b" if c.ok else "#b00020"
-            lines.append(f"<span style='color:{colour}'><b>{c.name}: {'OK' if c.ok else 'problem'}</b></span> "
-                         f"{html.escape(c.message).replace(chr(10), '<br>')}")
+            lines.append(
+                f"<span style='color:{colour}'><b>{c.name}: {'OK' if c.ok else 'problem'}</b></span> "
+                f"{html.escape(c.message).replace(chr(10), '<br>')}"
+            )
         self.diagnosis.setStyleSheet("")
         self.diagnosis.setText("<br>".join(lines))
         if unknown is not None:
             self.hostkey_dialog = HostKeyDialog(unknown.host, unknown.fingerprint, unknown.key_type, self)
-            self.hostkey_dialog.accepted.connect(
-                lambda: self.test_connection(fingerprint_matcher(unknown.fingerprint)))
+            self.hostkey_dialog.accepted.connect(lambda: self.test_connection(fingerprint_matcher(unknown.fingerprint)))
             self.hostkey_dialog.open()

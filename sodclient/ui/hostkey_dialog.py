@@ -14,8 +14,10 @@ class HostKeyDialog(QDialog):
         self.fingerprint = fingerprint
         self.setWindowTitle("Confirm the server's identity")
         layout = QVBoxLayout(self)
-        intro = QLabel(f"This is the first connection to <b>{host}</b>. Compare the fingerprint below with the "
-                       "one your IT department gave you. Only trust it if they match exactly.")
+        intro = QLabel(
+            f"This is the first connection to <b>{host}</b>. Compare the fingerprint below with the "
+            "one your IT department gave you. Only trust it if they match exactly."
+        )
         intro.setWordWrap(True)
         layout.addWidget(intro)
         fp = QLabel(f"{key_type}<br><b>{fingerprint}</b>")

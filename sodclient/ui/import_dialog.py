@@ -43,8 +43,10 @@ def outcome_text(result, skipped: int = 0) -> str:
     """What an import did, in words: a duplicate import says the documents were already there."""
     new, dup = len(result.documents), result.duplicates
     if not new and dup:
-        text = (f"{'The document was' if dup == 1 else f'All {dup} documents were'} already in the library; "
-                "nothing new was added.")
+        text = (
+            f"{'The document was' if dup == 1 else f'All {dup} documents were'} already in the library; "
+            "nothing new was added."
+        )
     else:
         text = f"Imported {_n(new, 'document')}."
         if dup:
@@ -66,8 +68,12 @@ class ImportDialog(QDialog):
         self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
         self.import_button = self.buttons.button(QDialogButtonBox.Ok)
         if plan.dicom:
-            layout.addWidget(QLabel(f"{_n(len(plan.dicom), 'DICOM file')} will be filed by patient and study "
-                                    "from their own details.", wordWrap=True))
+            layout.addWidget(
+                QLabel(
+                    f"{_n(len(plan.dicom), 'DICOM file')} will be filed by patient and study from their own details.",
+                    wordWrap=True,
+                )
+            )
         self.patient = QComboBox()
         self.case = QComboBox()
         self.leave_out = QCheckBox("Leave these documents out")
@@ -153,8 +159,10 @@ class ImportDialog(QDialog):
             elif self.chosen_case() is None:
                 self.where.setText("Choose the patient and the case these documents belong to.")
             else:
-                self.where.setText(f"They will be filed into the case “{self.case.currentText().strip()}” of "
-                                   f"{self.patient.currentText()}.")
+                self.where.setText(
+                    f"They will be filed into the case “{self.case.currentText().strip()}” of "
+                    f"{self.patient.currentText()}."
+                )
         count = self.files_to_import()
         self.import_button.setText(f"Import {_n(count, 'file')}" if count else "Import")
         self.import_button.setEnabled(count > 0 and not (docs and self.chosen_case() is None))
@@ -174,8 +182,11 @@ class ImportRun(QObject):
 
     def start(self) -> None:
         profile, paths = self.window.profile, self.paths
-        job = Job(lambda progress, cancel: plan_import(profile, paths, progress=progress, cancel=cancel),
-                  self.window, title="looking at the files")
+        job = Job(
+            lambda progress, cancel: plan_import(profile, paths, progress=progress, cancel=cancel),
+            self.window,
+            title="looking at the files",
+        )
         self._track(job)
         self.survey_progress = JobProgress("Looking at the files", job, self.window)
         job.succeeded.connect(self._planned)
@@ -211,8 +222,11 @@ class ImportRun(QObject):
 
     def _import(self, case_id: int | None) -> None:
         profile, plan = self.window.profile, self.plan
-        job = Job(lambda progress, cancel: import_plan(profile, plan, case_id=case_id, progress=progress,
-                                                       cancel=cancel), self.window, title="library import")
+        job = Job(
+            lambda progress, cancel: import_plan(profile, plan, case_id=case_id, progress=progress, cancel=cancel),
+            self.window,
+            title="library import",
+        )
         self._track(job)
         progress = JobProgress("Importing", job, self.window)
         job.succeeded.connect(self._done)

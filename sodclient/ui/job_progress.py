@@ -8,7 +8,6 @@ from PySide6.QtWidgets import QProgressDialog, QWidget
 from sodclient.ui.common import human_size
 from sodclient.ui.worker import Job
 
-
 COUNTED_STAGES = {"looking at the files"}
 
 
@@ -29,7 +28,7 @@ class JobProgress(QProgressDialog):
     def _on_progress(self, report) -> None:
         if report.total:
             self.setValue(int(1000 * report.done / max(1, report.total)))
-        if report.stage in COUNTED_STAGES:   # units are files, not bytes
+        if report.stage in COUNTED_STAGES:  # units are files, not bytes
             self.setLabelText(f"{report.stage.capitalize()}… ({report.detail})")
             return
         text = f"{report.stage.capitalize()}: {human_size(report.done)}"

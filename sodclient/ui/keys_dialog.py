@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
-                               QLineEdit, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
+from sodclient.errors import UserError
 from sodclient.profile import Profile
 from sodclient.services import identity
-from sodclient.errors import UserError
 
 
 class KeysDialog(QDialog):
@@ -48,7 +61,7 @@ class KeysDialog(QDialog):
         form = QFormLayout()
         self.name, self.email = QLineEdit(), QLineEdit()
         self.key, self.sign_key = QLineEdit(), QLineEdit()
-        self.key.setPlaceholderText("sod1… (paste what they copied with \"Copy public key\": both keys are taken)")
+        self.key.setPlaceholderText('sod1… (paste what they copied with "Copy public key": both keys are taken)')
         self.sign_key.setPlaceholderText("sodsig1… (optional: lets you see who signed what they send you)")
         form.addRow("Name", self.name)
         form.addRow("E-mail", self.email)
@@ -74,7 +87,7 @@ class KeysDialog(QDialog):
         self._load()
 
     def _load(self) -> None:
-        recipient, signer = identity.public_keys(self.profile)   # public: shown without unlocking
+        recipient, signer = identity.public_keys(self.profile)  # public: shown without unlocking
         self.recipient.setText(recipient or "(no key yet)")
         self.signer.setText(signer)
         self.create_button.setVisible(not recipient)
@@ -96,7 +109,7 @@ class KeysDialog(QDialog):
             return
         from sodclient.ui.sign_in import SignInDialog
 
-        self.sign_in_dialog = SignInDialog(self.profile, "none", self)   # a passphrase protects the new key
+        self.sign_in_dialog = SignInDialog(self.profile, "none", self)  # a passphrase protects the new key
         self.sign_in_dialog.accepted.connect(self._load)
         self.sign_in_dialog.open()
 
@@ -108,8 +121,9 @@ class KeysDialog(QDialog):
 
     def add(self) -> None:
         try:
-            identity.add_contact(self.profile, self.name.text(), self.email.text(), self.key.text(),
-                                 self.sign_key.text())
+            identity.add_contact(
+                self.profile, self.name.text(), self.email.text(), self.key.text(), self.sign_key.text()
+            )
         except UserError as exc:
             self.error.setText(str(exc))
             return

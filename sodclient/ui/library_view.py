@@ -33,11 +33,11 @@ from sodclient.ui.worker import Job
 
 PATIENT, CASE, SERIES = 1, 2, 3
 _ROLE = Qt.UserRole
-_MAX_ROW_ICONS = 300        # instance rows that get a thumbnail (opening 5000 images decodes 300)
-_MAX_SERIES_ICONS = 200     # series rows that get the thumbnail of their middle image
-_TABLE_RESIZE_LIMIT = 500   # above this many rows, columns are not measured (it would stall the window)
-_FILL_SLICE = 100           # instance rows created per turn of the event loop
-_READ_IN_BACKGROUND = 300   # series with more instances are read from the library by a background job
+_MAX_ROW_ICONS = 300  # instance rows that get a thumbnail (opening 5000 images decodes 300)
+_MAX_SERIES_ICONS = 200  # series rows that get the thumbnail of their middle image
+_TABLE_RESIZE_LIMIT = 500  # above this many rows, columns are not measured (it would stall the window)
+_FILL_SLICE = 100  # instance rows created per turn of the event loop
+_READ_IN_BACKGROUND = 300  # series with more instances are read from the library by a background job
 
 
 def _thumbnail(doc: Document, thumbs_dir):
@@ -50,8 +50,8 @@ class LibraryView(QWidget):
     """The main window's centre: the browser tree, the opened series' instances, and a preview."""
 
     selection_changed = Signal()
-    current_changed = Signal()         # another patient, study or series became current
-    series_opened = Signal(object)     # the series id, or None when closed
+    current_changed = Signal()  # another patient, study or series became current
+    series_opened = Signal(object)  # the series id, or None when closed
 
     def __init__(self, library, parent: QWidget | None = None):
         super().__init__(parent)
@@ -105,7 +105,7 @@ class LibraryView(QWidget):
         sl = QVBoxLayout(side)
         sl.addWidget(self.preview, 1)
         sl.addWidget(self.preview_info)
-        self.side_layout = sl   # the main window adds the case's conversation below the preview
+        self.side_layout = sl  # the main window adds the case's conversation below the preview
 
         left = QSplitter(Qt.Vertical)
         left.addWidget(self.tree)
@@ -168,8 +168,14 @@ class LibraryView(QWidget):
                 date = f"{c.date[:4]}-{c.date[4:6]}-{c.date[6:8]}  " if len(c.date) == 8 else ""
                 group = series_by_case.get(c.id, [])
                 modalities = "/".join(dict.fromkeys(s.modality for s in group if s.modality))
-                ci = QTreeWidgetItem([f"{date}{c.description}", modalities, str(sum(s.count for s in group)),
-                                      human_size(sum(s.size for s in group))])
+                ci = QTreeWidgetItem(
+                    [
+                        f"{date}{c.description}",
+                        modalities,
+                        str(sum(s.count for s in group)),
+                        human_size(sum(s.size for s in group)),
+                    ]
+                )
                 ci.setData(0, _ROLE, (CASE, c.id))
                 pi.addChild(ci)
                 for s in group:
@@ -193,7 +199,7 @@ class LibraryView(QWidget):
             first = self.tree.topLevelItem(0)
             chosen = first.child(0) if first.childCount() else first
         if reopen is not None and (chosen is None or reopen.parent() is chosen):
-            chosen = reopen            # the opened series stays open (and current) across a refresh
+            chosen = reopen  # the opened series stays open (and current) across a refresh
         else:
             reopen = None
         if chosen is not None:
@@ -250,7 +256,7 @@ class LibraryView(QWidget):
 
     # -- what FTPSend and the other actions work on -------------------------------------------------
     def current_documents(self) -> list[Document]:
-        """"All Documents": the current study, or all documents of the current patient."""
+        """ "All Documents": the current study, or all documents of the current patient."""
         key = self._item_key(self.tree.currentItem())
         if not key:
             return []
@@ -260,7 +266,7 @@ class LibraryView(QWidget):
         return self.library.documents(case_id=case_id) if case_id is not None else []
 
     def selected_documents(self) -> list[Document]:
-        """"Selected": instances selected in the opened series, else everything under the selected tree items."""
+        """ "Selected": instances selected in the opened series, else everything under the selected tree items."""
         if self.opened_series is not None and self.table.selectionModel() is not None:
             rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
             if rows:
@@ -288,7 +294,7 @@ class LibraryView(QWidget):
         def walk(item: QTreeWidgetItem) -> None:
             if id(item) in chosen:
                 out.append(item)
-                return            # a selected parent already covers its children
+                return  # a selected parent already covers its children
             for k in range(item.childCount()):
                 walk(item.child(k))
 
@@ -324,7 +330,7 @@ class LibraryView(QWidget):
 
     def _show_instances(self, series_id: int, docs: list[Document]) -> None:
         if self.opened_series != series_id:
-            return   # closed or another series opened meanwhile
+            return  # closed or another series opened meanwhile
         self._docs = docs
         self._fill_table()
         self.series_opened.emit(series_id)
@@ -373,7 +379,7 @@ class LibraryView(QWidget):
 
     def _fill_rows(self, serial: int, start: int) -> None:
         if serial != self._fill_serial:
-            return   # another series was opened meanwhile
+            return  # another series was opened meanwhile
         t, end = self.table, min(len(self._docs), start + _FILL_SLICE)
         t.setUpdatesEnabled(False)
         for r in range(start, end):
@@ -415,7 +421,7 @@ class LibraryView(QWidget):
             self._series_icons_job.cancel()
         job = Job(make_all, self, title="series thumbnails")
         job.succeeded.connect(self._show_series_icons)
-        job.failed.connect(lambda exc: None)   # a thumbnail that cannot be made is simply not shown
+        job.failed.connect(lambda exc: None)  # a thumbnail that cannot be made is simply not shown
         self._series_icons_job = job
         job.start()
 
@@ -447,7 +453,7 @@ class LibraryView(QWidget):
         job.start()
 
     def _show_row_icons(self, shown: list[Document], paths: dict) -> None:
-        if [d.id for d in shown] != [d.id for d in self._docs[:len(shown)]]:
+        if [d.id for d in shown] != [d.id for d in self._docs[: len(shown)]]:
             return  # the view changed meanwhile
         for row, d in enumerate(shown):
             item = self.table.item(row, 0)
@@ -464,8 +470,11 @@ class LibraryView(QWidget):
 
     def _selection_changed(self) -> None:
         self.selection_changed.emit()
-        instance_rows = self.opened_series is not None and self.table.selectionModel() is not None and \
-            bool(self.table.selectionModel().selectedRows())
+        instance_rows = (
+            self.opened_series is not None
+            and self.table.selectionModel() is not None
+            and bool(self.table.selectionModel().selectedRows())
+        )
         if instance_rows:
             docs = [self._docs[i.row()] for i in self.table.selectionModel().selectedRows()]
             if len(docs) == 1:

@@ -7,17 +7,24 @@ from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QInputDialog, QLabel, QListWidget, QListWidgetItem, QMainWindow, QMenu,
-                               QMessageBox, QToolBar)
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QInputDialog,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QToolBar,
+)
 
 from sodclient.errors import LibraryError, UserError
 from sodclient.library import Document
 from sodclient.profile import Profile
 from sodclient.services.identity import start_status
-from sodclient.services.receive import import_files
 from sodclient.services.reply import received, reply_target, thread
 from sodclient.ui.common import app_icon, plain_error
-from sodclient.ui.job_progress import JobProgress
 from sodclient.ui.library_view import LibraryView
 from sodclient.ui.worker import Job, running_jobs
 
@@ -36,7 +43,7 @@ class MainWindow(QMainWindow):
         self.profile = profile
         self.library = profile.library()
         self.jobs: set[Job] = set()
-        self.flows: list = []           # running send/open flows, kept alive here
+        self.flows: list = []  # running send/open flows, kept alive here
         self.setWindowTitle("SOD Send")
         self.setWindowIcon(app_icon())
         self.resize(1100, 680)
@@ -63,47 +70,64 @@ class MainWindow(QMainWindow):
         return a
 
     def _build_actions(self) -> None:
-        self.import_files_action = self._action("&Import Files…", self.import_files, "Ctrl+I",
-                                                "Add files to the library (DICOM is filed automatically)")
-        self.import_folder_action = self._action("Import &Folder…", self.import_folder, None,
-                                                 "Add a folder (for example a DICOM CD) to the library")
-        self.import_disc_action = self._action("Import from CD/&DVD…", self.import_disc, None,
-                                               "List a patient's disc (DICOMDIR) and import chosen series")
-        self.query_pacs_action = self._action("&Query PACS…", self.query_pacs, "Ctrl+Shift+Q",
-                                              "Search a PACS and retrieve studies into the library")
-        self.send_to_pacs_action = self._action("Send to &PACS…", self.send_to_pacs, None,
-                                                "Store the selected (or all) DICOM images in a PACS")
-        self.pacs_nodes_action = self._action("PACS &Nodes…", self.pacs_nodes,
-                                              tip="DICOM and DICOMweb nodes, with Echo")
+        self.import_files_action = self._action(
+            "&Import Files…", self.import_files, "Ctrl+I", "Add files to the library (DICOM is filed automatically)"
+        )
+        self.import_folder_action = self._action(
+            "Import &Folder…", self.import_folder, None, "Add a folder (for example a DICOM CD) to the library"
+        )
+        self.import_disc_action = self._action(
+            "Import from CD/&DVD…", self.import_disc, None, "List a patient's disc (DICOMDIR) and import chosen series"
+        )
+        self.query_pacs_action = self._action(
+            "&Query PACS…", self.query_pacs, "Ctrl+Shift+Q", "Search a PACS and retrieve studies into the library"
+        )
+        self.send_to_pacs_action = self._action(
+            "Send to &PACS…", self.send_to_pacs, None, "Store the selected (or all) DICOM images in a PACS"
+        )
+        self.pacs_nodes_action = self._action(
+            "PACS &Nodes…", self.pacs_nodes, tip="DICOM and DICOMweb nodes, with Echo"
+        )
         self.new_patient_action = self._action("New &Patient…", self.new_patient)
         self.new_case_action = self._action("New &Case…", self.new_case)
-        self.ftpsend_action = self._action("FTPSend", self.ftpsend, "Ctrl+Shift+S",
-                                           "Send the selected or all documents securely")
-        self.open_sod_action = self._action("Open .SOD", self.open_sod_dialog, "Ctrl+O",
-                                            "Open a received .SOD file and import it")
-        self.reply_action = self._action("Reply", self.reply, "Ctrl+R",
-                                         "Reply to the sender of the selected case")
+        self.ftpsend_action = self._action(
+            "FTPSend", self.ftpsend, "Ctrl+Shift+S", "Send the selected or all documents securely"
+        )
+        self.open_sod_action = self._action(
+            "Open .SOD", self.open_sod_dialog, "Ctrl+O", "Open a received .SOD file and import it"
+        )
+        self.reply_action = self._action("Reply", self.reply, "Ctrl+R", "Reply to the sender of the selected case")
         self.view_action = self._action("&View", self.view_current, "Return", "Look at the selected image")
         self.remove_action = self._action("&Remove from Library", self.remove_selected, "Delete")
-        self.ftp_config_action = self._action("FTP &Config…", self.ftp_config,
-                                              tip="Server and mail settings (fields your site locks are read-only)")
+        self.ftp_config_action = self._action(
+            "FTP &Config…", self.ftp_config, tip="Server and mail settings (fields your site locks are read-only)"
+        )
         self.keys_action = self._action("My &Key and Contacts…", self.keys_dialog)
         self.audit_action = self._action("&Audit Log…", self.audit_log)
-        self.lock_action = self._action("&Lock", lambda: self.session_lock.lock("user"), "Ctrl+L",
-                                        "Lock SOD Send now (transfers keep running)")
+        self.lock_action = self._action(
+            "&Lock", lambda: self.session_lock.lock("user"), "Ctrl+L", "Lock SOD Send now (transfers keep running)"
+        )
         self.lock_action.setShortcutContext(Qt.ApplicationShortcut)
         self.passphrase_action = self._action("Change &Passphrase…", self.change_passphrase)
-        self.sent_action = self._action("Sent &Deliveries…", self.sent_deliveries,
-                                        tip="What was sent from this computer; delete from the server, send again")
-        self.outbox_action = self._action("&Outbox…", self.outbox,
-                                          tip="Uploads and e-mails that could not be finished yet")
+        self.sent_action = self._action(
+            "Sent &Deliveries…",
+            self.sent_deliveries,
+            tip="What was sent from this computer; delete from the server, send again",
+        )
+        self.outbox_action = self._action(
+            "&Outbox…", self.outbox, tip="Uploads and e-mails that could not be finished yet"
+        )
         self.quit_action = self._action("&Quit", self.close, "Ctrl+Q")
         self.about_action = self._action("&About SOD Send", self.about)
-        self.demo_action = self._action("Try the &demo", self.try_demo,
-                                        tip="A sender, a recipient and their servers on this computer, with "
-                                        "synthetic patients; nothing of yours is used or changed")
-        self.log_folder_action = self._action("Open &Log Folder", self.open_log_folder,
-                                              tip="The support log (it never holds patient data)")
+        self.demo_action = self._action(
+            "Try the &demo",
+            self.try_demo,
+            tip="A sender, a recipient and their servers on this computer, with "
+            "synthetic patients; nothing of yours is used or changed",
+        )
+        self.log_folder_action = self._action(
+            "Open &Log Folder", self.open_log_folder, tip="The support log (it never holds patient data)"
+        )
         from sodclient.ui.document_actions import DocumentActions
 
         self.document_actions = DocumentActions(self)
@@ -111,9 +135,19 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         mb = self.menuBar()
         m = mb.addMenu("&File")
-        for a in (self.import_files_action, self.import_folder_action, self.import_disc_action,
-                  self.query_pacs_action, None, self.new_patient_action,
-                  self.new_case_action, None, self.open_sod_action, None, self.quit_action):
+        for a in (
+            self.import_files_action,
+            self.import_folder_action,
+            self.import_disc_action,
+            self.query_pacs_action,
+            None,
+            self.new_patient_action,
+            self.new_case_action,
+            None,
+            self.open_sod_action,
+            None,
+            self.quit_action,
+        ):
             m.addSeparator() if a is None else m.addAction(a)
         m = mb.addMenu("&Documents")
         m.addAction(self.view_action)
@@ -147,8 +181,9 @@ class MainWindow(QMainWindow):
         tb.setMovable(False)
         tb.setIconSize(QSize(24, 24))
         tb.setToolButtonStyle(Qt.ToolButtonTextOnly)
-        self.import_toolbar_action = self._action("Import", self.import_files,
-                                                  tip="Add files or a folder to the library")
+        self.import_toolbar_action = self._action(
+            "Import", self.import_files, tip="Add files or a folder to the library"
+        )
         import_menu = QMenu(self)
         import_menu.addAction(self.import_files_action)
         import_menu.addAction(self.import_folder_action)
@@ -162,9 +197,13 @@ class MainWindow(QMainWindow):
 
     def _build_central(self) -> None:
         self.view = LibraryView(self.library, self)
-        self.tree, self.table, self.preview, self.preview_info = (self.view.tree, self.view.table, self.view.preview,
-                                                                  self.view.preview_info)
-        self.thread_list = QListWidget()   # the case's conversation: deliveries sent and received
+        self.tree, self.table, self.preview, self.preview_info = (
+            self.view.tree,
+            self.view.table,
+            self.view.preview,
+            self.view.preview_info,
+        )
+        self.thread_list = QListWidget()  # the case's conversation: deliveries sent and received
         self.thread_list.setObjectName("case-thread")
         self.thread_list.setWordWrap(True)
         self.thread_list.setToolTip("Deliveries of this case, oldest first: what was sent and every reply")
@@ -196,7 +235,7 @@ class MainWindow(QMainWindow):
         return self.view.current_patient_id()
 
     def current_documents(self) -> list[Document]:
-        """"All Documents": the current study, or all documents of the current patient."""
+        """ "All Documents": the current study, or all documents of the current patient."""
         return self.view.current_documents()
 
     def selected_documents(self) -> list[Document]:
@@ -205,7 +244,7 @@ class MainWindow(QMainWindow):
     def _load_thread(self) -> None:
         self.thread_list.clear()
         case_id = self.current_case_id()
-        for m in (thread(self.profile, case_id) if case_id else []):
+        for m in thread(self.profile, case_id) if case_id else []:
             arrow = "Received from" if m.direction == "received" else "Sent to"
             kind = " (reply)" if m.in_reply_to else ""
             when = m.at[:16].replace("T", " ")
@@ -350,12 +389,17 @@ class MainWindow(QMainWindow):
         case_id = self.current_case_id()
         case = self.library.case(case_id) if case_id else None
         answered = received(self.profile, case_id) if case_id else []
-        target = reply_target(self.profile, answered[0].delivery_id) if answered else None   # the newest one
-        flow = SendFlow(self, selected=self.selected_documents(), all_documents=self.current_documents(),
-                        reply_to=(target.to if target else "") or (case.reply_to if case else ""),
-                        reply_subject=f"Re: {case.description}" if case else "Re: documents",
-                        in_reply_to=target.delivery_id if target else "",
-                        reply_key=target.recipient_key if target else "", case_id=case_id)
+        target = reply_target(self.profile, answered[0].delivery_id) if answered else None  # the newest one
+        flow = SendFlow(
+            self,
+            selected=self.selected_documents(),
+            all_documents=self.current_documents(),
+            reply_to=(target.to if target else "") or (case.reply_to if case else ""),
+            reply_subject=f"Re: {case.description}" if case else "Re: documents",
+            in_reply_to=target.delivery_id if target else "",
+            reply_key=target.recipient_key if target else "",
+            case_id=case_id,
+        )
         self._keep(flow)
         flow.start()
         return flow
@@ -400,7 +444,7 @@ class MainWindow(QMainWindow):
 
         dlg = FtpConfigDialog(self.profile, self)
         dlg.setAttribute(Qt.WA_DeleteOnClose)
-        dlg.accepted.connect(self._apply_idle_time)   # a new "Lock after idle" applies at once
+        dlg.accepted.connect(self._apply_idle_time)  # a new "Lock after idle" applies at once
         dlg.open()
         return dlg
 
@@ -439,7 +483,7 @@ class MainWindow(QMainWindow):
     def import_disc(self, folder: Path | None = None):
         from sodclient.ui.cd_import import CdImportDialog
 
-        folder = folder if isinstance(folder, Path) else None   # a menu's triggered(checked) passes a bool
+        folder = folder if isinstance(folder, Path) else None  # a menu's triggered(checked) passes a bool
         dlg = CdImportDialog(self.profile, self, folder)
         dlg.imported.connect(lambda result: self._show_imported(result.case_ids))
         self._dialog(dlg)
@@ -483,8 +527,11 @@ class MainWindow(QMainWindow):
         from sodclient.ui.sign_in import SignInDialog
 
         if identity_state(self.profile) != "passphrase":
-            self.show_message("Change Passphrase", "Your key is held in this computer's keyring (your site's "
-                              "choice), so there is no SOD Send passphrase to change.")
+            self.show_message(
+                "Change Passphrase",
+                "Your key is held in this computer's keyring (your site's "
+                "choice), so there is no SOD Send passphrase to change.",
+            )
             return None
         dlg = SignInDialog(self.profile, "change", self)
         dlg.setAttribute(Qt.WA_DeleteOnClose)
@@ -507,12 +554,15 @@ class MainWindow(QMainWindow):
     def about(self) -> None:
         from sodclient import __version__
 
-        QMessageBox.about(self, "About SOD Send",
-                          f"<b>SOD Send {__version__}</b><p>Send medical documents and images securely: "
-                          "encrypted .SOD containers, SFTP upload and a download link by e-mail.</p>")
+        QMessageBox.about(
+            self,
+            "About SOD Send",
+            f"<b>SOD Send {__version__}</b><p>Send medical documents and images securely: "
+            "encrypted .SOD containers, SFTP upload and a download link by e-mail.</p>",
+        )
 
     def closeEvent(self, event) -> None:
-        busy = [j for j in running_jobs() if j not in self.view.jobs()]   # thumbnails need no question
+        busy = [j for j in running_jobs() if j not in self.view.jobs()]  # thumbnails need no question
         if busy:
             answer = QMessageBox.question(self, "Quit", "A transfer or import is still running. Cancel it and quit?")
             if answer != QMessageBox.Yes:

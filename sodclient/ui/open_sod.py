@@ -9,9 +9,22 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFormLayout, QHeaderView, QLabel, QLineEdit,
-                               QProgressBar, QPushButton, QStackedWidget, QTableWidget, QTableWidgetItem,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from sodclient import wording
 from sodclient.profile import Profile
@@ -24,7 +37,7 @@ from sodformat.errors import SodError
 
 
 class OpenSodDialog(QDialog):
-    imported = Signal(object)   # ImportResult
+    imported = Signal(object)  # ImportResult
 
     def __init__(self, path: Path, profile: Profile, parent: QWidget | None = None):
         super().__init__(parent)
@@ -102,11 +115,13 @@ class OpenSodDialog(QDialog):
             return
         size = human_size(self.path.stat().st_size)
         expiry = wording.local_time(info.expires)
-        self.header.setText(f"<b>{name}</b> ({size})<br>Created {wording.local_time(info.created)}; "
-                            f"available until {expiry}.")
+        self.header.setText(
+            f"<b>{name}</b> ({size})<br>Created {wording.local_time(info.created)}; available until {expiry}."
+        )
         if info.expired():
-            self._error(f"This container expired on {expiry} and can no longer be opened. "
-                        "Ask the sender to send it again.")
+            self._error(
+                f"This container expired on {expiry} and can no longer be opened. Ask the sender to send it again."
+            )
             self.open_button.setEnabled(False)
             self.passphrase.setEnabled(False)
             self.use_key.setEnabled(False)
@@ -150,8 +165,9 @@ class OpenSodDialog(QDialog):
             self._error("Enter the passphrase, or tick “Use my key”.")
             return
         # A process, not a thread: the passphrase KDF holds the GIL long enough to freeze the window.
-        self.job = ProcessJob(open_received, (self.profile, self.path, passphrase or None, use_key), parent=self,
-                              title="open container")
+        self.job = ProcessJob(
+            open_received, (self.profile, self.path, passphrase or None, use_key), parent=self, title="open container"
+        )
         self.job.progressed.connect(self._on_progress)
         self.job.succeeded.connect(self._opened)
         self.job.failed.connect(self._open_failed)
@@ -173,13 +189,17 @@ class OpenSodDialog(QDialog):
         self.opened = opened
         if opened.signer:
             who = opened.sender_name or "a sender who is not in your contacts"
-            self.sender_label.setText(f"<b>Signed by {who}</b> (signature verified)<br>"
-                                      f"<small>{opened.signer}</small><br>"
-                                      f"Available until {wording.local_time(opened.expires)}.")
+            self.sender_label.setText(
+                f"<b>Signed by {who}</b> (signature verified)<br>"
+                f"<small>{opened.signer}</small><br>"
+                f"Available until {wording.local_time(opened.expires)}."
+            )
         else:
-            self.sender_label.setText("<b>Not signed</b>: the sender cannot be confirmed; the contents were "
-                                      "decrypted and checked intact.<br>"
-                                      f"Available until {wording.local_time(opened.expires)}.")
+            self.sender_label.setText(
+                "<b>Not signed</b>: the sender cannot be confirmed; the contents were "
+                "decrypted and checked intact.<br>"
+                f"Available until {wording.local_time(opened.expires)}."
+            )
         entries = [e for e in opened.contents.entries if not e.is_dir]
         self.table.setRowCount(len(entries))
         for r, e in enumerate(entries):
@@ -195,8 +215,7 @@ class OpenSodDialog(QDialog):
     # -- step 2 --------------------------------------------------------------------------------------
     def do_import(self) -> None:
         opened, profile = self.opened, self.profile
-        self.job = Job(lambda progress, cancel: import_opened(profile, opened, progress=progress, cancel=cancel),
-                       self)
+        self.job = Job(lambda progress, cancel: import_opened(profile, opened, progress=progress, cancel=cancel), self)
         self.job.progressed.connect(self._on_progress)
         self.job.succeeded.connect(self._imported)
         self.job.failed.connect(self._import_failed)

@@ -6,10 +6,16 @@ it resumes a kept container's upload and then sends the mail.
 
 from __future__ import annotations
 
-
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHeaderView, QLabel, QTableWidget, QTableWidgetItem,
-                               QVBoxLayout)
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+)
 
 from sodclient import wording
 from sodclient.profile import Profile
@@ -26,8 +32,10 @@ class OutboxDialog(QDialog):
         self.resize(760, 360)
         self.job: ProcessJob | None = None
         layout = QVBoxLayout(self)
-        intro = QLabel("Deliveries whose upload or e-mail could not be finished. Nothing is lost: Retry resumes "
-                       "the upload where it stopped, then sends the e-mail.")
+        intro = QLabel(
+            "Deliveries whose upload or e-mail could not be finished. Nothing is lost: Retry resumes "
+            "the upload where it stopped, then sends the e-mail."
+        )
         intro.setWordWrap(True)
         layout.addWidget(intro)
         self.table = QTableWidget(0, 4)

@@ -48,7 +48,7 @@ class PacsNodesDialog(QDialog):
         self.setWindowTitle("PACS Nodes")
         self.setMinimumWidth(720)
         self.job: Job | None = None
-        self.editing: str | None = None     # the saved name of the node in the form, None for a new one
+        self.editing: str | None = None  # the saved name of the node in the form, None for a new one
 
         self.list = QListWidget()
         self.list.currentRowChanged.connect(self._show_node)
@@ -193,11 +193,20 @@ class PacsNodesDialog(QDialog):
     def node(self) -> PacsNode:
         """The node as the form shows it (checked by the service when used)."""
         return PacsNode(
-            name=self.name.text().strip(), kind=self.kind.currentData(), ae_title=self.ae_title.text().strip(),
-            host=self.host.text().strip(), port=self.port.value(), calling_ae=self.calling_ae.text().strip(),
-            tls=self.tls.isChecked(), ca_file=self.ca_file.text().strip(), retrieve=self.retrieve.currentData(),
-            move_port=self.move_port.value(), base_url=self.base_url.text().strip(),
-            username=self.username.text().strip(), password=self.password.text())
+            name=self.name.text().strip(),
+            kind=self.kind.currentData(),
+            ae_title=self.ae_title.text().strip(),
+            host=self.host.text().strip(),
+            port=self.port.value(),
+            calling_ae=self.calling_ae.text().strip(),
+            tls=self.tls.isChecked(),
+            ca_file=self.ca_file.text().strip(),
+            retrieve=self.retrieve.currentData(),
+            move_port=self.move_port.value(),
+            base_url=self.base_url.text().strip(),
+            username=self.username.text().strip(),
+            password=self.password.text(),
+        )
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Choose the CA certificate file")

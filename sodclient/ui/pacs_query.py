@@ -53,7 +53,7 @@ def _table(columns: list[str]) -> QTableWidget:
 
 
 class PacsQueryDialog(PacsDialog):
-    retrieved = Signal(object)     # the RetrieveOutcome
+    retrieved = Signal(object)  # the RetrieveOutcome
 
     def __init__(self, profile: Profile, parent: QWidget | None = None):
         super().__init__(profile, method_name, parent)
@@ -129,9 +129,14 @@ class PacsQueryDialog(PacsDialog):
         dates = ("", "")
         if self.use_dates.isChecked():
             dates = (self.date_from.date().toString("yyyyMMdd"), self.date_to.date().toString("yyyyMMdd"))
-        return StudyQuery(patient_name=self.patient_name.text().strip(), patient_id=self.patient_id.text().strip(),
-                          date_from=dates[0], date_to=dates[1], modality=self.modality.currentText().strip(),
-                          accession=self.accession.text().strip())
+        return StudyQuery(
+            patient_name=self.patient_name.text().strip(),
+            patient_id=self.patient_id.text().strip(),
+            date_from=dates[0],
+            date_to=dates[1],
+            modality=self.modality.currentText().strip(),
+            accession=self.accession.text().strip(),
+        )
 
     # -- search --------------------------------------------------------------------------------------
     def search(self) -> Job | None:
@@ -152,8 +157,15 @@ class PacsQueryDialog(PacsDialog):
         t = self.results
         t.setRowCount(len(studies))
         for r, s in enumerate(studies):
-            values = [_date(s.date), s.patient_name, s.patient_id, s.description, s.modalities,
-                      "" if s.instances is None else str(s.instances), s.accession]
+            values = [
+                _date(s.date),
+                s.patient_name,
+                s.patient_id,
+                s.description,
+                s.modalities,
+                "" if s.instances is None else str(s.instances),
+                s.accession,
+            ]
             for c, v in enumerate(values):
                 t.setItem(r, c, QTableWidgetItem(v))
         t.resizeColumnsToContents()
@@ -181,8 +193,9 @@ class PacsQueryDialog(PacsDialog):
             self.series.setRowCount(0)
             return
         node, profile, uid = self.current_node(), self.profile, chosen[0].study_uid
-        self.series_job = Job(lambda progress, cancel: series_of(profile, node, uid, cancel=cancel), self,
-                              title="PACS series search")
+        self.series_job = Job(
+            lambda progress, cancel: series_of(profile, node, uid, cancel=cancel), self, title="PACS series search"
+        )
         self.series_job.succeeded.connect(lambda found, uid=uid: self._show_series(uid, found))
         self.series_job.failed.connect(lambda exc: self._say(plain_error(exc), bad=True))
         self.series_job.start()
@@ -208,12 +221,14 @@ class PacsQueryDialog(PacsDialog):
         self.progress.show()
         self.progress.setRange(0, 0)
         self._say(f"Retrieving {len(studies)} study(ies) with {method_name(node)}…")
-        self.job = Job(lambda progress, cancel: retrieve(profile, node, studies, progress, cancel), self,
-                       title="PACS retrieve")
+        self.job = Job(
+            lambda progress, cancel: retrieve(profile, node, studies, progress, cancel), self, title="PACS retrieve"
+        )
         self.job.progressed.connect(self._progressed)
         self.job.succeeded.connect(self._retrieved)
-        self.job.failed.connect(lambda exc: self._say(plain_error(exc, "Nothing of the current study was kept."),
-                                                      bad=True))
+        self.job.failed.connect(
+            lambda exc: self._say(plain_error(exc, "Nothing of the current study was kept."), bad=True)
+        )
         self.job.finished.connect(self._idle)
         self.job.start()
         return self.job
@@ -231,8 +246,10 @@ class PacsQueryDialog(PacsDialog):
         for s in outcome.studies:
             what = html.escape(" ".join(x for x in (_date(s.study.date), s.study.description) if x) or "Study")
             if s.ok:
-                lines.append(f"<span style='color:#1b7f3b'><b>{what}: filed</b></span> "
-                             f"({len(s.result.documents)} new, {s.result.duplicates} already in the library)")
+                lines.append(
+                    f"<span style='color:#1b7f3b'><b>{what}: filed</b></span> "
+                    f"({len(s.result.documents)} new, {s.result.duplicates} already in the library)"
+                )
             else:
                 lines.append(f"<span style='color:#b00020'><b>{what}: not filed</b></span> {html.escape(s.error)}")
         self.status.setStyleSheet("")

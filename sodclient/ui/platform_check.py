@@ -17,17 +17,33 @@ from pathlib import Path
 
 # The libraries Qt's xcb plugin and Qt itself load, and the Debian package that ships each.
 DEBIAN_PACKAGE_OF = {
-    "libX11.so.6": "libx11-6", "libX11-xcb.so.1": "libx11-xcb1", "libxcb.so.1": "libxcb1",
-    "libxcb-cursor.so.0": "libxcb-cursor0", "libxcb-icccm.so.4": "libxcb-icccm4",
-    "libxcb-image.so.0": "libxcb-image0", "libxcb-keysyms.so.1": "libxcb-keysyms1",
-    "libxcb-randr.so.0": "libxcb-randr0", "libxcb-render.so.0": "libxcb-render0",
-    "libxcb-render-util.so.0": "libxcb-render-util0", "libxcb-shape.so.0": "libxcb-shape0",
-    "libxcb-shm.so.0": "libxcb-shm0", "libxcb-sync.so.1": "libxcb-sync1", "libxcb-util.so.1": "libxcb-util1",
-    "libxcb-xfixes.so.0": "libxcb-xfixes0", "libxcb-xkb.so.1": "libxcb-xkb1",
-    "libxkbcommon.so.0": "libxkbcommon0", "libxkbcommon-x11.so.0": "libxkbcommon-x11-0",
-    "libEGL.so.1": "libegl1", "libGL.so.1": "libgl1", "libGLX.so.0": "libgl1", "libOpenGL.so.0": "libopengl0",
-    "libfontconfig.so.1": "libfontconfig1", "libfreetype.so.6": "libfreetype6",
-    "libglib-2.0.so.0": "libglib2.0-0", "libgthread-2.0.so.0": "libglib2.0-0", "libdbus-1.so.3": "libdbus-1-3",
+    "libX11.so.6": "libx11-6",
+    "libX11-xcb.so.1": "libx11-xcb1",
+    "libxcb.so.1": "libxcb1",
+    "libxcb-cursor.so.0": "libxcb-cursor0",
+    "libxcb-icccm.so.4": "libxcb-icccm4",
+    "libxcb-image.so.0": "libxcb-image0",
+    "libxcb-keysyms.so.1": "libxcb-keysyms1",
+    "libxcb-randr.so.0": "libxcb-randr0",
+    "libxcb-render.so.0": "libxcb-render0",
+    "libxcb-render-util.so.0": "libxcb-render-util0",
+    "libxcb-shape.so.0": "libxcb-shape0",
+    "libxcb-shm.so.0": "libxcb-shm0",
+    "libxcb-sync.so.1": "libxcb-sync1",
+    "libxcb-util.so.1": "libxcb-util1",
+    "libxcb-xfixes.so.0": "libxcb-xfixes0",
+    "libxcb-xkb.so.1": "libxcb-xkb1",
+    "libxkbcommon.so.0": "libxkbcommon0",
+    "libxkbcommon-x11.so.0": "libxkbcommon-x11-0",
+    "libEGL.so.1": "libegl1",
+    "libGL.so.1": "libgl1",
+    "libGLX.so.0": "libgl1",
+    "libOpenGL.so.0": "libopengl0",
+    "libfontconfig.so.1": "libfontconfig1",
+    "libfreetype.so.6": "libfreetype6",
+    "libglib-2.0.so.0": "libglib2.0-0",
+    "libgthread-2.0.so.0": "libglib2.0-0",
+    "libdbus-1.so.3": "libdbus-1-3",
 }
 
 
@@ -54,13 +70,20 @@ def sentence_for(missing: list[str]) -> str:
     packages = list(dict.fromkeys(DEBIAN_PACKAGE_OF.get(lib, "") for lib in missing))
     unknown = [lib for lib in missing if lib not in DEBIAN_PACKAGE_OF]
     packages = [p for p in packages if p]
-    what = (f"the system library {missing[0]} is missing" if len(missing) == 1
-            else f"the system libraries {', '.join(missing)} are missing")
+    what = (
+        f"the system library {missing[0]} is missing"
+        if len(missing) == 1
+        else f"the system libraries {', '.join(missing)} are missing"
+    )
     if packages and not unknown:
-        return (f"SOD Send cannot open its window because {what}; install {'it' if len(packages) == 1 else 'them'} "
-                f"with `sudo apt-get install {' '.join(packages)}` (or run scripts/install-debian-packages --app).")
-    return (f"SOD Send cannot open its window because {what}; install the package that provides "
-            f"{'it' if len(missing) == 1 else 'each'} (on Debian: `apt-file search {missing[0]}`).")
+        return (
+            f"SOD Send cannot open its window because {what}; install {'it' if len(packages) == 1 else 'them'} "
+            f"with `sudo apt-get install {' '.join(packages)}` (or run scripts/install-debian-packages --app)."
+        )
+    return (
+        f"SOD Send cannot open its window because {what}; install the package that provides "
+        f"{'it' if len(missing) == 1 else 'each'} (on Debian: `apt-file search {missing[0]}`)."
+    )
 
 
 def platform_problem(environ=os.environ, platform: str = sys.platform) -> str | None:
@@ -73,8 +96,10 @@ def platform_problem(environ=os.environ, platform: str = sys.platform) -> str | 
     if not wanted and environ.get("WAYLAND_DISPLAY"):
         return None  # Qt prefers Wayland there and falls back to xcb itself
     if not environ.get("DISPLAY"):
-        return ("SOD Send cannot open its window because there is no display (DISPLAY is not set); start it from "
-                "a desktop session, or use the `sodclient` commands (see `sodclient --help`).")
+        return (
+            "SOD Send cannot open its window because there is no display (DISPLAY is not set); start it from "
+            "a desktop session, or use the `sodclient` commands (see `sodclient --help`)."
+        )
     plugin, ldd = xcb_plugin(), shutil.which("ldd")
     if not plugin or not ldd:
         return None

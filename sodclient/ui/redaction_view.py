@@ -17,7 +17,7 @@ ADDED_COLOUR = QColor(250, 200, 0)
 
 
 class RedactionView(QWidget):
-    boxAdded = Signal(int, int, int, int)          # x, y, width, height in image pixels
+    boxAdded = Signal(int, int, int, int)  # x, y, width, height in image pixels
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -40,7 +40,7 @@ class RedactionView(QWidget):
             image = QImage(data.data, data.shape[1], data.shape[0], data.strides[0], QImage.Format_Grayscale8)
         else:
             image = QImage(data.data, data.shape[1], data.shape[0], data.strides[0], QImage.Format_RGB888)
-        self._image = image.copy()                  # own the pixels: the array may go away
+        self._image = image.copy()  # own the pixels: the array may go away
         self._blanked = [(int(b.x), int(b.y), int(b.w), int(b.h)) for b in boxes]
         self._added = []
         self.update()
@@ -62,8 +62,9 @@ class RedactionView(QWidget):
         if self._image is None:
             return QRect()
         size = self._image.size().scaled(self.size(), Qt.KeepAspectRatio)
-        return QRect((self.width() - size.width()) // 2, (self.height() - size.height()) // 2,
-                     size.width(), size.height())
+        return QRect(
+            (self.width() - size.width()) // 2, (self.height() - size.height()) // 2, size.width(), size.height()
+        )
 
     def _to_image(self, point: QPoint) -> tuple[int, int]:
         target = self._target()

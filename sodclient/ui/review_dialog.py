@@ -46,19 +46,24 @@ class ReviewDialog(QDialog):
     """`originals` maps the report's labels ("input 1"...) to the library Document (or file) each came from;
     `open_document(item)` shows one (the window's viewer or the system's)."""
 
-    def __init__(self, report, parent: QWidget | None = None, originals: dict[str, object] | None = None,
-                 open_document=None):
+    def __init__(
+        self, report, parent: QWidget | None = None, originals: dict[str, object] | None = None, open_document=None
+    ):
         super().__init__(parent)
         self.report, self.originals, self.open_document = report, originals or {}, open_document
         self.setWindowTitle("Peer Review report")
         self.resize(700, 520)
         layout = QVBoxLayout(self)
         if report.all_safe:
-            head = QLabel(f"All {len(report.outputs)} document(s) were de-identified. Read the changes, then "
-                          "continue to send the de-identified copies (your library keeps the originals).")
+            head = QLabel(
+                f"All {len(report.outputs)} document(s) were de-identified. Read the changes, then "
+                "continue to send the de-identified copies (your library keeps the originals)."
+            )
         else:
-            head = QLabel(f"<b>{len(report.left_out)} document(s) could not be made safe and will be left out.</b> "
-                          f"{len(report.outputs)} de-identified document(s) can still be sent.")
+            head = QLabel(
+                f"<b>{len(report.left_out)} document(s) could not be made safe and will be left out.</b> "
+                f"{len(report.outputs)} de-identified document(s) can still be sent."
+            )
         head.setWordWrap(True)
         layout.addWidget(head)
         self.left_out_list = QListWidget()

@@ -88,8 +88,9 @@ def _round_trip(t0: float) -> None:
         _step("demo servers and profiles started", t0)
         study = [d for d in demo.sender.library().documents() if d.is_dicom][:2]
         contact = contacts(demo.sender)[0]
-        result = send(demo.sender, SendRequest([d.path for d in study], to=[contact.email],
-                                               recipient_keys=[contact.recipient]))
+        result = send(
+            demo.sender, SendRequest([d.path for d in study], to=[contact.email], recipient_keys=[contact.recipient])
+        )
         if not result.notified or len(demo.mails()) != 1 or result.link not in demo.mails()[0].body:
             raise RuntimeError("the notification mail did not arrive with the link")
         _step(f"container packed, uploaded over SFTP and mailed ({result.size} bytes)", t0)

@@ -50,14 +50,24 @@ def _stage_files(paths: list[Path], dest: Path) -> list[Path]:
 
 
 class SendFlow(QObject):
-    done_signal = Signal(object)   # the SendResult, or None when the user stopped
+    done_signal = Signal(object)  # the SendResult, or None when the user stopped
 
-    def __init__(self, window, selected: list[Document], all_documents: list[Document], *, reply_to: str = "",
-                 reply_subject: str = "", in_reply_to: str = "", reply_key: str = "", case_id: int | None = None,
-                 title: str = ""):
+    def __init__(
+        self,
+        window,
+        selected: list[Document],
+        all_documents: list[Document],
+        *,
+        reply_to: str = "",
+        reply_subject: str = "",
+        in_reply_to: str = "",
+        reply_key: str = "",
+        case_id: int | None = None,
+        title: str = "",
+    ):
         super().__init__(window)
         self.title = title
-        self.in_reply_to, self.reply_key = in_reply_to, reply_key   # a threaded reply, to a known contact's key
+        self.in_reply_to, self.reply_key = in_reply_to, reply_key  # a threaded reply, to a known contact's key
         self.case_id = case_id if case_id is not None else getattr(window, "current_case_id", lambda: None)()
         self.window = window
         self.profile = window.profile
@@ -71,7 +81,7 @@ class SendFlow(QObject):
         self.result = None
         self.job: Job | None = None
         self.confirm_host_key = None
-        self.outbox_id = ""      # set when the backend kept the container or the mail for a later retry
+        self.outbox_id = ""  # set when the backend kept the container or the mail for a later retry
         self.export_dialog: ExportDialog | None = None
         self.review_dialog: ReviewDialog | None = None
         self.email_dialog: EmailDialog | None = None
@@ -90,9 +100,15 @@ class SendFlow(QObject):
     # 1. what to send --------------------------------------------------------------------------------
     def start(self) -> None:
         title = self.title or ("Reply" if self.reply_to or self.reply_subject else "FTPSend")
-        self.export_dialog = ExportDialog(self.selected, self.all_documents, self.window, title=title,
-                                          contacts=contacts(self.profile), max_days=max_expiry_days(self.profile),
-                                          preferred_key=self.reply_key)
+        self.export_dialog = ExportDialog(
+            self.selected,
+            self.all_documents,
+            self.window,
+            title=title,
+            contacts=contacts(self.profile),
+            max_days=max_expiry_days(self.profile),
+            preferred_key=self.reply_key,
+        )
         self.export_dialog.accepted.connect(self._exported)
         self.export_dialog.rejected.connect(lambda: self._finish(None))
         self.export_dialog.open()
@@ -100,8 +116,9 @@ class SendFlow(QObject):
     def _exported(self) -> None:
         self.choice = self.export_dialog.choice
         try:
-            staged = self.window.library.stage(self.choice.documents, self.workdir / "documents",
-                                               keep_titles=not self.choice.peer_review)
+            staged = self.window.library.stage(
+                self.choice.documents, self.workdir / "documents", keep_titles=not self.choice.peer_review
+            )
             staged += _stage_files(self.choice.extra_files, self.workdir / "documents")
         except OSError as exc:
             self.window.statusBar().showMessage(plain_error(exc), 10000)
@@ -125,18 +142,19 @@ class SendFlow(QObject):
     def _review_failed(self, exc) -> None:
         from PySide6.QtWidgets import QMessageBox
 
-        box = QMessageBox(QMessageBox.Warning, "Peer Review", plain_error(exc, "Nothing was sent."),
-                          QMessageBox.Ok, self.window)
+        box = QMessageBox(
+            QMessageBox.Warning, "Peer Review", plain_error(exc, "Nothing was sent."), QMessageBox.Ok, self.window
+        )
         box.setAttribute(Qt.WA_DeleteOnClose)
         box.open()
         self._finish(None)
 
     def _reviewed(self, reviewed: Review) -> None:
         self.reviewed, self.report = reviewed, reviewed.report
-        originals = {f"input {n}": item for n, item in
-                     enumerate([*self.choice.documents, *self.choice.extra_files], 1)}
-        self.review_dialog = ReviewDialog(reviewed.report, self.window, originals=originals,
-                                          open_document=self._open_original)
+        originals = {f"input {n}": item for n, item in enumerate([*self.choice.documents, *self.choice.extra_files], 1)}
+        self.review_dialog = ReviewDialog(
+            reviewed.report, self.window, originals=originals, open_document=self._open_original
+        )
         self.review_dialog.accepted.connect(self._review_accepted)
         self.review_dialog.rejected.connect(lambda: self._finish(None))
         self.review_dialog.open()
@@ -156,7 +174,7 @@ class SendFlow(QObject):
             self.window.document_actions.open_with_system()
 
     def _review_accepted(self) -> None:
-        self.paths = self.reviewed.outputs   # the sender read the report: send what Peer Review made safe
+        self.paths = self.reviewed.outputs  # the sender read the report: send what Peer Review made safe
         self._ask_email()
 
     # 3. e-mail --------------------------------------------------------------------------------------
@@ -169,9 +187,12 @@ class SendFlow(QObject):
 
     def _emailed(self) -> None:
         self.email = self.email_dialog.choice
-        self.progress_dialog = SendProgressDialog(self.window, peer_review=self.choice.peer_review,
-                                                  passphrase_used=bool(self.choice.passphrase),
-                                                  passphrase=self.choice.passphrase or "")
+        self.progress_dialog = SendProgressDialog(
+            self.window,
+            peer_review=self.choice.peer_review,
+            passphrase_used=bool(self.choice.passphrase),
+            passphrase=self.choice.passphrase or "",
+        )
         self.progress_dialog.cancel_requested.connect(self.cancel)
         self.progress_dialog.retry_requested.connect(self._retry)
         self.progress_dialog.finished.connect(lambda *_: self._finish(self.result))
@@ -181,16 +202,25 @@ class SendFlow(QObject):
     # 4. send ----------------------------------------------------------------------------------------
     def request(self) -> SendRequest:
         c, e = self.choice, self.email
-        return SendRequest(paths=list(self.paths), to=e.to, cc=e.cc, message=e.message,
-                           passphrases=[c.passphrase] if c.passphrase else [],
-                           recipient_keys=[c.recipient_key] if c.recipient_key else [],
-                           expires_in_days=c.expires_in_days, reviewed=self.reviewed, in_reply_to=self.in_reply_to,
-                           case_id=self.case_id, document_ids=[d.id for d in c.documents])
+        return SendRequest(
+            paths=list(self.paths),
+            to=e.to,
+            cc=e.cc,
+            message=e.message,
+            passphrases=[c.passphrase] if c.passphrase else [],
+            recipient_keys=[c.recipient_key] if c.recipient_key else [],
+            expires_in_days=c.expires_in_days,
+            reviewed=self.reviewed,
+            in_reply_to=self.in_reply_to,
+            case_id=self.case_id,
+            document_ids=[d.id for d in c.documents],
+        )
 
     def _send(self) -> None:
         # A process, not a thread: the passphrase KDF holds the GIL long enough to freeze the window.
-        self.job = ProcessJob(send, (self.profile, self.request()), {"confirm_host_key": self.confirm_host_key},
-                              parent=self, title="send")
+        self.job = ProcessJob(
+            send, (self.profile, self.request()), {"confirm_host_key": self.confirm_host_key}, parent=self, title="send"
+        )
         self.job.progressed.connect(self.progress_dialog.on_progress)
         self.job.succeeded.connect(self._sent)
         self.job.failed.connect(self._send_failed)
@@ -212,8 +242,9 @@ class SendFlow(QObject):
     def _retried(self, outcomes) -> None:
         if not outcomes:  # retried meanwhile from System → Outbox
             self.outbox_id = ""
-            self.progress_dialog.show_failure("This delivery is no longer in the outbox (it was already sent).",
-                                              retry=False)
+            self.progress_dialog.show_failure(
+                "This delivery is no longer in the outbox (it was already sent).", retry=False
+            )
             return
         outcome = outcomes[0]
         if outcome.sent:
@@ -234,7 +265,8 @@ class SendFlow(QObject):
             self.hostkey_dialog = HostKeyDialog(exc.host, exc.fingerprint, exc.key_type, self.progress_dialog)
             self.hostkey_dialog.accepted.connect(lambda: self._trust(exc.fingerprint))
             self.hostkey_dialog.rejected.connect(
-                lambda: self.progress_dialog.show_failure("The server was not trusted, so nothing was sent."))
+                lambda: self.progress_dialog.show_failure("The server was not trusted, so nothing was sent.")
+            )
             self.progress_dialog.show_failure("Waiting for you to confirm the server's identity.", retry=False)
             self.hostkey_dialog.open()
             return

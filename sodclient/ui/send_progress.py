@@ -6,8 +6,17 @@ import html
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import (QDialog, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from sodclient import wording
 from sodclient.ui.common import human_duration, human_size
@@ -17,11 +26,13 @@ _WAIT, _RUN, _DONE, _SKIP = "○", "▶", "✓", "–"
 
 
 def progress_line(verb: str, report) -> str:
-    """"Uploading: 45% (12.3 MB of 27.4 MB) at 2.10 MB/s, 7 s left"; parts that are not known yet are left out."""
+    """ "Uploading: 45% (12.3 MB of 27.4 MB) at 2.10 MB/s, 7 s left"; parts that are not known yet are left out."""
     parts = [f"{verb}:"]
     if report.total:
-        parts.append(f"{int(100 * report.done / max(1, report.total))}% ({human_size(report.done)} of "
-                     f"{human_size(report.total)})")
+        parts.append(
+            f"{int(100 * report.done / max(1, report.total))}% ({human_size(report.done)} of "
+            f"{human_size(report.total)})"
+        )
     else:
         parts.append(human_size(report.done))
     if report.rate:
@@ -36,11 +47,16 @@ class SendProgressDialog(QDialog):
     cancel_requested = Signal()
     retry_requested = Signal()
 
-    def __init__(self, parent: QWidget | None = None, peer_review: bool = False, passphrase_used: bool = True,
-                 passphrase: str = ""):
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        peer_review: bool = False,
+        passphrase_used: bool = True,
+        passphrase: str = "",
+    ):
         super().__init__(parent)
         self.passphrase_used = passphrase_used or bool(passphrase)
-        self._passphrase = passphrase   # shown again on the last page, to read out; never stored
+        self._passphrase = passphrase  # shown again on the last page, to read out; never stored
         self.setWindowTitle("FTPSend")
         self.setMinimumWidth(560)
         layout = QVBoxLayout(self)
@@ -145,7 +161,7 @@ class SendProgressDialog(QDialog):
         if key is None:
             return
         order = [k for k, _ in STAGES]
-        for k in order[1:order.index(key)]:
+        for k in order[1 : order.index(key)]:
             if self.marks[k].text() == _WAIT:
                 self._set(self.marks[k], _RUN)
         done = report.total is not None and report.done >= report.total
@@ -156,7 +172,7 @@ class SendProgressDialog(QDialog):
             bar.setValue(int(1000 * report.done / max(1, report.total)))
         else:  # the upload starts before packing has finished: its total is not known yet
             bar.setRange(0, 0)
-        if key == "upload" and "retrying" in report.detail:   # a dropped connection: why, and what happens next
+        if key == "upload" and "retrying" in report.detail:  # a dropped connection: why, and what happens next
             self.rate.setText(f"Upload interrupted: {report.detail}")
         elif key in ("pack", "upload") and (report.rate or report.total):
             self.rate.setText(progress_line("Uploading" if key == "upload" else "Packing", report))
@@ -180,17 +196,21 @@ class SendProgressDialog(QDialog):
             self.headline.setText("<b>Sent.</b> The recipient was e-mailed this download link:")
         else:
             self._set(self.marks["notify"], "!")
-            self.headline.setText("<b>Uploaded, but the e-mail could not be sent yet</b> "
-                                  f"({html.escape(result.notify_error)}). It waits in the outbox (System → "
-                                  "Outbox); Retry sends it now. You can also give the recipient this link:")
+            self.headline.setText(
+                "<b>Uploaded, but the e-mail could not be sent yet</b> "
+                f"({html.escape(result.notify_error)}). It waits in the outbox (System → "
+                "Outbox); Retry sends it now. You can also give the recipient this link:"
+            )
         self.link.setText(result.link)
         self.link_row.setVisible(True)
         self.passphrase.setText(self._passphrase)
         self.passphrase_row.setVisible(bool(self._passphrase))
         if self.passphrase_used:
-            self.reminder.setText("⚠ Now give the recipient the passphrase by another channel (phone, in person). "
-                                  "It is not in the e-mail. Once this window is closed, SOD Send cannot show it "
-                                  "again.")
+            self.reminder.setText(
+                "⚠ Now give the recipient the passphrase by another channel (phone, in person). "
+                "It is not in the e-mail. Once this window is closed, SOD Send cannot show it "
+                "again."
+            )
         else:
             self.reminder.setText("It opens only with the recipient's own key.")
         self.result_box.setVisible(True)
@@ -208,8 +228,9 @@ class SendProgressDialog(QDialog):
                 self._set(self.marks[k], "✗")
         self.rate.setText("")
         self.headline.setTextFormat(Qt.RichText)
-        self.headline.setText(f"<b>Not sent.</b> {html.escape(message)}<br>Your documents are safe in your library; "
-                              "nothing was lost.")
+        self.headline.setText(
+            f"<b>Not sent.</b> {html.escape(message)}<br>Your documents are safe in your library; nothing was lost."
+        )
         self.link_row.setVisible(False)
         self.passphrase_row.setVisible(False)
         self.reminder.setText("")

@@ -77,8 +77,9 @@ class SendToPacsDialog(PacsDialog):
         self.node.setEnabled(False)
         self.cancel_button.show()
         self._say("Sending…")
-        self.job = Job(lambda progress, cancel: send_to_pacs(profile, node, docs, progress, cancel), self,
-                       title="send to PACS")
+        self.job = Job(
+            lambda progress, cancel: send_to_pacs(profile, node, docs, progress, cancel), self, title="send to PACS"
+        )
         self.job.progressed.connect(self._progressed)
         self.job.succeeded.connect(self._sent)
         self.job.failed.connect(self._failed)
@@ -111,7 +112,6 @@ class SendToPacsDialog(PacsDialog):
         self.node.setEnabled(True)
 
     def _failed(self, exc) -> None:
-        self._say(plain_error(exc, "Instances already stored at the PACS stay there; sending again is safe."),
-                  bad=True)
+        self._say(plain_error(exc, "Instances already stored at the PACS stay there; sending again is safe."), bad=True)
         self.send_button.setEnabled(True)
         self.node.setEnabled(True)

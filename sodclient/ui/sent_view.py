@@ -34,8 +34,9 @@ class SentDialog(QDialog):
         self.setWindowTitle("Sent Deliveries")
         self.resize(900, 420)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Deliveries sent from this computer. Times are in this computer's time zone.",
-                                wordWrap=True))
+        layout.addWidget(
+            QLabel("Deliveries sent from this computer. Times are in this computer's time zone.", wordWrap=True)
+        )
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
@@ -70,8 +71,13 @@ class SentDialog(QDialog):
         for r, d in enumerate(self.deliveries):
             to = ", ".join(d.recipients) or "(not recorded)"
             files = f" · {d.files} document{'s' if d.files != 1 else ''}" if d.files else ""
-            cells = (to + files, wording.local_time(d.uploaded), wording.human_size(d.size),
-                     wording.local_time(d.expires), d.state)
+            cells = (
+                to + files,
+                wording.local_time(d.uploaded),
+                wording.human_size(d.size),
+                wording.local_time(d.expires),
+                d.state,
+            )
             for c, text in enumerate(cells):
                 self.table.setItem(r, c, QTableWidgetItem(text))
         for c in range(1, len(COLUMNS)):
@@ -93,22 +99,31 @@ class SentDialog(QDialog):
         d = self.selected()
         if d is None or d.purged:
             return None
-        if confirm and QMessageBox.question(
-                self, "Delete from Server Now",
+        if (
+            confirm
+            and QMessageBox.question(
+                self,
+                "Delete from Server Now",
                 f"Delete the delivery to {', '.join(d.recipients) or 'its recipients'} from the server now? "
-                "The download link stops working at once; a recipient who has not downloaded it yet cannot.") \
-                != QMessageBox.Yes:
+                "The download link stops working at once; a recipient who has not downloaded it yet cannot.",
+            )
+            != QMessageBox.Yes
+        ):
             return None
         profile, name = self.profile, d.remote_name
-        self.job = Job(lambda progress, cancel: service.delete_from_server(profile, name), self,
-                       title="delete from server")
+        self.job = Job(
+            lambda progress, cancel: service.delete_from_server(profile, name), self, title="delete from server"
+        )
         self.status.setText("Deleting from the server…")
         self.delete_button.setEnabled(False)
 
         def done(found: bool) -> None:
             self.job = None
-            self.status.setText("Deleted from the server: the link no longer works." if found else
-                                "It was no longer on the server; it is marked as deleted.")
+            self.status.setText(
+                "Deleted from the server: the link no longer works."
+                if found
+                else "It was no longer on the server; it is marked as deleted."
+            )
             self.load()
 
         def failed(exc) -> None:
@@ -131,15 +146,22 @@ class SentDialog(QDialog):
             self.status.setText(plain_error(exc))
             return None
         if not again.documents:
-            self.status.setText("The documents of this delivery are no longer in the library (or were not "
-                                "recorded); choose them in the library and use FTPSend.")
+            self.status.setText(
+                "The documents of this delivery are no longer in the library (or were not "
+                "recorded); choose them in the library and use FTPSend."
+            )
             return None
         from sodclient.ui.send_flow import SendFlow
 
         if not self.window_._ensure_send_setup():
             return None
-        flow = SendFlow(self.window_, selected=again.documents, all_documents=again.documents,
-                        reply_to=", ".join(again.to), title="Send Again")
+        flow = SendFlow(
+            self.window_,
+            selected=again.documents,
+            all_documents=again.documents,
+            reply_to=", ".join(again.to),
+            title="Send Again",
+        )
         self.window_._keep(flow)
         flow.start()
         if again.missing:

@@ -13,8 +13,7 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QApplication, QLabel, QLineEdit, QListWidget, QMenu, QPushButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QListWidget, QMenu, QPushButton, QVBoxLayout, QWidget
 
 from sodclient.errors import UserError
 from sodclient.profile import Profile
@@ -41,8 +40,11 @@ class LockScreen(QWidget):
         layout = QVBoxLayout(self)
         title = QLabel("<b>SOD Send is locked</b>")
         layout.addWidget(title)
-        note = QLabel("Enter your SOD Send passphrase to continue." if needs_passphrase else
-                      "Click Unlock to continue (your key is held in this computer's keyring).")
+        note = QLabel(
+            "Enter your SOD Send passphrase to continue."
+            if needs_passphrase
+            else "Click Unlock to continue (your key is held in this computer's keyring)."
+        )
         note.setWordWrap(True)
         layout.addWidget(note)
         self.passphrase = QLineEdit()
@@ -84,12 +86,12 @@ class SessionLock(QObject):
         self.locked = False
         self.screen: LockScreen | None = None
         self._hidden: list[QWidget] = []
-        self._pending: list = []               # what waits for the unlock (a .sod handed over while locked)
-        self._progress: dict[int, str] = {}   # job serial -> "send: upload 42%"
+        self._pending: list = []  # what waits for the unlock (a .sod handed over while locked)
+        self._progress: dict[int, str] = {}  # job serial -> "send: upload 42%"
         if idle_ms is None:
             try:
                 idle_ms = profile.settings().idle_minutes() * 60_000
-            except UserError:   # unreadable settings: lock at the default rather than never
+            except UserError:  # unreadable settings: lock at the default rather than never
                 idle_ms = 30 * 60_000
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
@@ -120,8 +122,13 @@ class SessionLock(QObject):
         if not self.locked:
             if event.type() in _INPUT:
                 self.timer.start()
-        elif event.type() == QEvent.Show and isinstance(obj, QWidget) and obj.isWindow() \
-                and not isinstance(obj, (LockScreen, QMenu)) and obj not in self._hidden:
+        elif (
+            event.type() == QEvent.Show
+            and isinstance(obj, QWidget)
+            and obj.isWindow()
+            and not isinstance(obj, (LockScreen, QMenu))
+            and obj not in self._hidden
+        ):
             # A flow finished while locked and opened its next window (a report, a result): it waits too.
             self._hidden.append(obj)
             QTimer.singleShot(0, lambda w=obj: self._keep_hidden(w))
@@ -131,7 +138,7 @@ class SessionLock(QObject):
         try:
             if self.locked:
                 widget.hide()
-        except RuntimeError:   # already deleted
+        except RuntimeError:  # already deleted
             pass
 
     # -- locking -------------------------------------------------------------------------------------
@@ -143,7 +150,7 @@ class SessionLock(QObject):
         for widget in QApplication.topLevelWidgets():
             if not widget.isVisible() or isinstance(widget, (QMenu, LockScreen)):
                 continue
-            if getattr(widget, "close_on_lock", False):   # holds secrets in its fields: closed, not hidden
+            if getattr(widget, "close_on_lock", False):  # holds secrets in its fields: closed, not hidden
                 widget.close()
                 continue
             widget.hide()
@@ -151,7 +158,7 @@ class SessionLock(QObject):
         self.window.blank()
         try:
             identity.lock(self.profile, reason)
-        except UserError as exc:   # the audit store failing must not keep the app unlocked
+        except UserError as exc:  # the audit store failing must not keep the app unlocked
             log.warning("lock was not audited: %s", type(exc).__name__)
             self.profile.identity.lock()
         status = identity.start_status(self.profile)
@@ -202,7 +209,7 @@ class SessionLock(QObject):
         for widget in self._hidden:
             try:
                 widget.show()
-            except RuntimeError:   # deleted while locked (a finished dialog)
+            except RuntimeError:  # deleted while locked (a finished dialog)
                 pass
         self._hidden = []
         self.window.refresh()

@@ -8,7 +8,7 @@ dialog open with a one-line error (and a sign-in-failed record).
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from sodclient import passphrase_policy
 from sodclient.errors import UserError
@@ -17,12 +17,16 @@ from sodclient.services import identity
 from sodclient.ui.common import app_icon, plain_error
 
 _TEXT = {
-    "none": ("Create your SOD Send passphrase",
-             "Choose a passphrase. It protects your personal key and unlocks SOD Send after it locks. "
-             f"Use at least {passphrase_policy.MIN_LENGTH} characters with upper- and lower-case letters and a digit."),
-    "plain": ("Protect your key",
-              "This version keeps your personal key encrypted. Choose a passphrase to protect it: you will type "
-              "it when SOD Send starts and after it locks."),
+    "none": (
+        "Create your SOD Send passphrase",
+        "Choose a passphrase. It protects your personal key and unlocks SOD Send after it locks. "
+        f"Use at least {passphrase_policy.MIN_LENGTH} characters with upper- and lower-case letters and a digit.",
+    ),
+    "plain": (
+        "Protect your key",
+        "This version keeps your personal key encrypted. Choose a passphrase to protect it: you will type "
+        "it when SOD Send starts and after it locks.",
+    ),
     "passphrase": ("Sign in to SOD Send", "Enter your SOD Send passphrase."),
     "change": ("Change your passphrase", "Enter your current passphrase, then the new one twice."),
 }
@@ -115,6 +119,7 @@ def ensure_signed_in(profile: Profile, parent: QWidget | None = None) -> bool:
         return True
     if status.state in ("none", "plain") and protection == identity.KEYRING:
         (identity.create_identity if status.state == "none" else identity.migrate_identity)(
-            profile, protection=identity.KEYRING)
+            profile, protection=identity.KEYRING
+        )
         return True
     return SignInDialog(profile, status.state, parent).exec() == QDialog.Accepted

@@ -11,9 +11,27 @@ from __future__ import annotations
 from PIL import Image
 from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QPainter, QPixmap
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QGraphicsPixmapItem,
-                               QGraphicsScene, QGraphicsView, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSlider,
-                               QSpinBox, QSplitter, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGraphicsPixmapItem,
+    QGraphicsScene,
+    QGraphicsView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QSplitter,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from sodclient.library import Document
 from sodclient.library.imaging import DicomImage, ImagingError, load_dicom_image, load_image, presets_for, tag_rows
@@ -33,8 +51,8 @@ def pil_to_qimage(img: Image.Image) -> QImage:
 class ImageView(QGraphicsView):
     """The picture: fit or zoom, drag to pan; the right button drags window/level, the wheel steps images."""
 
-    window_dragged = Signal(int, int)   # dx, dy in screen pixels since the last event
-    stepped = Signal(int)               # +1 / -1 from the wheel
+    window_dragged = Signal(int, int)  # dx, dy in screen pixels since the last event
+    stepped = Signal(int)  # +1 / -1 from the wheel
     zoom_changed = Signal(float)
 
     def __init__(self, parent: QWidget | None = None):
@@ -334,8 +352,9 @@ class ViewerDialog(QDialog):
         self.tags.clear()
         doc = self.document()
         rows = tag_rows(doc.path) if doc.is_dicom else []
-        self.tags.addTopLevelItems([QTreeWidgetItem(list(r)) for r in rows] or
-                                   [QTreeWidgetItem(["", "(no DICOM tags)", ""])])
+        self.tags.addTopLevelItems(
+            [QTreeWidgetItem(list(r)) for r in rows] or [QTreeWidgetItem(["", "(no DICOM tags)", ""])]
+        )
         self.tags.resizeColumnToContents(0)
 
     def current_qimage(self) -> QImage:

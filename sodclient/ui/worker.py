@@ -15,22 +15,22 @@ import multiprocessing
 import pickle
 import threading
 import traceback
+from collections.abc import Callable
 from queue import Empty
-from typing import Any, Callable
+from typing import Any
 
 from PySide6.QtCore import SIGNAL, QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
 
-from sodformat.errors import CancelledError, SodError
-
 from sodclient.errors import UserError
 from sodclient.progress import CancelToken, ProgressReport
+from sodformat.errors import CancelledError, SodError
 
 log = logging.getLogger("sodclient.ui.jobs")
 _POOL: QThreadPool | None = None
-_RUNNING: set["Job"] = set()
+_RUNNING: set[Job] = set()
 
 
-def running_jobs() -> list["Job"]:
+def running_jobs() -> list[Job]:
     """The jobs started and not yet finished, oldest first."""
     return sorted(_RUNNING, key=lambda j: j.serial)
 
@@ -51,7 +51,7 @@ class _Bridge(QObject):
 
 
 class _Runnable(QRunnable):
-    def __init__(self, job: "Job"):
+    def __init__(self, job: Job):
         super().__init__()
         self.job = job
         self.setAutoDelete(True)
@@ -70,10 +70,10 @@ class _Runnable(QRunnable):
 class Job(QObject):
     """One background call. Connect to progressed/succeeded/failed, then start()."""
 
-    progressed = Signal(object)   # ProgressReport, at most ~20 per second per stage
+    progressed = Signal(object)  # ProgressReport, at most ~20 per second per stage
     succeeded = Signal(object)
-    failed = Signal(object)       # the exception
-    finished = Signal()           # after succeeded or failed
+    failed = Signal(object)  # the exception
+    finished = Signal()  # after succeeded or failed
 
     _serials = 0
 
@@ -82,11 +82,11 @@ class Job(QObject):
         Job._serials += 1
         self.serial = Job._serials
         self.fn = fn
-        self.title = title or getattr(fn, "__name__", "background task")   # PHI-free: names the task, not data
+        self.title = title or getattr(fn, "__name__", "background task")  # PHI-free: names the task, not data
         self.cancel_token = CancelToken()
         self.running = False
-        self.trace = ""            # the worker's traceback when it failed (for the support log)
-        self._latest: dict[str, ProgressReport] = {}   # newest report per stage (pack and upload overlap)
+        self.trace = ""  # the worker's traceback when it failed (for the support log)
+        self._latest: dict[str, ProgressReport] = {}  # newest report per stage (pack and upload overlap)
         self._lock = threading.Lock()
         self._bridge = _Bridge()
         self._bridge.done.connect(self._on_done)
@@ -112,7 +112,7 @@ class Job(QObject):
         self._tick.start()
         log.info("job %d started: %s", self.serial, self.title)
 
-    def start(self) -> "Job":
+    def start(self) -> Job:
         self._begin()
         pool().start(_Runnable(self))
         return self
@@ -135,12 +135,12 @@ class Job(QObject):
     @Slot(object)
     def _on_error(self, exc: object) -> None:
         self._end()
-        if isinstance(exc, (UserError, SodError)):   # expected: a diagnosis the user acts on, or a cancel
+        if isinstance(exc, (UserError, SodError)):  # expected: a diagnosis the user acts on, or a cancel
             log.info("job %d ended: %s", self.serial, type(exc).__name__)
         else:
             log.error("job %d failed: %s\n%s", self.serial, type(exc).__name__, self.trace)
         if self.receivers(SIGNAL("failed(PyObject)")) == 0 and not isinstance(exc, CancelledError):
-            _default_failure(self, exc)   # a cancel was asked for (a thumbnail job the view replaced): no news
+            _default_failure(self, exc)  # a cancel was asked for (a thumbnail job the view replaced): no news
         self.failed.emit(exc)
         self.finished.emit()
 
@@ -154,17 +154,23 @@ def _default_failure(job: Job, exc: object) -> None:
     parent = QApplication.activeWindow()
     if isinstance(exc, (UserError, SodError)):
         text = plain_error(exc)
-    else:   # a bug: its own words would mean nothing to a clinician
-        text = (f"An unexpected problem stopped the {job.title}. Details are in the log "
-                "(Help → Open Log Folder).")
+    else:  # a bug: its own words would mean nothing to a clinician
+        text = f"An unexpected problem stopped the {job.title}. Details are in the log (Help → Open Log Folder)."
     box = QMessageBox(QMessageBox.Warning, "SOD Send", text, QMessageBox.Ok, parent)
     box.setObjectName("job-failure")
     box.open()
     job.failure_box = box
 
 
-def run_job(fn: Callable[..., Any], parent: QObject | None = None, *, on_progress=None, on_success=None,
-            on_failure=None, title: str = "") -> Job:
+def run_job(
+    fn: Callable[..., Any],
+    parent: QObject | None = None,
+    *,
+    on_progress=None,
+    on_success=None,
+    on_failure=None,
+    title: str = "",
+) -> Job:
     """Convenience: build, connect and start a Job."""
     job = Job(fn, parent, title=title)
     if on_progress:
@@ -228,7 +234,7 @@ def _child_main(fn, args, kwargs, queue, cancel_event) -> None:
 
 
 class _ProcessRunnable(QRunnable):
-    def __init__(self, job: "ProcessJob"):
+    def __init__(self, job: ProcessJob):
         super().__init__()
         self.job = job
         self.setAutoDelete(True)
@@ -237,8 +243,12 @@ class _ProcessRunnable(QRunnable):
         job = self.job
         ctx = multiprocessing.get_context("spawn")
         queue, cancel_event = ctx.Queue(), ctx.Event()
-        proc = ctx.Process(target=_child_main, args=(job.fn, job.args, job.kwargs, queue, cancel_event),
-                           daemon=True, name="sodsend-worker")
+        proc = ctx.Process(
+            target=_child_main,
+            args=(job.fn, job.args, job.kwargs, queue, cancel_event),
+            daemon=True,
+            name="sodsend-worker",
+        )
         proc.start()
         outcome = None
         while outcome is None:
@@ -251,8 +261,13 @@ class _ProcessRunnable(QRunnable):
                     try:
                         kind, payload = queue.get(timeout=0.5)
                     except Empty:
-                        outcome = ("error", UserError("The background task stopped unexpectedly; nothing was "
-                                                      f"changed (exit code {proc.exitcode})."))
+                        outcome = (
+                            "error",
+                            UserError(
+                                "The background task stopped unexpectedly; nothing was "
+                                f"changed (exit code {proc.exitcode})."
+                            ),
+                        )
                         break
                 else:
                     continue
@@ -262,7 +277,7 @@ class _ProcessRunnable(QRunnable):
                 outcome = ("ok", payload)
             else:
                 outcome = ("error", _thaw_error(payload))
-                job.trace = getattr(outcome[1], "_trace", "")   # the child's traceback, for the support log
+                job.trace = getattr(outcome[1], "_trace", "")  # the child's traceback, for the support log
         proc.join(10)
         if outcome[0] == "ok":
             job._bridge.done.emit(outcome[1])
@@ -274,12 +289,19 @@ class ProcessJob(Job):
     """A Job whose call runs in a child process: `fn` must be a module-level function and its
     arguments and result picklable; it is called as fn(*args, progress=..., cancel=..., **kwargs)."""
 
-    def __init__(self, fn: Callable[..., Any], args: tuple = (), kwargs: dict | None = None,
-                 parent: QObject | None = None, *, title: str = ""):
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        args: tuple = (),
+        kwargs: dict | None = None,
+        parent: QObject | None = None,
+        *,
+        title: str = "",
+    ):
         super().__init__(fn, parent, title=title)
         self.args, self.kwargs = args, kwargs or {}
 
-    def start(self) -> "ProcessJob":
+    def start(self) -> ProcessJob:
         self._begin()
         pool().start(_ProcessRunnable(self))
         return self

@@ -14,8 +14,9 @@ def host_fingerprint(pub_line: str, tmp: Path) -> str:
     """The server key's SHA-256 fingerprint as OpenSSH's own ssh-keygen reports it."""
     pub = tmp / "host.pub"
     pub.write_text(pub_line + "\n")
-    out = subprocess.run(["ssh-keygen", "-l", "-E", "sha256", "-f", str(pub)], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        ["ssh-keygen", "-l", "-E", "sha256", "-f", str(pub)], capture_output=True, text=True, check=True
+    ).stdout
     return out.split()[1]
 
 

@@ -31,7 +31,7 @@ def _story():
 def test_every_event_follows_the_naming_style_and_has_a_kind():
     for event in AuditEvent:
         assert STYLE.fullmatch(event.value) and event in SPECS and area_of(event.value) in AREAS
-    assert area_of("trust-host") == "trust" and area_of("library-import") == "import"   # legacy names
+    assert area_of("trust-host") == "trust" and area_of("library-import") == "import"  # legacy names
 
 
 def test_records_are_checked_against_their_event():
@@ -53,11 +53,18 @@ def test_the_services_record_only_typed_events():
     found = []
     for path in (ROOT / "sodclient").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "record" and node.args \
-                    and "audit" in ast.unparse(node.func):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "attr", "") == "record"
+                and node.args
+                and "audit" in ast.unparse(node.func)
+            ):
                 first = node.args[0]
-                ok = (isinstance(first, ast.Attribute) and ast.unparse(first).startswith("AuditEvent.")) or \
-                     (isinstance(first, ast.IfExp)) or (isinstance(first, ast.Constant) and first.value in known)
+                ok = (
+                    (isinstance(first, ast.Attribute) and ast.unparse(first).startswith("AuditEvent."))
+                    or (isinstance(first, ast.IfExp))
+                    or (isinstance(first, ast.Constant) and first.value in known)
+                )
                 found.append((path.name, ast.unparse(first), ok))
     assert found and [f for f in found if not f[2]] == []
 
@@ -74,7 +81,7 @@ def test_verify_names_the_edited_entry(capsys):
     assert cli_main(["audit", "verify"]) == 6
     err = capsys.readouterr().err
     assert "record 3 (upload at " in err and "altered" in err
-    assert cli_main(["audit", "--verify"]) == 6                     # the old spelling still works
+    assert cli_main(["audit", "--verify"]) == 6  # the old spelling still works
     assert current().audit.verify().broken == 3
 
 
@@ -91,5 +98,5 @@ def test_export_csv_filters_by_kind_and_date(tmp_path, capsys):
     today = rows[0]["time"][:10]
     assert len(audit_service.records(current(), since=today)) == 5
     assert audit_service.records(current(), until="2000-01-01") == []
-    assert cli_main(["audit", "export"]) == 2                       # the format must be said
+    assert cli_main(["audit", "export"]) == 2  # the format must be said
     assert cli_main(["audit", "--since", "yesterday"]) == 2

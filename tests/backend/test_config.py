@@ -13,11 +13,22 @@ from tests.profiles import current
 
 
 def test_set_show_roundtrip_with_types_and_masked_secrets(capsys):
-    assert cli_main(["config", "set", "sftp.host=files.example.org", "sftp.port=2222",
-                     "sftp.password=S3cret-Pw-xyz", "link.template=https://dl.example.org/{name}"]) == 0
+    assert (
+        cli_main(
+            [
+                "config",
+                "set",
+                "sftp.host=files.example.org",
+                "sftp.port=2222",
+                "sftp.password=S3cret-Pw-xyz",
+                "link.template=https://dl.example.org/{name}",
+            ]
+        )
+        == 0
+    )
     s = current().settings()
     assert s["sftp.port"] == 2222 and s["sftp.host"] == "files.example.org"
-    assert s["smtp.security"] == "starttls" and s["smtp.port"] == 587   # defaults
+    assert s["smtp.security"] == "starttls" and s["smtp.port"] == 587  # defaults
     capsys.readouterr()
     assert cli_main(["config", "show"]) == 0
     out = capsys.readouterr().out
@@ -32,20 +43,31 @@ def test_file_on_disk_is_ciphertext():
     assert current().settings()["smtp.password"] == "Very-Secret-42"
 
 
-@pytest.mark.parametrize("pair", ["sftp.port=99999", "sftp.port=abc", "smtp.security=tls",
-                                  "link.template=https://x.org/file", "link.template=ftp://x.org/{name}",
-                                  "smtp.from=not-an-address", "nosuch.key=1"])
+@pytest.mark.parametrize(
+    "pair",
+    [
+        "sftp.port=99999",
+        "sftp.port=abc",
+        "smtp.security=tls",
+        "link.template=https://x.org/file",
+        "link.template=ftp://x.org/{name}",
+        "smtp.from=not-an-address",
+        "nosuch.key=1",
+    ],
+)
 def test_invalid_values_are_refused_and_nothing_is_written(pair, capsys):
     change_settings(current(), {"sftp.host": "before.example.org"})
     before = current().paths.settings_file.read_bytes()
     assert cli_main(["config", "set", "sftp.host=after.example.org", pair]) == 2
     assert "error:" in capsys.readouterr().err
-    assert current().paths.settings_file.read_bytes() == before   # all-or-nothing
+    assert current().paths.settings_file.read_bytes() == before  # all-or-nothing
 
 
 def test_site_defaults_layer_and_override(tmp_path, monkeypatch):
     site = tmp_path / "site-defaults.ini"
-    site.write_text("[sftp]\nhost = sftp.hospital.example\nport = 2022\n[link]\ntemplate = https://dl.hospital.example/{name}\n")
+    site.write_text(
+        "[sftp]\nhost = sftp.hospital.example\nport = 2022\n[link]\ntemplate = https://dl.hospital.example/{name}\n"
+    )
     monkeypatch.setenv("SODCLIENT_SITE_DEFAULTS", str(site))
     s = current().settings()
     assert s["sftp.host"] == "sftp.hospital.example" and s.origin["sftp.port"] == "site"
@@ -88,11 +110,19 @@ def test_no_keyring_backend_gives_clear_message(monkeypatch, capsys):
 
 
 def test_no_keyring_backend_in_a_real_process(tmp_path):
-    env = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring", "SODCLIENT_HOME": str(tmp_path),
-           "PATH": "/usr/bin:/bin"}
-    proc = subprocess.run([sys.executable, "-m", "sodclient", "config", "show"], env=env, capture_output=True,
-                          text=True)
-    assert proc.returncode == 0   # nothing stored yet: defaults are shown without needing a key
-    proc = subprocess.run([sys.executable, "-m", "sodclient", "config", "set", "sftp.host=a.example.org"],
-                          env=env, capture_output=True, text=True)
+    env = {
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+        "SODCLIENT_HOME": str(tmp_path),
+        "PATH": "/usr/bin:/bin",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "sodclient", "config", "show"], env=env, capture_output=True, text=True
+    )
+    assert proc.returncode == 0  # nothing stored yet: defaults are shown without needing a key
+    proc = subprocess.run(
+        [sys.executable, "-m", "sodclient", "config", "set", "sftp.host=a.example.org"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 3 and "no secure key store" in proc.stderr and "Traceback" not in proc.stderr

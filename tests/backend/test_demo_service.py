@@ -37,10 +37,10 @@ def demo(tmp_path_factory):
 def test_profiles_are_configured_through_site_defaults_and_work(demo):
     settings = demo.sender.settings()
     assert settings.origin["sftp.host"] == settings.origin["link.template"] == "site"
-    assert settings.origin["sftp.password"] == "user"                  # the only secret, kept encrypted
+    assert settings.origin["sftp.password"] == "user"  # the only secret, kept encrypted
     assert (demo.sender.paths.config / "site-defaults.ini").is_file()
     assert settings["smtp.from"] == SENDER[1]
-    assert test_connection(demo.sender).ok                              # SFTP, SMTP and the link, for real
+    assert test_connection(demo.sender).ok  # SFTP, SMTP and the link, for real
     events = [r["event"] for r in demo.sender.audit.read()]
     assert "trust" in events and "config-change" in events and "import-own" in events
 
@@ -52,7 +52,7 @@ def test_keys_stay_in_the_demo_folder_not_the_keyring(demo):
         entries = json.loads(keys.read_text())
         scope = profile.vault.scope
         assert {f"config-key:{scope}", f"audit-key:{scope}", f"audit-head:{scope}"} <= set(entries)
-    ring = demo.test_keyring_file   # the keyring the process had while the demo started: untouched
+    ring = demo.test_keyring_file  # the keyring the process had while the demo started: untouched
     assert not ring.exists() or "SODSend" not in ring.read_text()
 
 
@@ -70,8 +70,11 @@ def test_servers_listen_on_loopback_only_and_refuse_a_wrong_password(demo):
 
 
 def test_download_follows_only_the_demo_sites_links(demo):
-    for link in ("https://example.org/x.sod", f"http://127.0.0.1:{demo.web.port + 1 or 1}/x.sod",
-                 f"http://127.0.0.1:{demo.web.port}/notes.txt"):
+    for link in (
+        "https://example.org/x.sod",
+        f"http://127.0.0.1:{demo.web.port + 1 or 1}/x.sod",
+        f"http://127.0.0.1:{demo.web.port}/notes.txt",
+    ):
         with pytest.raises(InputError):
             demo.download(link)
 
@@ -79,10 +82,10 @@ def test_download_follows_only_the_demo_sites_links(demo):
 def test_stop_deletes_everything(tmp_path):
     d = start_demo(tmp_path / "root")
     root: Path = d.root
-    assert any(root.rglob("*.dcm")) is False          # samples were imported, their scratch copies removed
+    assert any(root.rglob("*.dcm")) is False  # samples were imported, their scratch copies removed
     assert len(d.sender.library().documents()) == 13
     d.stop()
-    d.stop()                                            # twice is harmless
+    d.stop()  # twice is harmless
     assert not root.exists()
 
 

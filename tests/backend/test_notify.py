@@ -1,21 +1,26 @@
 """SMTP against a real aiosmtpd: STARTTLS + AUTH required, certificate verified, outbox on failure."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from sodclient.cli import main as cli_main
 from sodclient.notify import MailError, Notification, SmtpTarget, TlsUntrusted, compose, send_message
-from sodclient.services.outbox import outbox_of, pending, retry
+from sodclient.services.outbox import outbox_of, pending
 from sodclient.transport.errors import AuthFailed, PortClosed
-
 from tests.backend.helpers import configure
 from tests.profiles import current
 
 
 def _note():
-    return Notification(["dr.who@clinic.example"], ["archive@clinic.example"], "https://dl.example.org/abc.sod",
-                        datetime.now(timezone.utc) + timedelta(days=3), 12_345_678, "Images for Tuesday")
+    return Notification(
+        ["dr.who@clinic.example"],
+        ["archive@clinic.example"],
+        "https://dl.example.org/abc.sod",
+        datetime.now(UTC) + timedelta(days=3),
+        12_345_678,
+        "Images for Tuesday",
+    )
 
 
 def test_starttls_auth_delivers(smtp_server):
@@ -53,8 +58,10 @@ def test_refuses_cleartext_when_starttls_is_missing(smtp_ssl_server):
     """A server that does not offer STARTTLS on a starttls setting: refused, never sent in clear."""
     configure(smtp=smtp_ssl_server, **{"smtp.security": "starttls"})
     with pytest.raises(MailError) as info:
-        send_message(SmtpTarget(**{**current().settings().smtp().__dict__, "timeout": 3.0}),
-                     compose(_note(), "sender@hospital.example"))
+        send_message(
+            SmtpTarget(**{**current().settings().smtp().__dict__, "timeout": 3.0}),
+            compose(_note(), "sender@hospital.example"),
+        )
     assert "Traceback" not in str(info.value)
     assert smtp_ssl_server.messages == []
 
@@ -64,7 +71,7 @@ def test_outbox_keeps_and_retries(smtp_server, capsys):
     box = outbox_of(current())
     entry = box.add(_note(), "abc.sod", "mail server down")
     raw = box.path(entry).read_bytes()
-    assert b"dr.who" not in raw and b"Images for Tuesday" not in raw   # encrypted at rest
+    assert b"dr.who" not in raw and b"Images for Tuesday" not in raw  # encrypted at rest
     assert cli_main(["outbox", "list"]) == 0
     assert "dr.who@clinic.example" in capsys.readouterr().out
     assert cli_main(["outbox", "retry"]) == 0

@@ -57,7 +57,7 @@ def test_deletion_reorder_and_truncation_are_detected():
     assert "out of order" in current().audit.verify().problem
     _write([lines[1], lines[0]] + lines[2:])
     assert not current().audit.verify().ok
-    _write(lines[:-1])      # tail cut: chain is valid, the head pointer in the keyring is not
+    _write(lines[:-1])  # tail cut: chain is valid, the head pointer in the keyring is not
     result = current().audit.verify()
     assert not result.ok and "removed" in result.problem
     _write(lines)
@@ -81,14 +81,23 @@ def test_errors_survive_a_process_boundary():
 
     from sodclient.errors import PeerReviewLeftOut, UploadPending
     from sodclient.exit_codes import exit_code_for
-    from sodclient.vault import KeyringUnavailable
     from sodclient.transport import errors
+    from sodclient.vault import KeyringUnavailable
 
-    samples = [errors.UnknownHostKey("h", "SHA256:abc", "ssh-ed25519"), errors.HostKeyChanged("h", "a", "b"),
-               errors.AuthFailed(), errors.PortClosed("h", 22), errors.Timeout("h", 22), errors.DnsFailure("h"),
-               errors.RemoteFolderMissing("/x"), errors.PermissionDenied("/x"), errors.DiskFull(10, 1),
-               UploadPending(errors.ConnectionLost("h"), "id1"), KeyringUnavailable(),
-               PeerReviewLeftOut(_Report())]
+    samples = [
+        errors.UnknownHostKey("h", "SHA256:abc", "ssh-ed25519"),
+        errors.HostKeyChanged("h", "a", "b"),
+        errors.AuthFailed(),
+        errors.PortClosed("h", 22),
+        errors.Timeout("h", 22),
+        errors.DnsFailure("h"),
+        errors.RemoteFolderMissing("/x"),
+        errors.PermissionDenied("/x"),
+        errors.DiskFull(10, 1),
+        UploadPending(errors.ConnectionLost("h"), "id1"),
+        KeyringUnavailable(),
+        PeerReviewLeftOut(_Report()),
+    ]
     for exc in samples:
         back = pickle.loads(pickle.dumps(exc))
         assert type(back) is type(exc) and str(back) == str(exc) and exit_code_for(back) == exit_code_for(exc)

@@ -44,8 +44,8 @@ def two(sshd, smtp_server, download_site, tmp_path):
     fp = host_fingerprint(sshd.host_key_pub, tmp_path)
     alice = _profile(tmp_path / "alice", ALICE, sshd, smtp_server, download_site, fp)
     bob = _profile(tmp_path / "bob", BOB, sshd, smtp_server, download_site, fp)
-    a = identity.create_identity(alice, ALICE_PASS, protection="passphrase")   # a clinician's own profile
-    b = identity.create_identity(bob, protection="keyring")                   # a demo-style profile
+    a = identity.create_identity(alice, ALICE_PASS, protection="passphrase")  # a clinician's own profile
+    b = identity.create_identity(bob, protection="keyring")  # a demo-style profile
     identity.add_contact(alice, "Dr Bob", BOB, str(b.recipient), b.signing_public)
     identity.add_contact(bob, "Dr Alice", ALICE, str(a.recipient), a.signing_public)
     return alice, bob
@@ -57,14 +57,19 @@ def test_reply_round_trip_is_threaded_in_both_libraries(two, smtp_server, tmp_pa
     (tmp_path / "referral.txt").write_text("Referral letter")
     case = alice.library().create_case(alice.library().create_patient("Test Patient").id, "Knee MRI")
     import_files(alice, [tmp_path / "referral.txt"], case_id=case.id)
-    original = SendRequest([alice.library().documents(case_id=case.id)[0].path], [BOB],
-                           recipient_keys=[str(bob.identity.current().recipient)], message="Please review",
-                           case_id=case.id)
+    original = SendRequest(
+        [alice.library().documents(case_id=case.id)[0].path],
+        [BOB],
+        recipient_keys=[str(bob.identity.current().recipient)],
+        message="Please review",
+        case_id=case.id,
+    )
     assert send(alice, original).notified
 
     # Bob opens it with his own key: filed under a new case, the sender known by her signature.
-    opened, _ = import_container(bob, _fetch(smtp_server, BOB, tmp_path / "to-bob.sod"),
-                                 identity=bob.identity.current())
+    opened, _ = import_container(
+        bob, _fetch(smtp_server, BOB, tmp_path / "to-bob.sod"), identity=bob.identity.current()
+    )
     assert opened.delivery.id == original.delivery_id and opened.sender_name == "Dr Alice"
     target = reply_target(bob, original.delivery_id)
     assert (target.to, target.recipient_key) == (ALICE, str(alice.identity.current().recipient))
@@ -78,20 +83,25 @@ def test_reply_round_trip_is_threaded_in_both_libraries(two, smtp_server, tmp_pa
     assert send(bob, reply).notified
 
     # Alice imports the reply: it lands under the original case, after her send.
-    opened, result = import_container(alice, _fetch(smtp_server, ALICE, tmp_path / "to-alice.sod"),
-                                      identity=alice.identity.current())
+    opened, result = import_container(
+        alice, _fetch(smtp_server, ALICE, tmp_path / "to-alice.sod"), identity=alice.identity.current()
+    )
     assert opened.delivery.in_reply_to == original.delivery_id
     assert opened.signer == bob.identity.current().signing_public
     assert result.case_ids == [case.id]
     titles = {d.title for d in alice.library().documents(case_id=case.id)}
     assert {"referral.txt", "report.txt"} <= titles
     alice_thread = thread(alice, case.id)
-    assert [(m.direction, m.delivery_id) for m in alice_thread] == [("sent", original.delivery_id),
-                                                                    ("received", reply.delivery_id)]
+    assert [(m.direction, m.delivery_id) for m in alice_thread] == [
+        ("sent", original.delivery_id),
+        ("received", reply.delivery_id),
+    ]
     assert alice_thread[1].message == "Report attached" and alice_thread[1].in_reply_to == original.delivery_id
     bob_thread = thread(bob, target.case_id)
-    assert [(m.direction, m.delivery_id) for m in bob_thread] == [("received", original.delivery_id),
-                                                                  ("sent", reply.delivery_id)]
+    assert [(m.direction, m.delivery_id) for m in bob_thread] == [
+        ("received", original.delivery_id),
+        ("sent", reply.delivery_id),
+    ]
     assert bob_thread[0].message == "Please review" and bob_thread[0].counterpart == ALICE
 
     # One audit story on each side, verified.
@@ -109,16 +119,27 @@ def test_cli_reply_with_in_reply_to(two, smtp_server, tmp_path, monkeypatch, cap
     first = SendRequest([tmp_path / "scan.txt"], [BOB], recipient_keys=[str(bob.identity.current().recipient)])
     send(alice, first)
     import_container(bob, _fetch(smtp_server, BOB, tmp_path / "in.sod"), identity=bob.identity.current())
-    monkeypatch.setenv("SODCLIENT_HOME", str(tmp_path / "bob"))   # the CLI runs as Bob
+    monkeypatch.setenv("SODCLIENT_HOME", str(tmp_path / "bob"))  # the CLI runs as Bob
     doc = bob.library().documents()[0]
     (tmp_path / "answer.txt").write_text("answer")
-    code = cli_main(["send", "--in-reply-to", first.delivery_id, "--message", "See attached", "--document",
-                     str(doc.id), str(tmp_path / "answer.txt")])
+    code = cli_main(
+        [
+            "send",
+            "--in-reply-to",
+            first.delivery_id,
+            "--message",
+            "See attached",
+            "--document",
+            str(doc.id),
+            str(tmp_path / "answer.txt"),
+        ]
+    )
     assert code == 0, capsys.readouterr().err
-    opened, result = import_container(alice, _fetch(smtp_server, ALICE, tmp_path / "back.sod"),
-                                      identity=alice.identity.current())
+    opened, result = import_container(
+        alice, _fetch(smtp_server, ALICE, tmp_path / "back.sod"), identity=alice.identity.current()
+    )
     assert opened.delivery.in_reply_to == first.delivery_id
-    assert len(result.documents) + result.duplicates == 2   # the file from disk and the library document
+    assert len(result.documents) + result.duplicates == 2  # the file from disk and the library document
     assert cli_main(["thread"]) == 0
     assert first.delivery_id in capsys.readouterr().out
     # an unknown id is refused before anything is packed

@@ -4,19 +4,19 @@ link in the mail serves exactly the uploaded bytes, which open with the passphra
 import re
 import time
 import urllib.request
+from datetime import UTC
 from pathlib import Path
 
 import pytest
 
-from sodformat import PassphraseIdentity, generate_identity, pack, collect_sources, PassphraseRecipient, unpack, verify
-from sodformat.errors import CancelledError
 from sodclient.cli import main as cli_main
-from sodclient.services.identity import create_identity
-from sodclient.progress import CancelToken
 from sodclient.deliveries import Ledger
-from sodclient.services.outbox import pending, retry
+from sodclient.progress import CancelToken
+from sodclient.services.identity import create_identity
+from sodclient.services.outbox import pending
 from sodclient.services.send import SendRequest, send
-
+from sodformat import PassphraseIdentity, PassphraseRecipient, collect_sources, generate_identity, pack, unpack, verify
+from sodformat.errors import CancelledError
 from tests.backend.helpers import configure, trust
 from tests.profiles import current
 
@@ -48,9 +48,22 @@ def _passfile(tmp_path, text=PASSPHRASE) -> Path:
 def test_send_happy_path_link_serves_exact_bytes(ready, tmp_path, capsys):
     sshd, smtp = ready
     study = _study(tmp_path)
-    code = cli_main(["send", "--to", "dr.who@clinic.example", "--cc", "ward@clinic.example",
-                     "--passphrase-file", str(_passfile(tmp_path)), "--message", "CT for the meeting",
-                     "--expires-in-days", "3", str(study)])
+    code = cli_main(
+        [
+            "send",
+            "--to",
+            "dr.who@clinic.example",
+            "--cc",
+            "ward@clinic.example",
+            "--passphrase-file",
+            str(_passfile(tmp_path)),
+            "--message",
+            "CT for the meeting",
+            "--expires-in-days",
+            "3",
+            str(study),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0, out
     link = out.strip().splitlines()[-1]
@@ -67,22 +80,27 @@ def test_send_happy_path_link_serves_exact_bytes(ready, tmp_path, capsys):
     downloaded.write_bytes(urllib.request.urlopen(link, timeout=10).read())
     assert downloaded.read_bytes() == (sshd.upload_dir / name).read_bytes()
     contents = unpack(downloaded, tmp_path / "opened", [PassphraseIdentity(PASSPHRASE)])
-    assert (tmp_path / "opened" / "DOE_JOHN_study" / "series1" / "DOE_JOHN_3.dcm").read_bytes() == \
-        (study / "series1" / "DOE_JOHN_3.dcm").read_bytes()
+    assert (tmp_path / "opened" / "DOE_JOHN_study" / "series1" / "DOE_JOHN_3.dcm").read_bytes() == (
+        study / "series1" / "DOE_JOHN_3.dcm"
+    ).read_bytes()
     assert contents.header.expires.timestamp() - time.time() == pytest.approx(3 * 86400, abs=120)
     # bookkeeping: ledger, audit chain, nothing left in the spool
     assert [d.remote_name for d in Ledger(current().paths.ledger_file).load()] == [name]
     assert current().audit.verify().ok
     events = [r["event"] for r in current().audit.read()]
     assert {"upload", "notify", "send", "trust", "config-change"} <= set(events)
-    assert "DOE" not in current().paths.audit_file.read_text() and PASSPHRASE not in current().paths.audit_file.read_text()
+    assert (
+        "DOE" not in current().paths.audit_file.read_text() and PASSPHRASE not in current().paths.audit_file.read_text()
+    )
     assert [p for p in current().paths.spool.iterdir() if p.name != "outbox"] == []
 
 
 def test_send_to_public_key(ready, tmp_path):
     sshd, smtp = ready
     ident = generate_identity()
-    result = send(current(), SendRequest([_study(tmp_path)], ["dr.who@clinic.example"], recipient_keys=[str(ident.recipient)]))
+    result = send(
+        current(), SendRequest([_study(tmp_path)], ["dr.who@clinic.example"], recipient_keys=[str(ident.recipient)])
+    )
     assert result.notified
     unpack(sshd.upload_dir / result.remote_name, tmp_path / "opened", [ident])
     assert (tmp_path / "opened" / "DOE_JOHN_study" / "report.pdf").exists()
@@ -93,7 +111,9 @@ def test_send_is_signed_with_own_key_when_there_is_one(ready, tmp_path):
     ident, study = generate_identity(), _study(tmp_path)
 
     def send_and_read_signer(**kw):
-        result = send(current(), SendRequest([study], ["dr.who@clinic.example"], recipient_keys=[str(ident.recipient)], **kw))
+        result = send(
+            current(), SendRequest([study], ["dr.who@clinic.example"], recipient_keys=[str(ident.recipient)], **kw)
+        )
         return verify(sshd.upload_dir / result.remote_name, [ident]).signer
 
     assert send_and_read_signer() is None  # no own key yet
@@ -103,13 +123,16 @@ def test_send_is_signed_with_own_key_when_there_is_one(ready, tmp_path):
     assert [r["fields"]["signed"] for r in current().audit.read() if r["event"] == "send"] == [False, True, False]
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--passphrase-file", "WEAK"], "too weak"),
-    (["--passphrase-file", "OK", "--expires-in-days", "15"], "1 to 14 days"),
-    (["--passphrase-file", "OK", "--expires-in-days", "0"], "1 to 14 days"),
-    (["--recipient", "sod1notakey"], "not a recipient key"),
-    ([], "passphrase or their public key"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--passphrase-file", "WEAK"], "too weak"),
+        (["--passphrase-file", "OK", "--expires-in-days", "15"], "1 to 14 days"),
+        (["--passphrase-file", "OK", "--expires-in-days", "0"], "1 to 14 days"),
+        (["--recipient", "sod1notakey"], "not a recipient key"),
+        ([], "passphrase or their public key"),
+    ],
+)
 def test_send_refuses_bad_requests_before_anything_is_sent(ready, tmp_path, capsys, args, message):
     sshd, smtp = ready
     weak = _passfile(tmp_path, "password1")
@@ -124,13 +147,14 @@ def test_send_refuses_bad_requests_before_anything_is_sent(ready, tmp_path, caps
 
 def test_mail_failure_after_upload_goes_to_outbox_then_retry(ready, smtp_server, tmp_path, capsys):
     sshd, smtp = ready
-    configure(**{"smtp.port": "1"})   # mail server unreachable
-    code = cli_main(["send", "--to", "dr.who@clinic.example", "--passphrase-file", str(_passfile(tmp_path)),
-                     str(_study(tmp_path))])
+    configure(**{"smtp.port": "1"})  # mail server unreachable
+    code = cli_main(
+        ["send", "--to", "dr.who@clinic.example", "--passphrase-file", str(_passfile(tmp_path)), str(_study(tmp_path))]
+    )
     out = capsys.readouterr().out
     assert code == 7 and "waits in the outbox" in out
     link = out.strip().splitlines()[-1]
-    assert (sshd.upload_dir / link.rsplit("/", 1)[1]).exists()   # upload done, nothing lost
+    assert (sshd.upload_dir / link.rsplit("/", 1)[1]).exists()  # upload done, nothing lost
     assert len(pending(current())) == 1
     configure(**{"smtp.port": str(smtp.port)})
     assert cli_main(["outbox", "retry"]) == 0
@@ -143,6 +167,7 @@ def test_cancel_during_send_leaves_nothing(ready, tmp_path):
     big = tmp_path / "big"
     big.mkdir()
     import os
+
     (big / "a.bin").write_bytes(os.urandom(40 * 1024 * 1024))
     cancel = CancelToken()
 
@@ -161,13 +186,19 @@ def test_purge_expired(ready, tmp_path, capsys):
     fresh = send(current(), SendRequest([_study(tmp_path)], ["dr.who@clinic.example"], passphrases=[PASSPHRASE]))
     # a delivery from another computer of the site, expired a day ago: found by its container header
     stale = sshd.upload_dir / "otherstation0000000000000000000.sod"
-    pack(stale, collect_sources([_study(tmp_path / "x")]), [PassphraseRecipient(PASSPHRASE)],
-         expires_in_days=1, created=time.time() - 2 * 86400)
+    pack(
+        stale,
+        collect_sources([_study(tmp_path / "x")]),
+        [PassphraseRecipient(PASSPHRASE)],
+        expires_in_days=1,
+        created=time.time() - 2 * 86400,
+    )
     # one of ours whose ledger says it expired
     ours = sshd.upload_dir / "ours000000000000000000000000000.sod"
     ours.write_bytes(stale.read_bytes())
-    from datetime import datetime, timedelta, timezone
-    Ledger(current().paths.ledger_file).add(ours.name, ours.stat().st_size, datetime.now(timezone.utc) - timedelta(hours=1))
+    from datetime import datetime, timedelta
+
+    Ledger(current().paths.ledger_file).add(ours.name, ours.stat().st_size, datetime.now(UTC) - timedelta(hours=1))
     (sshd.upload_dir / "index.html").write_text("not ours")
     assert cli_main(["purge-expired", "--dry-run"]) == 0
     assert stale.exists() and ours.exists()
@@ -204,8 +235,15 @@ def test_peer_review_left_out_stops_unless_confirmed(ready, tmp_path, capsys):
     inputs.mkdir()
     _dicom(inputs / "ct.dcm")
     (inputs / "scan-notes.bin").write_bytes(b"\x00\x01unknown format" * 50)
-    base = ["send", "--to", "dr.who@clinic.example", "--passphrase-file", str(_passfile(tmp_path)),
-            "--peer-review", str(inputs)]
+    base = [
+        "send",
+        "--to",
+        "dr.who@clinic.example",
+        "--passphrase-file",
+        str(_passfile(tmp_path)),
+        "--peer-review",
+        str(inputs),
+    ]
     assert cli_main(base) == 5
     captured = capsys.readouterr()
     assert "left out" in captured.err and "1 left out" in captured.err
@@ -217,14 +255,14 @@ def test_peer_review_left_out_stops_unless_confirmed(ready, tmp_path, capsys):
     assert len(files) == 1 and files[0].media_type == "application/dicom"
     opened = next(p for p in (tmp_path / "opened").rglob("*") if p.is_file())
     assert b"Johnathan" not in opened.read_bytes() and b"MRN-7731" not in opened.read_bytes()
-    assert [p for p in current().paths.spool.iterdir() if p.name != "outbox"] == []   # de-identified copies removed
+    assert [p for p in current().paths.spool.iterdir() if p.name != "outbox"] == []  # de-identified copies removed
 
 
-def test_upload_that_keeps_failing_is_kept_and_resumed_by_outbox_retry(ready, cutting_proxy, tmp_path, capsys,
-                                                                         monkeypatch):
-    import os
-
+def test_upload_that_keeps_failing_is_kept_and_resumed_by_outbox_retry(
+    ready, cutting_proxy, tmp_path, capsys, monkeypatch
+):
     import importlib
+    import os
 
     upload_module = importlib.import_module("sodclient.transport.upload")  # the package re-exports upload()
     from sodclient.transport import hostkeys
@@ -232,15 +270,18 @@ def test_upload_that_keeps_failing_is_kept_and_resumed_by_outbox_retry(ready, cu
     sshd, smtp = ready
     monkeypatch.setattr(upload_module, "RETRY_ATTEMPTS", 2)
     monkeypatch.setattr(upload_module, "RETRY_BACKOFF_S", 0.05)
-    proxy = cutting_proxy(cut_after=2 * 1024 * 1024, cut_connections=None)   # the link keeps dropping
-    hostkeys.trust(current().paths.known_hosts, "127.0.0.1", proxy.port,
-                   hostkeys.load(current().paths.known_hosts).lookup(hostkeys.host_id("127.0.0.1", sshd.port))["ssh-ed25519"])
+    proxy = cutting_proxy(cut_after=2 * 1024 * 1024, cut_connections=None)  # the link keeps dropping
+    hostkeys.trust(
+        current().paths.known_hosts,
+        "127.0.0.1",
+        proxy.port,
+        hostkeys.load(current().paths.known_hosts).lookup(hostkeys.host_id("127.0.0.1", sshd.port))["ssh-ed25519"],
+    )
     configure(**{"sftp.port": str(proxy.port)})
     data = tmp_path / "data"
     data.mkdir()
     (data / "scan.bin").write_bytes(os.urandom(6 * 1024 * 1024))
-    code = cli_main(["send", "--to", "dr.who@clinic.example", "--passphrase-file", str(_passfile(tmp_path)),
-                     str(data)])
+    code = cli_main(["send", "--to", "dr.who@clinic.example", "--passphrase-file", str(_passfile(tmp_path)), str(data)])
     err = capsys.readouterr().err
     assert code == 4 and "outbox retry" in err and "lost" in err
     (entry,) = pending(current())
@@ -251,7 +292,7 @@ def test_upload_that_keeps_failing_is_kept_and_resumed_by_outbox_retry(ready, cu
     assert len(parts) == 1 and not (sshd.upload_dir / entry.remote_name).exists()
     assert cli_main(["outbox", "list"]) == 0 and "upload + mail" in capsys.readouterr().out
 
-    configure(**{"sftp.port": str(sshd.port)})   # the network is back
+    configure(**{"sftp.port": str(sshd.port)})  # the network is back
     assert cli_main(["outbox", "retry"]) == 0
     published = sshd.upload_dir / entry.remote_name
     assert published.exists() and not list(sshd.upload_dir.glob(".*.part"))

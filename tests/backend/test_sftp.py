@@ -9,22 +9,32 @@ from pathlib import Path
 import paramiko
 import pytest
 
-from sodformat.errors import CancelledError
 from sodclient.cli import main as cli_main
 from sodclient.progress import CancelToken
-from sodclient.transport import (AuthFailed, DnsFailure, FileSource, HostKeyChanged, PermissionDenied, PortClosed,
-                                 RemoteFolderMissing, SftpSession, SftpTarget, Timeout, UnknownHostKey,
-                                 new_remote_name, upload)
-from sodclient.transport import hostkeys
 from sodclient.services.connection import test_connection
-
+from sodclient.transport import (
+    AuthFailed,
+    DnsFailure,
+    FileSource,
+    HostKeyChanged,
+    PermissionDenied,
+    PortClosed,
+    RemoteFolderMissing,
+    SftpSession,
+    SftpTarget,
+    Timeout,
+    UnknownHostKey,
+    hostkeys,
+    new_remote_name,
+    upload,
+)
+from sodformat.errors import CancelledError
 from tests.backend.helpers import configure, host_fingerprint, trust
 from tests.profiles import current
 
 
 def _target(**over) -> SftpTarget:
-    return current().settings().sftp().__class__(**{**current().settings().sftp().__dict__,
-                                                                   **over})
+    return current().settings().sftp().__class__(**{**current().settings().sftp().__dict__, **over})
 
 
 def _payload(tmp_path, size=3 * 1024 * 1024 + 17) -> Path:
@@ -40,9 +50,9 @@ def test_unknown_host_is_refused_with_the_openssh_fingerprint(sshd, tmp_path, ca
         with SftpSession(_target()):
             pass
     assert info.value.fingerprint == expected
-    assert cli_main(["trust-host"]) == 4   # not trusted yet: a server problem to act on
+    assert cli_main(["trust-host"]) == 4  # not trusted yet: a server problem to act on
     assert expected in capsys.readouterr().out
-    assert cli_main(["trust-host", "--fingerprint", "SHA256:" + "A" * 43]) != 0   # wrong: not stored
+    assert cli_main(["trust-host", "--fingerprint", "SHA256:" + "A" * 43]) != 0  # wrong: not stored
     assert not current().paths.known_hosts.exists()
     assert cli_main(["trust-host", "--fingerprint", expected]) == 0
     with SftpSession(_target()) as s:
@@ -85,7 +95,9 @@ def test_key_upload_publishes_atomically_and_exactly(sshd, tmp_path):
 
 def test_password_upload(sshd, tmp_path):
     if sshd.password_user is None:
-        pytest.skip("password auth needs the `sodtest` account: created only as root with CI=true or SODSEND_TEST_CREATE_USER=1")
+        pytest.skip(
+            "password auth needs the `sodtest` account: created only as root with CI=true or SODSEND_TEST_CREATE_USER=1"
+        )
     configure(None, **sshd.settings(password=True))
     trust(sshd, tmp_path)
     src = _payload(tmp_path, 100_000)
@@ -113,7 +125,7 @@ def test_closed_port_dns_and_timeout_are_told_apart(sshd, tmp_path):
     with pytest.raises(DnsFailure):
         with SftpSession(_target(host="no-such-host.invalid")):
             pass
-    silent = socket.socket()   # accepts TCP but never speaks SSH: like a filtered/blackholed service
+    silent = socket.socket()  # accepts TCP but never speaks SSH: like a filtered/blackholed service
     silent.bind(("127.0.0.1", 0))
     silent.listen(1)
     try:
@@ -132,7 +144,7 @@ def test_missing_folder_and_permission(sshd, tmp_path):
     if sshd.password_user is None:
         return
     locked = sshd.upload_dir / "locked"
-    locked.mkdir(mode=0o755)   # owned by root; the password user may not write there
+    locked.mkdir(mode=0o755)  # owned by root; the password user may not write there
     configure(None, **{**sshd.settings(password=True), "sftp.remote_dir": str(locked)})
     with pytest.raises(PermissionDenied, match="may not write"):
         upload(_target(), FileSource(_payload(tmp_path, 10)), new_remote_name())
@@ -145,12 +157,17 @@ def test_connection_dropped_mid_upload_resumes(sshd, cutting_proxy, tmp_path):
     trust(sshd, tmp_path)
     src = _payload(tmp_path, 8 * 1024 * 1024)
     proxy = cutting_proxy(cut_after=3 * 1024 * 1024)
-    hostkeys.trust(current().paths.known_hosts, "127.0.0.1", proxy.port, hostkeys.load(current().paths.known_hosts).lookup(hostkeys.host_id("127.0.0.1", sshd.port))
-                   ["ssh-ed25519"])
+    hostkeys.trust(
+        current().paths.known_hosts,
+        "127.0.0.1",
+        proxy.port,
+        hostkeys.load(current().paths.known_hosts).lookup(hostkeys.host_id("127.0.0.1", sshd.port))["ssh-ed25519"],
+    )
     name = new_remote_name()
     details = []
-    result = upload(_target(port=proxy.port), FileSource(src), name, backoff_s=0.1,
-                    progress=lambda r: details.append(r.detail))
+    result = upload(
+        _target(port=proxy.port), FileSource(src), name, backoff_s=0.1, progress=lambda r: details.append(r.detail)
+    )
     assert proxy.cuts == 1 and result.attempts == 2
     assert "resuming" in details
     assert hashlib.sha256((sshd.upload_dir / name).read_bytes()).digest() == hashlib.sha256(src.read_bytes()).digest()
@@ -176,8 +193,12 @@ def test_disk_full_is_diagnosed(sshd, tmp_path):
         pytest.skip("needs root to mount a small tmpfs")
     small = sshd.upload_dir / "small"
     small.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,mode=0777", "tmpfs", str(small)],
-                      capture_output=True).returncode != 0:
+    if (
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=1m,mode=0777", "tmpfs", str(small)], capture_output=True
+        ).returncode
+        != 0
+    ):
         pytest.skip("this machine does not allow mounting a tmpfs (container without CAP_SYS_ADMIN)")
     try:
         from sodclient.transport import DiskFull
@@ -187,7 +208,7 @@ def test_disk_full_is_diagnosed(sshd, tmp_path):
         with pytest.raises(DiskFull, match="disk is full"):
             upload(_target(), FileSource(_payload(tmp_path, 4 * 1024 * 1024)), new_remote_name())
     finally:
-        subprocess.run(["umount", "--lazy", str(small)], capture_output=True)   # sshd may still hold it
+        subprocess.run(["umount", "--lazy", str(small)], capture_output=True)  # sshd may still hold it
 
 
 def test_test_connection_reports_ok_sftp(sshd, tmp_path, capsys):
@@ -209,7 +230,7 @@ def test_a_wrong_partial_file_is_not_published(sshd, tmp_path):
     trust(sshd, tmp_path)
     src = _payload(tmp_path, 300_000)
     name = new_remote_name()
-    (sshd.upload_dir / f".{name}.part").write_bytes(b"\xff" * 300_000)   # same size, wrong bytes
+    (sshd.upload_dir / f".{name}.part").write_bytes(b"\xff" * 300_000)  # same size, wrong bytes
     result = upload(_target(), FileSource(src), name, backoff_s=0.01)
     assert result.attempts == 2
     assert (sshd.upload_dir / name).read_bytes() == src.read_bytes()

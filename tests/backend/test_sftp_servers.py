@@ -7,23 +7,36 @@ from __future__ import annotations
 
 import os
 import stat
+from datetime import UTC
 from pathlib import Path
 
 import pytest
 
-from sodformat import PassphraseIdentity, unpack
 from sodclient.cli import main as cli_main
+from sodclient.services.connection import test_connection
 from sodclient.services.send import SendRequest, send
 from sodclient.transport import SftpSession, SftpTarget
 from sodclient.transport.errors import AuthFailed, LegacyCipherOnly, NoCommonAlgorithm, PermissionDenied
-from sodclient.services.connection import test_connection
-
-from tests.profiles import current
-from tests.backend.helpers import configure, trust
 from sodclient.transport.session import forget_negotiation
-from tests.sftp_servers import (CBC_ONLY, CHACHA_ONLY, DROPBOX_UMASK, NO_READ_STAT_LIST, NO_RENAME, PASSWORD,
-                                PROFTPD_NO_READ, PROFTPD_WRITE_ONLY, SHA1_KEX_ONLY,
-                                PasswordServer, dropbox_user, proftpd, sshd_variant, trusted_proxy)
+from sodformat import PassphraseIdentity, unpack
+from tests.backend.helpers import configure, trust
+from tests.profiles import current
+from tests.sftp_servers import (
+    CBC_ONLY,
+    CHACHA_ONLY,
+    DROPBOX_UMASK,
+    NO_READ_STAT_LIST,
+    NO_RENAME,
+    PASSWORD,
+    PROFTPD_NO_READ,
+    PROFTPD_WRITE_ONLY,
+    SHA1_KEX_ONLY,
+    PasswordServer,
+    dropbox_user,
+    proftpd,
+    sshd_variant,
+    trusted_proxy,
+)
 
 PASSPHRASE = "Correct-Horse-42-battery"
 LINK = "https://download.hospital.example/{name}"
@@ -40,14 +53,14 @@ def _study(tmp_path: Path) -> Path:
 def _send_and_open(server, smtp, tmp_path):
     """Configure, trust, send; the published file must open with the passphrase (the container's AEAD covers
     every byte) and nothing but it may be left in the folder."""
-    for old in server.upload_dir.iterdir():   # module-scoped servers: earlier tests' uploads
+    for old in server.upload_dir.iterdir():  # module-scoped servers: earlier tests' uploads
         old.unlink()
     configure(server, smtp, LINK)
     trust(server, tmp_path)
     study = _study(tmp_path)
     result = send(current(), SendRequest([study], ["dr.who@clinic.example"], passphrases=[PASSPHRASE]))
     folder = server.upload_dir
-    assert sorted(p.name for p in folder.iterdir()) == [result.remote_name]   # no .part, no probe left behind
+    assert sorted(p.name for p in folder.iterdir()) == [result.remote_name]  # no .part, no probe left behind
     unpack(folder / result.remote_name, tmp_path / "opened", [PassphraseIdentity(PASSPHRASE)])
     assert (tmp_path / "opened" / "study" / "image1.dcm").read_bytes() == (study / "image1.dcm").read_bytes()
     assert smtp.messages, "the mail goes out only after a complete, published upload"
@@ -66,10 +79,12 @@ def _row(text: str, name: str) -> str:
 
 def _sshd_fixture(config: str, **options):
     """A module-scoped fixture: one sshd with `config` for every test of the module that asks for it."""
+
     @pytest.fixture(scope="module")
     def server(tmp_path_factory):
         with sshd_variant(tmp_path_factory, config, **options) as running:
             yield running
+
     return server
 
 
@@ -86,7 +101,7 @@ def test_write_only_dropbox_by_permissions(dropbox, smtp_server, tmp_path):
     result = _send_and_open(dropbox, smtp_server, tmp_path)
     assert (result.published_by, result.verified_by) == ("posix-rename", "size")
     published = dropbox.upload_dir / result.remote_name
-    assert stat.S_IMODE(published.stat().st_mode) == 0o200   # the umask really applied
+    assert stat.S_IMODE(published.stat().st_mode) == 0o200  # the umask really applied
     text = _sftp_check()
     assert "may not write" not in text
     assert _row(text, "read").startswith("no ") and "fine for a drop-box" in _row(text, "read")
@@ -95,15 +110,17 @@ def test_write_only_dropbox_by_permissions(dropbox, smtp_server, tmp_path):
 
 
 def test_purge_on_a_dropbox_that_may_not_list(dropbox, smtp_server, tmp_path, capsys):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from sodclient.deliveries import Ledger
 
     result = _send_and_open(dropbox, smtp_server, tmp_path)
-    Ledger(current().paths.ledger_file).add("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sod", 1, datetime.now(timezone.utc) - timedelta(days=1))   # gone
-    old = dropbox.upload_dir / "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.sod"   # an expired delivery still there
+    Ledger(current().paths.ledger_file).add(
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sod", 1, datetime.now(UTC) - timedelta(days=1)
+    )  # gone
+    old = dropbox.upload_dir / "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.sod"  # an expired delivery still there
     old.write_bytes(b"x")
-    Ledger(current().paths.ledger_file).add(old.name, 1, datetime.now(timezone.utc) - timedelta(days=1))
+    Ledger(current().paths.ledger_file).add(old.name, 1, datetime.now(UTC) - timedelta(days=1))
     assert cli_main(["purge-expired"]) == 0
     out = capsys.readouterr().out
     assert "2 deleted, 1 still valid" in out and not old.exists()
@@ -137,12 +154,12 @@ def test_no_rename_writes_under_the_final_name(no_rename, smtp_server, tmp_path)
 
 
 def test_chacha20_only_server(chacha_only, smtp_server, tmp_path):
-    result = _send_and_open(chacha_only, smtp_server, tmp_path)   # trust-host also ran over asyncssh
+    result = _send_and_open(chacha_only, smtp_server, tmp_path)  # trust-host also ran over asyncssh
     assert result.cipher == "chacha20-poly1305@openssh.com"
     assert (result.published_by, result.verified_by) == ("posix-rename", "read-back")
     text = _sftp_check()
     assert "chacha20-poly1305@openssh.com" in text and "via asyncssh" in text
-    from sodclient.services.purge import purge_expired   # lists and reads headers over asyncssh too
+    from sodclient.services.purge import purge_expired  # lists and reads headers over asyncssh too
 
     assert purge_expired(current(), dry_run=True).kept == 1
 
@@ -151,6 +168,7 @@ def test_changed_host_key_is_refused_on_the_asyncssh_path_too(chacha_only, tmp_p
     import subprocess
 
     import paramiko
+
     from sodclient.transport import HostKeyChanged, hostkeys
 
     configure(chacha_only)
@@ -162,12 +180,15 @@ def test_changed_host_key_is_refused_on_the_asyncssh_path_too(chacha_only, tmp_p
             pass
 
 
-@pytest.mark.parametrize("config, error, words", [
-    (CBC_ONLY, LegacyCipherOnly, ["aes128-cbc", "unsafe", "chacha20-poly1305@openssh.com"]),
-    (SHA1_KEX_ONLY, NoCommonAlgorithm, ["key exchange", "diffie-hellman-group14-sha1", "curve25519-sha256"]),
-], ids=["cbc-only", "sha1-kex-only"])
-def test_legacy_algorithms_are_refused_by_name(tmp_path_factory, tmp_path, smtp_server, capsys, config, error,
-                                               words):
+@pytest.mark.parametrize(
+    "config, error, words",
+    [
+        (CBC_ONLY, LegacyCipherOnly, ["aes128-cbc", "unsafe", "chacha20-poly1305@openssh.com"]),
+        (SHA1_KEX_ONLY, NoCommonAlgorithm, ["key exchange", "diffie-hellman-group14-sha1", "curve25519-sha256"]),
+    ],
+    ids=["cbc-only", "sha1-kex-only"],
+)
+def test_legacy_algorithms_are_refused_by_name(tmp_path_factory, tmp_path, smtp_server, capsys, config, error, words):
     with sshd_variant(tmp_path_factory, config) as server:
         configure(server, smtp_server, LINK)
         with pytest.raises(error) as info:
@@ -207,7 +228,7 @@ def _upload_over_partial(server, tmp_path, partial: bytes, size=6 * 1024 * 1024)
 
     from sodclient.transport import FileSource, new_remote_name, upload
 
-    for old in server.upload_dir.iterdir():   # the module's server: earlier tests' uploads
+    for old in server.upload_dir.iterdir():  # the module's server: earlier tests' uploads
         old.unlink()
     configure(server)
     trust(server, tmp_path)
@@ -215,13 +236,12 @@ def _upload_over_partial(server, tmp_path, partial: bytes, size=6 * 1024 * 1024)
     src.write_bytes(os.urandom(size))
     name = new_remote_name()
     part = server.upload_dir / f".{name}.part"
-    part.write_bytes(partial or src.read_bytes()[:size // 2])
+    part.write_bytes(partial or src.read_bytes()[: size // 2])
     account = pwd.getpwnam(server.username)
     os.chown(part, account.pw_uid, account.pw_gid)
     part.chmod(0o200)
     details: list[str] = []
-    result = upload(current().settings().sftp(), FileSource(src), name,
-                    progress=lambda r: details.append(r.detail))
+    result = upload(current().settings().sftp(), FileSource(src), name, progress=lambda r: details.append(r.detail))
     assert result.attempts == 1
     assert (server.upload_dir / name).read_bytes() == src.read_bytes()
     assert sorted(p.name for p in server.upload_dir.iterdir()) == [name]
@@ -229,7 +249,7 @@ def _upload_over_partial(server, tmp_path, partial: bytes, size=6 * 1024 * 1024)
 
 
 def test_dropbox_resumes_where_stat_is_allowed(dropbox, tmp_path):
-    result, details = _upload_over_partial(dropbox, tmp_path, b"")   # b"": the first half of the right bytes
+    result, details = _upload_over_partial(dropbox, tmp_path, b"")  # b"": the first half of the right bytes
     assert "resuming" in details and result.verified_by == "size"
 
 
@@ -241,9 +261,9 @@ def test_dropbox_without_stat_restarts_instead_of_resuming(blind_dropbox, tmp_pa
 
 
 def test_cancel_on_a_no_rename_server_removes_the_partial_file(no_rename, tmp_path):
-    from sodformat.errors import CancelledError
     from sodclient.progress import CancelToken
     from sodclient.transport import FileSource, new_remote_name, upload
+    from sodformat.errors import CancelledError
 
     configure(no_rename)
     trust(no_rename, tmp_path)
@@ -251,20 +271,30 @@ def test_cancel_on_a_no_rename_server_removes_the_partial_file(no_rename, tmp_pa
     src.write_bytes(os.urandom(12 * 1024 * 1024))
     cancel, name = CancelToken(), new_remote_name()
     with pytest.raises(CancelledError):
-        upload(current().settings().sftp(), FileSource(src), name, cancel=cancel,
-               progress=lambda r: r.done > 2 * 1024 * 1024 and cancel.cancel())
+        upload(
+            current().settings().sftp(),
+            FileSource(src),
+            name,
+            cancel=cancel,
+            progress=lambda r: r.done > 2 * 1024 * 1024 and cancel.cancel(),
+        )
     assert not [p for p in no_rename.upload_dir.iterdir() if name.removesuffix(".sod") in p.name]
 
 
-def test_asyncssh_client_on_a_chacha_only_dropbox_that_denies_everything_but_writing(tmp_path_factory, smtp_server,
-                                                                                      tmp_path):
+def test_asyncssh_client_on_a_chacha_only_dropbox_that_denies_everything_but_writing(
+    tmp_path_factory, smtp_server, tmp_path
+):
     """The asyncssh path through the whole probe: no read, list, stat or rename, chacha20 only."""
     from sodclient.transport.embedded_server import EmbeddedSftpServer
 
     root = tmp_path_factory.mktemp("embedded-chacha")
-    server = EmbeddedSftpServer(root, "uploader", password=PASSWORD,
-                                deny=frozenset({"read", "list", "stat", "rename"}),
-                                encryption_algs=("chacha20-poly1305@openssh.com",)).start()
+    server = EmbeddedSftpServer(
+        root,
+        "uploader",
+        password=PASSWORD,
+        deny=frozenset({"read", "list", "stat", "rename"}),
+        encryption_algs=("chacha20-poly1305@openssh.com",),
+    ).start()
     try:
         uploads = PasswordServer(server.port, root, "/", server.host_key_line)
         result = _send_and_open(uploads, smtp_server, tmp_path)
@@ -292,8 +322,9 @@ def test_a_dropped_link_on_the_asyncssh_path_is_retried(chacha_only, tmp_path):
     src.write_bytes(os.urandom(3 * 1024 * 1024))
     target = current().settings().sftp()
     try:
-        result = upload(SftpTarget(**{**target.__dict__, "port": proxy.port}), FileSource(src), new_remote_name(),
-                        backoff_s=0.05)
+        result = upload(
+            SftpTarget(**{**target.__dict__, "port": proxy.port}), FileSource(src), new_remote_name(), backoff_s=0.05
+        )
     finally:
         proxy.close()
         forget_negotiation("127.0.0.1", proxy.port)
@@ -302,11 +333,15 @@ def test_a_dropped_link_on_the_asyncssh_path_is_retried(chacha_only, tmp_path):
     assert (chacha_only.upload_dir / result.remote_name).read_bytes() == src.read_bytes()
 
 
-@pytest.mark.parametrize("config, published_by, verified_by, library", [
-    ("", "posix-rename", "read-back", "paramiko"),
-    (PROFTPD_NO_READ, "posix-rename", "size", "paramiko"),
-    (PROFTPD_WRITE_ONLY, "final name", "size", "paramiko"),   # lstat stays allowed
-], ids=["plain", "no-read", "write-only"])
+@pytest.mark.parametrize(
+    "config, published_by, verified_by, library",
+    [
+        ("", "posix-rename", "read-back", "paramiko"),
+        (PROFTPD_NO_READ, "posix-rename", "size", "paramiko"),
+        (PROFTPD_WRITE_ONLY, "final name", "size", "paramiko"),  # lstat stays allowed
+    ],
+    ids=["plain", "no-read", "write-only"],
+)
 def test_proftpd_mod_sftp(tmp_path_factory, smtp_server, tmp_path, config, published_by, verified_by, library):
     """ProFTPD, as hospitals run it: it forbids overwriting by default, and <Limit> drop-boxes."""
     with proftpd(tmp_path_factory, config) as server:
@@ -344,7 +379,7 @@ def test_outbox_retry_finishes_an_upload_on_a_write_only_dropbox(dropbox, smtp_s
         proxy.close()
     (entry,) = pending(current())
     assert entry.upload_pending and not smtp_server.messages
-    configure(**{"sftp.port": str(dropbox.port)})   # the network is back
+    configure(**{"sftp.port": str(dropbox.port)})  # the network is back
     assert cli_main(["outbox", "retry"]) == 0
     published = dropbox.upload_dir / entry.remote_name
     assert sorted(p.name for p in dropbox.upload_dir.iterdir()) == [entry.remote_name]

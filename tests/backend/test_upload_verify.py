@@ -38,11 +38,11 @@ def test_read_back_catches_changed_ends_and_extra_bytes(sshd, tmp_path):
     assert upload(_target(), FileSource(src), name).verified_by == "read-back"
     remote = sshd.upload_dir / name
     assert _compare(name, src) == ""
-    with open(remote, "ab") as f:   # one byte too many
+    with open(remote, "ab") as f:  # one byte too many
         f.write(b"x")
     assert "more than the 200000 bytes" in _compare(name, src)
     data = bytearray(src.read_bytes())
-    data[-5] ^= 1                  # the last 64 KiB differ
+    data[-5] ^= 1  # the last 64 KiB differ
     remote.write_bytes(bytes(data))
     assert "differ" in _compare(name, src)
 

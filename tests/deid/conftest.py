@@ -29,8 +29,22 @@ PHONE = "+49 30 5550 1234"
 OTHER_ID = "OTHERID55501"
 PHYSICIAN = "Drfamous^Konstantin"
 # Values that must not appear anywhere in any output (bytes, any case, UTF-8 and UTF-16), nor in names.
-PHI = [FAMILY, GIVEN, MIDDLE, PATIENT_ID, BIRTH_DATE, "1961-04-12", "12.04.1961", ACCESSION,
-       "Lindenallee", "Musterstadt", "5550 1234", OTHER_ID, "Drfamous", "Konstantin"]
+PHI = [
+    FAMILY,
+    GIVEN,
+    MIDDLE,
+    PATIENT_ID,
+    BIRTH_DATE,
+    "1961-04-12",
+    "12.04.1961",
+    ACCESSION,
+    "Lindenallee",
+    "Musterstadt",
+    "5550 1234",
+    OTHER_ID,
+    "Drfamous",
+    "Konstantin",
+]
 
 
 def sample(name: str) -> Path:
@@ -126,11 +140,17 @@ def make_jpeg(path: Path) -> bytes:
     """A JPEG whose EXIF, XMP and comment name the patient."""
     img = Image.fromarray((np.arange(64 * 48 * 3) % 251).astype(np.uint8).reshape(48, 64, 3))
     exif = Image.Exif()
-    exif[0x013B] = f"{FAMILY} {GIVEN}"           # Artist
+    exif[0x013B] = f"{FAMILY} {GIVEN}"  # Artist
     exif[0x010E] = f"Patient {PATIENT_ID} DOB {BIRTH_DATE}"  # ImageDescription
     buf = io.BytesIO()
-    img.save(buf, format="JPEG", exif=exif, comment=f"{FAMILY} {ACCESSION}".encode(), quality=90,
-             xmp=f"<x:xmpmeta><dc:creator>{GIVEN} {FAMILY}</dc:creator></x:xmpmeta>".encode())
+    img.save(
+        buf,
+        format="JPEG",
+        exif=exif,
+        comment=f"{FAMILY} {ACCESSION}".encode(),
+        quality=90,
+        xmp=f"<x:xmpmeta><dc:creator>{GIVEN} {FAMILY}</dc:creator></x:xmpmeta>".encode(),
+    )
     path.write_bytes(buf.getvalue())
     return buf.getvalue()
 
@@ -151,8 +171,8 @@ def make_tiff(path: Path) -> None:
 
     img = Image.fromarray((np.arange(20 * 16 * 3) % 200).astype(np.uint8).reshape(16, 20, 3))
     ifd = ImageFileDirectory_v2()
-    ifd[270] = f"{FAMILY} {PATIENT_ID}"        # ImageDescription
-    ifd[315] = f"{GIVEN} {FAMILY}"             # Artist
+    ifd[270] = f"{FAMILY} {PATIENT_ID}"  # ImageDescription
+    ifd[315] = f"{GIVEN} {FAMILY}"  # Artist
     img.save(path, tiffinfo=ifd)
 
 
@@ -165,17 +185,23 @@ def make_pdf(path: Path, *, with_text: bool) -> None:
     page = writer.add_blank_page(200, 200)
     content = b"0 0 m 100 100 l S\n"
     if with_text:
-        font = DictionaryObject({NameObject("/Type"): NameObject("/Font"),
-                                 NameObject("/Subtype"): NameObject("/Type1"),
-                                 NameObject("/BaseFont"): NameObject("/Helvetica")})
-        page[NameObject("/Resources")] = DictionaryObject({
-            NameObject("/Font"): DictionaryObject({NameObject("/F1"): writer._add_object(font)})})
+        font = DictionaryObject(
+            {
+                NameObject("/Type"): NameObject("/Font"),
+                NameObject("/Subtype"): NameObject("/Type1"),
+                NameObject("/BaseFont"): NameObject("/Helvetica"),
+            }
+        )
+        page[NameObject("/Resources")] = DictionaryObject(
+            {NameObject("/Font"): DictionaryObject({NameObject("/F1"): writer._add_object(font)})}
+        )
         content += f"BT /F1 12 Tf 10 150 Td (Report for {FAMILY} {GIVEN}) Tj ET\n".encode()
     stream = DecodedStreamObject()
     stream.set_data(content)
     page[NameObject("/Contents")] = writer._add_object(stream)
-    writer.add_metadata({"/Author": f"{GIVEN} {FAMILY}", "/Title": f"Patient {PATIENT_ID}",
-                         "/Subject": f"DOB {BIRTH_DATE}"})
+    writer.add_metadata(
+        {"/Author": f"{GIVEN} {FAMILY}", "/Title": f"Patient {PATIENT_ID}", "/Subject": f"DOB {BIRTH_DATE}"}
+    )
     writer.xmp_metadata = None
     with open(path, "wb") as fh:
         writer.write(fh)
@@ -198,7 +224,7 @@ def ultrasound(path: Path, *, regions: bool, name_in_header: bool = True) -> Dat
     ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
     pixels = np.full((40, 32, 3), 120, dtype=np.uint8)
     if name_in_header:
-        pixels[2:8, 2:30, :] = 255            # "text" in the header band
+        pixels[2:8, 2:30, :] = 255  # "text" in the header band
     ds.PixelData = pixels.tobytes()
     if regions:
         region = Dataset()

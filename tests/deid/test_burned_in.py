@@ -16,8 +16,8 @@ def test_ultrasound_header_band_is_blanked_and_image_area_kept(tmp_path, out):
     ds = pydicom.dcmread(report.outputs[0])
     before = np.frombuffer(src.PixelData, np.uint8).reshape(40, 32, 3)
     after = np.frombuffer(ds.PixelData, np.uint8).reshape(40, 32, 3)
-    assert before[2:8, 2:30].max() == 255 and after[:10].max() == 0   # header band (with "text") blanked
-    assert np.array_equal(before[10:], after[10:])                      # image region untouched
+    assert before[2:8, 2:30].max() == 255 and after[:10].max() == 0  # header band (with "text") blanked
+    assert np.array_equal(before[10:], after[10:])  # image region untouched
     assert ds.BurnedInAnnotation == "NO"
     assert "113101" in [item.CodeValue for item in ds.DeidentificationMethodCodeSequence]
     change = report.changes[0]
@@ -61,8 +61,8 @@ def test_overlay_embedded_in_pixel_data_is_left_out(tmp_path, out):
     ds = pydicom.dcmread(sample("CT_small.dcm"))
     ds.add_new(0x60000010, "US", 128)
     ds.add_new(0x60000011, "US", 128)
-    ds.add_new(0x60000100, "US", 16)      # Overlay Bits Allocated = Bits Allocated: inside the pixels
-    ds.add_new(0x60000102, "US", 15)      # Overlay Bit Position
+    ds.add_new(0x60000100, "US", 16)  # Overlay Bits Allocated = Bits Allocated: inside the pixels
+    ds.add_new(0x60000102, "US", 15)  # Overlay Bit Position
     ds.save_as(tmp_path / "ct.dcm")
     report = run_peer_review([tmp_path / "ct.dcm"], out)
     assert report.outputs == [] and "overlay" in report.left_out[0].reason
@@ -95,8 +95,8 @@ def test_compressed_ultrasound_is_decoded_blanked_and_stored_uncompressed(tmp_pa
 
 
 def test_dose_grids_and_one_bit_segmentations_are_checked_and_kept_unchanged(tmp_path, out):
-    copy_sample("rtdose.dcm", tmp_path / "dose.dcm")             # 32 bits allocated, 15 frames
-    copy_sample("liver_1frame.dcm", tmp_path / "seg.dcm")        # 1 bit allocated
+    copy_sample("rtdose.dcm", tmp_path / "dose.dcm")  # 32 bits allocated, 15 frames
+    copy_sample("liver_1frame.dcm", tmp_path / "seg.dcm")  # 1 bit allocated
     report = run_peer_review([tmp_path / "dose.dcm", tmp_path / "seg.dcm"], out)
     assert report.all_safe, report.to_text()
     for source, output in zip(("dose.dcm", "seg.dcm"), report.outputs):

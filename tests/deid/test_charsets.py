@@ -52,7 +52,7 @@ CASES = [
     (["ISO 2022 IR 6", "ISO 2022 IR 166"], "วงศ์สวัสดิ์^มาลี", "วงศ์สวัสดิ์"),
     (["ISO 2022 IR 13", "ISO 2022 IR 87"], "ｻﾄｳﾀﾛｳ^ﾊﾅｺ=佐藤^花子=さとう^はなこ", "佐藤"),
 ]
-ERA_BIRTH = "昭和36年4月12日"      # the birth date 1961-04-12 in the Japanese era calendar
+ERA_BIRTH = "昭和36年4月12日"  # the birth date 1961-04-12 in the Japanese era calendar
 
 
 def _raw(ds, tag: int, vr: str, value: bytes) -> None:
@@ -80,8 +80,8 @@ def run(tmp_path_factory):
         ds.ManufacturerModelName = family
         ds.SoftwareVersions = family
         if "ISO 2022 IR 87" in charset:
-            ds.ManufacturerModelName = ERA_BIRTH       # an era birth date, in ISO 2022 JIS X 0208 bytes
-        if "ISO 2022 IR 58" in charset:                # GB 2312 after ESC $ A, as pydicom decodes it
+            ds.ManufacturerModelName = ERA_BIRTH  # an era birth date, in ISO 2022 JIS X 0208 bytes
+        if "ISO 2022 IR 58" in charset:  # GB 2312 after ESC $ A, as pydicom decodes it
             gb = {c: b"\x1b$A" + c.encode("gb2312") for c in "刘敏"}
             _raw(ds, 0x00100010, "PN", b"Liuyang^Minhua=" + gb["刘"] + b"^" + gb["敏"])
             _raw(ds, 0x00081090, "LO", gb["刘"])

@@ -15,8 +15,9 @@ from tests.deid.conftest import FAMILY, copy_sample, make_pdf
 
 
 def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "sodclient", "deid", *map(str, args)],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "sodclient", "deid", *map(str, args)], capture_output=True, text=True, timeout=120
+    )
 
 
 def test_cli_exit_0_when_all_safe(tmp_path):
@@ -33,10 +34,10 @@ def test_cli_exit_5_lists_left_out_on_stderr(tmp_path):
     copy_sample("CT_small.dcm", src / "a.dcm")
     make_pdf(src / f"{FAMILY}.pdf", with_text=True)
     result = _cli("-o", tmp_path / "out", src)
-    assert result.returncode == 5   # Peer Review left inputs out (the exit-code table)
+    assert result.returncode == 5  # Peer Review left inputs out (the exit-code table)
     left = [line for line in result.stderr.splitlines() if line.startswith("left out:")]
     assert len(left) == 1 and "text" in left[0]
-    assert FAMILY not in result.stdout                   # the report itself names no one
+    assert FAMILY not in result.stdout  # the report itself names no one
 
 
 def test_cli_errors_are_one_line(tmp_path):
@@ -64,16 +65,17 @@ class _CancelAfter(CancelToken):
         super().raise_if_cancelled()
 
 
-@pytest.mark.parametrize("checks", [1, 3, 4, 5, 6])   # while cleaning; during and after the final scan
+@pytest.mark.parametrize("checks", [1, 3, 4, 5, 6])  # while cleaning; during and after the final scan
 def test_cancel_leaves_nothing_behind(tmp_path, checks):
     for i in range(3):
         copy_sample("CT_small.dcm", tmp_path / f"{i}.dcm")
     seen = []
     out = tmp_path / "out"
     with pytest.raises(CancelledError):
-        run_peer_review([tmp_path / f"{i}.dcm" for i in range(3)], out, progress=seen.append,
-                        cancel=_CancelAfter(checks))
-    assert not out.exists()                              # created by the run, so removed again
+        run_peer_review(
+            [tmp_path / f"{i}.dcm" for i in range(3)], out, progress=seen.append, cancel=_CancelAfter(checks)
+        )
+    assert not out.exists()  # created by the run, so removed again
     assert seen and all(r.stage == "deidentify" for r in seen)
 
 
@@ -114,8 +116,14 @@ def test_damaged_and_hostile_inputs_are_left_out_not_fatal(tmp_path):
     jpeg = make_jpeg(tmp_path / "x.jpg")
     (tmp_path / "x.jpg").write_bytes(jpeg[: len(jpeg) // 2])
     (tmp_path / "fake.pdf").write_bytes(b"%PDF-1.7\n garbage")
-    inputs = [good, tmp_path / "truncated.dcm", tmp_path / "garbage.dcm", tmp_path / "empty",
-              tmp_path / "x.jpg", tmp_path / "fake.pdf"]
+    inputs = [
+        good,
+        tmp_path / "truncated.dcm",
+        tmp_path / "garbage.dcm",
+        tmp_path / "empty",
+        tmp_path / "x.jpg",
+        tmp_path / "fake.pdf",
+    ]
     report = run_peer_review(inputs, tmp_path / "out")
     assert [c.label for c in report.changes] == ["input 1"]
     assert len(report.left_out) == 5

@@ -8,15 +8,27 @@ import pydicom
 import pytest
 
 from sodclient.deid.dicom_clean import clean_dataset
-from sodclient.deid.dicom_write import save_dicom
 from sodclient.deid.dicom_file import _ensure_file_meta
+from sodclient.deid.dicom_write import save_dicom
 from sodclient.deid.identifiers import IdentifierSet
 from sodclient.deid.keys import SendKeys
 from tests.deid.conftest import plant_phi, sample
 
-SAMPLES = ["CT_small.dcm", "MR_small.dcm", "MR_small_implicit.dcm", "MR_small_bigendian.dcm", "rtplan.dcm",
-           "rtdose.dcm", "JPEG2000.dcm", "MR_small_RLE.dcm", "examples_overlay.dcm", "waveform_ecg.dcm",
-           "image_dfl.dcm", "liver_1frame.dcm", "badVR.dcm"]
+SAMPLES = [
+    "CT_small.dcm",
+    "MR_small.dcm",
+    "MR_small_implicit.dcm",
+    "MR_small_bigendian.dcm",
+    "rtplan.dcm",
+    "rtdose.dcm",
+    "JPEG2000.dcm",
+    "MR_small_RLE.dcm",
+    "examples_overlay.dcm",
+    "waveform_ecg.dcm",
+    "image_dfl.dcm",
+    "liver_1frame.dcm",
+    "badVR.dcm",
+]
 
 
 @pytest.mark.parametrize("name", SAMPLES)

@@ -15,8 +15,8 @@ from tests.deid.conftest import FAMILY, PHI, assert_no_phi, make_jpeg, make_pdf,
 def _scan_data(jpeg: bytes) -> bytes:
     """The entropy-coded data after the SOS segment: the compressed picture itself."""
     sos = jpeg.index(b"\xff\xda")
-    length = int.from_bytes(jpeg[sos + 2:sos + 4], "big")
-    return jpeg[sos + 2 + length:jpeg.rindex(b"\xff\xd9")]
+    length = int.from_bytes(jpeg[sos + 2 : sos + 4], "big")
+    return jpeg[sos + 2 + length : jpeg.rindex(b"\xff\xd9")]
 
 
 def test_jpeg_loses_exif_xmp_comment_keeps_compressed_data(tmp_path, out):
@@ -27,9 +27,9 @@ def test_jpeg_loses_exif_xmp_comment_keeps_compressed_data(tmp_path, out):
     cleaned = report.outputs[0].read_bytes()
     assert report.outputs[0].name == "00001.jpg"
     assert b"Exif" not in cleaned and b"xmpmeta" not in cleaned and b"\xff\xfe" not in cleaned
-    assert _scan_data(cleaned) == _scan_data(original)             # not re-encoded
+    assert _scan_data(cleaned) == _scan_data(original)  # not re-encoded
     assert Image.open(io.BytesIO(cleaned)).tobytes() == Image.open(io.BytesIO(original)).tobytes()
-    assert report.changes[0].warnings                                  # sender told to look at the picture
+    assert report.changes[0].warnings  # sender told to look at the picture
     assert_no_phi(out)
 
 
@@ -52,7 +52,7 @@ def test_png_loses_text_chunks_keeps_idat(tmp_path, out):
     cleaned = report.outputs[0].read_bytes()
     for chunk in (b"tEXt", b"iTXt", b"zTXt", b"eXIf", b"tIME"):
         assert chunk not in cleaned
-    idat = lambda d: d[d.index(b"IDAT") - 4:d.index(b"IEND") - 4]   # noqa: E731
+    idat = lambda d: d[d.index(b"IDAT") - 4 : d.index(b"IEND") - 4]
     assert idat(cleaned) == idat(original)
     assert_no_phi(out)
 

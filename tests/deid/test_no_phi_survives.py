@@ -43,8 +43,15 @@ def test_dicom_outputs_are_marked_and_cleaned_at_every_depth(planted_set, out):
         assert "OtherPatientIDsSequence" not in ds and "IconImageSequence" not in ds
         assert ds.preamble == b"\x00" * 128
         # file meta: only the standard elements remain
-        assert set(ds.file_meta.keys()) <= {0x00020000, 0x00020001, 0x00020002, 0x00020003, 0x00020010,
-                                            0x00020012, 0x00020013}
+        assert set(ds.file_meta.keys()) <= {
+            0x00020000,
+            0x00020001,
+            0x00020002,
+            0x00020003,
+            0x00020010,
+            0x00020012,
+            0x00020013,
+        }
 
         def walk(dataset, depth=0):
             for elem in dataset:
@@ -55,6 +62,7 @@ def test_dicom_outputs_are_marked_and_cleaned_at_every_depth(planted_set, out):
                 if elem.VR == "SQ":
                     for item in elem.value:
                         walk(item, depth + 1)
+
         walk(ds)
     # the same patient gets the same pseudonym in every file
     assert len({str(pydicom.dcmread(p).PatientID) for p in dicoms}) == 1

@@ -96,8 +96,14 @@ def run(tmp_path_factory):
     sc = np.zeros((200, 512, 1), np.uint8)
     band = render(sc, [(10, 20, f"{FAMILY.upper()}, {GIVEN.upper()}"), (300, 20, "Exam 4471")], 255)
     dose = render(sc, [(10, 150, "Total DLP 512")], 255)
-    ds = _image("1.2.840.10008.5.1.4.1.1.7", "CT", sc, Manufacturer="GE MEDICAL SYSTEMS",
-                SeriesDescription="Dose Report", BurnedInAnnotation="NO")
+    ds = _image(
+        "1.2.840.10008.5.1.4.1.1.7",
+        "CT",
+        sc,
+        Manufacturer="GE MEDICAL SYSTEMS",
+        SeriesDescription="Dose Report",
+        BurnedInAnnotation="NO",
+    )
     ds.save_as(src / "03_sc.dcm", enforce_file_format=True)
     cases["sc"] = (3, band, dose)
 
@@ -113,8 +119,9 @@ def run(tmp_path_factory):
     # 5. GE LOGIQ9 ultrasound without regions: the CTP band (0,0,640,30) is blanked even if OCR misses
     logiq = np.full((120, 640, 3), 30, np.uint8)
     band9 = render(logiq, [(8, 8, f"{GIVEN.upper()} {FAMILY.upper()}")], (255, 255, 255))
-    ds = _image("1.2.840.10008.5.1.4.1.1.6.1", "US", logiq, Manufacturer="GE Healthcare",
-                ManufacturerModelName="LOGIQ9")
+    ds = _image(
+        "1.2.840.10008.5.1.4.1.1.6.1", "US", logiq, Manufacturer="GE Healthcare", ManufacturerModelName="LOGIQ9"
+    )
     ds.save_as(src / "05_logiq.dcm", enforce_file_format=True)
     cases["logiq"] = (5, band9, [])
 
@@ -161,7 +168,7 @@ def _blank_inside(pixels, box, value):
 def _outside_unchanged(before, after, boxes):
     mask = np.ones(before.shape[:2], bool)
     for b in boxes:
-        mask[max(0, b.y):b.y + b.h, max(0, b.x):b.x + b.w] = False
+        mask[max(0, b.y) : b.y + b.h, max(0, b.x) : b.x + b.w] = False
     return np.array_equal(before[mask], after[mask])
 
 
@@ -184,7 +191,7 @@ def test_ct_name_and_id_blanked_technique_text_and_anatomy_kept(run):
     for box in name_boxes:
         assert _blank_inside(after, box, low), box
     x0, y0, x1, y1 = technique[0]
-    assert np.array_equal(before[y0:y1, x0:x1], after[y0:y1, x0:x1])       # "120 kV" is not identifying
+    assert np.array_equal(before[y0:y1, x0:x1], after[y0:y1, x0:x1])  # "120 kV" is not identifying
     assert _outside_unchanged(before, after, by_label["input 1"].boxes)
     assert all(b.why.startswith("OCR") for b in by_label["input 1"].boxes)
 
@@ -218,7 +225,7 @@ def test_multiframe_rle_text_blanked_per_frame_and_reencoded_losslessly(run):
     assert ds.file_meta.TransferSyntaxUID == RLELossless
     for frame, *box in boxes:
         assert _blank_inside(after[frame], box, 0), (frame, box)
-    assert np.array_equal(after[1], original[1, ..., 0])                  # the frame without text
+    assert np.array_equal(after[1], original[1, ..., 0])  # the frame without text
     assert any("RLE" in a for a in by_label["input 4"].actions)
     assert {b.frame for b in by_label["input 4"].boxes} == {0, 2}
 
@@ -265,9 +272,9 @@ def test_dark_text_on_a_light_page_is_blanked(run):
     _ds, after = _load(by_label["input 8"])
     words = [box for box in by_label["input 8"].boxes if box.why.startswith("OCR")]
     assert len(words) >= 2
-    for x0, y0, x1, y1 in cases["page"][1]:
+    for _x0, y0, x1, y1 in cases["page"][1]:
         # "Patient:" is not identifying; the name and the ID after it are blanked
-        assert (after[y0:y1, x1 - 40:x1] == 0).all()
+        assert (after[y0:y1, x1 - 40 : x1] == 0).all()
 
 
 def test_large_bold_text_is_found_at_a_reduced_scale_and_blanked(run):
@@ -312,5 +319,5 @@ def test_cine_loop_with_a_frame_counter_is_read_a_few_times_and_blanked_in_every
     after = pydicom.dcmread(report.outputs[0]).pixel_array
     for i in range(10):
         x0, y0, x1, _y1 = boxes[i][0]
-        assert (after[i, y0:y0 + 9, x0:x0 + 60] == 0).all(), i        # the name, in every frame
-    assert len(calls) <= 2 * 4        # four readings of the band, then the same again after blanking
+        assert (after[i, y0 : y0 + 9, x0 : x0 + 60] == 0).all(), i  # the name, in every frame
+    assert len(calls) <= 2 * 4  # four readings of the band, then the same again after blanking

@@ -27,9 +27,10 @@ def test_name_hidden_in_a_kept_attribute_removes_that_attribute_and_keeps_the_fi
 
 def test_extra_identifier_blocks_a_photo(tmp_path, out):
     """A photo whose pixels are fine but a kept segment is not: the sender's extra identifier catches it."""
-    from PIL import Image
-    import numpy as np
     import io
+
+    import numpy as np
+    from PIL import Image
 
     buf = io.BytesIO()
     # An Adobe APP14 segment is kept (colour transform); here it is abused to carry a name.
@@ -53,10 +54,10 @@ def test_scanner_matches_case_and_utf16_and_components():
     assert scanner.scan(b"QUIST ROSALIND") is not None
     assert scanner.scan("Rosalind".encode("utf-16-le")) is not None
     assert scanner.scan("ROSALIND".encode("utf-16-be")) is not None
-    assert scanner.scan(b"RosalindQuist") is not None                  # glued components
+    assert scanner.scan(b"RosalindQuist") is not None  # glued components
     assert scanner.scan(b"born 03.02.1970") == "date of birth"
     assert scanner.scan(b"tel 0301234567") == "phone number"
-    assert scanner.scan(b"Quistorp Rosalindes") is None                # not inside longer words
+    assert scanner.scan(b"Quistorp Rosalindes") is None  # not inside longer words
     assert scanner.scan(b"nothing here") is None
 
 
@@ -95,15 +96,21 @@ def test_chunk_borders_do_not_invent_word_boundaries(tmp_path):
         assert scanner.scan_file(path, chunk_size=64) is None, offset
 
 
-from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 _names = st.text(alphabet=st.sampled_from("abcdefghijklmnopqrstuvwxyzäöüéß"), min_size=4, max_size=12)
 
 
 @settings(max_examples=60, deadline=None)
-@given(family=_names, given_name=_names, noise=st.binary(max_size=300), cut=st.integers(0, 300),
-       encoding=st.sampled_from(["utf-8", "utf-16-le", "utf-16-be", "latin-1"]),
-       case=st.sampled_from(["lower", "upper", "title"]))
+@given(
+    family=_names,
+    given_name=_names,
+    noise=st.binary(max_size=300),
+    cut=st.integers(0, 300),
+    encoding=st.sampled_from(["utf-8", "utf-16-le", "utf-16-be", "latin-1"]),
+    case=st.sampled_from(["lower", "upper", "title"]),
+)
 def test_planted_name_is_always_found(family, given_name, noise, cut, encoding, case):
     from hypothesis import assume
 
@@ -125,7 +132,7 @@ def test_planted_name_is_always_found(family, given_name, noise, cut, encoding, 
 
 def test_short_numbers_are_not_searched():
     found = IdentifierSet()
-    found.add("1601", "study ID")          # equals an ordinary exposure time
+    found.add("1601", "study ID")  # equals an ordinary exposure time
     found.add("4471209", "patient ID")
     scanner = ResidualScanner.build(found, min_length=4)
     assert scanner.skipped_short == 1

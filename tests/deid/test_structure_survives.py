@@ -19,10 +19,10 @@ def test_uids_replaced_consistently_and_references_resolve(planted_set, out):
         assert ds.SOPInstanceUID not in originals and ds.SOPInstanceUID.startswith("2.25.")
         assert ds.file_meta.MediaStorageSOPInstanceUID == ds.SOPInstanceUID
         assert len(ds.SOPInstanceUID) <= 64
-    assert len({ds.StudyInstanceUID for ds in cts}) == 1            # one study stays one study
+    assert len({ds.StudyInstanceUID for ds in cts}) == 1  # one study stays one study
     assert len({ds.SeriesInstanceUID for ds in cts}) == 1
     assert len({ds.FrameOfReferenceUID for ds in cts}) == 1
-    assert len({ds.SOPInstanceUID for ds in cts}) == 3             # instances stay distinct
+    assert len({ds.SOPInstanceUID for ds in cts}) == 3  # instances stay distinct
     assert cts[0].StudyInstanceUID != planted_set["study"]
     # the slice with a Source Image Sequence still points at a slice that is in the send
     referencing = [ds for ds in cts if "SourceImageSequence" in ds]
@@ -74,12 +74,12 @@ def test_keep_date_intervals_shifts_by_one_offset(planted_set, tmp_path, out):
     first, second = (pydicom.dcmread(p) for p in report.outputs)
     d1 = dt.datetime.strptime(first.StudyDate, "%Y%m%d")
     d2 = dt.datetime.strptime(second.StudyDate, "%Y%m%d")
-    assert (d2 - d1).days == 10                                       # the interval is kept
-    assert first.StudyDate != "20240305"                              # but the date moved
+    assert (d2 - d1).days == 10  # the interval is kept
+    assert first.StudyDate != "20240305"  # but the date moved
     assert 365 <= (dt.datetime(2024, 3, 5) - d1).days <= 365 + 3650
     assert second.AcquisitionDateTime.endswith("101500.000000")
     assert second.AcquisitionDateTime[:8] == second.StudyDate
-    assert not first.get("PatientBirthDate")                          # birth date still removed
+    assert not first.get("PatientBirthDate")  # birth date still removed
     codes = [item.CodeValue for item in first.DeidentificationMethodCodeSequence]
     assert codes == ["113100", "113107"]
     assert first.LongitudinalTemporalInformationModified == "MODIFIED"
@@ -113,7 +113,7 @@ def test_class_uids_and_coding_schemes_are_kept(tmp_path, out):
     code.CodingSchemeUID = "2.16.840.1.113883.6.96"
     ds.AnatomicRegionSequence = Sequence([code])
     ds.ReferencedInstanceSequence = Sequence([Dataset()])
-    ds.ReferencedInstanceSequence[0].ReferencedSOPClassUID = "1.3.12.2.1107.5.9.1"   # a private class
+    ds.ReferencedInstanceSequence[0].ReferencedSOPClassUID = "1.3.12.2.1107.5.9.1"  # a private class
     ds.ReferencedInstanceSequence[0].ReferencedSOPInstanceUID = "1.2.3.4.5.6.7"
     ds.save_as(tmp_path / "ct.dcm")
     report = run_peer_review([tmp_path / "ct.dcm"], out)
@@ -134,7 +134,7 @@ def test_keep_patient_characteristics(planted_set, out):
     report = run_peer_review([planted_set["cts"][0]], out, PeerReviewOptions(keep_patient_characteristics=True))
     ds = pydicom.dcmread(report.outputs[0])
     assert ds.PatientSex == "F" and float(ds.PatientWeight) == 61.5
-    assert ds.PatientAge == "062Y"                    # born 1961-04-12, study 2024-03-05
+    assert ds.PatientAge == "062Y"  # born 1961-04-12, study 2024-03-05
     assert not ds.get("PatientBirthDate") and BIRTH_DATE.encode() not in report.outputs[0].read_bytes()
     assert [c.CodeValue for c in ds.DeidentificationMethodCodeSequence] == ["113100", "113108"]
     # and by default they go

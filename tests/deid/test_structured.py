@@ -12,7 +12,7 @@ from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 from sodclient.deid import run_peer_review
 from tests.deid.conftest import FAMILY, GIVEN, PATIENT_ID, PATIENT_NAME, assert_no_phi, sample
 
-OTHER_FAMILY = "Brunnhofer"           # a second patient of the same send
+OTHER_FAMILY = "Brunnhofer"  # a second patient of the same send
 KOS_CLASS = "1.2.840.10008.5.1.4.1.1.88.59"
 BASIC_SR_CLASS = "1.2.840.10008.5.1.4.1.1.88.11"
 RTSS_CLASS = "1.2.840.10008.5.1.4.1.1.481.3"

@@ -13,17 +13,20 @@ from sodclient.deid.vocabulary import BODY_PART, KERNEL, MANUFACTURER, is_tg263,
 from tests.deid.conftest import sample
 
 
-@pytest.mark.parametrize("surname, keyword, value", [
-    ("Philips", "Manufacturer", "Philips Medical Systems"),
-    ("Head", "BodyPartExamined", "HEAD"),
-    ("Lung", "ConvolutionKernel", "LUNG"),
-])
+@pytest.mark.parametrize(
+    "surname, keyword, value",
+    [
+        ("Philips", "Manufacturer", "Philips Medical Systems"),
+        ("Head", "BodyPartExamined", "HEAD"),
+        ("Lung", "ConvolutionKernel", "LUNG"),
+    ],
+)
 def test_surname_equal_to_a_vocabulary_term_keeps_the_image(tmp_path, out, surname, keyword, value):
     ds = pydicom.dcmread(sample("CT_small.dcm"))
     ds.PatientName = f"{surname}^Marguerite"
     ds.PatientID = "VOC7781234"
     setattr(ds, keyword, value)
-    ds.ImageComments = f"{surname} Marguerite"          # removed by the profile anyway
+    ds.ImageComments = f"{surname} Marguerite"  # removed by the profile anyway
     ds.save_as(tmp_path / "ct.dcm")
     report = run_peer_review([tmp_path / "ct.dcm"], out)
     assert report.all_safe, report.to_text()
@@ -50,8 +53,19 @@ def test_vocabulary_judgements():
     assert is_tg263("Parotid_L") and is_tg263("PTV_7000") and is_tg263("GTVp") and not is_tg263("Quistorp")
 
 
-@pytest.mark.parametrize("value, expected", [("095Y", "090Y"), ("090Y", "090Y"), ("089Y", None), ("999M", None),
-                                             ("095 Y", "090Y"), ("040Y", None), ("033000D", None), ("zzz", None)])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("095Y", "090Y"),
+        ("090Y", "090Y"),
+        ("089Y", None),
+        ("999M", None),
+        ("095 Y", "090Y"),
+        ("040Y", None),
+        ("033000D", None),
+        ("zzz", None),
+    ],
+)
 def test_cap_age(value, expected):
     assert cap_age(value) == expected
 
@@ -60,9 +74,9 @@ def test_patient_age_over_89_becomes_090y_whatever_its_source(tmp_path, out):
     ds = pydicom.dcmread(sample("CT_small.dcm"))
     ds.PatientAge = "097Y"
     item = Dataset()
-    item.PatientAge = "099Y"                 # an age inside a sequence (e.g. a request item)
+    item.PatientAge = "099Y"  # an age inside a sequence (e.g. a request item)
     item.ReferencedSOPClassUID = "1.2.840.10008.5.1.4.1.1.2"
-    ds.add_new(0x00400275, "SQ", Sequence([item]))   # Request Attributes Sequence
+    ds.add_new(0x00400275, "SQ", Sequence([item]))  # Request Attributes Sequence
     ds.save_as(tmp_path / "ct.dcm")
     report = run_peer_review([tmp_path / "ct.dcm"], out, PeerReviewOptions(keep_patient_characteristics=True))
     result = pydicom.dcmread(report.outputs[0])

@@ -20,8 +20,9 @@ def record(tag: bytes, body: bytes) -> bytes:
     return tag + struct.pack(">I", len(body)) + body
 
 
-def file_record(name: str, data: bytes, compression: str = "none", media_type: str = "text/plain",
-                blocks: list[bytes] | None = None) -> bytes:
+def file_record(
+    name: str, data: bytes, compression: str = "none", media_type: str = "text/plain", blocks: list[bytes] | None = None
+) -> bytes:
     meta = json.dumps({"name": name, "media_type": media_type, "compression": compression}).encode()
     if blocks is None:
         payload = zstandard.ZstdCompressor().compress(data) if compression == "zstd" else data
@@ -36,19 +37,43 @@ def manifest_for(entries: list[dict]) -> bytes:
 
 def file_entry(name: str, data: bytes, compression: str = "none", media_type: str = "text/plain") -> dict:
     import hashlib
-    return {"name": name, "type": "file", "size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
-            "media_type": media_type, "compression": compression}
+
+    return {
+        "name": name,
+        "type": "file",
+        "size": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "media_type": media_type,
+        "compression": compression,
+    }
 
 
-def build(path, recipient, payload: bytes | None = None, *, files: list[tuple[str, bytes]] | None = None,
-          header_overrides: dict | None = None, chunk: int = limits.MIN_CHUNK, signer=None,
-          sign_with=None, stanzas: list[dict] | None = None, created: int | None = None, expires: int | None = None):
+def build(
+    path,
+    recipient,
+    payload: bytes | None = None,
+    *,
+    files: list[tuple[str, bytes]] | None = None,
+    header_overrides: dict | None = None,
+    chunk: int = limits.MIN_CHUNK,
+    signer=None,
+    sign_with=None,
+    stanzas: list[dict] | None = None,
+    created: int | None = None,
+    expires: int | None = None,
+):
     """Write a container whose payload plaintext is `payload` (or made from `files`), properly encrypted."""
     file_key, nonce = os.urandom(32), os.urandom(16)
     now = created if created is not None else int(__import__("time").time())
-    fields = {"sod": 1, "created": now, "expires": expires if expires is not None else now + 86400,
-              "aead": "aes-256-gcm", "chunk": chunk, "nonce": b64encode(nonce),
-              "recipients": stanzas if stanzas is not None else [make_stanza(recipient, file_key)]}
+    fields = {
+        "sod": 1,
+        "created": now,
+        "expires": expires if expires is not None else now + 86400,
+        "aead": "aes-256-gcm",
+        "chunk": chunk,
+        "nonce": b64encode(nonce),
+        "recipients": stanzas if stanzas is not None else [make_stanza(recipient, file_key)],
+    }
     if signer is not None:
         fields["signer"] = signer.signing_public
     fields.update(header_overrides or {})

@@ -12,8 +12,9 @@ from .conftest import make_tree, tree_snapshot
 
 
 def sod(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "sodformat.cli", *map(str, args)], capture_output=True,
-                          text=True, cwd=cwd, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "sodformat.cli", *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=120
+    )
 
 
 def _assert_one_line_error(proc):
@@ -33,8 +34,20 @@ def test_keygen_pack_inspect_verify_unpack(tmp_path):
 
     src = make_tree(tmp_path / "in")
     (tmp_path / "pw").write_text("Sunny-Day-2026\n")
-    packed = sod("pack", "-o", tmp_path / "c.sod", "--passphrase-file", tmp_path / "pw", "--recipient", recipient,
-                 "--expires-in-days", "3", "--sign", tmp_path / "me.key", src)
+    packed = sod(
+        "pack",
+        "-o",
+        tmp_path / "c.sod",
+        "--passphrase-file",
+        tmp_path / "pw",
+        "--recipient",
+        recipient,
+        "--expires-in-days",
+        "3",
+        "--sign",
+        tmp_path / "me.key",
+        src,
+    )
     assert packed.returncode == 0, packed.stderr
 
     inspected = sod("inspect", tmp_path / "c.sod")
@@ -43,7 +56,9 @@ def test_keygen_pack_inspect_verify_unpack(tmp_path):
     assert "report.txt" not in inspected.stdout  # names stay encrypted
 
     verified = sod("verify", "--identity", tmp_path / "me.key", tmp_path / "c.sod")
-    assert verified.returncode == 0 and "study/report.txt" in verified.stdout and "signed by: sodsig1" in verified.stdout
+    assert (
+        verified.returncode == 0 and "study/report.txt" in verified.stdout and "signed by: sodsig1" in verified.stdout
+    )
 
     unpacked = sod("unpack", "-o", tmp_path / "out", "--passphrase-file", tmp_path / "pw", tmp_path / "c.sod")
     assert unpacked.returncode == 0, unpacked.stderr
@@ -54,7 +69,9 @@ def test_wrong_passphrase_is_one_line_and_leaves_nothing(tmp_path):
     (tmp_path / "a.txt").write_text("x")
     (tmp_path / "pw").write_text("Sunny-Day-2026")
     (tmp_path / "bad").write_text("Rainy-Day-2026")
-    assert sod("pack", "-o", tmp_path / "c.sod", "--passphrase-file", tmp_path / "pw", tmp_path / "a.txt").returncode == 0
+    assert (
+        sod("pack", "-o", tmp_path / "c.sod", "--passphrase-file", tmp_path / "pw", tmp_path / "a.txt").returncode == 0
+    )
     before = sorted(os.listdir(tmp_path))
     proc = sod("unpack", "-o", tmp_path / "out", "--passphrase-file", tmp_path / "bad", tmp_path / "c.sod")
     _assert_one_line_error(proc)
@@ -77,12 +94,15 @@ def test_truncated_file_is_one_line_and_leaves_nothing(tmp_path):
     assert sorted(os.listdir(tmp_path)) == before
 
 
-@pytest.mark.parametrize("args", [
-    ["inspect", "/nonexistent.sod"],
-    ["pack", "-o", "{tmp}/x.sod", "{tmp}/missing.txt", "--recipient", "sod1notakey"],
-    ["pack", "-o", "{tmp}/x.sod", "{tmp}"],
-    ["unpack", "-o", "{tmp}/o", "--identity", "{tmp}/nokey", "{tmp}/none.sod"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["inspect", "/nonexistent.sod"],
+        ["pack", "-o", "{tmp}/x.sod", "{tmp}/missing.txt", "--recipient", "sod1notakey"],
+        ["pack", "-o", "{tmp}/x.sod", "{tmp}"],
+        ["unpack", "-o", "{tmp}/o", "--identity", "{tmp}/nokey", "{tmp}/none.sod"],
+    ],
+)
 def test_bad_input_is_one_line(tmp_path, args):
     _assert_one_line_error(sod(*[a.format(tmp=tmp_path) for a in args]))
     assert not (tmp_path / "x.sod").exists() and not (tmp_path / "o").exists()
@@ -102,8 +122,11 @@ def test_passphrase_files_lose_only_their_final_newline(tmp_path):
     from sodformat import SodError
     from sodformat.recipients import read_passphrase_file
 
-    for written, meant in (("Sunny-Day-2026\n", "Sunny-Day-2026"), ("Sunny-Day-2026\r\n", "Sunny-Day-2026"),
-                           (" spaced  pass 1A ", " spaced  pass 1A ")):
+    for written, meant in (
+        ("Sunny-Day-2026\n", "Sunny-Day-2026"),
+        ("Sunny-Day-2026\r\n", "Sunny-Day-2026"),
+        (" spaced  pass 1A ", " spaced  pass 1A "),
+    ):
         (tmp_path / "pw").write_bytes(written.encode())
         assert read_passphrase_file(tmp_path / "pw") == meant
     (tmp_path / "pw").write_text("\n")

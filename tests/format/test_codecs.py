@@ -46,10 +46,13 @@ def test_incompressible_data_is_decided_without_numpy(tmp_path):
     import sys
 
     (tmp_path / "random.bin").write_bytes(os.urandom(3 * 1024 * 1024))
-    script = ("import sys, sodformat\n"
-              f"r = sodformat.pack({str(tmp_path / 'c.sod')!r}, sodformat.collect_sources([{str(tmp_path / 'random.bin')!r}]),"
-              " [sodformat.generate_identity().recipient])\n"
-              "assert r.entries[0].compression == 'none'\n"
-              "print('numpy' in sys.modules)\n")
+    script = (
+        "import sys, sodformat\n"
+        f"r = sodformat.pack({str(tmp_path / 'c.sod')!r}, "
+        f"sodformat.collect_sources([{str(tmp_path / 'random.bin')!r}]),"
+        " [sodformat.generate_identity().recipient])\n"
+        "assert r.entries[0].compression == 'none'\n"
+        "print('numpy' in sys.modules)\n"
+    )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"

@@ -1,7 +1,7 @@
 """Every damage is refused cleanly: bit flips anywhere, truncation at any point, appended bytes,
 swapped chunks, wrong keys and expiry. None may leave anything behind in the target's folder."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -31,7 +31,7 @@ def _assert_refused_cleanly(tmp_path, data: bytes, identities, **kw):
     return err.value
 
 
-EDGE = 64   # bytes at each end of the payload whose every bit is flipped (chunk nonces, tags, the end)
+EDGE = 64  # bytes at each end of the payload whose every bit is flipped (chunk nonces, tags, the end)
 
 
 def _bits_to_flip(data: bytes, header_len: int, exhaustive: bool) -> list[int]:
@@ -93,6 +93,7 @@ def test_appended_bytes_are_refused(tmp_path, identity):
 
 def test_swapped_dropped_and_duplicated_chunks_are_refused(tmp_path, identity):
     import os
+
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "big.bin").write_bytes(os.urandom(5 * 65536))
     pack(tmp_path / "c.sod", collect_sources([tmp_path / "in"]), [identity.recipient], chunk=65536)
@@ -103,10 +104,10 @@ def test_swapped_dropped_and_duplicated_chunks_are_refused(tmp_path, identity):
     assert len(chunks) >= 5
     head = data[:start]
     variants = [
-        chunks[1:2] + chunks[0:1] + chunks[2:],          # swapped
-        chunks[:2] + chunks[3:],                          # dropped
-        chunks[:3] + chunks[2:],                          # duplicated
-        chunks[:-1],                                      # last chunk removed (truncation at a boundary)
+        chunks[1:2] + chunks[0:1] + chunks[2:],  # swapped
+        chunks[:2] + chunks[3:],  # dropped
+        chunks[:3] + chunks[2:],  # duplicated
+        chunks[:-1],  # last chunk removed (truncation at a boundary)
     ]
     for v in variants:
         _assert_refused_cleanly(tmp_path, head + b"".join(v), [identity])
@@ -132,7 +133,7 @@ def test_wrong_key_and_wrong_passphrase(tmp_path, identity, fast_passphrase):
 
 def test_expired_container_is_refused_unless_overridden(tmp_path, identity):
     (tmp_path / "a.txt").write_text("old news")
-    created = (datetime.now(timezone.utc) - timedelta(days=15)).timestamp()
+    created = (datetime.now(UTC) - timedelta(days=15)).timestamp()
     pack(tmp_path / "c.sod", collect_sources([tmp_path / "a.txt"]), [identity.recipient], created=created)
     info = sodformat.inspect(tmp_path / "c.sod")
     assert info.expired()
@@ -154,7 +155,9 @@ def test_shorter_expiry_is_honoured_and_longer_refused(tmp_path, identity):
 
 def test_header_mac_covers_expiry(tmp_path, identity):
     """Pushing the expiry forward by editing the header breaks authentication."""
-    import json, struct
+    import json
+    import struct
+
     data = _small_container(tmp_path, [identity.recipient])
     (length,) = struct.unpack(">I", data[8:12])
     header = json.loads(data[12 : 12 + length])

@@ -13,8 +13,9 @@ def test_delivery_round_trips_and_is_signed(tmp_path):
     (tmp_path / "in" / "a.txt").write_text("hello")
     me = generate_identity()
     sent = Delivery(sodformat.new_delivery_id(), sodformat.new_delivery_id(), "Thanks, see the report.")
-    sodformat.pack(tmp_path / "c.sod", sodformat.collect_sources([tmp_path / "in"]), [me.recipient], signer=me,
-                   delivery=sent)
+    sodformat.pack(
+        tmp_path / "c.sod", sodformat.collect_sources([tmp_path / "in"]), [me.recipient], signer=me, delivery=sent
+    )
     contents = sodformat.verify(tmp_path / "c.sod", [me])
     assert contents.delivery == sent and contents.signer == me.signing_public
 
@@ -26,11 +27,17 @@ def test_container_without_delivery_reads_as_none(tmp_path):
     assert sodformat.verify(tmp_path / "c.sod", [me]).delivery is None
 
 
-@pytest.mark.parametrize("delivery", [
-    b'{"id":"ABC"}', b'{"id":"0123456789abcdef0123456789abcdef","extra":1}', b'{"in_reply_to":"x"}',
-    b'{"id":"0123456789abcdef0123456789abcdef","message":""}',
-    b'{"id":"0123456789abcdef0123456789abcdef","in_reply_to":"0123"}', b'"0123456789abcdef0123456789abcdef"',
-])
+@pytest.mark.parametrize(
+    "delivery",
+    [
+        b'{"id":"ABC"}',
+        b'{"id":"0123456789abcdef0123456789abcdef","extra":1}',
+        b'{"in_reply_to":"x"}',
+        b'{"id":"0123456789abcdef0123456789abcdef","message":""}',
+        b'{"id":"0123456789abcdef0123456789abcdef","in_reply_to":"0123"}',
+        b'"0123456789abcdef0123456789abcdef"',
+    ],
+)
 def test_malformed_delivery_is_refused(delivery):
     manifest = b'{"delivery":' + delivery + b',"entries":[]}'
     with pytest.raises(FormatError):

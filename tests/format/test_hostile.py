@@ -30,8 +30,23 @@ def test_well_formed_crafted_container_opens(tmp_path, identity):
     assert (tmp_path / "out" / "a" / "b.txt").read_bytes() == b"fine"
 
 
-@pytest.mark.parametrize("name", ["../evil.txt", "a/../../evil.txt", "/etc/passwd", "C:/evil.txt", "a//b",
-                                  "./a", "a\\..\\b", "nul", "COM1.txt", "a\x00b", "a\nb", "dir/.."])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../evil.txt",
+        "a/../../evil.txt",
+        "/etc/passwd",
+        "C:/evil.txt",
+        "a//b",
+        "./a",
+        "a\\..\\b",
+        "nul",
+        "COM1.txt",
+        "a\x00b",
+        "a\nb",
+        "dir/..",
+    ],
+)
 def test_path_traversal_and_unsafe_names_are_refused(tmp_path, identity, name):
     craft.build(tmp_path / "c.sod", identity.recipient, files=[(name, b"pwned")])
     _refuse(tmp_path, identity, tmp_path / "c.sod", match="path|name")
@@ -76,8 +91,14 @@ def test_oversized_header_is_refused_before_reading_it(tmp_path, identity):
 
 
 def test_costly_kdf_is_refused_before_deriving(tmp_path, identity):
-    stanza = {"type": "argon2id", "salt": "AAAAAAAAAAAAAAAAAAAAAA==", "m": 8 * 1024 * 1024, "t": 3, "p": 4,
-              "body": "A" * 64}
+    stanza = {
+        "type": "argon2id",
+        "salt": "AAAAAAAAAAAAAAAAAAAAAA==",
+        "m": 8 * 1024 * 1024,
+        "t": 3,
+        "p": 4,
+        "body": "A" * 64,
+    }
     craft.build(tmp_path / "c.sod", identity.recipient, files=[("a", b"1")], stanzas=[stanza])
     with pytest.raises(LimitError, match="costlier"):
         unpack(tmp_path / "c.sod", tmp_path / "out", [sodformat.PassphraseIdentity("Whatever123")])

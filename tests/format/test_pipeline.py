@@ -48,8 +48,13 @@ def test_cancel_stops_both_threads_and_leaves_nothing(tmp_path, identity, big):
     cancel = threading.Event()
     before = threading.active_count()
     with pytest.raises(CancelledError):
-        pack(tmp_path / "c.sod", collect_sources([big]), [identity.recipient], cancel=cancel,
-             progress=lambda done, total: cancel.set())
+        pack(
+            tmp_path / "c.sod",
+            collect_sources([big]),
+            [identity.recipient],
+            cancel=cancel,
+            progress=lambda done, total: cancel.set(),
+        )
     assert _only_inputs_left(tmp_path)
     assert threading.active_count() == before
 
@@ -57,8 +62,12 @@ def test_cancel_stops_both_threads_and_leaves_nothing(tmp_path, identity, big):
 def test_progress_rises_to_the_total_and_the_file_is_exactly_the_container(tmp_path, identity, big):
     (big.parent / "small.txt").write_text("note\n" * 100)
     reports = []
-    result = pack(tmp_path / "c.sod", collect_sources([big.parent]), [identity.recipient],
-                  progress=lambda done, total: reports.append((done, total)))
+    result = pack(
+        tmp_path / "c.sod",
+        collect_sources([big.parent]),
+        [identity.recipient],
+        progress=lambda done, total: reports.append((done, total)),
+    )
     done = [d for d, _ in reports]
     assert done == sorted(done) and len(reports) >= SIZE // (1024 * 1024) // 2
     assert reports[-1] == (SIZE + 500, SIZE + 500)

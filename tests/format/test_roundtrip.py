@@ -86,8 +86,9 @@ def test_media_types_are_sniffed_from_content(tmp_path, identity):
     (tmp_path / "scan").write_bytes(b"\x00" * 128 + b"DICM" + b"\x02\x00" * 100)
     (tmp_path / "doc").write_bytes(b"%PDF-1.7\n...")
     (tmp_path / "photo").write_bytes(b"\xff\xd8\xff\xe0" + os.urandom(1000))
-    result = pack(tmp_path / "c.sod", collect_sources([tmp_path / n for n in ("scan", "doc", "photo")]),
-                  [identity.recipient])
+    result = pack(
+        tmp_path / "c.sod", collect_sources([tmp_path / n for n in ("scan", "doc", "photo")]), [identity.recipient]
+    )
     types = {e.name: (e.media_type, e.compression) for e in result.entries}
     assert types["scan"][0] == "application/dicom"
     assert types["doc"][0] == "application/pdf"

@@ -34,12 +34,15 @@ def test_vector_opens_to_pinned_contents(name, how):
     with pytest.raises(ExpiredError):
         sodformat.verify(VECTORS / name, [ident])
     contents = sodformat.verify(VECTORS / name, [ident], allow_expired=True)
-    expected = [Entry(e["name"], True) if e["type"] == "dir" else
-                Entry(e["name"], False, e["size"], e["sha256"], e["media_type"], e["compression"])
-                for e in case["entries"]]
+    expected = [
+        Entry(e["name"], True)
+        if e["type"] == "dir"
+        else Entry(e["name"], False, e["size"], e["sha256"], e["media_type"], e["compression"])
+        for e in case["entries"]
+    ]
     assert contents.entries == expected
     assert contents.signer == (SPEC["signer"] if case["signed"] else None)
-    expected_delivery = case.get("delivery")   # only vectors written since the delivery field carry one
+    expected_delivery = case.get("delivery")  # only vectors written since the delivery field carry one
     assert contents.delivery == (Delivery(**expected_delivery) if expected_delivery else None)
 
 

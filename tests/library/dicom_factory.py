@@ -9,8 +9,18 @@ from pydicom.dataset import FileDataset, FileMetaDataset
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
 
 
-def make_dicom(path: Path, *, patient_id="PID-001", patient_name="Doe^Jane", study_uid=None, series_uid=None,
-               instance=1, size=32, study_description="CT Chest", institution="General Hospital") -> Path:
+def make_dicom(
+    path: Path,
+    *,
+    patient_id="PID-001",
+    patient_name="Doe^Jane",
+    study_uid=None,
+    series_uid=None,
+    instance=1,
+    size=32,
+    study_description="CT Chest",
+    institution="General Hospital",
+) -> Path:
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = CTImageStorage
     meta.MediaStorageSOPInstanceUID = generate_uid()
@@ -40,9 +50,9 @@ def make_dicom(path: Path, *, patient_id="PID-001", patient_name="Doe^Jane", stu
     ds.WindowCenter = 40
     ds.WindowWidth = 400
     yy, xx = np.mgrid[0:size, 0:size]
-    r = np.hypot(xx - size / 2, (yy - size / 2) * 1.25) / size        # an elliptical "body" phantom
+    r = np.hypot(xx - size / 2, (yy - size / 2) * 1.25) / size  # an elliptical "body" phantom
     hu = np.where(r < 0.42, 40 + 30 * np.sin(xx / size * 6 + instance), -1000.0)
-    hu = np.where((r > 0.30) & (r < 0.33), 700.0, hu)                # a bright "bone" ring
+    hu = np.where((r > 0.30) & (r < 0.33), 700.0, hu)  # a bright "bone" ring
     pixels = (hu + 1024).astype(np.int16)
     ds.PixelData = pixels.tobytes()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -52,5 +62,6 @@ def make_dicom(path: Path, *, patient_id="PID-001", patient_name="Doe^Jane", stu
 
 def make_study(folder: Path, n=3, **kw) -> list[Path]:
     study, series = generate_uid(), generate_uid()
-    return [make_dicom(folder / f"IM{i:04d}", study_uid=study, series_uid=series, instance=i, **kw)
-            for i in range(1, n + 1)]
+    return [
+        make_dicom(folder / f"IM{i:04d}", study_uid=study, series_uid=series, instance=i, **kw) for i in range(1, n + 1)
+    ]

@@ -7,8 +7,8 @@ import time
 import pytest
 
 from sodclient import keys
-from sodclient.services.identity import create_identity
 from sodclient.cli import main as cli_main
+from sodclient.services.identity import create_identity
 from sodclient.services.receive import import_container, open_container
 from sodformat import PassphraseRecipient, collect_sources, generate_identity, pack
 from sodformat.errors import ExpiredError, SodError
@@ -23,16 +23,24 @@ def _container(tmp_path, recipients, signer=None, created=None, days=14):
     make_study(src / "study", n=2)
     (src / "letter.txt").write_text("Dear colleague")
     out = tmp_path / "out.sod"
-    pack(out, collect_sources([src / "study", src / "letter.txt"]), recipients, signer=signer,
-         expires_in_days=days, created=created)
+    pack(
+        out,
+        collect_sources([src / "study", src / "letter.txt"]),
+        recipients,
+        signer=signer,
+        expires_in_days=days,
+        created=created,
+    )
     return out
 
 
 def test_passphrase_import_files_everything_and_audits(tmp_path):
     sender = generate_identity()
     sod = _container(tmp_path, [PassphraseRecipient(PASS)], signer=sender)
-    keys.add_contact(current().paths, keys.validate_contact("Dr Sender", "sender@example.org", str(sender.recipient),
-                                           sender.signing_public))
+    keys.add_contact(
+        current().paths,
+        keys.validate_contact("Dr Sender", "sender@example.org", str(sender.recipient), sender.signing_public),
+    )
     lib = current().library()
     opened, result = import_container(current(), sod, passphrase=PASS)
     assert opened.sender_name == "Dr Sender" and opened.signer == sender.signing_public
@@ -78,7 +86,7 @@ def test_cli_import_with_passphrase_file_and_wrong_one(tmp_path, capsys):
     sod = _container(tmp_path, [PassphraseRecipient(PASS)])
     bad = tmp_path / "bad.txt"
     bad.write_text("not it\n")
-    assert cli_main(["import", "--passphrase-file", str(bad), str(sod)]) == 8   # container refused
+    assert cli_main(["import", "--passphrase-file", str(bad), str(sod)]) == 8  # container refused
     assert "Nothing was imported" in capsys.readouterr().err
     good = tmp_path / "good.txt"
     good.write_text(PASS + "\n")

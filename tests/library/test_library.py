@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from sodclient.library import Library, LibraryError
+from sodclient.library import LibraryError
 from sodclient.library.imaging import load_dicom_frame, thumbnail
 from sodclient.progress import CancelToken
 from sodformat.errors import CancelledError

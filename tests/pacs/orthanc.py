@@ -33,7 +33,7 @@ class OrthancServer:
     workdir: Path
     dicom_port: int
     http_port: int
-    scp_port: int           # where Orthanc sends C-MOVE results (the app's storage SCP)
+    scp_port: int  # where Orthanc sends C-MOVE results (the app's storage SCP)
     aet: str = "ORTHANC"
 
     @property
@@ -81,8 +81,16 @@ class OrthancServer:
 def start_orthanc(workdir: Path) -> OrthancServer:
     workdir.mkdir(parents=True, exist_ok=True)
     dicom_port, http_port, scp_port = free_port(), free_port(), free_port()
-    app = {"AET": APP_AE, "Host": "127.0.0.1", "Port": scp_port, "AllowEcho": True, "AllowFind": True,
-           "AllowGet": True, "AllowMove": True, "AllowStore": True}
+    app = {
+        "AET": APP_AE,
+        "Host": "127.0.0.1",
+        "Port": scp_port,
+        "AllowEcho": True,
+        "AllowFind": True,
+        "AllowGet": True,
+        "AllowMove": True,
+        "AllowStore": True,
+    }
     config = {
         "Name": "SODTEST",
         "StorageDirectory": str(workdir / "storage"),
@@ -102,15 +110,16 @@ def start_orthanc(workdir: Path) -> OrthancServer:
         "DicomAlwaysAllowEcho": True,
         "DicomAlwaysAllowStore": True,
         "UnknownSopClassAccepted": False,
-        "RleTransferSyntaxAccepted": False,   # so a send must convert (tests/pacs: the accepted syntax)
+        "RleTransferSyntaxAccepted": False,  # so a send must convert (tests/pacs: the accepted syntax)
         "ConcurrentJobs": 1,
         "Plugins": [str(DICOMWEB_PLUGIN)] if DICOMWEB_PLUGIN.exists() else [],
         "DicomWeb": {"Enable": True, "Root": "/dicom-web/", "EnableWado": False, "Host": "127.0.0.1", "Ssl": False},
     }
     (workdir / "orthanc.json").write_text(json.dumps(config, indent=1))
-    with open(workdir / "orthanc.log", "wb") as log:   # the child keeps its own copy of the descriptor
-        proc = subprocess.Popen([ORTHANC, str(workdir / "orthanc.json")], stdout=log, stderr=subprocess.STDOUT,
-                                cwd=workdir)
+    with open(workdir / "orthanc.log", "wb") as log:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen(
+            [ORTHANC, str(workdir / "orthanc.json")], stdout=log, stderr=subprocess.STDOUT, cwd=workdir
+        )
     server = OrthancServer(proc, workdir, dicom_port, http_port, scp_port)
     try:
         _wait_port(http_port, timeout=30)
@@ -139,8 +148,16 @@ def orthanc(tmp_path_factory):
 
 @pytest.fixture
 def dimse_node(orthanc) -> PacsNode:
-    return PacsNode("Test PACS", ae_title=orthanc.aet, host="127.0.0.1", port=orthanc.dicom_port, calling_ae=APP_AE,
-                    retrieve=RETRIEVE_GET, move_port=orthanc.scp_port, move_listen="127.0.0.1")
+    return PacsNode(
+        "Test PACS",
+        ae_title=orthanc.aet,
+        host="127.0.0.1",
+        port=orthanc.dicom_port,
+        calling_ae=APP_AE,
+        retrieve=RETRIEVE_GET,
+        move_port=orthanc.scp_port,
+        move_listen="127.0.0.1",
+    )
 
 
 @pytest.fixture

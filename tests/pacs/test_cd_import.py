@@ -17,14 +17,24 @@ def _burn_cd(tmp_path):
     src = tmp_path / "src"
     study_a, study_b = generate_uid(), generate_uid()
     files = []
-    for series, study, pid, name, n in ((generate_uid(), study_a, "CD-A", "Alpha^Ann", 3),
-                                        (generate_uid(), study_a, "CD-A", "Alpha^Ann", 2),
-                                        (generate_uid(), study_b, "CD-B", "Beta^Bob", 1)):
+    for series, study, pid, name, n in (
+        (generate_uid(), study_a, "CD-A", "Alpha^Ann", 3),
+        (generate_uid(), study_a, "CD-A", "Alpha^Ann", 2),
+        (generate_uid(), study_b, "CD-B", "Beta^Bob", 1),
+    ):
         for i in range(1, n + 1):
-            files.append(make_dicom(src / f"{series[-6:]}-{i}.dcm", patient_id=pid, patient_name=name,
-                                    study_uid=study, series_uid=series, instance=i))
+            files.append(
+                make_dicom(
+                    src / f"{series[-6:]}-{i}.dcm",
+                    patient_id=pid,
+                    patient_name=name,
+                    study_uid=study,
+                    series_uid=series,
+                    instance=i,
+                )
+            )
     fs = FileSet()
-    for f in files:   # what the DICOMDIR's STUDY and SERIES records require (PS3.3 F.5)
+    for f in files:  # what the DICOMDIR's STUDY and SERIES records require (PS3.3 F.5)
         ds = pydicom.dcmread(f)
         ds.StudyTime, ds.StudyID, ds.AccessionNumber = "120000", "1", ""
         ds.SeriesNumber = int(ds.SeriesInstanceUID[-3:])
@@ -40,8 +50,11 @@ def test_dicomdir_lists_series_and_imports_only_the_chosen(profile, tmp_path):
     assert (cd / "DICOMDIR").is_file()
     contents = read_disc(profile, cd)
     assert contents.dicomdir == cd / "DICOMDIR" and contents.skipped == 0
-    assert sorted((s.patient_name, s.count) for s in contents.series) == \
-        [("Alpha Ann", 2), ("Alpha Ann", 3), ("Beta Bob", 1)]
+    assert sorted((s.patient_name, s.count) for s in contents.series) == [
+        ("Alpha Ann", 2),
+        ("Alpha Ann", 3),
+        ("Beta Bob", 1),
+    ]
     chosen = [s for s in contents.series if s.count == 3]
     result = import_disc(profile, contents, chosen)
     assert len(result.documents) == 3

@@ -40,6 +40,7 @@ def test_echo_and_its_diagnoses(profile, dimse_node, web_node):
     with pytest.raises(PacsRefused, match=r"refused the association.*AE title"):
         pacs.echo(profile, dimse_node.with_changes(ae_title="NOTORTHANC"))
     from tests.servers import free_port
+
     with pytest.raises(PacsUnreachable, match="Nothing answers"):
         pacs.echo(profile, dimse_node.with_changes(port=free_port()))
     with pytest.raises(PacsRefused, match="user name or password"):
@@ -53,16 +54,21 @@ def test_search_by_name_date_modality_then_series(profile, orthanc, tmp_path, di
     _study_on_pacs(orthanc, tmp_path, pid, n=2, patient_name=f"Query^{which.title()}")
     found = pacs.search(profile, node, StudyQuery(patient_name=f"query {which}"))
     assert [s.patient_id for s in found] == [pid] and found[0].instances == 2 and found[0].modalities == "CT"
-    assert pacs.search(profile, node, StudyQuery(patient_id=pid, date_from="20251201", date_to="20260131",
-                                                 modality="CT"))[0].study_uid == found[0].study_uid
+    assert (
+        pacs.search(profile, node, StudyQuery(patient_id=pid, date_from="20251201", date_to="20260131", modality="CT"))[
+            0
+        ].study_uid
+        == found[0].study_uid
+    )
     assert pacs.search(profile, node, StudyQuery(patient_id=pid, modality="MR")) == []
     series = pacs.series_of(profile, node, found[0].study_uid)
     assert len(series) == 1 and series[0].instances == 2 and series[0].modality == "CT"
 
 
 @pytest.mark.parametrize("how", ["get", "move", "wado"])
-def test_retrieve_files_the_study_as_stored_on_the_pacs(profile, orthanc, tmp_path, dimse_node, move_node,
-                                                          web_node, how):
+def test_retrieve_files_the_study_as_stored_on_the_pacs(
+    profile, orthanc, tmp_path, dimse_node, move_node, web_node, how
+):
     node = {"get": dimse_node, "move": move_node, "wado": web_node}[how]
     pid = f"R-{how}"
     sent = _study_on_pacs(orthanc, tmp_path, pid, n=3, patient_name="Retrieve^Me")
@@ -71,7 +77,7 @@ def test_retrieve_files_the_study_as_stored_on_the_pacs(profile, orthanc, tmp_pa
     assert outcome.filed == 1, outcome.studies[0].error
     docs = profile.library().documents(case_id=outcome.case_ids[0])
     assert sorted(d.sop_instance_uid for d in docs) == sorted(sent)
-    for d in docs:   # element for element what Orthanc holds, and the same image we put there
+    for d in docs:  # element for element what Orthanc holds, and the same image we put there
         assert _same_instance(d.path.read_bytes(), orthanc.instance_bytes(d.sop_instance_uid))
         assert pydicom.dcmread(d.path).PixelData == pydicom.dcmread(sent[d.sop_instance_uid]).PixelData
     assert _events(profile, "pacs-retrieve")[-1]["fields"]["instances"] == 3
@@ -82,7 +88,7 @@ def test_incomplete_retrieve_files_nothing(profile, orthanc, tmp_path, dimse_nod
     pid = "R-short"
     _study_on_pacs(orthanc, tmp_path, pid, n=2)
     study = pacs.search(profile, dimse_node, StudyQuery(patient_id=pid))[0]
-    promised_more = type(study)(**{**study.__dict__, "instances": 3})   # the PACS said 3, sends 2
+    promised_more = type(study)(**{**study.__dict__, "instances": 3})  # the PACS said 3, sends 2
     outcome = pacs.retrieve(profile, dimse_node, [promised_more])
     assert outcome.filed == 0 and "2 of 3" in outcome.studies[0].error
     assert profile.library().counts() == (0, 0, 0)
@@ -110,11 +116,16 @@ def test_received_delivery_goes_to_the_pacs(profile, orthanc, tmp_path, dimse_no
     outcome = pacs.send_to_pacs(profile, node, documents)
     assert outcome.not_dicom == 1 and outcome.stored == 3 and outcome.failed == 0
     for d in documents:
-        if d.is_dicom:   # Orthanc holds exactly the bytes we sent
+        if d.is_dicom:  # Orthanc holds exactly the bytes we sent
             assert _same_instance(orthanc.instance_bytes(d.sop_instance_uid), d.path.read_bytes())
     record = _events(profile, "pacs-send")[-1]["fields"]
-    assert record == {"method": "C-STORE" if which == "cstore" else "STOW-RS", "instances": 3, "stored": 3,
-                      "failed": 0, "not_dicom": 1}
+    assert record == {
+        "method": "C-STORE" if which == "cstore" else "STOW-RS",
+        "instances": 3,
+        "stored": 3,
+        "failed": 0,
+        "not_dicom": 1,
+    }
     assert pacs.search(profile, node, StudyQuery(patient_id=pid))[0].instances == 3
 
 
@@ -123,10 +134,11 @@ def test_send_reports_each_refused_instance(profile, tmp_path, dimse_node):
     from pydicom.uid import ExplicitVRLittleEndian
 
     from tests.library.dicom_factory import make_dicom
+
     good = make_dicom(tmp_path / "good.dcm", patient_id="S-mixed")
     odd = make_dicom(tmp_path / "odd.dcm", patient_id="S-mixed")
     ds = pydicom.dcmread(odd)
-    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = "1.2.3.4.5.6.7.8.9"   # no such storage class
+    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = "1.2.3.4.5.6.7.8.9"  # no such storage class
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds.save_as(odd, enforce_file_format=True)
     profile.library().import_paths([good, odd])
@@ -161,7 +173,7 @@ def test_cancelled_retrieve_keeps_nothing(profile, orthanc, tmp_path, move_node)
     token = CancelToken()
     seen = []
 
-    def progress(report):   # cancel as soon as the first instance has arrived
+    def progress(report):  # cancel as soon as the first instance has arrived
         seen.append(report)
         token.cancel()
 
@@ -185,6 +197,7 @@ def test_cstore_uses_a_syntax_the_node_accepts(profile, orthanc, tmp_path, dimse
     outcome = pacs.send_to_pacs(profile, dimse_node, profile.library().documents())
     assert (outcome.stored, outcome.failed) == (1, 0), outcome.results
     from io import BytesIO
+
     back = pydicom.dcmread(BytesIO(orthanc.instance_bytes(ds.SOPInstanceUID)))
     assert not back.file_meta.TransferSyntaxUID.is_compressed
     assert (back.pixel_array == pixels).all()

@@ -46,7 +46,7 @@ class TlsProxy:
         try:
             tls = self.context.wrap_socket(client, server_side=True)
         except (ssl.SSLError, OSError):
-            client.close()   # the client did not trust us: nothing to forward
+            client.close()  # the client did not trust us: nothing to forward
             return
         upstream = socket.create_connection(("127.0.0.1", self.target_port))
         threading.Thread(target=self._pump, args=(upstream, tls), daemon=True).start()
@@ -79,12 +79,20 @@ def tls_orthanc(tmp_path_factory, orthanc):
     cert.private_key_pem.write_to_path(str(d / "key.pem"))
     ca.cert_pem.write_to_path(str(d / "ca.pem"))
     dicom_port = free_port()
-    config = {"Name": "SODTLS", "StorageDirectory": str(d / "db"), "IndexDirectory": str(d / "db"),
-              "HttpServerEnabled": False, "DicomPort": dicom_port, "DicomAet": "ORTHANC",
-              "DicomAlwaysAllowEcho": True,
-              "DicomTlsEnabled": True, "DicomTlsCertificate": str(d / "cert.pem"),
-              "DicomTlsPrivateKey": str(d / "key.pem"), "DicomTlsTrustedCertificates": str(d / "ca.pem"),
-              "DicomTlsRemoteCertificateRequired": False}
+    config = {
+        "Name": "SODTLS",
+        "StorageDirectory": str(d / "db"),
+        "IndexDirectory": str(d / "db"),
+        "HttpServerEnabled": False,
+        "DicomPort": dicom_port,
+        "DicomAet": "ORTHANC",
+        "DicomAlwaysAllowEcho": True,
+        "DicomTlsEnabled": True,
+        "DicomTlsCertificate": str(d / "cert.pem"),
+        "DicomTlsPrivateKey": str(d / "key.pem"),
+        "DicomTlsTrustedCertificates": str(d / "ca.pem"),
+        "DicomTlsRemoteCertificateRequired": False,
+    }
     (d / "orthanc.json").write_text(json.dumps(config))
     with open(d / "orthanc.log", "wb") as log:
         proc = subprocess.Popen([ORTHANC, str(d / "orthanc.json")], stdout=log, stderr=subprocess.STDOUT, cwd=d)
@@ -99,8 +107,14 @@ def tls_orthanc(tmp_path_factory, orthanc):
 
 
 def test_dicom_tls_is_verified(profile, tls_orthanc):
-    node = PacsNode("TLS PACS", ae_title="ORTHANC", host="127.0.0.1", port=tls_orthanc["dicom_port"], tls=True,
-                    ca_file=tls_orthanc["ca"])
+    node = PacsNode(
+        "TLS PACS",
+        ae_title="ORTHANC",
+        host="127.0.0.1",
+        port=tls_orthanc["dicom_port"],
+        tls=True,
+        ca_file=tls_orthanc["ca"],
+    )
     assert "answered the DICOM echo" in pacs.echo(profile, node)
     with pytest.raises(PacsRefused, match=r"certificate .* is not trusted"):
         pacs.echo(profile, node.with_changes(ca_file=""))
@@ -109,8 +123,14 @@ def test_dicom_tls_is_verified(profile, tls_orthanc):
 
 
 def test_dicomweb_https_is_verified(profile, tls_orthanc):
-    node = PacsNode("TLS web", kind=DICOMWEB, base_url=tls_orthanc["url"], username=USER, password=PASSWORD,
-                    ca_file=tls_orthanc["ca"])
+    node = PacsNode(
+        "TLS web",
+        kind=DICOMWEB,
+        base_url=tls_orthanc["url"],
+        username=USER,
+        password=PASSWORD,
+        ca_file=tls_orthanc["ca"],
+    )
     assert "QIDO-RS" in pacs.echo(profile, node)
     assert pacs.search(profile, node, pacs.StudyQuery(patient_id="nobody-here")) == []
     with pytest.raises(PacsRefused, match="not trusted"):

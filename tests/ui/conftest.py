@@ -26,8 +26,9 @@ def close_when_idle(qtbot, w) -> None:
     for flow in list(w.flows):
         if hasattr(flow, "cancel"):
             flow.cancel()
-    qtbot.waitUntil(lambda: not any(j.running for j in jobs)
-                    and not any(getattr(f, "busy", False) for f in w.flows), timeout=60000)
+    qtbot.waitUntil(
+        lambda: not any(j.running for j in jobs) and not any(getattr(f, "busy", False) for f in w.flows), timeout=60000
+    )
     w.close()
     w.deleteLater()
 

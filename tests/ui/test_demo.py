@@ -51,7 +51,7 @@ def _send_with_key(qtbot, flow, *, peer_review: bool, to: str):
     qtbot.waitUntil(dlg.isVisible)
     assert dlg.windowTitle().endswith(SUFFIX)
     dlg.peer_review.setChecked(peer_review)
-    assert dlg.use_key.isEnabled()           # the demo introduced the two profiles to each other
+    assert dlg.use_key.isEnabled()  # the demo introduced the two profiles to each other
     dlg.use_key.setChecked(True)
     dlg.next_button.click()
     if peer_review:
@@ -65,7 +65,7 @@ def _send_with_key(qtbot, flow, *, peer_review: bool, to: str):
     flow.email_dialog.send_button.click()
     progress = flow.progress_dialog
     qtbot.waitUntil(lambda: progress.close_button.isVisible(), timeout=120000)
-    assert progress.link.text(), progress.headline.text()   # no host-key question: the demo trusted its server
+    assert progress.link.text(), progress.headline.text()  # no host-key question: the demo trusted its server
     assert flow.hostkey_dialog is None
     return progress
 
@@ -108,7 +108,7 @@ def test_demo_send_with_peer_review_receive_and_reply(qtbot, session, window):
         dlg.import_button.click()
     received = recipient.library.documents()
     assert len(received) == 2 and all(d.is_dicom for d in received)
-    for d in received:   # Peer Review ran: the invented patient's name and ID did not travel
+    for d in received:  # Peer Review ran: the invented patient's name and ID did not travel
         ds = pydicom.dcmread(d.path)
         assert "DEMO^Ada" not in str(ds.PatientName) and ds.PatientID != "DEMO-0001"
     dlg.cancel_button.click()
@@ -171,8 +171,14 @@ def test_sodclient_demo_command_runs_until_a_demo_window_closes(tmp_path):
     from pathlib import Path
 
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    out = subprocess.run([sys.executable, "-c", _DRIVER], env=env, capture_output=True, text=True, timeout=120,
-                         cwd=Path(__file__).resolve().parents[2])
+    out = subprocess.run(
+        [sys.executable, "-c", _DRIVER],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     result = next((json.loads(line[7:]) for line in out.stdout.splitlines() if line.startswith("RESULT ")), None)
     assert result is not None, out.stderr[-2000:]
     assert result["code"] == 0 and result["sessions"] == 0 and result["mails"] == 0

@@ -57,9 +57,19 @@ def test_wrong_password_is_diagnosed(qtbot, sshd, smtp_server, download_site):
     dlg = FtpConfigDialog(current())
     qtbot.addWidget(dlg)
     dlg.show()
-    _fill(dlg, {**smtp_server.settings(), "smtp.password": "not-it", "link.template": download_site,
-                "sftp.host": "127.0.0.1", "sftp.port": "1", "sftp.username": "x", "sftp.password": "y",
-                "sftp.remote_dir": "/tmp"})
+    _fill(
+        dlg,
+        {
+            **smtp_server.settings(),
+            "smtp.password": "not-it",
+            "link.template": download_site,
+            "sftp.host": "127.0.0.1",
+            "sftp.port": "1",
+            "sftp.username": "x",
+            "sftp.password": "y",
+            "sftp.remote_dir": "/tmp",
+        },
+    )
     dlg.test_button.click()
     qtbot.waitUntil(lambda: "SMTP: problem" in dlg.diagnosis.text(), timeout=30000)
     assert "SFTP: problem" in dlg.diagnosis.text()
@@ -69,7 +79,7 @@ def test_my_key_and_contacts(qtbot):
     dlg = KeysDialog(current())
     qtbot.addWidget(dlg)
     assert dlg.create_button.isVisibleTo(dlg) and not current().identity.exists()
-    dlg.create_button.click()   # a passphrase protects the new key: the sign-in dialog asks for it
+    dlg.create_button.click()  # a passphrase protects the new key: the sign-in dialog asks for it
     ask = dlg.sign_in_dialog
     ask.new.setText("Correct-Horse-7")
     ask.repeat.setText("Correct-Horse-8")
@@ -143,7 +153,7 @@ def test_audit_log_filters_by_kind_and_date_and_exports_csv(qtbot, tmp_path):
     assert [r["event"] for r in csv.DictReader((tmp_path / "out.csv").open())] == ["sign-in-failed"]
     dlg.kind.setCurrentIndex(0)
     dlg.use_dates.setChecked(True)
-    assert dlg.table.rowCount() == 3                                  # the last 30 days hold them all
+    assert dlg.table.rowCount() == 3  # the last 30 days hold them all
     dlg.since.setDate(QDate.currentDate().addDays(1))
     dlg.until.setDate(QDate.currentDate().addDays(2))
     assert dlg.table.rowCount() == 0 and dlg.export_to(tmp_path / "none.csv") == 0

@@ -36,8 +36,9 @@ def test_desktop_entry_declares_the_sod_type():
 
 @pytest.mark.skipif(not shutil.which("desktop-file-validate"), reason="desktop-file-utils not installed")
 def test_desktop_entry_validates():
-    out = subprocess.run(["desktop-file-validate", str(INSTALLER / "linux" / "sodsend.desktop")],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        ["desktop-file-validate", str(INSTALLER / "linux" / "sodsend.desktop")], capture_output=True, text=True
+    )
     assert out.returncode == 0 and "error:" not in out.stdout, out.stdout
 
 
@@ -63,13 +64,20 @@ def test_install_script_registers_the_association(tmp_path):
 
 def _xdg_env(home: Path) -> dict[str, str]:
     """A scratch XDG home and nothing of the machine's desktop session (generic xdg-mime back end)."""
-    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home),
-            "XDG_DATA_HOME": str(home / "share"), "XDG_CONFIG_HOME": str(home / "config"),
-            "XDG_DATA_DIRS": f"{home / 'share'}:/usr/local/share:/usr/share", "SODSEND_SKIP_PIP": "1"}
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "XDG_DATA_HOME": str(home / "share"),
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "XDG_DATA_DIRS": f"{home / 'share'}:/usr/local/share:/usr/share",
+        "SODSEND_SKIP_PIP": "1",
+    }
 
 
-@pytest.mark.skipif(not (shutil.which("xdg-mime") and shutil.which("update-mime-database")),
-                    reason="xdg-utils and shared-mime-info not installed (scripts/debian-packages.txt)")
+@pytest.mark.skipif(
+    not (shutil.which("xdg-mime") and shutil.which("update-mime-database")),
+    reason="xdg-utils and shared-mime-info not installed (scripts/debian-packages.txt)",
+)
 def test_xdg_mime_names_the_app_after_install(tmp_path):
     from sodformat import PassphraseRecipient, collect_sources, pack
 
@@ -80,7 +88,7 @@ def test_xdg_mime_names_the_app_after_install(tmp_path):
     work = tmp_path / "files"
     work.mkdir()
     pack(work / "x.sod", collect_sources([tmp_path / "in"]), [PassphraseRecipient("Pass-phrase-42")])
-    (work / "renamed.bin").write_bytes((work / "x.sod").read_bytes())   # no extension: the magic decides
+    (work / "renamed.bin").write_bytes((work / "x.sod").read_bytes())  # no extension: the magic decides
 
     def query(*args: str) -> str:
         out = subprocess.run(["xdg-mime", "query", *args], env=env, cwd=work, capture_output=True, text=True)
@@ -92,14 +100,23 @@ def test_xdg_mime_names_the_app_after_install(tmp_path):
     assert query("default", MIME_TYPE) == "sodsend.desktop"
     share = tmp_path / "home" / "share"
     for size in (16, 48, 256, 512):
-        assert (share / "icons" / "hicolor" / f"{size}x{size}" / "mimetypes" / "application-x-sod-container.png"
-                ).is_file()
+        assert (
+            share / "icons" / "hicolor" / f"{size}x{size}" / "mimetypes" / "application-x-sod-container.png"
+        ).is_file()
     # an untouched XDG home does not know the type: the install made the difference
-    assert subprocess.run(["xdg-mime", "query", "default", MIME_TYPE], env=_xdg_env(tmp_path / "other"),
-                          capture_output=True, text=True).stdout.strip() == ""
+    assert (
+        subprocess.run(
+            ["xdg-mime", "query", "default", MIME_TYPE],
+            env=_xdg_env(tmp_path / "other"),
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        == ""
+    )
 
 
 # -- Windows and macOS agree with Linux ------------------------------------------------------------------
+
 
 def _iss_defines() -> dict[str, str]:
     text = (INSTALLER / "windows" / "sodsend.iss").read_text()
@@ -125,8 +142,10 @@ def test_windows_macos_and_linux_agree():
     assert iss["Extension"] == ".sod" and "*.sod" in {g.get("pattern") for g in mime.findall("m:glob", NS)}
     assert iss["ProgId"] == "SODSend.Container" and spec["UTI"] == "org.sodsend.sod"
     iss_text = (INSTALLER / "windows" / "sodsend.iss").read_text()
-    assert 'Subkey: "Software\\Classes\\{#Extension}"; ValueType: string; ValueName: ""; ValueData: "{#ProgId}"' \
+    assert (
+        'Subkey: "Software\\Classes\\{#Extension}"; ValueType: string; ValueName: ""; ValueData: "{#ProgId}"'
         in iss_text
+    )
     spec_text = (INSTALLER / "sodsend.spec").read_text()
     assert '"LSItemContentTypes": [UTI]' in spec_text and '"public.filename-extension": ["sod", "SOD"]' in spec_text
     # one version: sodclient.__version__, which pyproject reads and the spec parses
@@ -144,16 +163,17 @@ def test_windows_macos_and_linux_agree():
 
 # -- icons --------------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", ["sodsend", "sod-document"])
 def test_icons_are_generated_from_the_svg(name):
     from PIL import Image
 
-    ET.parse(RESOURCES / f"{name}.svg")    # well-formed source
+    ET.parse(RESOURCES / f"{name}.svg")  # well-formed source
     for size in (16, 24, 32, 48, 64, 128, 256, 512):
         with Image.open(RESOURCES / "icons" / f"{name}-{size}.png") as png:
             assert png.size == (size, size) and png.mode == "RGBA"
-            assert png.getchannel("A").getextrema() == (0, 255)          # a shape on a clear ground
-            assert len(png.convert("RGB").getcolors(maxcolors=1 << 20)) > 2   # drawn, not a flat square
+            assert png.getchannel("A").getextrema() == (0, 255)  # a shape on a clear ground
+            assert len(png.convert("RGB").getcolors(maxcolors=1 << 20)) > 2  # drawn, not a flat square
     with Image.open(RESOURCES / f"{name}.ico") as ico:
         assert {(16, 16), (32, 32), (48, 48), (256, 256)} <= set(ico.info["sizes"])
     with Image.open(RESOURCES / f"{name}.icns") as icns:
@@ -162,12 +182,13 @@ def test_icons_are_generated_from_the_svg(name):
 
 # -- site defaults -----------------------------------------------------------------------------------------
 
+
 def test_shipped_site_defaults_load_and_their_examples_are_real_settings(tmp_path):
     from sodclient.profile import Profile
 
     shipped = INSTALLER / "site-defaults.ini"
     settings = Profile.at(tmp_path / "a", site_defaults=shipped).settings()
-    assert all(origin != "site" for origin in settings.origin.values())   # all commented out: changes nothing
+    assert all(origin != "site" for origin in settings.origin.values())  # all commented out: changes nothing
     # uncommented, every documented example is a known, valid, non-secret key the app then uses
     examples = re.sub(r"^# (\w+ = .*)$", r"\1", shipped.read_text(), flags=re.M)
     site = tmp_path / "site.ini"

@@ -14,11 +14,13 @@ def test_import_folder_fills_tree_and_table(qtbot, window, tmp_path):
     qtbot.waitUntil(lambda: window.tree.topLevelItemCount() == 1)
     patient = window.tree.topLevelItem(0)
     assert patient.text(0).startswith("Doe Jane")
-    assert sorted(patient.child(i).text(0).split("  ")[-1] for i in range(patient.childCount())) == \
-        ["CT Chest", "MR Knee"]
+    assert sorted(patient.child(i).text(0).split("  ")[-1] for i in range(patient.childCount())) == [
+        "CT Chest",
+        "MR Knee",
+    ]
     window.tree.setCurrentItem(patient)
-    assert len(window.current_documents()) == 5   # a patient's "All Documents" are all its documents
-    assert window.view.instances.isHidden()       # no instance list until a series is opened
+    assert len(window.current_documents()) == 5  # a patient's "All Documents" are all its documents
+    assert window.view.instances.isHidden()  # no instance list until a series is opened
     window.tree.setCurrentItem(patient.child(0))
     window.tree.activated.emit(window.tree.indexFromItem(patient.child(0).child(0)))  # double-click the series
     qtbot.waitUntil(lambda: not window.view.instances.isHidden())
@@ -28,8 +30,7 @@ def test_import_folder_fills_tree_and_table(qtbot, window, tmp_path):
     assert len(window.selected_documents()) == n  # multi-select
     window.select_rows([0])
     # generous bound: the first thumbnail loads numpy/pydicom/Pillow, slow on a loaded 2-core machine
-    qtbot.waitUntil(lambda: window.preview.pixmap() is not None and not window.preview.pixmap().isNull(),
-                    timeout=30000)
+    qtbot.waitUntil(lambda: window.preview.pixmap() is not None and not window.preview.pixmap().isNull(), timeout=30000)
     assert "5 document(s)" in window.statusBar().currentMessage() or window.library.counts()[2] == 5
 
 
@@ -50,7 +51,7 @@ def test_document_attaches_to_the_selected_case(qtbot, window, tmp_path):
     (tmp_path / "referral.pdf").write_bytes(b"%PDF-1.4 referral")
     import_and_wait(qtbot, window, [tmp_path / "referral.pdf"])
     assert [d.title for d in window.library.documents(case_id=case.id)] == ["referral.pdf"]
-    window.open_series_of_case(case.id)          # a case's non-DICOM documents are one group, "Documents"
+    window.open_series_of_case(case.id)  # a case's non-DICOM documents are one group, "Documents"
     assert window.table.item(0, 0).text() == "referral.pdf"
 
 
@@ -72,8 +73,7 @@ def test_table_shows_thumbnails(qtbot, window, tmp_path):
     import_and_wait(qtbot, window, [tmp_path / "cd"])
     window.open_series_of_case(window.current_case_id())
     # generous bound: the first thumbnail loads numpy/pydicom/Pillow, slow on a loaded 2-core machine
-    qtbot.waitUntil(lambda: window.table.rowCount() == 2 and not window.table.item(1, 0).icon().isNull(),
-                    timeout=30000)
+    qtbot.waitUntil(lambda: window.table.rowCount() == 2 and not window.table.item(1, 0).icon().isNull(), timeout=30000)
 
 
 def test_dropping_files_imports_them_and_a_sod_opens_it(qtbot, window, tmp_path):

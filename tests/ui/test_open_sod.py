@@ -26,8 +26,10 @@ def _sod(tmp_path, recipients, signer=None, **kw):
 
 def test_wrong_then_right_passphrase_then_import(qtbot, window, tmp_path):
     sender = generate_identity()
-    keys.add_contact(current().paths, keys.validate_contact("Dr Who", "who@example.org", str(sender.recipient),
-                                           sender.signing_public))
+    keys.add_contact(
+        current().paths,
+        keys.validate_contact("Dr Who", "who@example.org", str(sender.recipient), sender.signing_public),
+    )
     dlg = window.open_sod(_sod(tmp_path, [PassphraseRecipient(PASS)], signer=sender))
     qtbot.addWidget(dlg)
     assert "available until" in dlg.header.text()
@@ -81,8 +83,12 @@ def test_second_launch_hands_the_file_to_the_running_instance(qtbot, window, tmp
     sod = _sod(tmp_path, [PassphraseRecipient(PASS)])
     received = []
     server.message_received.connect(received.append)
-    proc = subprocess.Popen([sys.executable, "-m", "sodclient", str(sod)], env={**os.environ},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sodclient", str(sod)],
+        env={**os.environ},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         qtbot.waitUntil(lambda: bool(received), timeout=30000)
         qtbot.waitUntil(lambda: proc.poll() is not None, timeout=30000)

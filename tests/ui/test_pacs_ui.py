@@ -30,14 +30,16 @@ def test_pacs_nodes_dialog_echo_and_save(qtbot, window, orthanc, dimse_node):
         pass
     assert dlg.diagnosis.text().startswith("OK:"), dlg.diagnosis.text()
     assert dlg.save()
-    assert [(n.name, n.ae_title, n.port) for n in pacs.nodes(current())] == [("Radiology", "ORTHANC",
-                                                                              orthanc.dicom_port)]
+    assert [(n.name, n.ae_title, n.port) for n in pacs.nodes(current())] == [
+        ("Radiology", "ORTHANC", orthanc.dicom_port)
+    ]
     dlg.close()
 
 
 def test_query_retrieve_then_ftpsend(qtbot, window, orthanc, tmp_path, move_node, sshd, smtp_server):
-    change_settings(current(), {**sshd.settings(), **smtp_server.settings(),
-                                "link.template": "https://files.example.org/{name}"})
+    change_settings(
+        current(), {**sshd.settings(), **smtp_server.settings(), "link.template": "https://files.example.org/{name}"}
+    )
     pacs.save_node(current(), move_node)
     files = make_study(tmp_path / "pacs", n=3, patient_id="UI-QR-1", patient_name="Query^Ui")
     orthanc.upload(files)
@@ -49,7 +51,7 @@ def test_query_retrieve_then_ftpsend(qtbot, window, orthanc, tmp_path, move_node
         pass
     assert dlg.results.rowCount() == 1 and dlg.results.item(0, 1).text() == "Query Ui"
     dlg.select_studies([0])
-    qtbot.waitUntil(lambda: dlg.series.rowCount() == 1, timeout=20000)   # the study's series, from the PACS
+    qtbot.waitUntil(lambda: dlg.series.rowCount() == 1, timeout=20000)  # the study's series, from the PACS
     assert dlg.series.item(0, 3).text() == "3"
     with qtbot.waitSignal(dlg.retrieved, timeout=30000):
         dlg.retrieve_button.click()
@@ -63,7 +65,7 @@ def test_query_retrieve_then_ftpsend(qtbot, window, orthanc, tmp_path, move_node
     assert [(i.text(1), i.text(2)) for i in series] == [("CT", "3")]
     assert window.view.instances.isHidden()
     window.tree.clearSelection()
-    series[0].setSelected(True)           # "Selected" = the whole series, without opening it
+    series[0].setSelected(True)  # "Selected" = the whole series, without opening it
     assert len(window.selected_documents()) == 3
 
     flow = window.ftpsend()
@@ -75,7 +77,7 @@ def test_query_retrieve_then_ftpsend(qtbot, window, orthanc, tmp_path, move_node
     qtbot.waitUntil(lambda: flow.email_dialog is not None and flow.email_dialog.isVisible(), timeout=30000)
     staged = sorted(pydicom.dcmread(p).SOPInstanceUID for p in flow.paths)
     assert staged == sorted(pydicom.dcmread(f).SOPInstanceUID for f in files)
-    flow.email_dialog.reject()            # stop before anything is sent
+    flow.email_dialog.reject()  # stop before anything is sent
     qtbot.waitUntil(lambda: flow not in window.flows, timeout=10000)
 
 
@@ -103,7 +105,7 @@ def test_received_delivery_send_to_pacs(qtbot, window, orthanc, tmp_path, web_no
         pass
     assert dlg.status.text() == "Stored 2 of 2 instance(s)."
     assert [dlg.table.item(r, 1).text() for r in range(dlg.table.rowCount())] == ["stored", "stored"]
-    for d in received:   # read back from Orthanc: the same instance
+    for d in received:  # read back from Orthanc: the same instance
         back = pydicom.dcmread(__import__("io").BytesIO(orthanc.instance_bytes(d.sop_instance_uid)))
         assert back == pydicom.dcmread(d.path)
     assert [r["event"] for r in current().audit.read()][-1] == "pacs-send"

@@ -27,15 +27,18 @@ def test_view_draws_blanked_boxes_and_a_drag_adds_a_box_that_a_second_run_blanks
     assert change.boxes and change.boxes[0].why == "sender"
     view = RedactionView()
     qtbot.addWidget(view)
-    view.resize(256, 256)                          # the 128x128 CT drawn at twice its size
+    view.resize(256, 256)  # the 128x128 CT drawn at twice its size
     view.set_picture(frame_picture(change.output), change.boxes)
     view.show()
     qtbot.waitExposed(view)
 
     shot = view.grab().toImage()
-    edge = shot.pixelColor(8 * 2 + 20, 8 * 2)     # top edge of the blanked box, in widget pixels
-    assert (edge.red(), edge.green(), edge.blue()) == (BLANKED_COLOUR.red(), BLANKED_COLOUR.green(),
-                                                       BLANKED_COLOUR.blue())
+    edge = shot.pixelColor(8 * 2 + 20, 8 * 2)  # top edge of the blanked box, in widget pixels
+    assert (edge.red(), edge.green(), edge.blue()) == (
+        BLANKED_COLOUR.red(),
+        BLANKED_COLOUR.green(),
+        BLANKED_COLOUR.blue(),
+    )
 
     with qtbot.waitSignal(view.boxAdded) as signal:
         qtbot.mousePress(view, Qt.LeftButton, pos=QPoint(120, 160))
@@ -44,8 +47,11 @@ def test_view_draws_blanked_boxes_and_a_drag_adds_a_box_that_a_second_run_blanks
     assert signal.args == [60, 80, 30, 20]
     assert view.added_boxes() == [(60, 80, 30, 20)]
 
-    again = run_peer_review([tmp_path / "ct.dcm"], tmp_path / "out2",
-                            PeerReviewOptions(extra_boxes={str(tmp_path / "ct.dcm"): tuple(view.added_boxes())}))
+    again = run_peer_review(
+        [tmp_path / "ct.dcm"],
+        tmp_path / "out2",
+        PeerReviewOptions(extra_boxes={str(tmp_path / "ct.dcm"): tuple(view.added_boxes())}),
+    )
     pixels = pydicom.dcmread(again.outputs[0]).pixel_array
     original = pydicom.dcmread(tmp_path / "ct.dcm").pixel_array
     assert (pixels[80:100, 60:90] == pixels.min()).all() and not (original[80:100, 60:90] == pixels.min()).all()

@@ -16,8 +16,12 @@ from tests.profiles import current
 def test_reply_from_an_imported_delivery_is_threaded(qtbot, window, tmp_path, sshd, smtp_server, download_site):
     profile = window.profile
     change_settings(profile, {**sshd.settings(), **smtp_server.settings(), "link.template": download_site})
-    hostkeys.trust(profile.paths.known_hosts, "127.0.0.1", sshd.port, paramiko.Ed25519Key.from_private_key_file(
-        str(sshd.client_key.parent / "host_ed25519")))
+    hostkeys.trust(
+        profile.paths.known_hosts,
+        "127.0.0.1",
+        sshd.port,
+        paramiko.Ed25519Key.from_private_key_file(str(sshd.client_key.parent / "host_ed25519")),
+    )
     me = identity.create_identity(profile, protection="keyring")
     sender = generate_identity()
     identity.add_contact(profile, "Dr Sender", "sender@hospital.example", str(sender.recipient), sender.signing_public)

@@ -13,8 +13,8 @@ from sodclient.services.settings import change_settings
 from sodclient.transport import hostkeys
 from sodclient.ui.main_window import MainWindow
 from tests.library.dicom_factory import make_dicom, make_study
-from tests.ui.conftest import close_when_idle, import_and_wait
 from tests.profiles import current
+from tests.ui.conftest import close_when_idle, import_and_wait
 
 
 def _configure(sshd, smtp, link):
@@ -55,8 +55,9 @@ def _email(qtbot, flow, to="colleague@clinic.example"):
     return flow.progress_dialog
 
 
-def test_send_with_peer_review_and_import_in_second_profile(qtbot, window, tmp_path, sshd, smtp_server,
-                                                            download_site, monkeypatch):
+def test_send_with_peer_review_and_import_in_second_profile(
+    qtbot, window, tmp_path, sshd, smtp_server, download_site, monkeypatch
+):
     _configure(sshd, smtp_server, download_site)
     _load_library(qtbot, window, tmp_path)
     flow, passphrase = _export(qtbot, window, [0, 2], peer_review=True)
@@ -80,6 +81,7 @@ def test_send_with_peer_review_and_import_in_second_profile(qtbot, window, tmp_p
     assert hostkeys.lookup(current().paths.known_hosts, "127.0.0.1", sshd.port, "ssh-ed25519") is not None
     progress.copy_button.click()
     from PySide6.QtGui import QGuiApplication
+
     assert QGuiApplication.clipboard().text() == link
 
     # the mail holds the link, not the passphrase
@@ -116,14 +118,19 @@ def test_send_with_peer_review_and_import_in_second_profile(qtbot, window, tmp_p
 
 def test_cancel_mid_upload_keeps_everything(qtbot, window, tmp_path, sshd, smtp_server, download_site):
     _configure(sshd, smtp_server, download_site)
-    hostkeys.trust(current().paths.known_hosts, "127.0.0.1", sshd.port, paramiko.Ed25519Key.from_private_key_file(
-        str(sshd.client_key.parent / "host_ed25519")))
+    hostkeys.trust(
+        current().paths.known_hosts,
+        "127.0.0.1",
+        sshd.port,
+        paramiko.Ed25519Key.from_private_key_file(str(sshd.client_key.parent / "host_ed25519")),
+    )
     patient = window.library.create_patient("Big Study")
     case = window.library.create_case(patient.id, "Large")
     window.refresh(select_case=case.id)
     big = tmp_path / "big.bin"
     with open(big, "wb") as f:
         import os
+
         for _ in range(96):
             f.write(os.urandom(1 << 20))
     import_and_wait(qtbot, window, [big], timeout=60000)
@@ -147,7 +154,9 @@ def test_cancel_mid_upload_keeps_everything(qtbot, window, tmp_path, sshd, smtp_
 
 def test_changed_host_key_is_refused_in_the_ui(qtbot, window, tmp_path, sshd, smtp_server, download_site):
     _configure(sshd, smtp_server, download_site)
-    hostkeys.trust(current().paths.known_hosts, "127.0.0.1", sshd.port, _other_ed25519(tmp_path))  # as if the server's key had changed
+    hostkeys.trust(
+        current().paths.known_hosts, "127.0.0.1", sshd.port, _other_ed25519(tmp_path)
+    )  # as if the server's key had changed
     _load_library(qtbot, window, tmp_path)
     flow, _ = _export(qtbot, window, [0])
     progress = _email(qtbot, flow)
@@ -171,11 +180,17 @@ def test_reply_to_a_signed_delivery_with_an_attachment(qtbot, window, tmp_path, 
     from sodformat import PassphraseRecipient, collect_sources, generate_identity, pack
 
     _configure(sshd, smtp_server, download_site)
-    hostkeys.trust(current().paths.known_hosts, "127.0.0.1", sshd.port, paramiko.Ed25519Key.from_private_key_file(
-        str(sshd.client_key.parent / "host_ed25519")))
+    hostkeys.trust(
+        current().paths.known_hosts,
+        "127.0.0.1",
+        sshd.port,
+        paramiko.Ed25519Key.from_private_key_file(str(sshd.client_key.parent / "host_ed25519")),
+    )
     sender = generate_identity()
-    keys.add_contact(current().paths, keys.validate_contact("Dr Sender", "sender@hospital.example", str(sender.recipient),
-                                           sender.signing_public))
+    keys.add_contact(
+        current().paths,
+        keys.validate_contact("Dr Sender", "sender@hospital.example", str(sender.recipient), sender.signing_public),
+    )
     make_dicom(tmp_path / "in" / "img.dcm")
     sod = tmp_path / "in.sod"
     pack(sod, collect_sources([tmp_path / "in"]), [PassphraseRecipient("Pass-phrase-42")], signer=sender)
@@ -199,14 +214,26 @@ def test_reply_to_a_signed_delivery_with_an_attachment(qtbot, window, tmp_path, 
     assert "sender@hospital.example" in mail.rcpt_tos
 
 
-def test_mail_failure_after_upload_shows_the_link_and_keeps_the_mail(qtbot, window, tmp_path, sshd, smtp_server,
-                                                                     download_site):
+def test_mail_failure_after_upload_shows_the_link_and_keeps_the_mail(
+    qtbot, window, tmp_path, sshd, smtp_server, download_site
+):
     from sodclient.services.outbox import pending
 
-    change_settings(current(), {**sshd.settings(), **smtp_server.settings(), "smtp.password": "Wrong-passw0rd",
-                   "link.template": download_site})
-    hostkeys.trust(current().paths.known_hosts, "127.0.0.1", sshd.port, paramiko.Ed25519Key.from_private_key_file(
-        str(sshd.client_key.parent / "host_ed25519")))
+    change_settings(
+        current(),
+        {
+            **sshd.settings(),
+            **smtp_server.settings(),
+            "smtp.password": "Wrong-passw0rd",
+            "link.template": download_site,
+        },
+    )
+    hostkeys.trust(
+        current().paths.known_hosts,
+        "127.0.0.1",
+        sshd.port,
+        paramiko.Ed25519Key.from_private_key_file(str(sshd.client_key.parent / "host_ed25519")),
+    )
     _load_library(qtbot, window, tmp_path)
     flow, _ = _export(qtbot, window, [0])
     progress = _email(qtbot, flow)
@@ -234,8 +261,9 @@ def test_peer_review_report_with_a_left_out_document(qtbot, tmp_path):
     good = make_dicom(tmp_path / "in" / "a.dcm")
     bad = tmp_path / "in" / "b.pdf"
     bad.write_bytes(b"%PDF-1.4 broken")
-    report = run_peer_review([good, bad], tmp_path / "out", options=PeerReviewOptions(),
-                             progress=lambda r: None, cancel=CancelToken())
+    report = run_peer_review(
+        [good, bad], tmp_path / "out", options=PeerReviewOptions(), progress=lambda r: None, cancel=CancelToken()
+    )
     dlg = ReviewDialog(report)
     qtbot.addWidget(dlg)
     assert not report.all_safe and dlg.continue_button.isEnabled()
@@ -243,15 +271,20 @@ def test_peer_review_report_with_a_left_out_document(qtbot, tmp_path):
     assert "Left out" in dlg.text.toPlainText()
 
 
-def test_ui_and_cli_reviewed_sends_leave_the_same_audit_events(qtbot, window, tmp_path, sshd, smtp_server,
-                                                               download_site):
+def test_ui_and_cli_reviewed_sends_leave_the_same_audit_events(
+    qtbot, window, tmp_path, sshd, smtp_server, download_site
+):
     """One Peer Review + send path: the app's review step and `sodclient send --peer-review` run the same
     services, so the trail tells the same story for the same action from either entry point."""
     from sodclient.cli import main as cli_main
 
     _configure(sshd, smtp_server, download_site)
-    hostkeys.trust(current().paths.known_hosts, "127.0.0.1", sshd.port, paramiko.Ed25519Key.from_private_key_file(
-        str(sshd.client_key.parent / "host_ed25519")))
+    hostkeys.trust(
+        current().paths.known_hosts,
+        "127.0.0.1",
+        sshd.port,
+        paramiko.Ed25519Key.from_private_key_file(str(sshd.client_key.parent / "host_ed25519")),
+    )
     _load_library(qtbot, window, tmp_path)
     before = len(current().audit.read())
     flow, _ = _export(qtbot, window, [0, 1], peer_review=True)
@@ -267,9 +300,22 @@ def test_ui_and_cli_reviewed_sends_leave_the_same_audit_events(qtbot, window, tm
     make_study(tmp_path / "cli-study", n=2, patient_id="PID-88", patient_name="Roe^Richard")
     phrase = tmp_path / "phrase.txt"
     phrase.write_text("Transfer-Phrase-2026\n")
-    assert cli_main(["send", "--to", "colleague@clinic.example", "--peer-review", "--passphrase-file", str(phrase),
-                     "--quiet", str(tmp_path / "cli-study")]) == 0
-    from_cli = [r["event"] for r in current().audit.read()[len(records):]]
+    assert (
+        cli_main(
+            [
+                "send",
+                "--to",
+                "colleague@clinic.example",
+                "--peer-review",
+                "--passphrase-file",
+                str(phrase),
+                "--quiet",
+                str(tmp_path / "cli-study"),
+            ]
+        )
+        == 0
+    )
+    from_cli = [r["event"] for r in current().audit.read()[len(records) :]]
 
     assert from_ui == from_cli == ["peer-review", "upload", "notify", "send"]
     ui_send, cli_send = records[-1]["fields"], current().audit.read()[-1]["fields"]

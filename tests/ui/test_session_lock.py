@@ -22,8 +22,11 @@ PASS = "Ward-Sign-In-2026"
 
 
 def _visible_windows() -> list:
-    return [w for w in QApplication.topLevelWidgets() if w.isVisible() and w.isWindow()
-            and type(w).__name__ not in ("QMenu", "QTipLabel")]
+    return [
+        w
+        for w in QApplication.topLevelWidgets()
+        if w.isVisible() and w.isWindow() and type(w).__name__ not in ("QMenu", "QTipLabel")
+    ]
 
 
 def _texts(widget) -> str:
@@ -34,14 +37,20 @@ def _texts(widget) -> str:
 
 
 def test_idle_lock_hides_patient_data_keeps_the_upload_and_needs_the_passphrase(
-        qtbot, tmp_path, sshd, smtp_server, download_site, slow_link):
+    qtbot, tmp_path, sshd, smtp_server, download_site, slow_link
+):
     profile = current()
-    identity.create_identity(profile, PASS, protection="passphrase")   # signed in, as after the sign-in dialog
-    link = slow_link(bytes_per_s=3_000_000)                             # ~3 s for the upload below
-    change_settings(profile, {**sshd.settings(port=link.port), **smtp_server.settings(),
-                              "link.template": download_site})
-    hostkeys.trust(profile.paths.known_hosts, "127.0.0.1", link.port, paramiko.Ed25519Key.from_private_key_file(
-        str(sshd.client_key.parent / "host_ed25519")))
+    identity.create_identity(profile, PASS, protection="passphrase")  # signed in, as after the sign-in dialog
+    link = slow_link(bytes_per_s=3_000_000)  # ~3 s for the upload below
+    change_settings(
+        profile, {**sshd.settings(port=link.port), **smtp_server.settings(), "link.template": download_site}
+    )
+    hostkeys.trust(
+        profile.paths.known_hosts,
+        "127.0.0.1",
+        link.port,
+        paramiko.Ed25519Key.from_private_key_file(str(sshd.client_key.parent / "host_ed25519")),
+    )
     window = MainWindow(profile)
     window.show()
     patient = window.library.create_patient("Doe Jane")
@@ -50,7 +59,7 @@ def test_idle_lock_hides_patient_data_keeps_the_upload_and_needs_the_passphrase(
     scan = tmp_path / "DOE_JANE_scan.bin"
     scan.write_bytes(os.urandom(8 << 20))
     import_and_wait(qtbot, window, [scan])
-    window.open_series_of_case(case.id)                    # the study browser lists instances of an open series
+    window.open_series_of_case(case.id)  # the study browser lists instances of an open series
     qtbot.waitUntil(lambda: window.table.rowCount() == 1)
     assert "Doe Jane" in window.tree.topLevelItem(0).text(0)
 
@@ -64,7 +73,7 @@ def test_idle_lock_hides_patient_data_keeps_the_upload_and_needs_the_passphrase(
     flow.email_dialog.send_button.click()
     progress = flow.progress_dialog
     qtbot.waitUntil(lambda: progress.marks["upload"].text() == "▶", timeout=60000)
-    settings_dialog = window.ftp_config()                  # ... and FTP Config shows the settings' secrets
+    settings_dialog = window.ftp_config()  # ... and FTP Config shows the settings' secrets
     qtbot.waitUntil(settings_dialog.isVisible)
 
     # ... when the (shortened) idle time passes.
@@ -76,7 +85,7 @@ def test_idle_lock_hides_patient_data_keeps_the_upload_and_needs_the_passphrase(
     assert not window.isVisible() and not progress.isVisible()
     assert window.tree.topLevelItemCount() == 0 and window.table.rowCount() == 0 and window.thread_list.count() == 0
     assert not shiboken6.isValid(settings_dialog) or not settings_dialog.isVisible()
-    assert not profile.identity.is_unlocked                 # the decrypted key is gone
+    assert not profile.identity.is_unlocked  # the decrypted key is gone
     qtbot.waitUntil(lambda: "send: upload" in _texts(screen), timeout=10000)
     assert "Doe" not in _texts(screen) and "DOE" not in _texts(screen) and "colleague" not in _texts(screen)
 
@@ -113,6 +122,6 @@ def test_lock_from_the_menu_shortcut_in_keyring_mode(qtbot, tmp_path):
     opened = []
     window.session_lock.after_unlock(lambda: opened.append("a .sod handed over while locked"))
     assert opened == []
-    screen.unlock_button.click()                          # the OS keyring holds the key: no passphrase
+    screen.unlock_button.click()  # the OS keyring holds the key: no passphrase
     assert not window.session_lock.locked and window.isVisible() and len(opened) == 1
     close_when_idle(qtbot, window)

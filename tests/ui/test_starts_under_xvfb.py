@@ -39,8 +39,11 @@ def xvfb():
     if not shutil.which("Xvfb"):
         pytest.skip("Xvfb is not installed (scripts/debian-packages.txt lists xvfb)")
     read, write = os.pipe()
-    server = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1024x700x24", "-nolisten", "tcp"],
-                              pass_fds=(write,), stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write), "-screen", "0", "1024x700x24", "-nolisten", "tcp"],
+        pass_fds=(write,),
+        stderr=subprocess.DEVNULL,
+    )
     os.close(write)
     with os.fdopen(read) as pipe:
         display = ":" + pipe.readline().strip()
@@ -56,8 +59,9 @@ def test_app_opens_its_window_on_xcb_and_can_be_seen(xvfb, tmp_path):
     app = subprocess.Popen([sys.executable, "-m", "sodclient"], env=env, stderr=subprocess.PIPE, text=True)
     try:
         shot = tmp_path / "xcb-start.png"
-        grab = subprocess.run([sys.executable, "-c", GRAB, str(shot)], env=env, capture_output=True, text=True,
-                              timeout=90)
+        grab = subprocess.run(
+            [sys.executable, "-c", GRAB, str(shot)], env=env, capture_output=True, text=True, timeout=90
+        )
         assert app.poll() is None, f"the app ended (exit {app.returncode}): {app.stderr.read()}"
         assert grab.returncode == 0, grab.stderr
         assert shot.stat().st_size > 5000
@@ -78,8 +82,10 @@ def test_without_a_display_the_app_says_so_in_one_sentence(tmp_path):
 
 
 def test_a_missing_library_is_named_with_its_debian_package():
-    ldd = ("\tlibxcb-icccm.so.4 => not found\n\tlibxcb.so.1 => /lib/x86_64-linux-gnu/libxcb.so.1 (0x1)\n"
-           "\tlibxcb-keysyms.so.1 => not found\n\tlibxcb-icccm.so.4 => not found\n")
+    ldd = (
+        "\tlibxcb-icccm.so.4 => not found\n\tlibxcb.so.1 => /lib/x86_64-linux-gnu/libxcb.so.1 (0x1)\n"
+        "\tlibxcb-keysyms.so.1 => not found\n\tlibxcb-icccm.so.4 => not found\n"
+    )
     missing = platform_check.missing_libraries(ldd)
     assert missing == ["libxcb-icccm.so.4", "libxcb-keysyms.so.1"]
     sentence = platform_check.sentence_for(missing)
@@ -88,8 +94,11 @@ def test_a_missing_library_is_named_with_its_debian_package():
 
 def test_every_library_of_the_xcb_plugin_has_its_package_listed():
     """A Qt upgrade that needs a new library fails here, not on a user's machine."""
-    listed = {line.strip() for line in (REPO / "scripts/debian-packages-app.txt").read_text().splitlines()
-              if line.strip() and not line.startswith("#")}
+    listed = {
+        line.strip()
+        for line in (REPO / "scripts/debian-packages-app.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
     assert set(platform_check.DEBIAN_PACKAGE_OF.values()) - {"libopengl0"} <= listed
     plugin = platform_check.xcb_plugin()
     if not plugin or not shutil.which("readelf"):
@@ -99,6 +108,23 @@ def test_every_library_of_the_xcb_plugin_has_its_package_listed():
     for path in (plugin, *lib.glob("libQt6XcbQpa.so*"), *lib.glob("libQt6Gui.so*")):
         out = subprocess.run(["readelf", "-d", str(path)], capture_output=True, text=True).stdout
         needed |= {line.split("[")[1].rstrip("]") for line in out.splitlines() if "(NEEDED)" in line}
-    system = {n for n in needed if not n.startswith(("libQt6", "libicu", "libc.", "libm.", "libstdc++", "libgcc_s",
-                                                      "ld-linux", "libz.", "libzstd", "libpthread", "libdl."))}
+    system = {
+        n
+        for n in needed
+        if not n.startswith(
+            (
+                "libQt6",
+                "libicu",
+                "libc.",
+                "libm.",
+                "libstdc++",
+                "libgcc_s",
+                "ld-linux",
+                "libz.",
+                "libzstd",
+                "libpthread",
+                "libdl.",
+            )
+        )
+    }
     assert system - set(platform_check.DEBIAN_PACKAGE_OF) == set()

@@ -12,10 +12,18 @@ from tests.ui.conftest import import_and_wait
 
 def _two_series(folder, patient_id="BR-1", name="Browser^Bea"):
     study, s1, s2 = generate_uid(), generate_uid(), generate_uid()
-    files = [make_dicom(folder / f"a{i}.dcm", patient_id=patient_id, patient_name=name, study_uid=study,
-                        series_uid=s1, instance=i) for i in range(1, 6)]
-    files += [make_dicom(folder / f"b{i}.dcm", patient_id=patient_id, patient_name=name, study_uid=study,
-                         series_uid=s2, instance=i) for i in range(1, 3)]
+    files = [
+        make_dicom(
+            folder / f"a{i}.dcm", patient_id=patient_id, patient_name=name, study_uid=study, series_uid=s1, instance=i
+        )
+        for i in range(1, 6)
+    ]
+    files += [
+        make_dicom(
+            folder / f"b{i}.dcm", patient_id=patient_id, patient_name=name, study_uid=study, series_uid=s2, instance=i
+        )
+        for i in range(1, 3)
+    ]
     return files
 
 
@@ -24,7 +32,7 @@ def test_selection_at_every_level_and_the_opened_series(qtbot, window, tmp_path)
     import_and_wait(qtbot, window, [tmp_path / "cd"])
     case_id = window.current_case_id()
     (tmp_path / "letter.pdf").write_bytes(b"%PDF-1.4 referral")
-    import_and_wait(qtbot, window, [tmp_path / "letter.pdf"])      # goes to the current study
+    import_and_wait(qtbot, window, [tmp_path / "letter.pdf"])  # goes to the current study
     view = window.view
     patient = window.tree.topLevelItem(0)
     study = patient.child(0)
@@ -50,19 +58,18 @@ def test_selection_at_every_level_and_the_opened_series(qtbot, window, tmp_path)
     # the middle slice stands for a series; opening it lists its instances, in order
     qtbot.waitUntil(lambda: not five.icon(0).isNull(), timeout=30000)
     window.tree.setCurrentItem(five)
-    window.view_current()                   # View / Enter on a series opens it
+    window.view_current()  # View / Enter on a series opens it
     qtbot.waitUntil(lambda: not view.instances.isHidden())
     assert window.table.rowCount() == 5
     assert [window.table.item(r, 2).text() for r in range(5)] == [f"Axial #{i}" for i in range(1, 6)]
     window.select_rows([1, 3])
     assert [d.instance_number for d in window.selected_documents()] == [2, 4]
     assert window.library.middle_document(view.opened_series).instance_number == 3
-    window.tree.setCurrentItem(study)       # leaving the series closes its list
+    window.tree.setCurrentItem(study)  # leaving the series closes its list
     assert view.instances.isHidden() and view.opened_series is None
 
     # removing documents keeps the series rows right
-    window.library.remove_documents([d.id for d in window.library.documents(case_id=case_id)
-                                     if d.instance_number == 1])
+    window.library.remove_documents([d.id for d in window.library.documents(case_id=case_id) if d.instance_number == 1])
     window.refresh()
     assert sorted(i.text(2) for i in view.series_items()) == ["1", "1", "4"]
 
@@ -82,6 +89,7 @@ def test_import_from_cd_with_dicomdir(qtbot, window, tmp_path):
     items = dlg.series_items()
     assert sorted(i.text(2) for i in items) == ["2", "5"]
     from PySide6.QtCore import Qt
+
     next(i for i in items if i.text(2) == "2").setCheckState(0, Qt.Unchecked)
     with qtbot.waitSignal(dlg.imported, timeout=20000):
         dlg.import_chosen()

@@ -33,8 +33,11 @@ def unknown_host(progress, cancel):
 
 @pytest.mark.parametrize("kind", ["thread", "process"])
 def test_result_and_progress_reach_the_gui_thread(qtbot, kind):
-    job = Job(lambda progress, cancel: counting(20, progress, cancel)) if kind == "thread" \
+    job = (
+        Job(lambda progress, cancel: counting(20, progress, cancel))
+        if kind == "thread"
         else ProcessJob(counting, (20,))
+    )
     seen = []
     job.progressed.connect(seen.append)
     with qtbot.waitSignal(job.succeeded, timeout=30000) as blocker:
@@ -101,4 +104,4 @@ def test_an_unhandled_failure_is_shown_and_logged_with_its_traceback(qtbot, kind
     qtbot.addWidget(box)
     assert "unexpected problem stopped the broken" in box.text() and "Open Log Folder" in box.text()
     text = log_file.read_text()
-    assert "ZeroDivisionError" in text and "def broken" not in text and 'line ' in text and "broken" in text
+    assert "ZeroDivisionError" in text and "def broken" not in text and "line " in text and "broken" in text

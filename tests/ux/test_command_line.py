@@ -17,8 +17,9 @@ from sodformat.cli import build_parser as sod_parser
 
 
 def sod(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "sodformat.cli", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "sodformat.cli", *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=120
+    )
 
 
 def one_line_error(proc) -> str:
@@ -48,8 +49,7 @@ def test_bad_paths_are_one_line_errors(tmp_path):
     assert "/missing/dir/k" in one_line_error(sod("keygen", "-o", tmp_path / "missing/dir/k"))
     (tmp_path / "pw").write_text("Sunny-Day-2026")
     (tmp_path / "a.txt").write_text("x")
-    one_line_error(sod("pack", "-o", tmp_path / "nope/c.sod", "--passphrase-file", tmp_path / "pw",
-                       tmp_path / "a.txt"))
+    one_line_error(sod("pack", "-o", tmp_path / "nope/c.sod", "--passphrase-file", tmp_path / "pw", tmp_path / "a.txt"))
     one_line_error(sod("pack", "-o", tmp_path / "c.sod", "--passphrase-file", tmp_path / "nopw", tmp_path / "a.txt"))
     one_line_error(sod("unpack", "-o", tmp_path / "out", "--identity", tmp_path / "nokey", tmp_path / "none.sod"))
     one_line_error(sod("inspect", tmp_path / "none.sod"))
@@ -76,15 +76,16 @@ def test_unpack_creates_only_the_last_folder(tmp_path):
     (tmp_path / "a.txt").write_text("x")
     pw = tmp_path / "pw"
     assert sod("pack", "-o", tmp_path / "c.sod", "--passphrase-file", pw, tmp_path / "a.txt").returncode == 0
-    one_line_error(sod("unpack", "-o", tmp_path / "typo/deep/out", "--passphrase-file", tmp_path / "pw",
-                       tmp_path / "c.sod"))
+    one_line_error(
+        sod("unpack", "-o", tmp_path / "typo/deep/out", "--passphrase-file", tmp_path / "pw", tmp_path / "c.sod")
+    )
     assert not (tmp_path / "typo").exists()
     assert sod("unpack", "-o", tmp_path / "out", "--passphrase-file", pw, tmp_path / "c.sod").returncode == 0
     assert (tmp_path / "out" / "a.txt").read_text() == "x"
 
 
 def test_key_show_prints_the_line_the_contact_form_accepts(profile, capsys):
-    assert sodclient_main(["key", "show"]) == 2   # no key yet: says how to make one
+    assert sodclient_main(["key", "show"]) == 2  # no key yet: says how to make one
     assert "--create" in capsys.readouterr().err
     phrase = profile.paths.config.parent / "new-passphrase.txt"
     phrase.write_text("Signing-Passphrase-2026\n")
@@ -109,8 +110,10 @@ def test_audit_prints_sentences_and_says_when_it_is_empty(profile, capsys):
     assert "TransferError" not in "".join(out)
 
 
-@pytest.mark.parametrize("size,text", [(0, "0 bytes"), (13_500, "13.5 KB"), (999, "999 bytes"),
-                                       (4_200_000_000, "4.20 GB"), (123_456_789, "123 MB")])
+@pytest.mark.parametrize(
+    "size,text",
+    [(0, "0 bytes"), (13_500, "13.5 KB"), (999, "999 bytes"), (4_200_000_000, "4.20 GB"), (123_456_789, "123 MB")],
+)
 def test_sizes_read_as_people_say_them(size, text):
     from sodclient.wording import human_size
 
@@ -122,8 +125,10 @@ def test_the_mail_says_13_5_kb_not_0_0_mb():
 
     from sodclient.notify.mail import Notification, compose
 
-    body = compose(Notification(["a@b.example"], [], "https://x.example/f", datetime(2026, 1, 1, tzinfo=UTC),
-                                13_500), "me@example.org").get_content()
+    body = compose(
+        Notification(["a@b.example"], [], "https://x.example/f", datetime(2026, 1, 1, tzinfo=UTC), 13_500),
+        "me@example.org",
+    ).get_content()
     assert "(13.5 KB)" in body and "0.0 MB" not in body
 
 
@@ -163,7 +168,11 @@ def test_every_audit_event_the_services_write_reads_as_a_sentence():
     events = {AuditEvent[name].value for name in written}
     assert {"send", "upload", "import", "revoke", "documents-saved"} <= events
     for event in sorted(events):
-        text = audit_text.sentence({"event": event, "fields": {"reason": "TransferError", "documents": 2,
-                                                                "to": ["dr@example.org"], "remote_name": "x.sod"}})
+        text = audit_text.sentence(
+            {
+                "event": event,
+                "fields": {"reason": "TransferError", "documents": 2, "to": ["dr@example.org"], "remote_name": "x.sod"},
+            }
+        )
         assert text.endswith(".") and "TransferError" not in text and "(" + "documents:" not in text, (event, text)
-        assert "-" not in event or event not in text, (event, text)   # no internal names such as notify-queued
+        assert "-" not in event or event not in text, (event, text)  # no internal names such as notify-queued

@@ -36,8 +36,13 @@ def test_survey_sorts_every_file_and_names_each_left_out(cd):
     assert sorted(p.name for p in plan.dicom) == ["IM0001", "IM0002", "RTSTRUCT"]
     assert [p.name for p in plan.documents] == ["report.pdf"]
     assert [x.path.name for x in plan.refused] == ["broken.dcm"] and plan.refused[0].reason.startswith("it is")
-    assert sorted(x.path.name for x in plan.skipped) == [".DS_Store", "DICOMDIR", "README.TXT", "Thumbs.db",
-                                                         "VIEWER.EXE"]
+    assert sorted(x.path.name for x in plan.skipped) == [
+        ".DS_Store",
+        "DICOMDIR",
+        "README.TXT",
+        "Thumbs.db",
+        "VIEWER.EXE",
+    ]
 
 
 def test_cd_import_asks_for_the_case_of_the_document_and_files_nothing_else(qtbot, window, cd):
@@ -72,7 +77,7 @@ def test_cd_import_asks_for_the_case_of_the_document_and_files_nothing_else(qtbo
 def test_leaving_the_documents_out_imports_only_the_dicom(qtbot, window, cd):
     run = import_and_wait(qtbot, window, [cd], confirm=False)
     qtbot.waitUntil(lambda: run.dialog is not None and run.dialog.isVisible(), timeout=20000)
-    assert not run.dialog.import_button.isEnabled()   # no case chosen yet: never filed silently
+    assert not run.dialog.import_button.isEnabled()  # no case chosen yet: never filed silently
     run.dialog.leave_out.setChecked(True)
     assert run.dialog.import_button.isEnabled() and run.dialog.import_button.text() == "Import 3 files"
     with qtbot.waitSignal(run.finished, timeout=20000):
@@ -84,8 +89,7 @@ def test_a_second_import_says_the_documents_were_already_there(qtbot, window, tm
     make_study(tmp_path / "s", n=2)
     import_and_wait(qtbot, window, [tmp_path / "s"])
     import_and_wait(qtbot, window, [tmp_path / "s"])
-    assert window.statusBar().currentMessage() == \
-        "All 2 documents were already in the library; nothing new was added."
+    assert window.statusBar().currentMessage() == "All 2 documents were already in the library; nothing new was added."
 
 
 def test_a_dicom_file_with_a_tiff_preamble_is_listed_as_dicom(tmp_path):
@@ -93,5 +97,5 @@ def test_a_dicom_file_with_a_tiff_preamble_is_listed_as_dicom(tmp_path):
 
     (path,) = make_study(tmp_path / "s", n=1)
     data = bytearray(path.read_bytes())
-    data[0:4] = b"II*\x00"     # a dual-personality DICOM/TIFF file
+    data[0:4] = b"II*\x00"  # a dual-personality DICOM/TIFF file
     assert sniff(bytes(data[:4096]), "IMG0001.tif") == "application/dicom"

@@ -74,8 +74,9 @@ sys.exit(1 if problems else 0)
 @pytest.mark.parametrize("scale", ["1", "1.5"])
 def test_no_dialog_clips_its_text(tmp_path, scale):
     env = {**os.environ, "QT_SCALE_FACTOR": scale, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
-    run = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path)], env=env, capture_output=True, text=True,
-                         timeout=180, cwd=ROOT)
+    run = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(tmp_path)], env=env, capture_output=True, text=True, timeout=180, cwd=ROOT
+    )
     assert run.returncode == 0, run.stdout + run.stderr[-3000:]
 
 

@@ -29,17 +29,23 @@ pytest_plugins = ["tests.ui.conftest"]
 def _configure(sshd, smtp, link, trust=True, **override):
     change_settings(current(), {**sshd.settings(), **smtp.settings(), "link.template": link, **override})
     if trust:
-        hostkeys.trust(current().paths.known_hosts, "127.0.0.1", sshd.port,
-                       paramiko.Ed25519Key.from_private_key_file(str(sshd.client_key.parent / "host_ed25519")))
+        hostkeys.trust(
+            current().paths.known_hosts,
+            "127.0.0.1",
+            sshd.port,
+            paramiko.Ed25519Key.from_private_key_file(str(sshd.client_key.parent / "host_ed25519")),
+        )
 
 
-def test_progress_names_the_connection_then_shows_upload_percentage(qtbot, tmp_path, sshd, smtp_server,
-                                                                    download_site):
+def test_progress_names_the_connection_then_shows_upload_percentage(qtbot, tmp_path, sshd, smtp_server, download_site):
     _configure(sshd, smtp_server, download_site)
     files = make_study(tmp_path / "s", n=2, size=64)
     reports: list[ProgressReport] = []
-    result = send(current(), SendRequest(files, ["dr@clinic.example"], passphrases=["Velvet-Harbor-Gravy-42"],
-                                         cc=["desk@clinic.example"]), progress=reports.append)
+    result = send(
+        current(),
+        SendRequest(files, ["dr@clinic.example"], passphrases=["Velvet-Harbor-Gravy-42"], cc=["desk@clinic.example"]),
+        progress=reports.append,
+    )
     connect = [r for r in reports if r.stage == "connect"]
     assert connect[0].detail == f"Connecting to 127.0.0.1 (port {sshd.port})" and connect[0].total == 20
     assert connect[-1].detail == "Connected to 127.0.0.1"
@@ -62,14 +68,17 @@ def test_progress_names_the_connection_then_shows_upload_percentage(qtbot, tmp_p
 def test_a_server_that_does_not_answer_is_diagnosed_in_seconds(tmp_path, sshd, smtp_server, download_site):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        closed = s.getsockname()[1]          # nothing listens there once the socket is closed
+        closed = s.getsockname()[1]  # nothing listens there once the socket is closed
     _configure(sshd, smtp_server, download_site, trust=False, **{"sftp.port": str(closed)})
     reports: list[ProgressReport] = []
     t0 = time.monotonic()
     with pytest.raises(TransferError) as info:
-        send(current(), SendRequest(make_study(tmp_path / "s", n=1), ["dr@clinic.example"],
-                                    passphrases=["Velvet-Harbor-Gravy-42"]), progress=reports.append)
-    assert time.monotonic() - t0 < 15          # two attempts, not six
+        send(
+            current(),
+            SendRequest(make_study(tmp_path / "s", n=1), ["dr@clinic.example"], passphrases=["Velvet-Harbor-Gravy-42"]),
+            progress=reports.append,
+        )
+    assert time.monotonic() - t0 < 15  # two attempts, not six
     assert f"nothing answers on 127.0.0.1 port {closed}" in str(info.value)
     connect = [r for r in reports if r.stage == "connect"]
     assert connect[0].detail == f"Connecting to 127.0.0.1 (port {closed})"
@@ -77,12 +86,13 @@ def test_a_server_that_does_not_answer_is_diagnosed_in_seconds(tmp_path, sshd, s
     assert retried and "connection refused" in retried[-1].detail and "attempt 2 of 2" in retried[-1].detail
 
 
-def test_last_page_shows_the_passphrase_then_sent_view_deletes_and_sends_again(qtbot, window, tmp_path, sshd,
-                                                                                smtp_server, download_site):
+def test_last_page_shows_the_passphrase_then_sent_view_deletes_and_sends_again(
+    qtbot, window, tmp_path, sshd, smtp_server, download_site
+):
     _configure(sshd, smtp_server, download_site)
     make_study(tmp_path / "cd", n=2, patient_name="Doe^Jane")
     import_and_wait(qtbot, window, [tmp_path / "cd"])
-    window.open_series_of_case(window.current_case_id())   # the study browser lists an open series' instances
+    window.open_series_of_case(window.current_case_id())  # the study browser lists an open series' instances
     qtbot.waitUntil(lambda: window.table.rowCount() == 2)
     window.select_rows([0, 1])
     flow = window.ftpsend()
@@ -136,8 +146,22 @@ def test_last_page_shows_the_passphrase_then_sent_view_deletes_and_sends_again(q
 def test_old_ledger_entries_without_recipients_still_show(profile):
     path = profile.paths.ledger_file
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"kind": "sodsend-deliveries", "version": 2, "items": [
-        {"remote_name": "a.sod", "size": 13500, "uploaded": "2026-01-01T10:00:00+00:00",
-         "expires": "2026-01-15T10:00:00+00:00", "purged": True}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "kind": "sodsend-deliveries",
+                "version": 2,
+                "items": [
+                    {
+                        "remote_name": "a.sod",
+                        "size": 13500,
+                        "uploaded": "2026-01-01T10:00:00+00:00",
+                        "expires": "2026-01-15T10:00:00+00:00",
+                        "purged": True,
+                    }
+                ],
+            }
+        )
+    )
     (d,) = Ledger(path).load()
     assert d.to == () and d.state == "expired and deleted from the server" and d.recipients == []

@@ -28,10 +28,12 @@ def displayed(label) -> str:
 
 @pytest.fixture
 def locked_profile(tmp_path, monkeypatch, profile):
-    change_settings(profile, {"sftp.host": "my-own.example.org"})   # the user's value from before the lock
+    change_settings(profile, {"sftp.host": "my-own.example.org"})  # the user's value from before the lock
     site = tmp_path / "site-defaults.ini"
-    site.write_text("[sftp]\nhost = sftp.hospital.example\nremote_dir = /outgoing\n"
-                    "[lock]\nkeys = sftp.host, sftp.remote_dir, smtp.*\n")
+    site.write_text(
+        "[sftp]\nhost = sftp.hospital.example\nremote_dir = /outgoing\n"
+        "[lock]\nkeys = sftp.host, sftp.remote_dir, smtp.*\n"
+    )
     monkeypatch.setenv("SODCLIENT_SITE_DEFAULTS", str(site))
     return Profile.from_environment()
 
@@ -45,7 +47,7 @@ def test_a_locked_key_keeps_the_sites_value_and_cannot_be_changed(locked_profile
     assert cli_main(["config", "set", "sftp.remote_dir=/tmp"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "SFTP remote folder is set by your site's administrator" in err
-    assert cli_main(["config", "set", "sftp.username=jane"]) == 0   # unlocked keys stay the user's
+    assert cli_main(["config", "set", "sftp.username=jane"]) == 0  # unlocked keys stay the user's
 
 
 def test_locked_fields_are_read_only_in_ftp_config(qtbot, locked_profile):
@@ -103,7 +105,7 @@ def test_the_contact_form_accepts_what_copy_public_key_copies(qtbot, profile):
     from sodclient.services.identity import KEYRING, create_identity
     from sodclient.ui.keys_dialog import KeysDialog
 
-    create_identity(profile, protection=KEYRING)   # (creating it under a passphrase is the sign-in dialog's test)
+    create_identity(profile, protection=KEYRING)  # (creating it under a passphrase is the sign-in dialog's test)
     dlg = KeysDialog(profile)
     qtbot.addWidget(dlg)
     dlg.copy_button.click()

@@ -45,11 +45,11 @@ def test_ybr_full_422_colour_matches_pydicoms_own_rendering(qtbot, window, tmp_p
     (doc,) = window.library.documents()
     dlg = _viewer(qtbot, window, doc)
     shown = _rgb(dlg.view.image())
-    reference = pydicom.dcmread(src).pixel_array          # pydicom's rendering: YBR converted to RGB, once
+    reference = pydicom.dcmread(src).pixel_array  # pydicom's rendering: YBR converted to RGB, once
     assert reference.shape == shown.shape
     assert np.abs(shown.astype(int) - reference.astype(int)).max() <= 1
     assert tuple(shown[0, 0]) == tuple(reference[0, 0]) and shown[0, 0, 0] > 200  # the red corner is red
-    assert not dlg.wl_row.isVisible()   # colour has no window/level
+    assert not dlg.wl_row.isVisible()  # colour has no window/level
 
 
 def test_series_images_frames_cine_zoom_presets_and_tags(qtbot, window, tmp_path):
@@ -106,7 +106,7 @@ def test_a_multi_frame_object_scrolls_its_frames(qtbot, window, tmp_path):
     dlg = _viewer(qtbot, window, doc)
     assert dlg.frame_label.text() == "1 of 4" and dlg.frame_row.isEnabled()
     first = _rgb(dlg.view.image())[8, 8, 0]
-    dlg.step(1)   # the wheel steps frames of a multi-frame object
+    dlg.step(1)  # the wheel steps frames of a multi-frame object
     assert dlg.frame_label.text() == "2 of 4" and _rgb(dlg.view.image())[8, 8, 0] > first
 
 
@@ -157,8 +157,9 @@ def test_a_pdf_opens_in_the_system_viewer_only_after_the_warning(qtbot, window, 
         def answer(button, tries=100):
             """Clicks the question's button once it shows (a loaded machine may take a while); never leaves a
             modal question open, which would hang the run."""
-            box = next((w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()),
-                       None)
+            box = next(
+                (w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()), None
+            )
             if box is None:
                 if tries:
                     QTimer.singleShot(100, lambda: answer(button, tries - 1))
@@ -170,7 +171,7 @@ def test_a_pdf_opens_in_the_system_viewer_only_after_the_warning(qtbot, window, 
         assert window.document_actions.open_with_system() is None and catcher.urls == []
         assert "outside SOD Send" in answers[0] and "referral letter.pdf" in answers[0]
         QTimer.singleShot(100, lambda: answer(QMessageBox.Yes))
-        window.view_current()   # double-click / Return on a PDF: the same warning, then the system's viewer
+        window.view_current()  # double-click / Return on a PDF: the same warning, then the system's viewer
         assert len(catcher.urls) == 1
         opened = catcher.urls[0].toLocalFile()
         assert opened.endswith("/referral letter.pdf") and Path(opened).read_bytes() == pdf_in_case.read_bytes()

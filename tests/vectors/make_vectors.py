@@ -8,7 +8,7 @@ Existing vectors are never remade (they are what older writers produced): a form
 import json
 import random
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sodformat
@@ -17,7 +17,7 @@ from sodformat.keys import Identity
 HERE = Path(__file__).parent
 SEED = bytes(range(32))
 PASSPHRASE = "Vector-Passphrase-1"
-CREATED = int(datetime(2026, 1, 1, tzinfo=timezone.utc).timestamp())
+CREATED = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp())
 
 
 def _tree(root: Path) -> Path:
@@ -32,16 +32,28 @@ def _tree(root: Path) -> Path:
     return top
 
 
-DELIVERY = sodformat.Delivery("0123456789abcdef0123456789abcdef", in_reply_to="fedcba9876543210fedcba9876543210",
-                              message="Vector reply: see the attached note.", reply_to="replier@example.org")
+DELIVERY = sodformat.Delivery(
+    "0123456789abcdef0123456789abcdef",
+    in_reply_to="fedcba9876543210fedcba9876543210",
+    message="Vector reply: see the attached note.",
+    reply_to="replier@example.org",
+)
 
 
 def main() -> None:
     identity = Identity(SEED)
     existing = HERE / "vectors.json"
-    vectors = json.loads(existing.read_text()) if existing.exists() else {
-        "identity_seed_hex": SEED.hex(), "identity_secret": identity.secret_string(),
-        "recipient": str(identity.recipient), "signer": identity.signing_public, "containers": {}}
+    vectors = (
+        json.loads(existing.read_text())
+        if existing.exists()
+        else {
+            "identity_seed_hex": SEED.hex(),
+            "identity_secret": identity.secret_string(),
+            "recipient": str(identity.recipient),
+            "signer": identity.signing_public,
+            "containers": {},
+        }
+    )
     if not (HERE / "identity.key").exists():
         identity.save(HERE / "identity.key")
     with tempfile.TemporaryDirectory() as tmp:
@@ -49,18 +61,27 @@ def main() -> None:
         cases = {
             "x25519-signed.sod": dict(recipients=[identity.recipient], signer=identity),
             "passphrase.sod": dict(recipients=[sodformat.PassphraseRecipient(PASSPHRASE)]),
-            "multi-chacha.sod": dict(recipients=[sodformat.PassphraseRecipient(PASSPHRASE), identity.recipient],
-                                     aead="chacha20-poly1305", chunk=65536),
-            "reply-signed.sod": dict(recipients=[identity.recipient, sodformat.PassphraseRecipient(PASSPHRASE)],
-                                     signer=identity, delivery=DELIVERY),
+            "multi-chacha.sod": dict(
+                recipients=[sodformat.PassphraseRecipient(PASSPHRASE), identity.recipient],
+                aead="chacha20-poly1305",
+                chunk=65536,
+            ),
+            "reply-signed.sod": dict(
+                recipients=[identity.recipient, sodformat.PassphraseRecipient(PASSPHRASE)],
+                signer=identity,
+                delivery=DELIVERY,
+            ),
         }
         for name, kw in cases.items():
             if name in vectors["containers"] and (HERE / name).exists():
                 continue
             result = sodformat.pack(HERE / name, sources, created=CREATED, **kw)
             vectors["containers"][name] = {
-                "aead": result.header.aead, "created": CREATED, "expires": CREATED + 14 * 86400,
-                "signed": "signer" in kw, "entries": [e.to_json() for e in result.entries],
+                "aead": result.header.aead,
+                "created": CREATED,
+                "expires": CREATED + 14 * 86400,
+                "signed": "signer" in kw,
+                "entries": [e.to_json() for e in result.entries],
             }
             if "delivery" in kw:
                 vectors["containers"][name]["delivery"] = kw["delivery"].to_json()
