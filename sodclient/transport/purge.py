@@ -38,7 +38,7 @@ def _expired_by_header(session: SftpSession, name: str) -> bool | None:
         with session.sftp.open(session.path(name), "rb") as f:
             probe.write_bytes(f.read(HEADER_PROBE))
         try:
-            return inspect(probe).expired
+            return inspect(probe).expired()
         except SodError:
             return None
 

@@ -193,6 +193,9 @@ def test_purge_expired(ready, tmp_path, capsys):
         expires_in_days=1,
         created=time.time() - 2 * 86400,
     )
+    # a valid delivery from another computer: its header says it has days to go, so it stays
+    valid = sshd.upload_dir / "otherstation1111111111111111111.sod"
+    pack(valid, collect_sources([_study(tmp_path / "y")]), [PassphraseRecipient(PASSPHRASE)], expires_in_days=3)
     # one of ours whose ledger says it expired
     ours = sshd.upload_dir / "ours000000000000000000000000000.sod"
     ours.write_bytes(stale.read_bytes())
@@ -206,7 +209,8 @@ def test_purge_expired(ready, tmp_path, capsys):
     out = capsys.readouterr().out
     assert not stale.exists() and not ours.exists()
     assert (sshd.upload_dir / fresh.remote_name).exists() and (sshd.upload_dir / "index.html").exists()
-    assert "2 deleted" in out
+    assert valid.exists()   # (a header's expiry was once read as always true: every unknown delivery went)
+    assert "2 deleted" in out and "2 still valid" in out
     assert current().audit.verify().ok
 
 
