@@ -19,6 +19,7 @@ import stat
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
 import paramiko
@@ -217,8 +218,8 @@ class SftpSession:
         self.confirm_host_key = confirm_host_key
         self.accept_fingerprint = accept_fingerprint
         self.transport: paramiko.Transport | None = None
-        self.alt = None  # the asyncssh connection, when paramiko could not negotiate
-        self.sftp = None
+        self.alt: Any = None  # the asyncssh connection, when paramiko could not negotiate
+        self.sftp: Any = None  # paramiko's SFTPClient, or the same calls over asyncssh (BlockingSftp)
         self.server_fingerprint = ""
         self.server_key_type = ""
         self.cipher = ""
