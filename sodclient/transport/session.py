@@ -19,8 +19,8 @@ import stat
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import paramiko
 from paramiko.sftp import (

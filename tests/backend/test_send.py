@@ -209,7 +209,7 @@ def test_purge_expired(ready, tmp_path, capsys):
     out = capsys.readouterr().out
     assert not stale.exists() and not ours.exists()
     assert (sshd.upload_dir / fresh.remote_name).exists() and (sshd.upload_dir / "index.html").exists()
-    assert valid.exists()   # (a header's expiry was once read as always true: every unknown delivery went)
+    assert valid.exists()  # (a header's expiry was once read as always true: every unknown delivery went)
     assert "2 deleted" in out and "2 still valid" in out
     assert current().audit.verify().ok
 
