@@ -97,7 +97,9 @@ def _run(args, profile) -> int:
         return 0
     if args.action == "change-passphrase":
         old = _read(args.identity_passphrase_file) if args.identity_passphrase_file else _ask("Current passphrase: ")
-        identity.change_passphrase(profile, old, new_passphrase(args, profile))
+        new = new_passphrase(args, profile)
+        assert new is not None  # changing asks for one whatever the site's protection
+        identity.change_passphrase(profile, old, new)
         print("passphrase changed")
         return 0
     recipient, signer = identity.public_keys(profile) if status.state != "plain" else ("", "")

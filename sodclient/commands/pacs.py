@@ -92,7 +92,7 @@ def _retrieve(args, profile) -> int:
             f"{s.study.study_uid}: "
             + (
                 f"filed ({len(s.result.documents)} new, {s.result.duplicates} already in the library)"
-                if s.ok
+                if s.ok and s.result is not None
                 else f"not filed: {s.error}"
             )
         )

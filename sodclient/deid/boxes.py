@@ -26,5 +26,6 @@ class Box:
     @classmethod
     def from_spec(cls, spec, why: str = "sender") -> Box:
         """(x, y, w, h) or (x, y, w, h, frame), as the review dialog hands them over."""
-        x, y, w, h, *rest = (int(v) if v is not None else None for v in spec)
-        return cls(x, y, w, h, rest[0] if rest else None, why)
+        x, y, w, h, *rest = spec
+        frame = int(rest[0]) if rest and rest[0] is not None else None
+        return cls(int(x), int(y), int(w), int(h), frame, why)

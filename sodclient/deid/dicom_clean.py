@@ -18,7 +18,7 @@ from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
-from pydicom.uid import PYDICOM_IMPLEMENTATION_UID
+from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, UID
 
 from sodclient.deid import dicom_rules as rules
 from sodclient.deid import raw_values
@@ -217,7 +217,7 @@ def _clean_meta(meta: FileMetaDataset, ctx: _Context) -> None:
             del meta[tag]
             ctx.stats.meta_removed += 1
     if "MediaStorageSOPInstanceUID" in meta:
-        meta.MediaStorageSOPInstanceUID = ctx.keys.uid(str(meta.MediaStorageSOPInstanceUID))
+        meta.MediaStorageSOPInstanceUID = UID(ctx.keys.uid(str(meta.MediaStorageSOPInstanceUID)))
     meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
     meta.ImplementationVersionName = "SODSEND_DEID"
 

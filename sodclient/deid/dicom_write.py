@@ -101,7 +101,8 @@ def _write_dataset(fp: DicomBytesIO, ds: FileDataset, implicit: bool, little: bo
         if tag & 0xFFFF == 0 and tag >> 16 > 6:  # retired group lengths are not written (PS3.5 7.2)
             continue
         elem = ds.get_item(tag)
-        if elem.is_raw and elem.length != 0xFFFFFFFF and elem.VR != "SQ" and (implicit or elem.VR):
+        raw_length = getattr(elem, "length", 0)  # only a raw (not yet parsed) element has one
+        if elem.is_raw and raw_length != 0xFFFFFFFF and elem.VR != "SQ" and (implicit or elem.VR):
             value = elem.value or b""
             group, element = tag >> 16, tag & 0xFFFF
             if implicit:

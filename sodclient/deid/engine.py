@@ -112,6 +112,7 @@ def _run(inputs, out_dir, staging, options, progress, cancel, moved) -> PeerRevi
             report.left_out.append(LeftOut(inputs[result.index], result.reason, f"input {result.index + 1}"))
     _check_cancel(cancel)
     for result, final in released:  # only now does anything appear in out_dir
+        assert result.staged is not None  # released results are the staged ones
         os.replace(result.staged, final)
         moved.append(final)
         report.outputs.append(final)

@@ -163,8 +163,8 @@ def tag_rows(path: Path) -> list[tuple[str, str, str]]:
 
 def load_image(path: Path) -> Image.Image:
     try:
-        with Image.open(path) as im:
-            im = ImageOps.exif_transpose(im)
+        with Image.open(path) as opened:
+            im = ImageOps.exif_transpose(opened)
             return im.convert("RGB") if im.mode not in ("L", "RGB") else im.copy()
     except Exception as exc:
         raise ImagingError("This image cannot be shown here.") from exc

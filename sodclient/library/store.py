@@ -88,6 +88,12 @@ class _ByteCounter:
             self.meter.update(self.done, detail=detail, force=force)
 
 
+def _rowid(cursor: sqlite3.Cursor) -> int:
+    """The id SQLite gave the row just inserted (always set after an INSERT)."""
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -269,10 +275,10 @@ class Library:
 
     def counts(self) -> tuple[int, int, int]:
         with self._connect() as db:
-            return tuple(
-                db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]  # type: ignore[return-value]
-                for t in ("patients", "cases", "documents")
+            patients, cases, documents = (
+                db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("patients", "cases", "documents")
             )
+            return patients, cases, documents
 
     # -- creating by hand ----------------------------------------------------------------------------
     def create_patient(self, name: str, birth_date: str = "") -> Patient:
@@ -285,7 +291,7 @@ class Library:
                 "INSERT INTO patients (patient_key, name, birth_date, created) VALUES (?, ?, ?, ?)",
                 (key, name, birth_date, _now()),
             )
-            return Patient(cur.lastrowid, key, name, birth_date)
+            return Patient(_rowid(cur), key, name, birth_date)
 
     def create_case(self, patient_id: int, description: str, date: str = "") -> Case:
         description = description.strip()
@@ -297,7 +303,7 @@ class Library:
                 "INSERT INTO cases (patient_id, study_uid, description, date, created) VALUES (?, ?, ?, ?, ?)",
                 (patient_id, uid, description, date, _now()),
             )
-            return Case(cur.lastrowid, patient_id, uid, description, date)
+            return Case(_rowid(cur), patient_id, uid, description, date)
 
     def remove_documents(self, document_ids: Iterable[int]) -> int:
         """Deletes documents; a managed file goes once no document refers to it any more."""
@@ -461,7 +467,7 @@ class Library:
         try:
             with self._transaction() as db:
                 unfiled_id: int | None = None
-                pending = deque()
+                pending: deque[Any] = deque()
                 queue = iter(files)
                 for f in itertools.islice(queue, self._WORKERS * 4):  # a bounded window of files in flight
                     pending.append((f, pool.submit(self._ingest, f, move, created, counter, worker_cancel, unsynced)))
@@ -526,7 +532,7 @@ class Library:
                     )
                     result.documents.append(
                         Document(
-                            cur.lastrowid,
+                            _rowid(cur),
                             target,
                             f.name,
                             sha,
@@ -544,7 +550,9 @@ class Library:
                     for cid in result.case_ids:
                         db.execute("UPDATE cases SET reply_to = ? WHERE id = ?", (reply_to, cid))
                 if message is not None:
-                    target_case = case_id if case_id is not None else (result.case_ids or [unfiled_id])[0]
+                    first_case = result.case_ids[0] if result.case_ids else unfiled_id
+                    target_case = case_id if case_id is not None else first_case
+                    assert target_case is not None  # the message goes with what was filed
                     self._insert_message(db, message, target_case, len(result.documents) + result.duplicates)
                 cancel.raise_if_cancelled()
                 self._sync(unsynced, pool)
@@ -566,41 +574,49 @@ class Library:
         if row:
             patient_id = row[0]
         else:
-            patient_id = db.execute(
-                "INSERT INTO patients (patient_key, name, birth_date, created) VALUES (?, ?, ?, ?)",
-                (key, tags.patient_name or "(no name)", tags.birth_date, _now()),
-            ).lastrowid
+            patient_id = _rowid(
+                db.execute(
+                    "INSERT INTO patients (patient_key, name, birth_date, created) VALUES (?, ?, ?, ?)",
+                    (key, tags.patient_name or "(no name)", tags.birth_date, _now()),
+                )
+            )
             result.patients_created += 1
         row = db.execute("SELECT id FROM cases WHERE study_uid = ?", (tags.study_uid,)).fetchone()
         if row:
             return row[0]
         result.cases_created += 1
-        return db.execute(
-            "INSERT INTO cases (patient_id, study_uid, description, date, created) VALUES (?, ?, ?, ?, ?)",
-            (patient_id, tags.study_uid, tags.study_description or "Study", tags.study_date, _now()),
-        ).lastrowid
+        return _rowid(
+            db.execute(
+                "INSERT INTO cases (patient_id, study_uid, description, date, created) VALUES (?, ?, ?, ?, ?)",
+                (patient_id, tags.study_uid, tags.study_description or "Study", tags.study_date, _now()),
+            )
+        )
 
     def _unfiled_case(self, db: sqlite3.Connection, description: str, result: ImportResult) -> int:
         row = db.execute("SELECT id FROM patients WHERE patient_key = ?", (UNFILED_KEY,)).fetchone()
         if row:
             patient_id = row[0]
         else:
-            patient_id = db.execute(
-                "INSERT INTO patients (patient_key, name, birth_date, created) VALUES (?, 'Unfiled', '', ?)",
-                (UNFILED_KEY, _now()),
-            ).lastrowid
+            patient_id = _rowid(
+                db.execute(
+                    "INSERT INTO patients (patient_key, name, birth_date, created) VALUES (?, 'Unfiled', '', ?)",
+                    (UNFILED_KEY, _now()),
+                )
+            )
             result.patients_created += 1
         result.cases_created += 1
-        return db.execute(
-            "INSERT INTO cases (patient_id, study_uid, description, date, created) VALUES (?, ?, ?, ?, ?)",
-            (
-                patient_id,
-                f"2.25.{uuid.uuid4().int}",
-                description,
-                datetime.now(UTC).strftime("%Y%m%d"),
-                _now(),
-            ),
-        ).lastrowid
+        return _rowid(
+            db.execute(
+                "INSERT INTO cases (patient_id, study_uid, description, date, created) VALUES (?, ?, ?, ?, ?)",
+                (
+                    patient_id,
+                    f"2.25.{uuid.uuid4().int}",
+                    description,
+                    datetime.now(UTC).strftime("%Y%m%d"),
+                    _now(),
+                ),
+            )
+        )
 
     # -- threads: deliveries sent and received, under their cases ----------------------------------------
     @staticmethod

@@ -56,6 +56,7 @@ def tls_context(target: SmtpTarget) -> ssl.SSLContext:
 
 def _connect(target: SmtpTarget) -> smtplib.SMTP:
     ctx = tls_context(target)
+    client: smtplib.SMTP
     if target.security == "ssl":
         client = smtplib.SMTP_SSL(target.host, target.port, timeout=target.timeout, context=ctx)
     else:

@@ -14,6 +14,7 @@ import ssl
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import quote
 
 import httpx
@@ -161,7 +162,7 @@ class _PartWriter:
     def __init__(self, dest: Path, expected: int | None, progress: ProgressSink):
         self.dest, self.expected, self.progress = dest, expected, progress
         self.paths: list[Path] = []
-        self._fh = None
+        self._fh: BinaryIO | None = None
         self._header_name = b""
         self.bad_type = ""
 
@@ -183,9 +184,11 @@ class _PartWriter:
         self.paths.append(path)
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        assert self._fh is not None  # the parser calls on_part_begin first
         self._fh.write(data[start:end])
 
     def on_part_end(self) -> None:
+        assert self._fh is not None
         self._fh.close()
         self._fh = None
         n = len(self.paths)

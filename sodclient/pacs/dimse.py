@@ -37,7 +37,7 @@ from pynetdicom import (
     build_role,
     evt,
 )
-from pynetdicom.sop_class import (
+from pynetdicom.sop_class import (  # type: ignore[attr-defined]  # pynetdicom makes these at import
     StudyRootQueryRetrieveInformationModelFind,
     StudyRootQueryRetrieveInformationModelGet,
     StudyRootQueryRetrieveInformationModelMove,
@@ -325,7 +325,7 @@ def _check_final(node: PacsNode, last: Dataset | None, received: int, expected: 
 def _storage_classes(study: StudyMatch) -> list[str]:
     if study.sop_classes:
         return list(dict.fromkeys(study.sop_classes))[:127]
-    return [cx.abstract_syntax for cx in StoragePresentationContexts][:127]
+    return [str(cx.abstract_syntax) for cx in StoragePresentationContexts if cx.abstract_syntax][:127]
 
 
 def get_study(
@@ -372,7 +372,8 @@ def move_study(
     scp = AE(ae_title=node.calling_ae)
     scp.network_timeout = scp.dimse_timeout = _TIMEOUT
     for cx in AllStoragePresentationContexts:
-        scp.add_supported_context(cx.abstract_syntax, ALL_TRANSFER_SYNTAXES)
+        if cx.abstract_syntax:
+            scp.add_supported_context(cx.abstract_syntax, ALL_TRANSFER_SYNTAXES)
     receiver = _Receiver(dest, study.instances, progress, cancel, accept_study=study.study_uid, accept_ae=node.ae_title)
     try:
         server = scp.start_server(
@@ -402,7 +403,8 @@ def move_study(
                 f"this computer there (AE title {node.calling_ae}, port {node.move_port})"
             )
     finally:
-        server.shutdown()
+        if server is not None:
+            server.shutdown()
     cancel.raise_if_cancelled()
     _check_final(node, last, len(receiver.paths), study.instances, "C-MOVE")
     return receiver.paths

@@ -253,6 +253,7 @@ class AsyncsshConnection:
         return self._loop.wait(future) if wait else []
 
     async def _batch(self, ops: list[Op]) -> list:
+        assert self.sftp is not None  # a batch runs on an open SFTP session
         client = self.sftp._client
         out: list = []
         for op in ops:
@@ -285,11 +286,14 @@ class AsyncsshConnection:
             await op.arg._f.close()
             return True
         if op.kind == "posix-rename":
-            return await client.posix_rename(op.path, op.arg) or True
+            await client.posix_rename(op.path, op.arg)
+            return True
         if op.kind == "rename":
-            return await client.rename(op.path, op.arg) or True
+            await client.rename(op.path, op.arg)
+            return True
         if op.kind == "remove":
-            return await client.remove(op.path) or True
+            await client.remove(op.path)
+            return True
         raise ValueError(op.kind)
 
     def close(self) -> None:

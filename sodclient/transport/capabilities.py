@@ -17,6 +17,7 @@ The upload then publishes and verifies with whatever is allowed (see upload.py).
 
 from __future__ import annotations
 
+import builtins
 import secrets
 import stat as statmod
 from dataclasses import dataclass, replace
@@ -55,7 +56,7 @@ class Capabilities:
     def publish_how(self) -> str:
         return self.rename or "final name"
 
-    def rows(self) -> list[tuple[str, bool, str]]:
+    def rows(self) -> builtins.list[tuple[str, bool, str]]:  # (`list` is a field here)
         """(permission, allowed, what it means for uploads), for Test Connection's table."""
         publish = {
             "posix-rename": "finished uploads appear at once, complete (posix-rename)",
@@ -182,7 +183,7 @@ def probe(session, part: str) -> Preflight:
         caps,
         max_write,
         statvfs if _ok(statvfs) else None,
-        part_st.st_size if stat_kind and _ok(part_st) and not fresh else None,
+        part_st.st_size if stat_kind and part_st is not None and _ok(part_st) and not fresh else None,
         writer,
         fresh,
         stat_kind,

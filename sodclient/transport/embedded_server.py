@@ -12,6 +12,7 @@ import asyncio
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import asyncssh
 
@@ -30,7 +31,7 @@ class EmbeddedSftpServer:
     host: str = "127.0.0.1"
     port: int = 0  # 0: a free port, read it after start()
     _loop: asyncio.AbstractEventLoop | None = field(default=None, repr=False)
-    _acceptor: object = field(default=None, repr=False)
+    _acceptor: Any = field(default=None, repr=False)  # asyncssh's SSHAcceptor
 
     def __post_init__(self) -> None:
         unknown = set(self.deny) - _DENIABLE
@@ -42,23 +43,24 @@ class EmbeddedSftpServer:
     @property
     def host_key_line(self) -> str:
         """The public host key as one OpenSSH line (for fingerprints and known_hosts)."""
+        assert self.host_key is not None  # made in __post_init__
         return self.host_key.export_public_key().decode().strip()
 
     def start(self) -> EmbeddedSftpServer:
         ready = threading.Event()
         errors: list[BaseException] = []
-        self._loop = asyncio.new_event_loop()
+        loop = self._loop = asyncio.new_event_loop()
 
         def run() -> None:
-            asyncio.set_event_loop(self._loop)
+            asyncio.set_event_loop(loop)
             try:
-                self._acceptor = self._loop.run_until_complete(self._listen())
+                self._acceptor = loop.run_until_complete(self._listen())
                 self.port = self._acceptor.get_port()
             except BaseException as exc:  # reported to start()'s caller
                 errors.append(exc)
             ready.set()
             if not errors:
-                self._loop.run_forever()
+                loop.run_forever()
 
         threading.Thread(target=run, daemon=True, name="sod-embedded-sftp").start()
         ready.wait(30)

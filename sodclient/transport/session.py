@@ -138,7 +138,7 @@ def _in_background(fn, *args) -> concurrent.futures.Future:
     return future
 
 
-_CORK = getattr(socket, "TCP_CORK", None)  # Linux
+_CORK: int | None = getattr(socket, "TCP_CORK", None)  # Linux
 
 
 def _send_request_corked(channel: paramiko.Channel, sock: socket.socket, out: bytes) -> None:
@@ -151,8 +151,9 @@ def _send_request_corked(channel: paramiko.Channel, sock: socket.socket, out: by
     view = memoryview(out)
     corked = False
     try:
-        sock.setsockopt(socket.IPPROTO_TCP, _CORK, 1)
-        corked = True
+        if _CORK is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, _CORK, 1)
+            corked = True
     except OSError:
         pass
     try:
@@ -162,7 +163,7 @@ def _send_request_corked(channel: paramiko.Channel, sock: socket.socket, out: by
                 raise EOFError()
             view = view[n:]
     finally:
-        if corked:
+        if corked and _CORK is not None:
             try:
                 sock.setsockopt(socket.IPPROTO_TCP, _CORK, 0)
             except OSError:

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from sodclient.progress import CancelToken, ProgressSink, RateMeter, no_progress
 from sodclient.transport.capabilities import (
@@ -81,7 +82,7 @@ class GrowingFile:
         self._available = 0
         self._final: int | None = None
         self._error: BaseException | None = None
-        self._f = None
+        self._f: BinaryIO | None = None
 
     def written(self, n: int) -> None:
         with self._cond:
@@ -340,8 +341,10 @@ def upload(
             error = exc
         except Exception as exc:  # network and SFTP faults: classify, then maybe retry
             error = diagnose_io(exc, session, source.final_size())
+        # before any connection worked, `connect_attempts` caps the tries (a dead server is diagnosed in seconds)
         first_connection = connect_attempts is not None and not ever_connected.is_set()
-        if not error.retryable or attempt >= max_attempts or (first_connection and attempt >= connect_attempts):
+        capped = first_connection and connect_attempts is not None and attempt >= connect_attempts
+        if not error.retryable or attempt >= max_attempts or capped:
             raise error
         meter.update(
             meter._last_done,
