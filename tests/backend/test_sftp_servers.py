@@ -268,7 +268,8 @@ def test_cancel_on_a_no_rename_server_removes_the_partial_file(no_rename, tmp_pa
     configure(no_rename)
     trust(no_rename, tmp_path)
     src = tmp_path / "big.bin"
-    src.write_bytes(os.urandom(12 * 1024 * 1024))
+    # large enough that the upload is still running at its first progress report (reports come every 0.1 s)
+    src.write_bytes(os.urandom(64 * 1024 * 1024))
     cancel, name = CancelToken(), new_remote_name()
     with pytest.raises(CancelledError):
         upload(
@@ -276,7 +277,7 @@ def test_cancel_on_a_no_rename_server_removes_the_partial_file(no_rename, tmp_pa
             FileSource(src),
             name,
             cancel=cancel,
-            progress=lambda r: r.done > 2 * 1024 * 1024 and cancel.cancel(),
+            progress=lambda r: r.stage == "upload" and r.done > 0 and cancel.cancel(),
         )
     assert not [p for p in no_rename.upload_dir.iterdir() if name.removesuffix(".sod") in p.name]
 
