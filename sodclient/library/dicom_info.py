@@ -20,6 +20,7 @@ class DicomTags:
     instance_number: int | None
     sop_instance_uid: str = ""
     sop_class_uid: str = ""
+    sex: str = ""  # M, F, O or "" (DICOM Patient's Sex)
 
 
 # The Media Storage Directory (DICOMDIR): an index of a CD's files, not a document of its own.
@@ -105,6 +106,7 @@ def read_tags(path: Path) -> DicomTags | None:
         patient_id=_text(ds, "PatientID"),
         patient_name=_text(ds, "PatientName").replace("^", " ").strip(),
         birth_date=_text(ds, "PatientBirthDate"),
+        sex=_text(ds, "PatientSex").upper()[:1],
         study_uid=_text(ds, "StudyInstanceUID"),
         study_description=_text(ds, "StudyDescription"),
         study_date=_text(ds, "StudyDate"),

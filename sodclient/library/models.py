@@ -12,6 +12,7 @@ class Patient:
     patient_key: str  # DICOM PatientID or a generated key for patients created by hand
     name: str  # display name (may be PHI: shown in the UI, never logged or used in file names)
     birth_date: str  # YYYYMMDD or ""
+    sex: str = ""  # M, F, O or "" (from the DICOM it came with)
 
 
 @dataclass(frozen=True)

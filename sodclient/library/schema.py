@@ -87,6 +87,10 @@ MIGRATIONS: list[str] = [
         SELECT case_id, series_uid, MAX(modality), MAX(series_description), COUNT(*), SUM(size)
         FROM documents GROUP BY case_id, series_uid;
     """,
+    # 5: the patient's sex, for the library's patient columns (DICOM Patient's Sex: M, F, O or empty)
+    """
+    ALTER TABLE patients ADD COLUMN sex TEXT NOT NULL DEFAULT '';
+    """,
 ]
 
 VERSION = len(MIGRATIONS)

@@ -194,12 +194,12 @@ class Library:
     def patients(self) -> list[Patient]:
         with self._connect() as db:
             rows = db.execute("SELECT * FROM patients ORDER BY name COLLATE NOCASE, id").fetchall()
-        return [Patient(r["id"], r["patient_key"], r["name"], r["birth_date"]) for r in rows]
+        return [Patient(r["id"], r["patient_key"], r["name"], r["birth_date"], r["sex"]) for r in rows]
 
     def patient(self, patient_id: int) -> Patient | None:
         with self._connect() as db:
             r = db.execute("SELECT * FROM patients WHERE id = ?", (patient_id,)).fetchone()
-        return Patient(r["id"], r["patient_key"], r["name"], r["birth_date"]) if r else None
+        return Patient(r["id"], r["patient_key"], r["name"], r["birth_date"], r["sex"]) if r else None
 
     def cases(self, patient_id: int) -> list[Case]:
         with self._connect() as db:
@@ -576,8 +576,8 @@ class Library:
         else:
             patient_id = _rowid(
                 db.execute(
-                    "INSERT INTO patients (patient_key, name, birth_date, created) VALUES (?, ?, ?, ?)",
-                    (key, tags.patient_name or "(no name)", tags.birth_date, _now()),
+                    "INSERT INTO patients (patient_key, name, birth_date, sex, created) VALUES (?, ?, ?, ?, ?)",
+                    (key, tags.patient_name or "(no name)", tags.birth_date, tags.sex, _now()),
                 )
             )
             result.patients_created += 1

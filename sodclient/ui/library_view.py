@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QPushButton,
     QSplitter,
     QTableWidget,
@@ -33,11 +34,30 @@ from sodclient.ui.worker import Job
 
 PATIENT, CASE, SERIES = 1, 2, 3
 _ROLE = Qt.UserRole
+_SORT_ROLE = Qt.UserRole + 1  # a column's value to sort by where its text would sort wrongly (counts, sizes)
+# Columns after the name; the patient's columns are empty on study and series rows, and the other way round.
+COLUMNS = ["Patients, studies and series", "Modality", "Images", "Size", "Patient ID", "Born", "Sex", "Study date"]
+_SEX = {"M": "male", "F": "female", "O": "other"}
 _MAX_ROW_ICONS = 300  # instance rows that get a thumbnail (opening 5000 images decodes 300)
 _MAX_SERIES_ICONS = 200  # series rows that get the thumbnail of their middle image
 _TABLE_RESIZE_LIMIT = 500  # above this many rows, columns are not measured (it would stall the window)
 _FILL_SLICE = 100  # instance rows created per turn of the event loop
 _READ_IN_BACKGROUND = 300  # series with more instances are read from the library by a background job
+
+
+def _day(yyyymmdd: str) -> str:
+    return f"{yyyymmdd[:4]}-{yyyymmdd[4:6]}-{yyyymmdd[6:8]}" if len(yyyymmdd) == 8 else ""
+
+
+class _Item(QTreeWidgetItem):
+    """A tree row that sorts counts and sizes as numbers when the user sorts by a column."""
+
+    def __lt__(self, other: QTreeWidgetItem) -> bool:
+        column = self.treeWidget().sortColumn() if self.treeWidget() else 0
+        mine, theirs = self.data(column, _SORT_ROLE), other.data(column, _SORT_ROLE)
+        if mine is not None and theirs is not None:
+            return mine < theirs
+        return self.text(column).casefold() < other.text(column).casefold()
 
 
 def _thumbnail(doc: Document, thumbs_dir):
@@ -64,8 +84,14 @@ class LibraryView(QWidget):
         self._thumb_job: Job | None = None
         self._open_job: Job | None = None
 
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search by patient name, patient ID or date (for example 1970-01-01)")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self.apply_search)
         self.tree = QTreeWidget()
-        self.tree.setHeaderLabels(["Patients, studies and series", "Modality", "Images", "Size"])
+        self.tree.setHeaderLabels(COLUMNS)
+        self.tree.header().setSortIndicator(-1, Qt.AscendingOrder)  # as filed until the user clicks a column
+        self.tree.setSortingEnabled(True)
         self.tree.setSelectionMode(QAbstractItemView.ExtendedSelection)
         self.tree.setIconSize(QSize(40, 40))
         self.tree.setUniformRowHeights(False)
@@ -107,8 +133,13 @@ class LibraryView(QWidget):
         sl.addWidget(self.preview_info)
         self.side_layout = sl  # the main window adds the case's conversation below the preview
 
+        browser = QWidget()
+        bl = QVBoxLayout(browser)
+        bl.setContentsMargins(0, 0, 0, 0)
+        bl.addWidget(self.search)
+        bl.addWidget(self.tree, 1)
         left = QSplitter(Qt.Vertical)
-        left.addWidget(self.tree)
+        left.addWidget(browser)
         left.addWidget(self.instances)
         left.setStretchFactor(0, 2)
         left.setStretchFactor(1, 3)
@@ -158,8 +189,8 @@ class LibraryView(QWidget):
         chosen = reopen = None
         series_items = []
         for p in self.library.patients():
-            label = p.name + (f"  ({p.birth_date[:4]})" if len(p.birth_date) >= 4 else "")
-            pi = QTreeWidgetItem([label])
+            shown_id = "" if p.patient_key.startswith("SOD-") else p.patient_key  # the app's own keys are no IDs
+            pi = _Item([p.name, "", "", "", shown_id, _day(p.birth_date), _SEX.get(p.sex, p.sex)])
             pi.setData(0, _ROLE, (PATIENT, p.id))
             self.tree.addTopLevelItem(pi)
             if keep is None and keep_patient == p.id:
@@ -168,19 +199,19 @@ class LibraryView(QWidget):
                 date = f"{c.date[:4]}-{c.date[4:6]}-{c.date[6:8]}  " if len(c.date) == 8 else ""
                 group = series_by_case.get(c.id, [])
                 modalities = "/".join(dict.fromkeys(s.modality for s in group if s.modality))
-                ci = QTreeWidgetItem(
-                    [
-                        f"{date}{c.description}",
-                        modalities,
-                        str(sum(s.count for s in group)),
-                        human_size(sum(s.size for s in group)),
-                    ]
+                count, size = sum(s.count for s in group), sum(s.size for s in group)
+                ci = _Item(
+                    [f"{date}{c.description}", modalities, str(count), human_size(size), "", "", "", _day(c.date)]
                 )
+                ci.setData(2, _SORT_ROLE, count)
+                ci.setData(3, _SORT_ROLE, size)
                 ci.setData(0, _ROLE, (CASE, c.id))
                 pi.addChild(ci)
                 for s in group:
                     title = "Documents" if s.is_documents else (s.description or "Series")
-                    si = QTreeWidgetItem([title, s.modality, str(s.count), human_size(s.size)])
+                    si = _Item([title, s.modality, str(s.count), human_size(s.size)])
+                    si.setData(2, _SORT_ROLE, s.count)
+                    si.setData(3, _SORT_ROLE, s.size)
                     si.setData(0, _ROLE, (SERIES, s.id))
                     si.setToolTip(0, "Double-click to open the series")
                     ci.addChild(si)
@@ -191,8 +222,9 @@ class LibraryView(QWidget):
                     chosen = ci
                     ci.setExpanded(True)
             pi.setExpanded(True)
-        for col in (1, 2, 3):
+        for col in range(1, len(COLUMNS)):
             self.tree.resizeColumnToContents(col)
+        self.apply_search()
         self.tree.setUpdatesEnabled(True)
         self.tree.blockSignals(False)
         if chosen is None and self.tree.topLevelItemCount():
@@ -211,6 +243,24 @@ class LibraryView(QWidget):
             self.close_series()
         self._tree_selection_changed()
         self._load_series_icons(series_items)
+
+    def apply_search(self, _text: str = "") -> None:
+        """Shows the patients whose name, ID or birth date matches, with all their studies, and the studies
+        whose date or description matches under their patient; an empty search shows everything."""
+        query = self.search.text().strip().casefold()
+        compact = query.replace("-", "")
+        for i in range(self.tree.topLevelItemCount()):
+            patient = self.tree.topLevelItem(i)
+            fields = [patient.text(0), patient.text(4), patient.text(5), patient.text(5).replace("-", "")]
+            patient_hit = not query or any(query in f.casefold() or (compact and compact in f) for f in fields)
+            any_study = False
+            for j in range(patient.childCount()):
+                study = patient.child(j)
+                text = f"{study.text(0)} {study.text(7)} {study.text(7).replace('-', '')}".casefold()
+                hit = patient_hit or query in text or bool(compact and compact in text)
+                study.setHidden(not hit)
+                any_study = any_study or hit
+            patient.setHidden(not (patient_hit or any_study))
 
     def _item_key(self, item: QTreeWidgetItem | None):
         return item.data(0, _ROLE) if item is not None else None
