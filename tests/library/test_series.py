@@ -33,7 +33,8 @@ def test_migration_fills_series_from_an_older_library(tmp_path):
     db = sqlite3.connect(old.db_path)  # make it a schema-3 library again, as the release before this one left it
     db.executescript(
         "DROP TABLE series; ALTER TABLE documents DROP COLUMN sop_instance_uid;"
-        "ALTER TABLE documents DROP COLUMN sop_class_uid; PRAGMA user_version = 3;"
+        "ALTER TABLE documents DROP COLUMN sop_class_uid; ALTER TABLE patients DROP COLUMN sex;"
+        "PRAGMA user_version = 3;"
     )
     db.close()
     lib = Library(tmp_path / "lib")
