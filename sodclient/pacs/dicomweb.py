@@ -23,7 +23,17 @@ from pydicom.filereader import read_file_meta_info
 
 from sodclient.pacs.errors import PacsError, PacsFailed, PacsRefused, PacsUnreachable
 from sodclient.pacs.nodes import PacsNode
-from sodclient.pacs.query import InstanceResult, SeriesMatch, StudyMatch, StudyQuery, as_int, text
+from sodclient.pacs.query import (
+    InstanceResult,
+    SeriesMatch,
+    StudyMatch,
+    StudyQuery,
+    as_int,
+    newest_first,
+    series_matches,
+    study_match,
+    text,
+)
 from sodclient.progress import CancelToken, ProgressReport, ProgressSink, no_progress
 from sodformat.errors import CancelledError
 
@@ -109,24 +119,8 @@ def find_studies(node: PacsNode, query: StudyQuery, cancel: CancelToken | None =
         if v
     }
     params["includefield"] = "StudyDescription,PatientBirthDate,NumberOfStudyRelatedInstances,ModalitiesInStudy"
-    out = []
-    for r in _json(_request(node, "GET", _query("studies", params), headers={"Accept": "application/dicom+json"})):
-        uid = text(r.get("StudyInstanceUID"))
-        if uid:
-            out.append(
-                StudyMatch(
-                    study_uid=uid,
-                    patient_id=text(r.get("PatientID")),
-                    patient_name=text(r.get("PatientName")).replace("^", " ").strip(),
-                    birth_date=text(r.get("PatientBirthDate")),
-                    date=text(r.get("StudyDate")),
-                    description=text(r.get("StudyDescription")),
-                    accession=text(r.get("AccessionNumber")),
-                    modalities=text(r.get("ModalitiesInStudy")),
-                    instances=as_int(r.get("NumberOfStudyRelatedInstances")),
-                )
-            )
-    return sorted(out, key=lambda s: (s.date, s.description), reverse=True)
+    answers = _json(_request(node, "GET", _query("studies", params), headers={"Accept": "application/dicom+json"}))
+    return newest_first(study_match(r) for r in answers)
 
 
 def find_series(node: PacsNode, study_uid: str, cancel: CancelToken | None = None) -> list[SeriesMatch]:
@@ -134,18 +128,7 @@ def find_series(node: PacsNode, study_uid: str, cancel: CancelToken | None = Non
     resp = _request(
         node, "GET", _query(f"studies/{quote(study_uid)}/series", fields), headers={"Accept": "application/dicom+json"}
     )
-    out = [
-        SeriesMatch(
-            study_uid,
-            text(r.get("SeriesInstanceUID")),
-            text(r.get("Modality")),
-            text(r.get("SeriesDescription")),
-            text(r.get("SeriesNumber")),
-            as_int(r.get("NumberOfSeriesRelatedInstances")),
-        )
-        for r in _json(resp)
-    ]
-    return sorted((s for s in out if s.series_uid), key=lambda s: (as_int(s.number) or 0, s.series_uid))
+    return series_matches(study_uid, _json(resp))
 
 
 def _boundary(content_type: str) -> str:

@@ -46,7 +46,17 @@ from pynetdicom.sop_class import (  # type: ignore[attr-defined]  # pynetdicom m
 
 from sodclient.pacs.errors import PacsError, PacsFailed, PacsRefused, PacsUnreachable
 from sodclient.pacs.nodes import PacsNode
-from sodclient.pacs.query import InstanceResult, SeriesMatch, StudyMatch, StudyQuery, as_int, text
+from sodclient.pacs.query import (
+    InstanceResult,
+    SeriesMatch,
+    StudyMatch,
+    StudyQuery,
+    as_int,
+    newest_first,
+    series_matches,
+    study_match,
+    text,
+)
 from sodclient.progress import CancelToken, ProgressReport, ProgressSink, no_progress
 
 log = logging.getLogger("sodclient.pacs")
@@ -191,34 +201,7 @@ def find_studies(node: PacsNode, query: StudyQuery, cancel: CancelToken | None =
     ds.StudyInstanceUID = q.study_uid
     ds.NumberOfStudyRelatedInstances = ""
     ds.SOPClassesInStudy = ""
-    out = []
-    for r in _find(node, ds, cancel):
-        uid = text(r.get("StudyInstanceUID"))
-        if not uid:
-            continue
-        classes = r.get("SOPClassesInStudy")
-        out.append(
-            StudyMatch(
-                study_uid=uid,
-                patient_id=text(r.get("PatientID")),
-                patient_name=text(r.get("PatientName")).replace("^", " ").strip(),
-                birth_date=text(r.get("PatientBirthDate")),
-                date=text(r.get("StudyDate")),
-                description=text(r.get("StudyDescription")),
-                accession=text(r.get("AccessionNumber")),
-                modalities=text(r.get("ModalitiesInStudy")),
-                instances=as_int(r.get("NumberOfStudyRelatedInstances")),
-                sop_classes=tuple(
-                    str(c)
-                    for c in (
-                        classes
-                        if isinstance(classes, (list, tuple)) or type(classes).__name__ == "MultiValue"
-                        else ([classes] if classes else [])
-                    )
-                ),
-            )
-        )
-    return sorted(out, key=lambda s: (s.date, s.description), reverse=True)
+    return newest_first(study_match(r) for r in _find(node, ds, cancel))
 
 
 def find_series(node: PacsNode, study_uid: str, cancel: CancelToken | None = None) -> list[SeriesMatch]:
@@ -230,18 +213,7 @@ def find_series(node: PacsNode, study_uid: str, cancel: CancelToken | None = Non
     ds.SeriesDescription = ""
     ds.SeriesNumber = ""
     ds.NumberOfSeriesRelatedInstances = ""
-    out = [
-        SeriesMatch(
-            study_uid,
-            text(r.get("SeriesInstanceUID")),
-            text(r.get("Modality")),
-            text(r.get("SeriesDescription")),
-            text(r.get("SeriesNumber")),
-            as_int(r.get("NumberOfSeriesRelatedInstances")),
-        )
-        for r in _find(node, ds, cancel)
-    ]
-    return sorted((s for s in out if s.series_uid), key=lambda s: (as_int(s.number) or 0, s.series_uid))
+    return series_matches(study_uid, _find(node, ds, cancel))
 
 
 class _Receiver:

@@ -99,3 +99,45 @@ def text(value) -> str:
     if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
         return "/".join(str(v) for v in value)
     return str(value).strip()
+
+
+def study_match(r) -> StudyMatch | None:
+    """A study-level answer (a C-FIND dataset or a QIDO-RS record: anything with `.get(keyword)`), or None
+    when it names no study."""
+    uid = text(r.get("StudyInstanceUID"))
+    if not uid:
+        return None
+    classes = r.get("SOPClassesInStudy")
+    many = isinstance(classes, (list, tuple)) or type(classes).__name__ == "MultiValue"
+    return StudyMatch(
+        study_uid=uid,
+        patient_id=text(r.get("PatientID")),
+        patient_name=text(r.get("PatientName")).replace("^", " ").strip(),
+        birth_date=text(r.get("PatientBirthDate")),
+        date=text(r.get("StudyDate")),
+        description=text(r.get("StudyDescription")),
+        accession=text(r.get("AccessionNumber")),
+        modalities=text(r.get("ModalitiesInStudy")),
+        instances=as_int(r.get("NumberOfStudyRelatedInstances")),
+        sop_classes=tuple(str(c) for c in (classes if many else ([classes] if classes else []))),
+    )
+
+
+def newest_first(studies) -> list[StudyMatch]:
+    return sorted((s for s in studies if s is not None), key=lambda s: (s.date, s.description), reverse=True)
+
+
+def series_matches(study_uid: str, answers) -> list[SeriesMatch]:
+    """Series-level answers, in series-number order; answers without a series UID are dropped."""
+    out = [
+        SeriesMatch(
+            study_uid,
+            text(r.get("SeriesInstanceUID")),
+            text(r.get("Modality")),
+            text(r.get("SeriesDescription")),
+            text(r.get("SeriesNumber")),
+            as_int(r.get("NumberOfSeriesRelatedInstances")),
+        )
+        for r in answers
+    ]
+    return sorted((s for s in out if s.series_uid), key=lambda s: (as_int(s.number) or 0, s.series_uid))
