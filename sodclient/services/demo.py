@@ -18,6 +18,7 @@ from __future__ import annotations
 import configparser
 import io
 import logging
+import secrets
 import shutil
 import tempfile
 import urllib.parse
@@ -29,7 +30,6 @@ from typing import Any
 
 from sodclient.demo.mail_catcher import CaughtMail, MailCatcher
 from sodclient.demo.samples import generate
-from sodclient.demo.sftp_server import SftpServer
 from sodclient.demo.web import DownloadSite
 from sodclient.errors import InputError, TransferError
 from sodclient.files import atomic_write
@@ -40,6 +40,7 @@ from sodclient.services.connection import trust_host
 from sodclient.services.identity import add_contact, create_identity
 from sodclient.services.receive import import_files
 from sodclient.services.settings import change_settings
+from sodclient.transport.embedded_server import EmbeddedSftpServer
 
 log = logging.getLogger("sodclient.demo")
 
@@ -49,12 +50,16 @@ RECIPIENT = ("Dr Demo Recipient", "dr.recipient@demo.example")
 _DOWNLOAD_LIMIT = 512 * 1024 * 1024  # the demo's sample sends are a few hundred KB
 
 
+# AES-GCM first (what the uploader prefers), chacha20 and CTR as on a hardened server; never CBC
+DEMO_CIPHERS = ("aes256-gcm@openssh.com", "aes128-gcm@openssh.com", "chacha20-poly1305@openssh.com", "aes256-ctr")
+
+
 @dataclass
 class Demo:
     root: Path
     sender: Profile
     recipient: Profile
-    sftp: SftpServer
+    sftp: EmbeddedSftpServer
     mail: MailCatcher
     web: DownloadSite
     stopped: bool = field(default=False, init=False)
@@ -101,7 +106,7 @@ class Demo:
         log.info("demo stopped and its folder deleted")
 
 
-def _site_defaults(sftp: SftpServer, mail: MailCatcher, web: DownloadSite, sender_email: str) -> str:
+def _site_defaults(sftp: EmbeddedSftpServer, mail: MailCatcher, web: DownloadSite, sender_email: str) -> str:
     """The demo's site-defaults.ini: the same file and keys a site's installer ships, no secrets."""
     parser = configparser.ConfigParser(interpolation=None)
     parser["sftp"] = {"host": sftp.host, "port": str(sftp.port), "username": sftp.username, "remote_dir": "/"}
@@ -137,7 +142,10 @@ def start_demo(
     cancel = cancel or CancelToken()
     root = Path(root) if root else Path(tempfile.mkdtemp(prefix="sodsend-demo-"))
     root.mkdir(parents=True, exist_ok=True, mode=0o700)
-    sftp = SftpServer(root / "server" / "uploads", root / "server" / "ssh_host_ed25519_key")
+    # the same embedded server the transport tests use: one generated account, chrooted to the upload folder
+    sftp = EmbeddedSftpServer(
+        root / "server" / "uploads", "demo", password=secrets.token_urlsafe(18), encryption_algs=DEMO_CIPHERS
+    )
     mail = MailCatcher(on_mail=on_mail)
     web = DownloadSite(sftp.root)
     started: list = []

@@ -9,6 +9,7 @@ implementation. Never listens on anything but the address it is given (the calle
 from __future__ import annotations
 
 import asyncio
+import secrets
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,7 @@ class EmbeddedSftpServer:
     host: str = "127.0.0.1"
     port: int = 0  # 0: a free port, read it after start()
     _loop: asyncio.AbstractEventLoop | None = field(default=None, repr=False)
+    _thread: threading.Thread | None = field(default=None, repr=False)
     _acceptor: Any = field(default=None, repr=False)  # asyncssh's SSHAcceptor
 
     def __post_init__(self) -> None:
@@ -46,7 +48,13 @@ class EmbeddedSftpServer:
         assert self.host_key is not None  # made in __post_init__
         return self.host_key.export_public_key().decode().strip()
 
+    def host_fingerprint(self) -> str:
+        """OpenSSH style "SHA256:...", what the app asks a user to confirm on a first connection."""
+        assert self.host_key is not None
+        return self.host_key.get_fingerprint("sha256")
+
     def start(self) -> EmbeddedSftpServer:
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         ready = threading.Event()
         errors: list[BaseException] = []
         loop = self._loop = asyncio.new_event_loop()
@@ -62,22 +70,29 @@ class EmbeddedSftpServer:
             if not errors:
                 loop.run_forever()
 
-        threading.Thread(target=run, daemon=True, name="sod-embedded-sftp").start()
+        self._thread = threading.Thread(target=run, daemon=True, name="sod-embedded-sftp")
+        self._thread.start()
         ready.wait(30)
         if errors:
             raise errors[0]
         return self
 
     def stop(self) -> None:
-        if self._loop is None:
+        loop, acceptor = self._loop, self._acceptor
+        if loop is None:
             return
 
         async def shut() -> None:
-            self._acceptor.close()
-            await self._acceptor.wait_closed()
+            if acceptor is not None:
+                acceptor.close()
+                await acceptor.wait_closed()
 
-        asyncio.run_coroutine_threadsafe(shut(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
+        if loop.is_running():
+            asyncio.run_coroutine_threadsafe(shut(), loop).result(10)
+            loop.call_soon_threadsafe(loop.stop)
+        if self._thread is not None:
+            self._thread.join(10)
+        loop.close()
         self._loop = None
 
     def _listen(self):
@@ -92,7 +107,11 @@ class EmbeddedSftpServer:
                 return bool(server.password)
 
             def validate_password(self, username: str, password: str) -> bool:
-                return bool(server.password) and username == server.username and password == server.password
+                return (
+                    bool(server.password)
+                    and secrets.compare_digest(username, server.username)
+                    and secrets.compare_digest(password, server.password)
+                )
 
             def public_key_auth_supported(self) -> bool:
                 return keys is not None
