@@ -7,7 +7,9 @@ Every route uploads the same random file (incompressible) to the same freshly st
 host key and config, key authentication), directly (loopback) or through /work/shared/tools/wanem.py
 (`100x80`: 100 Mbit/s with 80 ms round trip; `1000x40`: 1 Gbit/s with 40 ms). sodclient:
 `sodclient.transport.upload` (probe, .part file, pipelined writes of the server's largest write size,
-verify, rename), a new connection each run like a send. OpenSSH: `sftp -b` with its default cipher
+verify, rename), a new connection each run like a send, with its default engine (the SSH layer in this
+computer's OpenSSH client, `transport.openssh_backend`) and with the built-in one (paramiko).
+OpenSSH: `sftp -b` with its default cipher
 (chacha20-poly1305) and with the AES-256-GCM sodclient negotiates. `--asyncssh` adds sodclient's asyncssh
 backend (the one used for servers paramiko cannot talk to) through the same interface, to compare the two
 libraries. Routes alternate and take turns going first; median of --runs; MB = 10^6 bytes.
@@ -16,7 +18,9 @@ libraries. Routes alternate and take turns going first; median of --runs; MB = 1
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
+import resource
 import shutil
 import statistics
 import sys
@@ -75,9 +79,13 @@ def main() -> int:
                     transport_session.forget_negotiation("127.0.0.1", link.port)
                     if library == "asyncssh":  # as if paramiko could not negotiate: the asyncssh backend
                         transport_session._PARAMIKO_CANNOT[("127.0.0.1", link.port)] = offer
+                    engine = "auto" if library == "openssh" else "builtin"
                     t0 = time.perf_counter()
-                    result = upload(target, FileSource(src), new_remote_name())
-                    return time.perf_counter() - t0, result.cipher
+                    result = upload(dataclasses.replace(target, engine=engine), FileSource(src), new_remote_name())
+                    seconds = time.perf_counter() - t0
+                    if result.library != library:
+                        raise SystemExit(f"expected the {library} engine, the upload used {result.library}")
+                    return seconds, result.cipher
 
                 def openssh(extra) -> tuple[float, str]:
                     clean()
@@ -86,18 +94,23 @@ def main() -> int:
                     return time.perf_counter() - t0, ""
 
                 routes = {
-                    f"sodclient (paramiko, {cipher})": lambda: ours("paramiko"),
+                    "sodclient (default engine: this computer's OpenSSH client)": lambda: ours("openssh"),
+                    f"sodclient (built-in engine: paramiko, {cipher})": lambda: ours("paramiko"),
                     "OpenSSH sftp (default chacha20-poly1305)": lambda: openssh([]),
                     "OpenSSH sftp -c aes256-gcm@openssh.com": lambda: openssh(["-c", "aes256-gcm@openssh.com"]),
                 }
                 if a.asyncssh:
                     routes["sodclient (asyncssh backend)"] = lambda: ours("asyncssh")
                 times: dict[str, list[float]] = {k: [] for k in routes}
+                cpu: dict[str, list[tuple[float, float]]] = {k: [] for k in routes}
                 names = list(routes)
                 for i in range(a.runs):  # interleaved, first place rotating, so background load hits all alike
                     for name in names[i % len(names) :] + names[: i % len(names)]:
+                        before = (_client_cpu(), _reaped_cpu(sshd.proc.pid))
                         seconds, used = routes[name]()
                         times[name].append(seconds)
+                        time.sleep(0.3)  # sshd reaps the connection's processes
+                        cpu[name].append((_client_cpu() - before[0], _reaped_cpu(sshd.proc.pid) - before[1]))
                         print(
                             f"  {link_name}: {name}{' ' + used if used and 'asyncssh' in name else ''}: "
                             f"{seconds:.2f} s",
@@ -111,6 +124,8 @@ def main() -> int:
                         f"{v:.2f}",
                         f"{size / v / 1e6:.1f}",
                         f"{best_openssh / v:.2f}x",
+                        f"{statistics.median(c for c, _ in cpu[k]):.2f}",
+                        f"{statistics.median(s for _, s in cpu[k]):.2f}",
                         " ".join(f"{t:.2f}" for t in times[k]),
                     ]
                     for k, v in medians.items()
@@ -119,7 +134,16 @@ def main() -> int:
                     f"\nupload of {size / 2**20:.0f} MiB random data, {link_label(link_name)}, "
                     f"median of {a.runs} run(s)\n"
                 )
-                print(table(rows, ["route", "seconds", "MB/s", "vs fastest OpenSSH", "all runs s"]), "\n", flush=True)
+                header = [
+                    "route",
+                    "seconds",
+                    "MB/s",
+                    "vs fastest OpenSSH",
+                    "client CPU s",
+                    "server CPU s",
+                    "all runs s",
+                ]
+                print(table(rows, header), "\n", flush=True)
             finally:
                 link.stop()
     finally:
@@ -127,6 +151,18 @@ def main() -> int:
         shutil.rmtree(sshd.upload_dir, ignore_errors=True)
         shutil.rmtree(root, ignore_errors=True)
     return 0
+
+
+def _client_cpu() -> float:
+    """CPU seconds of this process and its reaped children (ssh, sftp): the client side of every route."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _reaped_cpu(pid: int) -> float:
+    """CPU seconds of sshd's finished per-connection processes (cutime + cstime of the listener): the server side."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
 
 
 if __name__ == "__main__":

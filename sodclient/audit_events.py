@@ -93,7 +93,9 @@ SPECS: dict[AuditEvent, Spec] = {
     AuditEvent.REPLY: _spec(_SEND_FIELDS + " in_reply_to", "delivery"),
     AuditEvent.SEND_FAILED: _spec("reason to cc", "in_reply_to"),
     AuditEvent.PEER_REVIEW: _spec("inputs outputs left_out", open=True),
-    AuditEvent.UPLOAD: _spec("remote_name size", "attempts seconds cipher via outbox_id published_by verified_by"),
+    AuditEvent.UPLOAD: _spec(
+        "remote_name size", "attempts seconds cipher engine via outbox_id published_by verified_by"
+    ),
     AuditEvent.UPLOAD_PENDING: _spec("remote_name size outbox_id"),
     AuditEvent.NOTIFY: _spec("remote_name to cc via", "outbox_id attempts"),
     AuditEvent.NOTIFY_QUEUED: _spec("remote_name to cc outbox_id"),

@@ -11,6 +11,10 @@ SECURITY_WORDS = {
     "ssl": "TLS from the start (usually port 465)",
     "none": "no encryption (only for a server on this computer)",
 }
+ENGINE_WORDS = {
+    "auto": "this computer's OpenSSH when available (fastest)",
+    "builtin": "built-in SSH only",
+}
 AUTH_WORDS = {"key": "SSH key", "password": "password", "agent": "SSH agent"}
 
 

@@ -54,6 +54,13 @@ def _security(value: str) -> str:
     return value
 
 
+def _engine(value: str) -> str:
+    value = _text(value).lower() or "auto"
+    if value not in ("auto", "builtin"):
+        raise ConfigError("the Upload engine is auto or builtin")
+    return value
+
+
 def _email(value: str) -> str:
     value = _text(value)
     if value and not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", value):
@@ -131,6 +138,14 @@ KEYS: dict[str, Key] = {
             False,
             "SFTP remote folder",
             "folder on the server that the download site publishes",
+        ),
+        Key(
+            "sftp.engine",
+            _engine,
+            "auto",
+            False,
+            "Upload engine",
+            "auto: uploads to a trusted server ride this computer's OpenSSH client when present; builtin: never",
         ),
         Key("smtp.host", _host, "", False, "Mail host", "mail server name or address"),
         Key("smtp.port", _port, "587", False, "Mail port", "mail server port (587 for starttls, 465 for ssl)"),

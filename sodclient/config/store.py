@@ -149,6 +149,7 @@ class Settings:
             self["sftp.key_file"],
             self["sftp.key_passphrase"],
             known_hosts=self.known_hosts,
+            engine=self["sftp.engine"],
         )
 
     def sftp_host_only(self) -> SftpTarget:

@@ -95,6 +95,7 @@ def _finish_upload(
         attempts=result.attempts,
         seconds=round(result.seconds, 2),
         cipher=result.cipher,
+        engine=result.library,
         via="outbox",
         published_by=result.published_by,
         verified_by=result.verified_by,

@@ -262,6 +262,7 @@ def _send(
         attempts=upload_result.attempts,
         seconds=round(upload_result.seconds, 2),
         cipher=upload_result.cipher,
+        engine=upload_result.library,
         published_by=upload_result.published_by,
         verified_by=upload_result.verified_by,
     )

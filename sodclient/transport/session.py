@@ -81,6 +81,7 @@ class SftpTarget:
     key_passphrase: str = ""
     timeout: float = 20.0
     known_hosts: Path = Path("known_hosts")  # the profile's own trust store (config.Settings.sftp() sets it)
+    engine: str = "auto"  # "auto": uploads ride the system's OpenSSH client when it can; "builtin": paramiko only
 
     def __repr__(self) -> str:
         return f"SftpTarget({self.username}@{self.host}:{self.port}{self.remote_dir})"
@@ -213,14 +214,16 @@ class SftpSession:
         confirm_host_key: ConfirmHostKey | None = None,
         accept_fingerprint: str | None = None,
         host_key_only: bool = False,
+        bulk: bool = False,
     ):
         self.target = target
         self.host_key_only = host_key_only  # trust-host: check/record the key, no login needed
+        self.bulk = bulk  # an upload: worth carrying over OpenSSH's client (openssh_backend) when it can
         self.confirm_host_key = confirm_host_key
         self.accept_fingerprint = accept_fingerprint
         self.transport: paramiko.Transport | None = None
-        self.alt: Any = None  # the asyncssh connection, when paramiko could not negotiate
-        self.sftp: Any = None  # paramiko's SFTPClient, or the same calls over asyncssh (BlockingSftp)
+        self.alt: Any = None  # the asyncssh or OpenSSH connection, when paramiko does not carry the session
+        self.sftp: Any = None  # paramiko's SFTPClient (over paramiko or OpenSSH), or the same calls over asyncssh
         self.server_fingerprint = ""
         self.server_key_type = ""
         self.cipher = ""
@@ -254,6 +257,8 @@ class SftpSession:
 
     def _connect(self) -> None:
         t = self.target
+        if self.bulk and not self.host_key_only and t.engine == "auto" and self._connect_openssh(t):
+            return
         key_loader = None
         if t.key_file:  # the key's KDF costs ~0.2-0.5 s of CPU: do it while the handshake waits on the network
             key_loader = _in_background(_load_key, t)
@@ -312,6 +317,19 @@ class SftpSession:
         if _CORK is not None:
             self.sftp._write_all = functools.partial(_send_request_corked, self.sftp.sock, transport.sock)
         return None
+
+    def _connect_openssh(self, t: SftpTarget) -> bool:
+        """Through the system's OpenSSH client, for a server already trusted; False to go on with paramiko
+        (no client, first contact, or a login failure paramiko will diagnose by name)."""
+        from sodclient.transport import openssh_backend
+
+        conn = openssh_backend.connect(t)
+        if conn is None:
+            return False
+        self.alt, self.sftp, self.library = conn, conn.sftp, "openssh"
+        self.cipher, self.kex = conn.cipher, conn.kex
+        self.server_fingerprint, self.server_key_type = conn.fingerprint, conn.key_type
+        return True
 
     def _connect_alternative(self, t: SftpTarget, key_loader, offer: algorithms.ServerOffer) -> None:
         alt = algorithms.asyncssh_algorithms()
@@ -395,7 +413,7 @@ class SftpSession:
         """Send every request at once, then read the answers in order: one network round trip. Each answer
         is the op's value or the OSError it failed with; with wait=False answers are read (and dropped)
         whenever the next request waits for its own."""
-        if self.alt is not None:
+        if self.library == "asyncssh":
             return self.alt.batch(ops, wait)
         sftp = self.sftp
         nums = [sftp._async_request(type(None), *_request(op)) for op in ops]

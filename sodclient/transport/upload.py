@@ -135,6 +135,7 @@ class UploadResult:
     cipher: str
     published_by: str = "posix-rename"  # "posix-rename", "rename" or "final name" (no rename allowed)
     verified_by: str = "read-back"  # "read-back", "size" or "AEAD only"
+    library: str = "paramiko"  # what carried the SSH layer: "openssh" (the system's client), "paramiko" or "asyncssh"
 
 
 @dataclass(frozen=True)
@@ -315,7 +316,7 @@ def upload(
     cipher = ""
     while True:
         attempt += 1
-        session = SftpSession(target, confirm_host_key)
+        session = SftpSession(target, confirm_host_key, bulk=True)
         try:
             with session:
                 cipher = session.cipher
@@ -330,6 +331,7 @@ def upload(
                     cipher,
                     done.published_by,
                     done.verified_by,
+                    session.library,
                 )
         except (CancelledError, KeyboardInterrupt):
             _discard_part(target, remote_name)

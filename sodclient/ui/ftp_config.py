@@ -44,6 +44,7 @@ _LABELS = {
     "sftp.key_file": "Key file",
     "sftp.key_passphrase": "Key passphrase",
     "sftp.remote_dir": "Remote folder",
+    "sftp.engine": "Upload engine",
     "smtp.host": "Host",
     "smtp.port": "Port",
     "smtp.security": "Security",
@@ -54,6 +55,8 @@ _LABELS = {
     "link.template": "Link template",
     "session.idle_minutes": "Lock after idle (minutes)",
 }
+
+_CHOICES = {"smtp.security": wording.SECURITY_WORDS, "sftp.engine": wording.ENGINE_WORDS}
 
 
 class FtpConfigDialog(QDialog):
@@ -100,11 +103,11 @@ class FtpConfigDialog(QDialog):
 
     def _field(self, key: str, spec) -> QWidget:
         value = self.settings.raw.get(key, spec.default)
-        if key == "smtp.security":
+        if key in _CHOICES:
             w = QComboBox()
-            for internal, words in wording.SECURITY_WORDS.items():
+            for internal, words in _CHOICES[key].items():
                 w.addItem(words, internal)
-            w.setCurrentIndex(max(0, w.findData(value or "starttls")))
+            w.setCurrentIndex(max(0, w.findData(value or spec.default)))
         else:
             w = QLineEdit(value)
             if spec.secret:

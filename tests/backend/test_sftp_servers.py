@@ -324,7 +324,10 @@ def test_a_dropped_link_on_the_asyncssh_path_is_retried(chacha_only, tmp_path):
     target = current().settings().sftp()
     try:
         result = upload(
-            SftpTarget(**{**target.__dict__, "port": proxy.port}), FileSource(src), new_remote_name(), backoff_s=0.05
+            SftpTarget(**{**target.__dict__, "port": proxy.port, "engine": "builtin"}),
+            FileSource(src),
+            new_remote_name(),
+            backoff_s=0.05,
         )
     finally:
         proxy.close()

@@ -1,0 +1,179 @@
+"""The default upload engine: the system's OpenSSH client carries the SSH layer, this app speaks SFTP over it.
+
+Against the real sshd: it is used only for a server already trusted, a changed key is refused, every login
+failure is still diagnosed by name (through the built-in engine), a dropped link resumes, and no secret
+reaches ssh's arguments, environment or a file."""
+
+import os
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+import paramiko
+import pytest
+
+from sodclient.errors import InputError
+from sodclient.transport import (
+    AuthFailed,
+    DnsFailure,
+    FileSource,
+    HostKeyChanged,
+    PortClosed,
+    SftpSession,
+    hostkeys,
+    new_remote_name,
+    openssh_backend,
+    upload,
+)
+from tests.backend.helpers import configure, host_fingerprint, trust
+from tests.profiles import current
+
+pytestmark = pytest.mark.skipif(
+    openssh_backend.client() is None, reason="needs OpenSSH 8.4+ (scripts/test installs it)"
+)
+
+
+def _target(**over):
+    target = current().settings().sftp()
+    return target.__class__(**{**target.__dict__, **over})
+
+
+def _payload(tmp_path, size=5 * 1024 * 1024 + 3) -> Path:
+    p = tmp_path / "payload.bin"
+    p.write_bytes(os.urandom(size))
+    return p
+
+
+def test_a_trusted_server_is_uploaded_to_through_openssh(sshd, tmp_path):
+    configure(sshd)
+    fingerprint = trust(sshd, tmp_path)
+    src = _payload(tmp_path)
+    name = new_remote_name()
+    result = upload(_target(), FileSource(src), name)
+    assert result.library == "openssh" and result.cipher == "aes256-gcm@openssh.com"
+    assert (sshd.upload_dir / name).read_bytes() == src.read_bytes()
+    assert not list(sshd.upload_dir.glob(".*.part"))
+    assert (result.published_by, result.verified_by) == ("posix-rename", "read-back")
+    with SftpSession(_target(), bulk=True) as s:
+        assert s.library == "openssh" and s.server_fingerprint == fingerprint and s.kex.startswith("curve25519")
+
+
+def test_the_builtin_engine_setting_keeps_paramiko(sshd, tmp_path):
+    configure(sshd, **{"sftp.engine": "builtin"})
+    trust(sshd, tmp_path)
+    result = upload(_target(), FileSource(_payload(tmp_path, 1000)), new_remote_name())
+    assert result.library == "paramiko"
+
+
+def test_password_account_through_openssh(sshd, tmp_path):
+    if sshd.password_user is None:
+        pytest.skip("password auth needs the `sodtest` account (CI=true or SODSEND_TEST_CREATE_USER=1 as root)")
+    configure(None, **sshd.settings(password=True))
+    trust(sshd, tmp_path)
+    src = _payload(tmp_path, 300_000)
+    name = new_remote_name()
+    result = upload(_target(), FileSource(src), name)
+    assert result.library == "openssh"
+    assert (sshd.upload_dir / name).read_bytes() == src.read_bytes()
+
+
+def test_first_contact_asks_through_the_builtin_engine_then_uses_openssh(sshd, tmp_path):
+    configure(sshd)
+    seen = []
+    confirm = lambda host, fp, kind: seen.append(fp) or True
+    first = upload(_target(), FileSource(_payload(tmp_path, 1000)), new_remote_name(), confirm_host_key=confirm)
+    assert first.library == "paramiko" and seen == [host_fingerprint(sshd.host_key_pub, tmp_path)]
+    second = upload(_target(), FileSource(_payload(tmp_path, 1000)), new_remote_name(), confirm_host_key=confirm)
+    assert second.library == "openssh" and len(seen) == 1
+
+
+def test_a_changed_host_key_is_refused_and_nothing_is_written(sshd, tmp_path):
+    configure(sshd)
+    impostor = tmp_path / "other"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(impostor)], check=True)
+    hostkeys.trust(current().paths.known_hosts, "127.0.0.1", sshd.port, paramiko.PKey.from_path(impostor))
+    with pytest.raises(HostKeyChanged, match="different key"):
+        upload(_target(), FileSource(_payload(tmp_path, 1000)), new_remote_name(), max_attempts=1)
+    assert list(sshd.upload_dir.iterdir()) == []
+
+
+def test_login_failures_are_diagnosed_by_name(sshd, tmp_path):
+    configure(sshd)
+    trust(sshd, tmp_path)
+    with pytest.raises(InputError, match="cannot be opened"):
+        with SftpSession(_target(key_passphrase="Not-the-passphrase1"), bulk=True):
+            pass
+    user = sshd.password_user or sshd.username
+    with pytest.raises(AuthFailed, match="rejected"):
+        with SftpSession(_target(username=user, key_file="", password="Wrong-Passw0rd"), bulk=True):
+            pass
+    with SftpSession(_target(), bulk=True) as s:  # the right settings are tried through OpenSSH again
+        assert s.library == "openssh"
+
+
+def test_network_faults_are_named_by_the_openssh_path(sshd, tmp_path):
+    configure(sshd)
+    trust(sshd, tmp_path)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    pinned = hostkeys.load(current().paths.known_hosts).lookup(hostkeys.host_id("127.0.0.1", sshd.port))
+    hostkeys.trust(current().paths.known_hosts, "127.0.0.1", closed, pinned["ssh-ed25519"])
+    with pytest.raises(PortClosed, match="refused"):
+        with SftpSession(_target(port=closed), bulk=True):
+            pass
+    with pytest.raises(DnsFailure):
+        hostkeys.trust(current().paths.known_hosts, "no-such-host.invalid", sshd.port, pinned["ssh-ed25519"])
+        with SftpSession(_target(host="no-such-host.invalid"), bulk=True):
+            pass
+
+
+def test_a_dropped_link_resumes_through_openssh(sshd, cutting_proxy, tmp_path):
+    configure(sshd)
+    trust(sshd, tmp_path)
+    src = _payload(tmp_path, 12 * 1024 * 1024)
+    proxy = cutting_proxy(cut_after=4 * 1024 * 1024)
+    pinned = hostkeys.load(current().paths.known_hosts).lookup(hostkeys.host_id("127.0.0.1", sshd.port))
+    hostkeys.trust(current().paths.known_hosts, "127.0.0.1", proxy.port, pinned["ssh-ed25519"])
+    details = []
+    name = new_remote_name()
+    result = upload(
+        _target(port=proxy.port), FileSource(src), name, backoff_s=0.1, progress=lambda r: details.append(r.detail)
+    )
+    assert proxy.cuts == 1 and result.attempts == 2 and result.library == "openssh"
+    assert "resuming" in details
+    assert (sshd.upload_dir / name).read_bytes() == src.read_bytes()
+
+
+def test_no_secret_reaches_ssh_arguments_environment_or_files(sshd, tmp_path):
+    configure(sshd)
+    trust(sshd, tmp_path)
+    secret = sshd.client_key_passphrase
+    before = set(Path(tempfile.gettempdir()).glob("sod-ssh-*"))
+    with SftpSession(_target(), bulk=True) as s:
+        assert s.library == "openssh"
+        pid = s.alt.proc.pid
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        environ = Path(f"/proc/{pid}/environ").read_bytes()
+        assert secret.encode() not in b" ".join(argv) and secret.encode() not in environ
+        assert b"-F" in argv and b"/dev/null" in argv  # the user's ~/.ssh/config is not read
+        assert b"StrictHostKeyChecking=yes" in argv
+        assert set(Path(tempfile.gettempdir()).glob("sod-ssh-*")) == before  # the askpass folder is gone
+    assert s.alt.proc.returncode is not None  # ssh ended with the session
+
+
+def test_without_an_openssh_client_the_builtin_engine_uploads(sshd, tmp_path, monkeypatch):
+    configure(sshd)
+    trust(sshd, tmp_path)
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    openssh_backend.client.cache_clear()
+    try:
+        assert openssh_backend.client() is None
+        result = upload(_target(), FileSource(_payload(tmp_path, 1000)), new_remote_name())
+        assert result.library == "paramiko"
+    finally:
+        monkeypatch.undo()
+        openssh_backend.client.cache_clear()
