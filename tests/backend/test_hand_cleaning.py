@@ -53,3 +53,21 @@ def test_what_can_be_cleaned_by_hand_and_its_picture(tmp_path):
     assert cleanable_by_hand(path) and not cleanable_by_hand(pdf)
     shown = picture(path)
     assert shown.pixels.shape == (256, 256) and shown.frames == 1
+
+
+def test_the_command_line_blanks_areas_by_input_number(profile, tmp_path, capsys):
+    """`--blank N:X,Y,W,H` is Clean by Hand… for `sodclient deid` and `sodclient send --peer-review`."""
+    from sodclient.cli import main as cli_main
+
+    plain = make_dicom(tmp_path / "in" / "plain.dcm")
+    path, _ = flagged_ct(tmp_path / "in" / "ct.dcm")
+    assert cli_main(["deid", "--quiet", "-o", str(tmp_path / "left"), str(plain), str(path)]) == 5
+    blank = "2:" + ",".join(map(str, COVER))
+    assert cli_main(["deid", "--quiet", "-o", str(tmp_path / "out"), "--blank", blank, str(plain), str(path)]) == 0
+    assert len(list((tmp_path / "out").iterdir())) == 2
+    assert profile.audit.read()[-1]["fields"]["cleaned_by_hand"] == [2]
+
+    assert cli_main(["deid", "-o", str(tmp_path / "bad"), "--blank", "2:1,2,3", str(path)]) == 2
+    assert "N:X,Y,W,H" in capsys.readouterr().err
+    args = ["send", "--to", "a@b.example", "--blank", blank, str(path)]
+    assert cli_main(args) == 2 and "add --peer-review" in capsys.readouterr().err
