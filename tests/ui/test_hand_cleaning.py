@@ -39,7 +39,7 @@ def _library_with_a_flagged_slice(qtbot, window, tmp_path):
     return flagged, text_box
 
 
-def _review(qtbot, window, sshd, smtp_server, download_site):
+def _review(qtbot, window, sshd, smtp_server, download_site, rows=(0, 1, 2)):
     change_settings(current(), {**sshd.settings(), **smtp_server.settings(), "link.template": download_site})
     hostkeys.trust(
         current().paths.known_hosts,
@@ -47,7 +47,7 @@ def _review(qtbot, window, sshd, smtp_server, download_site):
         sshd.port,
         paramiko.Ed25519Key.from_private_key_file(str(sshd.client_key.parent / "host_ed25519")),
     )
-    window.select_rows([0, 1, 2])
+    window.select_rows(list(rows))
     flow = window.ftpsend()
     export = flow.export_dialog
     qtbot.waitUntil(export.isVisible)
@@ -161,4 +161,32 @@ def test_left_out_image_cleaned_by_hand_is_included_and_sent(qtbot, window, tmp_
     assert len(opened) == 3
     assert [p for p in opened if p.read_bytes() == sent_bytes]
     progress.close_button.click()
+    qtbot.waitUntil(lambda: not flow.reviewed.workdir.exists())
+
+
+def test_with_every_document_left_out_the_report_still_opens_and_cleaning_by_hand_makes_one_to_send(
+    qtbot, window, tmp_path, sshd, smtp_server, download_site
+):
+    flagged, _ = flagged_ct(tmp_path / "cd" / "IM0001", PatientName="Doe^Jane", PatientID="PID-73519")
+    import_and_wait(qtbot, window, [tmp_path / "cd"])
+    window.open_series_of_case(window.current_case_id())
+    qtbot.waitUntil(lambda: window.table.rowCount() == 1)
+    flow, dialog, _ = _review(qtbot, window, sshd, smtp_server, download_site, rows=[0])
+    assert flow.reviewed.outputs == [] and not dialog.continue_button.isEnabled()
+    assert dialog.continue_button.text() == "Nothing Safe to Send" and "Nothing can be sent" in dialog.head.text()
+
+    # a file from disk opens read-only in the same picture view
+    flow._open_original(flagged)
+    shown = flow.opened_viewer
+    qtbot.waitUntil(lambda: shown.view.has_picture, timeout=20000)
+    assert shown.ok_button is None and shown.view.read_only and not shown.remove_all.isVisible()
+    qtbot.mousePress(shown.view, Qt.LeftButton, pos=QPoint(10, 10))
+    qtbot.mouseRelease(shown.view, Qt.LeftButton, pos=QPoint(200, 200))
+    assert shown.view.added_boxes() == []
+    shown.close()
+
+    _hand_clean(qtbot, flow, dialog, [COVER])
+    assert "now included" in dialog.outcome.text() and dialog.continue_button.isEnabled()
+    assert len(flow.reviewed.outputs) == 1 and dialog.continue_button.text() == "Continue"
+    dialog.reject()
     qtbot.waitUntil(lambda: not flow.reviewed.workdir.exists())
