@@ -81,10 +81,16 @@ def _sentence(event: str, f: dict) -> str:
             text += f" ({_n(f.get('duplicates'), 'was', 'were')} already there)"
         return text + "."
     if event == "peer-review":
-        return (
+        text = (
             f"Peer Review checked {_n(f.get('inputs'), 'document')}: {_n(f.get('outputs'), 'copy', 'copies')} "
-            f"made without patient details, {_n(f.get('left_out'), 'item')} left out."
+            f"made without patient details, {_n(f.get('left_out'), 'item')} left out"
         )
+        if f.get("boxes_by_hand"):
+            numbers = [str(n) for n in f.get("cleaned_by_hand") or []]
+            text += f"; {_n(f.get('boxes_by_hand'), 'area')} blanked by hand"
+            if numbers:
+                text += f" in document{'s' if len(numbers) > 1 else ''} {', '.join(numbers)}"
+        return text + "."
     if event == "trust":
         return (
             f"Trusted the server {f.get('host')} (port {f.get('port')}) with the key fingerprint "

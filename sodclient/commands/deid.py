@@ -2,11 +2,13 @@
 
 Exit 0 when every input was made safe, 5 when some were left out (each listed on stderr with the reason).
 The report goes to stdout; it names inputs by number, and the original paths appear only on this terminal.
+`--blank N:X,Y,W,H` is the app's Clean by Hand… for the command line: an area of input N to blank.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -65,8 +67,35 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--workers", type=int, default=1, metavar="N", help="worker processes for DICOM cleaning (default 1)"
     )
+    add_blank_option(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     parser.set_defaults(handler=run)
+
+
+def add_blank_option(parser) -> None:
+    parser.add_argument(
+        "--blank",
+        action="append",
+        default=[],
+        metavar="N:X,Y,W,H",
+        help="also blank this area (pixels: left, top, width, height, on every frame) of input N as the report "
+        "numbers it, e.g. text Peer Review could not locate; repeatable",
+    )
+
+
+_BLANK = re.compile(r"^\s*(\d+)\s*:\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*$")
+
+
+def blank_boxes(values: list[str]) -> dict[str, tuple[tuple[int, int, int, int], ...]]:
+    """--blank values as `PeerReviewOptions.extra_boxes` ({"input N": boxes})."""
+    boxes: dict[str, tuple[tuple[int, int, int, int], ...]] = {}
+    for value in values:
+        match = _BLANK.match(value)
+        if match is None or int(match.group(1)) < 1 or not int(match.group(4)) or not int(match.group(5)):
+            raise InputError(f"--blank {value}: write it as N:X,Y,W,H (input number, then the area in pixels)")
+        n, x, y, w, h = (int(g) for g in match.groups())
+        boxes[f"input {n}"] = (*boxes.get(f"input {n}", ()), (x, y, w, h))
+    return boxes
 
 
 def _stderr_progress(report: ProgressReport) -> None:
@@ -85,6 +114,7 @@ def run(args: argparse.Namespace, profile) -> int:
         blank_ultrasound_text=not args.no_ultrasound_blanking,
         clean_descriptors=args.clean_descriptors,
         workers=args.workers,
+        extra_boxes=blank_boxes(args.blank),
     )
     progress = (lambda _r: None) if args.quiet or not sys.stderr.isatty() else _stderr_progress
     try:

@@ -7,7 +7,9 @@ import sys
 from pathlib import Path
 
 from sodclient import wording
+from sodclient.commands.deid import add_blank_option, blank_boxes
 from sodclient.commands.identity import add_identity_passphrase_option, unlock_identity
+from sodclient.deid.options import PeerReviewOptions
 from sodclient.errors import InputError, PeerReviewLeftOut
 from sodclient.exit_codes import Exit
 from sodclient.progress import CancelToken, ProgressReport
@@ -65,6 +67,7 @@ def register(sub) -> None:
     )
     p.add_argument("--peer-review", action="store_true", help="de-identify the inputs before packing")
     p.add_argument("--yes", action="store_true", help="if Peer Review leaves inputs out, send the rest without asking")
+    add_blank_option(p)
     p.add_argument("--quiet", action="store_true", help="print only the link")
     p.add_argument(
         "--no-sign",
@@ -155,6 +158,9 @@ def _run(args, profile) -> int:
 def _send(args, profile, paths: list[Path]) -> int:
     if not paths:
         raise InputError("nothing to send: give at least one file or folder, or --document")
+    boxes = blank_boxes(args.blank)
+    if boxes and not args.peer_review:
+        raise InputError("--blank is part of Peer Review: add --peer-review")
     request = _request(args, profile, paths)
     if request.sign:
         unlock_identity(args, profile)  # asks for the passphrase only when one protects your key
@@ -163,7 +169,8 @@ def _send(args, profile, paths: list[Path]) -> int:
     try:
         preflight(profile, request)  # before a long Peer Review: a send that cannot go fails at once
         if args.peer_review:
-            request.reviewed = review(profile, paths, progress=printer, cancel=cancel)
+            options = PeerReviewOptions(extra_boxes=boxes)
+            request.reviewed = review(profile, paths, options, progress=printer, cancel=cancel)
             if not args.yes:
                 require_all_safe(request.reviewed)
         result = send(profile, request, printer, cancel)

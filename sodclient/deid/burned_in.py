@@ -5,7 +5,9 @@ frame that may hold rendered text, tesseract reads them (ocr.py), and words matc
 values or date/record-number patterns (deny_list.py) are blanked with a margin. Known vendor text bands
 (templates.py, from CTP) and the ultrasound area outside the declared image regions are blanked even when
 OCR reads nothing there, and so are boxes the sender drew. After blanking, the image is read again; if an
-identifying word is still legible the file is left out. Pixels outside the boxes stay bit-identical.
+identifying word is still legible the file is left out. An image flagged as showing text that OCR cannot
+locate is released only on the sender's boxes, and only when the screen then finds no text-like area left.
+Pixels outside the boxes stay bit-identical.
 """
 
 from __future__ import annotations
@@ -199,6 +201,11 @@ def clean_pixels(
         raise NotSafe(f"{exc}, so the text found in it cannot be blanked") from exc
     photometric = pixels.photometric(ds)
     applied = pixels.blank(ds, native, boxes)
+    if flagged and extra and not found and _text_like_left(native, photometric):
+        raise NotSafe(
+            "it is flagged as having text burned into the pixels, and text-like marks remain outside "
+            "the areas blanked by hand"
+        )
     if ocr_enabled and found:  # read again: nothing identifying may remain legible
         again = _Reader(deny, False).hits(native, photometric)
         if again:
@@ -217,6 +224,12 @@ def clean_pixels(
     if is_ultrasound(ds) and not ds.get("SequenceOfUltrasoundRegions"):
         out.warnings.append("an ultrasound image without declared regions: check the blanked header areas")
     return out
+
+
+def _text_like_left(frames: np.ndarray, photometric: str) -> bool:
+    """Whether the cheap screen still sees text-like strokes in any blanked frame. A flagged image whose
+    text OCR cannot read is released only on the sender's boxes; they must cover every such area."""
+    return any(screen.regions(pixels.gray8(frames[index], photometric)) for index in range(frames.shape[0]))
 
 
 def _grow(box: Box) -> Box:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 # A box the sender drew in the review dialog: (x, y, width, height) on every frame, or with a 0-based frame.
 BoxSpec = tuple[int, int, int, int] | tuple[int, int, int, int, int]
@@ -41,6 +41,13 @@ class PeerReviewOptions:
 
     def boxes_for(self, path: str, label: str) -> tuple[BoxSpec, ...]:
         return tuple(self.extra_boxes.get(path, ())) + tuple(self.extra_boxes.get(label, ()))
+
+    def with_boxes(self, label: str, boxes) -> PeerReviewOptions:
+        """These options with `boxes` as the sender's boxes for one input (none: that input's boxes removed)."""
+        extra = {key: value for key, value in self.extra_boxes.items() if key != label}
+        if boxes:
+            extra[label] = tuple(tuple(int(v) for v in box) for box in boxes)  # type: ignore[misc]
+        return replace(self, extra_boxes=extra)
 
     def __hash__(self) -> int:  # extra_boxes is a mapping; options are compared, rarely hashed
         return hash(

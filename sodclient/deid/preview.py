@@ -11,10 +11,48 @@ from pathlib import Path
 import numpy as np
 
 
+def _is_dicom(path: Path) -> bool:
+    if path.suffix.lower() == ".dcm":
+        return True
+    try:
+        with open(path, "rb") as f:
+            return f.read(132)[128:] == b"DICM"
+    except OSError:
+        return False
+
+
+def hand_cleanable(path: Path) -> bool:
+    """Whether sender-drawn boxes can apply: a DICOM image (pixels the engine blanks). Photos are never
+    blanked (their compressed picture is kept byte for byte), and documents have no pixels."""
+    import pydicom
+    from pydicom.errors import InvalidDicomError
+
+    if not _is_dicom(Path(path)):
+        return False
+    try:
+        ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["Rows", "Columns", "SOPClassUID"])
+    except (InvalidDicomError, OSError, ValueError, TypeError, AttributeError, KeyError):
+        return False
+    return "Rows" in ds and "Columns" in ds
+
+
+def frame_count(path: Path) -> int:
+    """How many frames `frame_picture` can show (1 for photos and single-frame images)."""
+    if not _is_dicom(Path(path)):
+        return 1
+    import pydicom
+
+    ds = pydicom.dcmread(path, stop_before_pixels=True)
+    try:
+        return max(1, int(ds.get("NumberOfFrames", 1) or 1))
+    except (TypeError, ValueError):
+        return 1
+
+
 def frame_picture(path: Path, frame: int = 0) -> np.ndarray:
     """(rows, cols) or (rows, cols, 3) uint8 of one frame of a DICOM output, or of a JPEG/PNG/TIFF output."""
     path = Path(path)
-    if path.suffix.lower() == ".dcm":
+    if _is_dicom(path):
         import pydicom
 
         from sodclient.deid import pixels

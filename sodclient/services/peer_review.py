@@ -2,10 +2,16 @@
 
 `review()` is step one of a reviewed send (copies in a private spool folder until the send is done);
 `review_into()` is the stand-alone `sodclient deid` (copies into a folder the user names).
+
+Cleaning by hand is the same call again: the sender's boxes go into `PeerReviewOptions.extra_boxes`
+(keyed "input N") and the whole set is reviewed once more, so one set of keys (new UIDs, the date shift)
+and one final check still span every copy of the send. `picture()` and `cleanable_by_hand()` feed the
+dialog where the sender draws those boxes, on the original document (which never leaves the machine).
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -26,10 +32,29 @@ def _engine():
     return PeerReviewOptions, run_peer_review
 
 
-def _record(profile: Profile, report: Any) -> None:
+def _record(profile: Profile, report: Any, options: Any, paths: list[Path]) -> None:
+    fields: dict[str, Any] = {}
+    hand = hand_boxes(options, paths)
+    if hand:  # how many areas, on which inputs: numbers only, never where or what
+        fields = {"boxes_by_hand": sum(hand.values()), "cleaned_by_hand": sorted(hand)}
     profile.audit.record(
-        AuditEvent.PEER_REVIEW, inputs=report.inputs, outputs=len(report.outputs), left_out=len(report.left_out)
+        AuditEvent.PEER_REVIEW,
+        inputs=report.inputs,
+        outputs=len(report.outputs),
+        left_out=len(report.left_out),
+        **fields,
     )
+
+
+def hand_boxes(options: Any, paths: list[Path]) -> dict[int, int]:
+    """{input number: boxes the sender drew} for the audit trail (keys "input N", or an input's path)."""
+    numbers = {str(p): n for n, p in enumerate(paths, 1)}
+    out: dict[int, int] = {}
+    for key, boxes in (getattr(options, "extra_boxes", None) or {}).items():
+        number = int(key[6:]) if re.fullmatch(r"input \d+", key) else numbers.get(str(key))
+        if number is not None and boxes:
+            out[number] = out.get(number, 0) + len(boxes)
+    return out
 
 
 @dataclass
@@ -58,8 +83,9 @@ def review_into(
 ) -> Any:
     """De-identified copies into `out_dir` (new or empty); returns the report. Audited (counts only)."""
     options_cls, run_peer_review = _engine()
-    report = run_peer_review(list(paths), out_dir, options or options_cls(), progress, cancel or CancelToken())
-    _record(profile, report)
+    options = options or options_cls()
+    report = run_peer_review(list(paths), out_dir, options, progress, cancel or CancelToken())
+    _record(profile, report, options, list(paths))
     return report
 
 
@@ -69,22 +95,26 @@ def review(
     options: Any = None,
     progress: ProgressSink = no_progress,
     cancel: CancelToken | None = None,
+    *,
+    empty_ok: bool = False,
 ) -> Review:
     """Peer Review, step one of a reviewed send: de-identified copies in a private spool folder, and the
     report. Audited (counts only). Inputs left out are in the report; whether to send the rest is the
-    sender's decision (`require_all_safe` for the command line without --yes)."""
+    sender's decision (`require_all_safe` for the command line without --yes). When every input is left out
+    this raises PeerReviewLeftOut, unless `empty_ok` (the app's report, where they can be cleaned by hand)."""
     options_cls, run_peer_review = _engine()
+    options = options or options_cls()
     workdir = profile.ensure().paths.spool / f"review-{uuid.uuid4().hex}"
     workdir.mkdir(mode=0o700)
     try:
-        report = run_peer_review(
-            list(paths), workdir / "reviewed", options or options_cls(), progress, cancel or CancelToken()
-        )
+        report = run_peer_review(list(paths), workdir / "reviewed", options, progress, cancel or CancelToken())
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)
         raise
-    _record(profile, report)
+    _record(profile, report, options, list(paths))
     if not report.outputs:
+        if empty_ok and report.left_out:
+            return Review(report, workdir)
         shutil.rmtree(workdir, ignore_errors=True)
         if report.left_out:
             raise PeerReviewLeftOut(report)
@@ -96,3 +126,31 @@ def require_all_safe(reviewed: Review) -> None:
     """The command line's rule without --yes: nothing goes while Peer Review left anything out."""
     if reviewed.report.left_out:
         raise PeerReviewLeftOut(reviewed.report)
+
+
+def cleanable_by_hand(path: Path) -> bool:
+    """Whether boxes drawn by hand can make this (left-out) input safe: a DICOM image. Photos are never
+    blanked and documents have no pixels, so for them there is nothing to draw on."""
+    try:
+        from sodclient.deid.preview import hand_cleanable
+    except ImportError:
+        return False
+    return hand_cleanable(Path(path))
+
+
+@dataclass
+class Picture:
+    """One frame of a local document, 8-bit, for drawing boxes on (rows, cols) or (rows, cols, 3)."""
+
+    pixels: Any  # numpy.ndarray
+    frames: int
+
+
+def picture(path: Path, frame: int = 0, progress: ProgressSink = no_progress, cancel: CancelToken | None = None):
+    """The picture the sender draws on: one frame of the original, read here and shown only here."""
+    from sodclient.deid.preview import frame_count, frame_picture
+
+    try:
+        return Picture(frame_picture(Path(path), frame), frame_count(Path(path)))
+    except Exception as exc:  # pydicom, Pillow and the pixel decoders raise many types for a bad picture
+        raise InputError("this document's picture could not be read") from exc

@@ -1,8 +1,8 @@
-"""A cleaned image with its blanked boxes; the sender drags to add a box (self-contained widget).
+"""An image with its blanked boxes; the sender drags to add a box, right-clicks one to remove it.
 
-Feed it a picture (`sodclient.deid.preview.frame_picture`) and the report's boxes for that output; boxes the
-sender draws come back in image pixels through `boxAdded` and `added_boxes()`, ready for
-`PeerReviewOptions.extra_boxes[change.label]`.
+Feed it a picture (`services.peer_review.picture`) and the report's boxes for that image; boxes the sender
+draws come back in image pixels through `boxAdded` and `added_boxes()`, ready for
+`PeerReviewOptions.extra_boxes[label]`. Read-only, it only shows (opening a left-out document).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ ADDED_COLOUR = QColor(250, 200, 0)
 
 class RedactionView(QWidget):
     boxAdded = Signal(int, int, int, int)  # x, y, width, height in image pixels
+    boxesChanged = Signal()  # a box added or removed
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -26,15 +27,21 @@ class RedactionView(QWidget):
         self._added: list[tuple[int, int, int, int]] = []
         self._drag_start: QPoint | None = None
         self._drag_now: QPoint | None = None
+        self.read_only = False
         self.setMouseTracking(False)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
-        self.setCursor(Qt.CrossCursor)
-        self.setToolTip("Drag to blank another area of this image")
+        self.set_read_only(False)
+
+    def set_read_only(self, read_only: bool) -> None:
+        self.read_only = read_only
+        self.setCursor(Qt.ArrowCursor if read_only else Qt.CrossCursor)
+        self.setToolTip("" if read_only else "Drag to blank an area of this image; right-click an area to remove it")
 
     # ---------------------------------------------------------------- content
 
-    def set_picture(self, picture: np.ndarray, boxes=()) -> None:
-        """`picture`: (rows, cols) or (rows, cols, 3) uint8; `boxes`: objects with x, y, w, h (blanked)."""
+    def set_picture(self, picture: np.ndarray, boxes=(), keep_added: bool = False) -> None:
+        """`picture`: (rows, cols) or (rows, cols, 3) uint8; `boxes`: objects with x, y, w, h (blanked).
+        `keep_added`: another frame of the same image, so the sender's boxes stay."""
         data = np.ascontiguousarray(picture)
         if data.ndim == 2:
             image = QImage(data.data, data.shape[1], data.shape[0], data.strides[0], QImage.Format_Grayscale8)
@@ -42,15 +49,42 @@ class RedactionView(QWidget):
             image = QImage(data.data, data.shape[1], data.shape[0], data.strides[0], QImage.Format_RGB888)
         self._image = image.copy()  # own the pixels: the array may go away
         self._blanked = [(int(b.x), int(b.y), int(b.w), int(b.h)) for b in boxes]
-        self._added = []
+        if not keep_added:
+            self._added = []
         self.update()
+
+    @property
+    def has_picture(self) -> bool:
+        return self._image is not None
 
     def added_boxes(self) -> list[tuple[int, int, int, int]]:
         return list(self._added)
 
+    def set_added(self, boxes) -> None:
+        """The sender's boxes from an earlier try, to change: (x, y, w, h) in image pixels."""
+        self._added = [tuple(int(v) for v in box[:4]) for box in boxes]  # type: ignore[misc]
+        self.update()
+        self.boxesChanged.emit()
+
+    def remove_box(self, index: int) -> None:
+        if 0 <= index < len(self._added):
+            del self._added[index]
+            self.update()
+            self.boxesChanged.emit()
+
     def clear_added(self) -> None:
         self._added = []
         self.update()
+        self.boxesChanged.emit()
+
+    def box_at(self, point: QPoint) -> int:
+        """The index of the newest added box under a widget point, or -1."""
+        if self._image is None:
+            return -1
+        for index in range(len(self._added) - 1, -1, -1):
+            if self._to_widget(self._added[index]).adjusted(-3, -3, 3, 3).contains(point):
+                return index
+        return -1
 
     def sizeHint(self) -> QSize:
         return self._image.size() if self._image is not None else QSize(256, 256)
@@ -98,7 +132,11 @@ class RedactionView(QWidget):
             painter.drawRect(QRect(self._drag_start, self._drag_now).normalized())
 
     def mousePressEvent(self, event) -> None:
-        if self._image is not None and event.button() == Qt.LeftButton:
+        if self._image is None or self.read_only:
+            return
+        if event.button() == Qt.RightButton:
+            self.remove_box(self.box_at(event.position().toPoint()))
+        elif event.button() == Qt.LeftButton:
             self._drag_start = self._drag_now = event.position().toPoint()
 
     def mouseMoveEvent(self, event) -> None:
@@ -116,4 +154,5 @@ class RedactionView(QWidget):
         if box[2] >= 2 and box[3] >= 2:
             self._added.append(box)
             self.boxAdded.emit(*box)
+            self.boxesChanged.emit()
         self.update()

@@ -19,12 +19,13 @@ from sodclient.errors import UploadPending
 from sodclient.library import Document
 from sodclient.services.identity import contacts
 from sodclient.services.outbox import retry
-from sodclient.services.peer_review import Review, review
+from sodclient.services.peer_review import Review, cleanable_by_hand, review
 from sodclient.services.send import MAIL_SUBJECT, SendRequest, max_expiry_days, send
 from sodclient.transport.errors import HostKeyChanged, UnknownHostKey
 from sodclient.ui.common import plain_error
 from sodclient.ui.email_dialog import EmailDialog
 from sodclient.ui.export_dialog import ExportChoice, ExportDialog
+from sodclient.ui.hand_clean import HandCleanDialog
 from sodclient.ui.hostkey_dialog import HostKeyDialog, fingerprint_matcher
 from sodclient.ui.job_progress import JobProgress
 from sodclient.ui.review_dialog import ReviewDialog
@@ -78,6 +79,10 @@ class SendFlow(QObject):
         self.paths: list[Path] = []
         self.report = None
         self.reviewed: Review | None = None
+        self.staged: list[Path] = []  # what Peer Review reads: the same inputs each time it runs
+        self.review_options: PeerReviewOptions | None = None
+        self.ended = False
+        self.review_again_job: ProcessJob | None = None
         self.result = None
         self.job: Job | None = None
         self.confirm_host_key = None
@@ -131,7 +136,11 @@ class SendFlow(QObject):
         # In a process too: de-identifying large series is CPU-bound Python and numpy, which would
         # otherwise compete with the window for the GIL.
         options = PeerReviewOptions(keep_date_intervals=self.choice.keep_date_intervals)
-        self.job = ProcessJob(review, (self.profile, staged, options), parent=self, title="peer review")
+        self.staged, self.review_options = staged, options
+        # empty_ok: even with every document left out the report opens, where images can be cleaned by hand
+        self.job = ProcessJob(
+            review, (self.profile, staged, options), {"empty_ok": True}, parent=self, title="peer review"
+        )
         self.review_progress = JobProgress("Peer Review: de-identifying", self.job, self.window)
         self.job.succeeded.connect(self._reviewed)
         self.job.failed.connect(self._review_failed)
@@ -153,15 +162,22 @@ class SendFlow(QObject):
         self.reviewed, self.report = reviewed, reviewed.report
         originals = {f"input {n}": item for n, item in enumerate([*self.choice.documents, *self.choice.extra_files], 1)}
         self.review_dialog = ReviewDialog(
-            reviewed.report, self.window, originals=originals, open_document=self._open_original
+            reviewed.report,
+            self.window,
+            originals=originals,
+            open_document=self._open_original,
+            clean_by_hand=self._clean_by_hand,
         )
         self.review_dialog.accepted.connect(self._review_accepted)
         self.review_dialog.rejected.connect(lambda: self._finish(None))
         self.review_dialog.open()
 
     def _open_original(self, item) -> None:
-        """A left-out document, opened from the report: the viewer for images, else the system's viewer."""
-        from sodclient.library import Document
+        """A left-out document, opened from the report: the viewer for images, else the system's viewer.
+        A file added from disk is the sender's own: shown here when it is an image, else by the system."""
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
         from sodclient.ui.viewer import ViewerDialog
 
         if isinstance(item, Document) and (item.is_dicom or item.is_image):
@@ -172,6 +188,40 @@ class SendFlow(QObject):
         elif isinstance(item, Document):
             self.window.select_document(item.id)
             self.window.document_actions.open_with_system()
+        elif isinstance(item, Path) and cleanable_by_hand(item):
+            shown = HandCleanDialog(item, item.name, self.review_dialog, read_only=True)
+            shown.open()
+            self.opened_viewer = shown
+        elif isinstance(item, Path):
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(item)))
+
+    def _clean_by_hand(self, label: str, boxes: list) -> None:
+        """Peer Review once more over the same inputs, with the sender's boxes for `label` (the whole set
+        again: one set of new UIDs and one final check span every copy). The old copies stay until it succeeds."""
+        assert self.review_options is not None
+        options = self.review_options.with_boxes(label, boxes)
+        self.job = self.review_again_job = ProcessJob(
+            review, (self.profile, self.staged, options), {"empty_ok": True}, parent=self, title="peer review again"
+        )
+        self.review_progress = JobProgress("Peer Review: checking again", self.job, self.review_dialog)
+        self.job.succeeded.connect(lambda reviewed: self._reviewed_again(reviewed, label, options))
+        self.job.failed.connect(self._review_again_failed)
+        self.job.start()
+        self.review_progress.show()
+
+    def _reviewed_again(self, reviewed: Review, label: str, options: PeerReviewOptions) -> None:
+        if self.ended:  # the sender gave up meanwhile
+            reviewed.discard()
+            return
+        previous, self.reviewed, self.report = self.reviewed, reviewed, reviewed.report
+        self.review_options = options
+        if previous is not None:
+            previous.discard()
+        self.review_dialog.show_report(reviewed.report, label)
+
+    def _review_again_failed(self, exc) -> None:
+        if not self.ended:
+            self.review_dialog.clean_failed(plain_error(exc, "The report is as it was."))
 
     def _review_accepted(self) -> None:
         self.paths = self.reviewed.outputs  # the sender read the report: send what Peer Review made safe
@@ -277,6 +327,9 @@ class SendFlow(QObject):
         self._send()
 
     def _finish(self, result) -> None:
+        self.ended = True
+        if self.review_again_job is not None and self.review_again_job.running:  # its copies are discarded
+            self.review_again_job.cancel()
         shutil.rmtree(self.workdir, ignore_errors=True)
         if self.reviewed is not None:
             self.reviewed.discard()

@@ -124,3 +124,34 @@ def test_with_ocr_off_images_likely_to_show_text_are_left_out(tmp_path, out):
     report = run_peer_review([tmp_path / "us.dcm", tmp_path / "ct.dcm"], out, PeerReviewOptions(ocr=False))
     assert [item.label for item in report.left_out] == ["input 1"] and "OCR" in report.left_out[0].reason
     assert len(report.outputs) == 1
+
+
+def test_flagged_image_whose_text_ocr_cannot_read_is_released_only_when_hand_boxes_cover_the_text(tmp_path):
+    """The sender's boxes stand in for OCR only where they cover every text-like area the screen finds."""
+    from tests.deid.burned_text import COVER, MISS, flagged_ct
+
+    path, (x0, y0, x1, y1) = flagged_ct(tmp_path / "ct.dcm")
+    alone = run_peer_review([path], tmp_path / "alone")
+    assert "could not be located" in alone.left_out[0].reason
+
+    missed = run_peer_review([path], tmp_path / "missed", PeerReviewOptions(extra_boxes={"input 1": (MISS,)}))
+    assert missed.outputs == [] and "outside the areas blanked by hand" in missed.left_out[0].reason
+
+    covered = run_peer_review([path], tmp_path / "covered", PeerReviewOptions(extra_boxes={"input 1": (COVER,)}))
+    assert covered.all_safe, covered.to_text()
+    before, after = pydicom.dcmread(path).pixel_array, pydicom.dcmread(covered.outputs[0]).pixel_array
+    x, y, w, h = COVER
+    assert x <= x0 and y <= y0 and x1 <= x + w and y1 <= y + h
+    assert (after[y : y + h, x : x + w] == after.min()).all()
+    outside = np.ones(before.shape, bool)
+    outside[y : y + h, x : x + w] = False
+    assert np.array_equal(before[outside], after[outside])
+    assert [b.why for b in covered.changes[0].boxes] == ["sender"]
+
+
+def test_options_with_boxes_replace_and_remove_one_inputs_boxes():
+    options = PeerReviewOptions(keep_date_intervals=True).with_boxes("input 2", [(1, 2, 3, 4)])
+    assert options.extra_boxes == {"input 2": ((1, 2, 3, 4),)} and options.keep_date_intervals
+    assert options.with_boxes("input 3", [(5, 6, 7, 8)]).with_boxes("input 2", []).extra_boxes == {
+        "input 3": ((5, 6, 7, 8),)
+    }

@@ -59,6 +59,17 @@ widgets = {"main window": w, "export": ExportDialog(docs, docs, w), "e-mail": Em
            "keys": KeysDialog(profile, w), "Sent Deliveries": SentDialog(profile, w),
            "viewer": ViewerDialog(docs[0], w, series=docs), "outbox": OutboxDialog(profile, w),
            "import": ImportDialog(survey([tmp / "cd"]), lib, None, w)}
+from sodclient.deid import run_peer_review
+from sodclient.ui.hand_clean import HandCleanDialog
+from sodclient.ui.review_dialog import ReviewDialog
+(tmp / "pr").mkdir()
+(tmp / "pr" / "letter.pdf").write_bytes(b"%PDF-1.4 broken")
+report = run_peer_review([docs[0].path, tmp / "pr" / "letter.pdf"], tmp / "pr-out")
+review = ReviewDialog(report, w, open_document=lambda item: None, clean_by_hand=lambda label, boxes: None)
+review.show_report(report, "input 2")
+widgets["Peer Review report (left out)"] = review
+widgets["clean by hand"] = HandCleanDialog(docs[0].path, "IM0001", w, reason="it is flagged as having text "
+                                           "burned into the pixels, but the text could not be located to blank it")
 problems = []
 for name, widget in widgets.items():
     widget.show()
