@@ -99,6 +99,12 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=3, help="runs per route for the small study")
     ap.add_argument("--large-runs", type=int, default=1, help="runs per route for the large study")
     ap.add_argument("--stages", action="store_true", help="also time each stage of one send (send_stages.py)")
+    ap.add_argument("--engine", choices=["auto", "builtin"], default="auto", help="sodclient's sftp.engine setting")
+    ap.add_argument(
+        "--plain-key",
+        action="store_true",
+        help="give sodclient the same unencrypted key as OpenSSH (default: the passphrase-protected original)",
+    )
     ap.add_argument("--workdir", default=None)
     a = ap.parse_args()
 
@@ -150,7 +156,10 @@ def main() -> int:
                         **sshd.settings(port=link.port),
                         **smtp.settings(),
                         "link.template": "https://files.example.org/{name}",
+                        "sftp.engine": a.engine,
                     }
+                    if a.plain_key:
+                        settings.update({"sftp.key_file": str(key), "sftp.key_passphrase": ""})
                     subprocess.run(
                         cli + ["config", "set", *[f"{k}={v}" for k, v in settings.items()]],
                         env=env,
@@ -213,7 +222,8 @@ def main() -> int:
                     link.stop()
                 print(
                     f"\n{study_name} study ({a.slices} files, {study_bytes / 1e6:.0f} MB), {link_label(link_name)}, "
-                    f"median of {runs} run(s)\n"
+                    f"median of {runs} run(s); sodclient engine {a.engine}, "
+                    f"{'the same unencrypted key as OpenSSH' if a.plain_key else 'passphrase-protected key'}\n"
                 )
                 rows = [
                     [

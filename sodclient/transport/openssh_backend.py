@@ -119,11 +119,17 @@ class _Secrets:
             env["SSH_ASKPASS_REQUIRE"] = "never"
         return env
 
-    def close(self) -> None:
-        """Called once logged in (or failed): a second prompt then reads end-of-file, never the secret."""
+    def answered(self) -> None:
+        """Once logged in (or failed): the secret goes; a second prompt would read end-of-file, never it."""
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+        for name in ("answer", "askpass"):
+            (self.dir / name).unlink(missing_ok=True)
+
+    def close(self) -> None:
+        """With the connection: the trusted key stays readable until then (a rekey may look at it again)."""
+        self.answered()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -216,7 +222,7 @@ class OpensshConnection:
         self.cipher = self.kex = self.fingerprint = self.key_type = ""
         self._lines: list[str] = []
         secret = target.key_passphrase if target.key_file else target.password
-        secrets_dir = _Secrets(keys, secret)
+        self._secrets = secrets_dir = _Secrets(keys, secret)
         ours, theirs = socket.socketpair()
         try:
             self.proc = subprocess.Popen(
@@ -240,11 +246,11 @@ class OpensshConnection:
         ours.settimeout(target.timeout)
         try:
             self.sftp = paramiko.SFTPClient(_Pipe(ours))  # the version exchange: waits for login
-        except (OSError, EOFError, paramiko.SSHException):
+        except (OSError, EOFError, paramiko.SSHException) as exc:
             self.close()
-            raise self._failure() from None
+            raise self._failure(timed_out=isinstance(exc, TimeoutError)) from None
         finally:
-            secrets_dir.close()
+            secrets_dir.answered()
         self._parse()
 
     def _read_stderr(self) -> None:
@@ -268,7 +274,7 @@ class OpensshConnection:
             elif m := re.search(r"Server host key: (\S+) (SHA256:\S+)", line):
                 self.key_type, self.fingerprint = m[1], m[2]
 
-    def _failure(self) -> Exception:
+    def _failure(self, timed_out: bool = False) -> Exception:
         """What stopped ssh: network faults are named here (asking again through paramiko would wait out the
         same timeout twice); anything else is left to paramiko's diagnosis."""
         try:
@@ -286,6 +292,10 @@ class OpensshConnection:
             return Timeout(t.host, t.port, "connecting (network unreachable)")
         if re.search(r"connect to host .* (timed out|Operation timed out)", text):
             return Timeout(t.host, t.port)
+        if "timed out during banner exchange" in text or "Connection timed out" in text:
+            return Timeout(t.host, t.port, "waiting for the SSH greeting (is it an SFTP port?)")
+        if timed_out:  # our own wait for login ran out first
+            return Timeout(t.host, t.port, "greeting the server")
         return NotCarried(_last_error(self._lines))
 
     def is_active(self) -> bool:
@@ -304,6 +314,7 @@ class OpensshConnection:
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
+        self._secrets.close()
 
 
 def _last_error(lines: list[str]) -> str:
@@ -412,9 +423,13 @@ class PipelinedWriter:
         self._closed = True
         try:
             self.flush()
-        finally:
-            if self.sftp.sock is not None:
+        except BaseException:
+            try:  # best effort: the connection may be gone, and the first error is the one to report
                 self.sftp._request(CMD_CLOSE, self.handle)
+            except Exception:
+                pass
+            raise
+        self.sftp._request(CMD_CLOSE, self.handle)
 
     def __enter__(self) -> PipelinedWriter:
         return self

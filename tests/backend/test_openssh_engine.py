@@ -21,6 +21,7 @@ from sodclient.transport import (
     HostKeyChanged,
     PortClosed,
     SftpSession,
+    Timeout,
     hostkeys,
     new_remote_name,
     openssh_backend,
@@ -127,6 +128,17 @@ def test_network_faults_are_named_by_the_openssh_path(sshd, tmp_path):
         hostkeys.trust(current().paths.known_hosts, "no-such-host.invalid", sshd.port, pinned["ssh-ed25519"])
         with SftpSession(_target(host="no-such-host.invalid"), bulk=True):
             pass
+    silent = socket.socket()  # accepts TCP but never speaks SSH
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(1)
+    try:
+        port = silent.getsockname()[1]
+        hostkeys.trust(current().paths.known_hosts, "127.0.0.1", port, pinned["ssh-ed25519"])
+        with pytest.raises(Timeout):
+            with SftpSession(_target(port=port, timeout=1.0), bulk=True):
+                pass
+    finally:
+        silent.close()
 
 
 def test_a_dropped_link_resumes_through_openssh(sshd, cutting_proxy, tmp_path):
@@ -159,8 +171,12 @@ def test_no_secret_reaches_ssh_arguments_environment_or_files(sshd, tmp_path):
         assert secret.encode() not in b" ".join(argv) and secret.encode() not in environ
         assert b"-F" in argv and b"/dev/null" in argv  # the user's ~/.ssh/config is not read
         assert b"StrictHostKeyChecking=yes" in argv
-        assert set(Path(tempfile.gettempdir()).glob("sod-ssh-*")) == before  # the askpass folder is gone
+        (private,) = set(Path(tempfile.gettempdir()).glob("sod-ssh-*")) - before
+        assert oct(private.stat().st_mode & 0o777) == "0o700"
+        assert [p.name for p in private.iterdir()] == ["known_hosts"]  # the askpass and its answer are gone
+        assert secret.encode() not in (private / "known_hosts").read_bytes()
     assert s.alt.proc.returncode is not None  # ssh ended with the session
+    assert not private.exists()
 
 
 def test_without_an_openssh_client_the_builtin_engine_uploads(sshd, tmp_path, monkeypatch):
