@@ -2,10 +2,12 @@
 
 Where no OS keyring exists (a Linux machine without GNOME Keyring or KWallet, a server), the profile's
 named secrets (config-key, audit-key, audit-head...) live in `config/keys.sealed` instead: a versioned JSON
-envelope (kind "sodsend-key-file", version 1) holding the Argon2id parameters and salt, a nonce, and
-AES-256-GCM ciphertext of the secrets. The key is Argon2id(NFC(passphrase), salt) with the container's
-default cost (64 MiB, 3 passes, 4 lanes); the header is the associated data, so its parameters cannot be
-changed unnoticed. Nothing is ever written in clear.
+envelope (kind "sodsend-key-file", version 1) holding the Argon2id parameters and salt, a check value, a
+nonce, and AES-256-GCM ciphertext of the secrets. Argon2id(NFC(passphrase), salt), with the container's
+default cost (64 MiB, 3 passes, 4 lanes), gives 64 bytes: the first 32 are the key, the SHA-256 of the
+other 32 is the check value, so a wrong passphrase and a damaged file are told apart (guessing costs
+Argon2id either way). The header is the associated data, so its parameters cannot be changed unnoticed.
+Nothing is ever written in clear.
 
 Opening the file derives the key once and keeps it (not the passphrase) for this process; reads and
 writes then decrypt and re-encrypt the small file each time, under a file lock, so the UI's worker process
@@ -15,9 +17,13 @@ and the command line see each other's changes (the audit head moves on every rec
 from __future__ import annotations
 
 import base64
+import contextlib
+import hashlib
+import hmac
 import json
 import secrets
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -25,13 +31,18 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
 from sodclient.errors import SecureStoreError
-from sodclient.files import NewerFormat, atomic_write, locked, read_json, upgrade, versioned
+from sodclient.files import NewerFormat, atomic_write, read_json, upgrade, versioned
 from sodformat import limits
 from sodformat.errors import SodError
 from sodformat.recipients import normalize_passphrase
 
 KIND = "sodsend-key-file"
 FORMAT_VERSION = 1
+try:
+    import fcntl
+except ImportError:  # Windows: one process per profile (the app's single-instance guard)
+    fcntl = None  # type: ignore[assignment]
+
 _SALT_PREFIX = b"sodsend key file\0"  # keeps this key apart from a container's for the same passphrase and salt
 
 
@@ -55,6 +66,7 @@ class KeyFile:
         self._key: bytes | None = None
         self._salt = b""  # the salt the held key was derived with: a re-wrap elsewhere changes it
         self._lock = threading.Lock()
+        self._writer = threading.Lock()
 
     def __repr__(self) -> str:
         return f"KeyFile(open={self.is_open})"
@@ -69,15 +81,17 @@ class KeyFile:
     # -- creating, opening, re-wrapping --------------------------------------------------------------
     def create(self, passphrase: str) -> None:
         """An empty key file sealed under `passphrase`, held open. Refuses to replace an existing one."""
-        with locked(self.path):
+        with self._exclusive():
             if self.path.exists():
                 raise SecureStoreError("there is already a key file; open it with your SOD Send passphrase")
             self._write_new(passphrase, {})
 
     def open(self, passphrase: str) -> None:
         """Derives the key and checks it opens the file; WrongPassphrase (one line) if it does not."""
-        header, nonce, body = self._read()
-        key = _derive(passphrase, header)
+        header, check, nonce, body = self._read()
+        key, derived_check = _derive(passphrase, header)
+        if not hmac.compare_digest(check, derived_check):
+            raise WrongPassphrase("wrong passphrase (it does not open your key file)")
         _decrypt(key, header, nonce, body)
         with self._lock:
             self._key, self._salt = key, _b64(header["salt"])
@@ -88,7 +102,7 @@ class KeyFile:
 
     def rewrap(self, passphrase: str) -> None:
         """Seals the same secrets under a new passphrase (and a new salt); the file must be open."""
-        with locked(self.path):
+        with self._exclusive():
             entries = self._entries()
             self._write_new(passphrase, entries)
 
@@ -97,11 +111,11 @@ class KeyFile:
         return self._entries().get(name)
 
     def set(self, name: str, value: str) -> None:
-        with locked(self.path):
+        with self._exclusive():
             entries = self._entries()
             entries[name] = value
-            header, _, _ = self._read()
-            self._write(self._held_key(), header, entries)
+            header, check, _, _ = self._read()
+            self._write(self._held_key(), header, check, entries)
 
     # -- crossing to a worker process ----------------------------------------------------------------
     def export_for_worker(self) -> tuple[bytes, bytes] | None:
@@ -112,17 +126,29 @@ class KeyFile:
             self._key, self._salt = state if state else (None, b"")
 
     # -- the file ------------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """One writer at a time, across threads and processes. Not `files.locked`: the audit trail writes
+        its head here while it holds that (process-wide) lock for its own file."""
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with self._writer, open(self.path.with_name(self.path.name + ".lock"), "a") as handle:
+            if fcntl is not None:
+                fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                if fcntl is not None:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
+
     def _held_key(self) -> bytes:
         key = self._key
         if key is None:
-            raise KeyFileLocked(
-                "SOD Send's keys are in a file protected by your SOD Send passphrase: sign in first"
-            )
+            raise KeyFileLocked("SOD Send's keys are in a file protected by your SOD Send passphrase: sign in first")
         return key
 
     def _entries(self) -> dict[str, str]:
         key = self._held_key()
-        header, nonce, body = self._read()
+        header, _, nonce, body = self._read()
         if _b64(header["salt"]) != self._salt:
             self.close()
             raise KeyFileLocked("your key file was sealed under a new passphrase since you signed in: sign in again")
@@ -134,7 +160,7 @@ class KeyFile:
             raise KeyFileDamaged(f"your key file {self.path.name} is damaged")
         return entries
 
-    def _read(self) -> tuple[dict, bytes, bytes]:
+    def _read(self) -> tuple[dict, bytes, bytes, bytes]:
         damaged = KeyFileDamaged(f"your key file {self.path.name} is damaged (it cannot be read)")
         try:
             document = upgrade(read_json(self.path), KIND, FORMAT_VERSION, {})
@@ -153,47 +179,50 @@ class KeyFile:
                 8 * p <= m <= limits.ARGON2_MAX_M and 1 <= t <= limits.ARGON2_MAX_T and 1 <= p <= limits.ARGON2_MAX_P
             ):
                 raise ValueError("costs out of range")
-            nonce, body = _b64(document["nonce"]), _b64(document["sealed"])
-            if len(nonce) != 12 or len(body) < 16:
+            check, nonce, body = _b64(document["check"]), _b64(document["nonce"]), _b64(document["sealed"])
+            if len(check) != 32 or len(nonce) != 12 or len(body) < 16:
                 raise ValueError("cut short")
         except (KeyError, TypeError, ValueError):
             raise damaged from None
-        return header, nonce, body
+        return header, check, nonce, body
 
     def _write_new(self, passphrase: str, entries: dict[str, str]) -> None:
         header = {"name": "argon2id", "salt": _text(secrets.token_bytes(16)), **limits.ARGON2_DEFAULT}
-        key = _derive(passphrase, header)
-        self._write(key, header, entries)
+        key, check = _derive(passphrase, header)
+        self._write(key, header, check, entries)
         with self._lock:
             self._key, self._salt = key, _b64(header["salt"])
 
-    def _write(self, key: bytes, header: dict, entries: dict[str, str]) -> None:
+    def _write(self, key: bytes, header: dict, check: bytes, entries: dict[str, str]) -> None:
         nonce = secrets.token_bytes(12)
         body = AESGCM(key).encrypt(nonce, json.dumps(entries).encode("utf-8"), _aad(header))
-        document = versioned(KIND, FORMAT_VERSION, {"kdf": header, "nonce": _text(nonce), "sealed": _text(body)})
+        items = {"kdf": header, "check": _text(check), "nonce": _text(nonce), "sealed": _text(body)}
+        document = versioned(KIND, FORMAT_VERSION, items)
         atomic_write(self.path, json.dumps(document, indent=1).encode("utf-8"))
 
 
-def _derive(passphrase: str, header: dict) -> bytes:
+def _derive(passphrase: str, header: dict) -> tuple[bytes, bytes]:
+    """(the key, the check value) for this passphrase under the header's salt and costs."""
     try:
         secret = normalize_passphrase(passphrase)
     except SodError:
         raise WrongPassphrase("no passphrase given") from None
     kdf = Argon2id(
         salt=_SALT_PREFIX + _b64(header["salt"]),
-        length=32,
+        length=64,
         iterations=int(header["t"]),
         lanes=int(header["p"]),
         memory_cost=int(header["m"]),
     )
-    return kdf.derive(secret)
+    derived = kdf.derive(secret)
+    return derived[:32], hashlib.sha256(derived[32:]).digest()
 
 
 def _decrypt(key: bytes, header: dict, nonce: bytes, body: bytes) -> bytes:
     try:
         return AESGCM(key).decrypt(nonce, body, _aad(header))
     except InvalidTag:
-        raise WrongPassphrase("wrong passphrase (it does not open your key file)") from None
+        raise KeyFileDamaged("your key file keys.sealed was altered or is damaged (it does not open)") from None
 
 
 def _aad(header: dict) -> bytes:

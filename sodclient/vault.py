@@ -138,6 +138,7 @@ class Vault:
         if store == "key-file":
             return self._open_key_file().get(name)
         if store == "none":
+            _backend_usable()  # raises, saying why
             raise KeyringUnavailable()
         try:
             return keyring.get_password(SERVICE, f"{name}:{self.scope}")
@@ -156,6 +157,7 @@ class Vault:
             self._open_key_file().set(name, value)
             return
         if store == "none":
+            _backend_usable()  # raises, saying why
             raise KeyringUnavailable()
         try:
             keyring.set_password(SERVICE, f"{name}:{self.scope}", value)
