@@ -34,6 +34,7 @@ class AuditEvent(StrEnum):
     IDENTITY_CREATE = "identity-create"
     IDENTITY_MIGRATE = "identity-migrate"
     PASSPHRASE_CHANGE = "passphrase-change"
+    IDENTITY_KEY_FILE = "identity-key-file"  # no OS keyring: the profile's keys kept in a passphrase-sealed file
     SIGN_IN = "sign-in"
     SIGN_IN_FAILED = "sign-in-failed"
     LOCK = "lock"
@@ -108,6 +109,7 @@ SPECS: dict[AuditEvent, Spec] = {
     AuditEvent.IDENTITY_CREATE: _spec("protection recipient"),
     AuditEvent.IDENTITY_MIGRATE: _spec("protection recipient"),
     AuditEvent.PASSPHRASE_CHANGE: _spec("recipient"),
+    AuditEvent.IDENTITY_KEY_FILE: _spec(),
     AuditEvent.SIGN_IN: _spec("protection", "via"),
     AuditEvent.SIGN_IN_FAILED: _spec("reason", "via"),
     AuditEvent.LOCK: _spec("reason"),

@@ -146,6 +146,8 @@ def _sentence(event: str, f: dict) -> str:
         return f"{verb} your key ({f.get('protection')} protection)."
     if event == "passphrase-change":
         return "Changed the SOD Send passphrase."
+    if event == "identity-key-file":
+        return "Started keeping SOD Send's keys in a file protected by the SOD Send passphrase (no OS keyring here)."
     details = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in sorted(f.items()))
     return f"{event.replace('-', ' ').capitalize()}" + (f" ({details})." if details else ".")
 

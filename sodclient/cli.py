@@ -130,10 +130,12 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return Exit.OK
+    from sodclient.commands.identity import give_key_file_passphrase
     from sodclient.logs import setup_logging
     from sodclient.profile import Profile
 
     profile = Profile.from_environment()
+    give_key_file_passphrase(args, profile)  # no OS keyring: the key file's passphrase, read when first needed
     try:
         setup_logging(profile.paths.log_dir, debug=args.debug)
     except OSError:  # a read-only profile must not stop a command that needs no log

@@ -28,6 +28,7 @@ from pathlib import Path
 from sodclient import passphrase_policy
 from sodclient.errors import InputError, SecureStoreError
 from sodclient.files import atomic_write, locked, read_json, upgrade, versioned
+from sodclient.key_file import WrongPassphrase as WrongPassphrase  # one class for both
 from sodclient.paths import AppPaths
 from sodclient.vault import Vault
 from sodformat import Identity, load_identity
@@ -46,10 +47,6 @@ _PURPOSE = "identity"
 
 class SignInRequired(SecureStoreError):
     """The identity is protected by the app passphrase and nobody has signed in (or the app locked)."""
-
-
-class WrongPassphrase(SecureStoreError):
-    """The passphrase given does not open the identity."""
 
 
 @dataclass(frozen=True)

@@ -84,12 +84,14 @@ class Profile:
 
     def __getstate__(self) -> dict[str, object]:
         """Crosses to worker processes (over the pipe to the UI's own child) without the open database;
-        a signed-in identity comes along, so a send in a child process can sign."""
+        a signed-in identity comes along, so a send in a child process can sign, and so does an open key
+        file's derived key (never the passphrase), so the child can read the settings and audit."""
         return {
             "paths": self.paths,
             "site_defaults": self.site_defaults,
             "local_secrets": self.local_secrets,
             "identity": self.identity.export_for_worker(),
+            "vault": self.vault.export_for_worker(),
         }
 
     def __setstate__(self, state: dict[str, object]) -> None:
@@ -98,6 +100,7 @@ class Profile:
         self.local_secrets = state.get("local_secrets")  # type: ignore[assignment]
         self._library = None
         self.__post_init__()
+        self.vault.adopt_from_parent(state.get("vault"))  # type: ignore[arg-type]
         self.identity.adopt_from_parent(state.get("identity"))  # type: ignore[arg-type]
 
 

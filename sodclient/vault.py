@@ -1,9 +1,16 @@
-"""Keys held in the OS keyring, and authenticated encryption of a profile's small local files with them.
+"""Keys held in the OS keyring (or a passphrase-sealed key file), and authenticated encryption of a
+profile's small local files with them.
 
 The settings, the outbox and the audit trail's HMAC key live next to each other: the keyring holds
 256-bit random keys, the files on disk hold only AES-GCM ciphertext. A copied config folder is
 useless without the user's keyring. Keys are named per profile (a hash of its config folder) so
 portable, demo and test profiles never share or overwrite each other's keys.
+
+Where the computer has no OS keyring, the same secrets live in the profile's key file (`key_file.py`),
+sealed under the user's SOD Send passphrase. The choice is made on each use and is simple: a profile
+with a key file uses it; otherwise the OS keyring; otherwise `KeyringUnavailable`, which says what to
+install and offers the key file. Nothing here ever asks on a terminal: a locked key file raises
+`KeyFileLocked`, unless the edge gave a `passphrase_source` (the command line's option, variable or prompt).
 """
 
 from __future__ import annotations
@@ -12,6 +19,8 @@ import base64
 import hashlib
 import json
 import secrets
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import keyring
@@ -21,20 +30,40 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from sodclient.errors import SecureStoreError
 from sodclient.files import atomic_write
+from sodclient.key_file import KeyFile, KeyFileLocked
 
 SERVICE = "SODSend"
 _MAGIC = b"SODVAULT1\n"
+KEY_FILE_NAME = "keys.sealed"
+# keyrings.alt's EncryptedKeyring asks for its own password with getpass: on a terminal that is not there
+# (the app) that ends in a bare EOFError, so it never counts as a usable keyring.
+_PROMPTING_BACKENDS = {"keyrings.alt.file.EncryptedKeyring"}
+
+
+def keyring_help(platform: str = sys.platform) -> str:
+    """What gives this platform an OS keyring, in one sentence."""
+    if platform.startswith("win"):
+        return (
+            "Windows has one built in (Credential Manager): start SOD Send signed in to Windows as yourself, "
+            "not from a service account"
+        )
+    if platform == "darwin":
+        return "macOS has one built in (the Keychain): start SOD Send signed in to macOS as yourself, not over SSH"
+    return (
+        "on Linux install GNOME Keyring (the gnome-keyring and libsecret-1-0 packages) or KWallet, "
+        "and start SOD Send from a desktop session"
+    )
 
 
 class KeyringUnavailable(SecureStoreError):
-    """No usable OS key store: we refuse to keep secrets without one."""
+    """No usable OS key store and no key file: we refuse to keep secrets in clear."""
 
     def __init__(self, detail: str = ""):
         super().__init__(
-            "no secure key store (keyring) is available on this computer, so settings cannot be kept "
-            "encrypted. Fix: sign in to a desktop session with GNOME Keyring/KWallet (Linux), or use "
-            "Windows Credential Manager/macOS Keychain; on a headless machine install keyrings.alt and set "
-            "PYTHON_KEYRING_BACKEND=keyrings.alt.file.EncryptedKeyring" + (f" ({detail})" if detail else "")
+            "this computer has no OS keyring to keep SOD Send's keys"
+            + (f" ({detail})" if detail else "")
+            + f"; {keyring_help()}; or keep the keys in a file protected by your SOD Send passphrase "
+            "(the app offers it at start; on a server: sodclient identity key-file)"
         )
 
 
@@ -47,6 +76,16 @@ def _backend_usable() -> None:
     backends = getattr(kr, "backends", [kr])  # a ChainerBackend wraps several
     if not backends or all(type(b).__module__ == "keyring.backends.fail" for b in backends):
         raise KeyringUnavailable()
+    if any(f"{type(b).__module__}.{type(b).__name__}" in _PROMPTING_BACKENDS for b in backends):
+        raise KeyringUnavailable("the keyring chosen with PYTHON_KEYRING_BACKEND asks on a terminal")
+
+
+def os_keyring_usable() -> bool:
+    try:
+        _backend_usable()
+    except KeyringUnavailable:
+        return False
+    return True
 
 
 class Vault:
@@ -60,30 +99,77 @@ class Vault:
     def __init__(self, config_dir: Path, local_store: Path | None = None):
         self.scope = hashlib.sha256(str(config_dir).encode()).hexdigest()[:16]
         self.local_store = local_store
+        self.key_file = KeyFile(config_dir / KEY_FILE_NAME)
+        # Set by the command line only: gives the passphrase when a locked key file is first needed.
+        self.passphrase_source: Callable[[], str] | None = None
 
     def __repr__(self) -> str:
         return f"Vault(scope={self.scope})"
 
-    def get_secret(self, name: str) -> str | None:
+    def store(self) -> str:
+        """Where this profile's secrets are: "local" (the demo's file), "key-file", "keyring", or
+        "none" (no OS keyring and no key file yet)."""
         if self.local_store is not None:
+            return "local"
+        if self.key_file.exists():
+            return "key-file"
+        return "keyring" if os_keyring_usable() else "none"
+
+    def create_key_file(self, passphrase: str) -> None:
+        """Starts keeping this profile's secrets in a key file (only where there is no OS keyring)."""
+        if self.store() != "none":
+            raise SecureStoreError("this profile's keys are already kept (in the OS keyring or a key file)")
+        self.key_file.create(passphrase)
+
+    def _open_key_file(self) -> KeyFile:
+        if not self.key_file.is_open:
+            if self.passphrase_source is None:
+                raise KeyFileLocked(
+                    "SOD Send's keys are in a file protected by your SOD Send passphrase: sign in first"
+                )
+            self.key_file.open(self.passphrase_source())
+        return self.key_file
+
+    def get_secret(self, name: str) -> str | None:
+        store = self.store()
+        if store == "local":
+            assert self.local_store is not None
             return _read_local(self.local_store).get(f"{name}:{self.scope}")
-        _backend_usable()
+        if store == "key-file":
+            return self._open_key_file().get(name)
+        if store == "none":
+            _backend_usable()  # raises, saying why
+            raise KeyringUnavailable()
         try:
             return keyring.get_password(SERVICE, f"{name}:{self.scope}")
-        except keyring.errors.KeyringError as exc:
+        except (keyring.errors.KeyringError, EOFError) as exc:
             raise KeyringUnavailable(type(exc).__name__) from None
 
     def set_secret(self, name: str, value: str) -> None:
-        if self.local_store is not None:
+        store = self.store()
+        if store == "local":
+            assert self.local_store is not None
             entries = _read_local(self.local_store)
             entries[f"{name}:{self.scope}"] = value
             atomic_write(self.local_store, json.dumps(entries).encode())
             return
-        _backend_usable()
+        if store == "key-file":
+            self._open_key_file().set(name, value)
+            return
+        if store == "none":
+            _backend_usable()  # raises, saying why
+            raise KeyringUnavailable()
         try:
             keyring.set_password(SERVICE, f"{name}:{self.scope}", value)
-        except keyring.errors.KeyringError as exc:
+        except (keyring.errors.KeyringError, EOFError) as exc:
             raise KeyringUnavailable(type(exc).__name__) from None
+
+    # -- crossing to a worker process: the key file's derived key, never the passphrase ----------------
+    def export_for_worker(self) -> tuple[bytes, bytes] | None:
+        return self.key_file.export_for_worker()
+
+    def adopt_from_parent(self, state: tuple[bytes, bytes] | None) -> None:
+        self.key_file.adopt_from_parent(state)
 
     def get_key(self, name: str, create: bool = True) -> bytes | None:
         """A 256-bit key from the keyring, created on first use."""

@@ -1,9 +1,12 @@
-"""`sodclient identity`: show the state of your key; create, protect or re-wrap it. Also the one place
-every command that needs your key asks for the passphrase (`--identity-passphrase-file`, or a prompt)."""
+"""`sodclient identity`: show the state of your key; create, protect or re-wrap it; keep SOD Send's keys in a
+passphrase-protected key file where there is no OS keyring. Also the one place every command that needs your
+key or that key file asks for the passphrase: `--identity-passphrase-file`, else the file named by
+SODCLIENT_PASSPHRASE_FILE (for scripts), else a prompt when there is a terminal, else a one-line error."""
 
 from __future__ import annotations
 
 import getpass
+import os
 import sys
 from pathlib import Path
 
@@ -31,12 +34,36 @@ def _read(path: Path) -> str:
         raise InputError(str(exc)) from None
 
 
-def _ask(prompt: str) -> str:
+PASSPHRASE_FILE_VARIABLE = "SODCLIENT_PASSPHRASE_FILE"
+
+
+def _ask(prompt: str, why: str = "your key is protected by your SOD Send passphrase") -> str:
     if not sys.stdin.isatty():
         raise identity.SignInRequired(
-            "your key is protected by your SOD Send passphrase: give --identity-passphrase-file (no terminal to ask on)"
+            f"{why}: give --identity-passphrase-file or set {PASSPHRASE_FILE_VARIABLE} to a file holding it "
+            "(no terminal to ask on)"
         )
     return getpass.getpass(prompt)
+
+
+def _passphrase(args, why: str = "your key is protected by your SOD Send passphrase") -> str:
+    """The SOD Send passphrase from the option, the variable or the terminal; asked at most once a command
+    (the key file and the key take the same one)."""
+    known = getattr(args, "_sod_passphrase", None)
+    if known:
+        return known
+    path = getattr(args, "identity_passphrase_file", None) or os.environ.get(PASSPHRASE_FILE_VARIABLE)
+    passphrase = _read(Path(path)) if path else _ask("SOD Send passphrase: ", why)
+    args._sod_passphrase = passphrase
+    return passphrase
+
+
+def give_key_file_passphrase(args, profile) -> None:
+    """Every command: where the profile keeps its keys in a key file, the passphrase is read (or asked)
+    when the key file is first needed, never before and never for a command that does not need it."""
+    identity.ask_for_key_file_passphrase_with(
+        profile, lambda: _passphrase(args, "SOD Send's keys are in a file protected by your SOD Send passphrase")
+    )
 
 
 def unlock_identity(args, profile) -> Identity | None:
@@ -46,9 +73,7 @@ def unlock_identity(args, profile) -> Identity | None:
         return None
     if status.state != identity.PASSPHRASE:
         return identity.sign_in(profile, via="cli")
-    path = getattr(args, "identity_passphrase_file", None)
-    passphrase = _read(path) if path else _ask("SOD Send passphrase: ")
-    return identity.sign_in(profile, passphrase, via="cli")
+    return identity.sign_in(profile, _passphrase(args), via="cli")
 
 
 def register(sub) -> None:
@@ -57,15 +82,17 @@ def register(sub) -> None:
         "action",
         nargs="?",
         default="show",
-        choices=["show", "create", "protect", "change-passphrase"],
-        help="show (default); create a key; protect a release 0.1.0 key file; change the passphrase",
+        choices=["show", "create", "protect", "change-passphrase", "key-file"],
+        help="show (default); create a key; protect a release 0.1.0 key file; change the passphrase; "
+        "key-file: keep SOD Send's keys in a file protected by your SOD Send passphrase (computers "
+        "without an OS keyring)",
     )
     add_identity_passphrase_option(p)
     p.add_argument(
         "--new-passphrase-file",
         type=Path,
         metavar="F",
-        help="file with the new passphrase (create, protect, change-passphrase)",
+        help="file with the new passphrase (create, protect, change-passphrase, key-file)",
     )
     p.set_defaults(handler=_run)
 
@@ -83,8 +110,37 @@ def new_passphrase(args, profile) -> str | None:
     return first
 
 
+def _key_file(args, profile, status) -> int:
+    if identity.key_store(profile) != "none":
+        raise InputError("SOD Send's keys are already kept (in this computer's keyring or a key file); nothing to do")
+    if status.state == identity.PASSPHRASE:  # the key file takes the passphrase that opens your key
+        passphrase = _passphrase(args)
+    elif args.new_passphrase_file:
+        passphrase = _read(args.new_passphrase_file)
+    elif not sys.stdin.isatty():
+        raise InputError("give --new-passphrase-file with the passphrase for the key file (no terminal to ask on)")
+    else:
+        passphrase = _ask("New SOD Send passphrase: ")
+        if passphrase != _ask("Repeat it: "):
+            raise InputError("the two passphrases differ")
+    identity.create_key_file(profile, passphrase)
+    print("SOD Send's keys are now kept in a file protected by your SOD Send passphrase")
+    return 0
+
+
+_STORES = {
+    "keyring": "this computer's keyring",
+    "key-file": "a file protected by your SOD Send passphrase",
+    "key-file-open": "a file protected by your SOD Send passphrase",
+    "local": "the demo's own file",
+    "none": "nowhere yet (no keyring on this computer: see `sodclient identity key-file`)",
+}
+
+
 def _run(args, profile) -> int:
     status = identity.start_status(profile)
+    if args.action == "key-file":
+        return _key_file(args, profile, status)
     if args.action == "create":
         created = identity.create_identity(profile, new_passphrase(args, profile))
         print(f"created your key ({identity.site_protection(profile)} protection)\n{created.recipient}")
@@ -104,6 +160,7 @@ def _run(args, profile) -> int:
         return 0
     recipient, signer = identity.public_keys(profile) if status.state != "plain" else ("", "")
     print(f"state: {status.state}")
+    print(f"keys kept in: {_STORES[identity.key_store(profile)]}")
     if recipient:
         print(f"public key:  {recipient}\nsigning key: {signer}")
     return 0

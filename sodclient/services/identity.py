@@ -7,11 +7,19 @@ The app at start calls `start_status(profile)` and then, by its `state`:
   "keyring"    -> `sign_in(profile)`                  (no passphrase: the OS keyring holds the key)
 Every step is audited (sign-in, sign-in-failed, lock, identity-create, identity-migrate, passphrase-change).
 The demo's throw-away profiles call `create_identity(profile, protection="keyring")`, so nobody types a passphrase.
+
+Before any of that (every step is audited, and the audit key is in the vault) the profile's key store must be
+usable: `key_store(profile)` says "keyring" (the OS keeps the keys), "key-file" (a passphrase-sealed file,
+not opened yet), "key-file-open", "none" (no OS keyring and no key file: `create_key_file`), or "local"
+(the demo). The key file uses the same SOD Send passphrase as a passphrase-protected identity, so the user
+types it once; a passphrase change re-wraps both.
 """
 
 from __future__ import annotations
 
-from sodclient import keys
+from collections.abc import Callable
+
+from sodclient import keys, vault
 from sodclient.audit_events import AuditEvent
 from sodclient.identity_store import (
     KEYRING,
@@ -34,6 +42,39 @@ def site_protection(profile: Profile) -> str:
 
 def start_status(profile: Profile) -> IdentityStatus:
     return profile.identity.status()
+
+
+def key_store(profile: Profile) -> str:
+    """Where the profile's keys are: "keyring", "key-file" (locked), "key-file-open", "none" or "local"."""
+    store = profile.vault.store()
+    return "key-file-open" if store == "key-file" and profile.vault.key_file.is_open else store
+
+
+def keyring_help() -> str:
+    """What gives this computer an OS keyring (GNOME Keyring or KWallet on Linux; built in elsewhere)."""
+    return vault.keyring_help()
+
+
+def create_key_file(profile: Profile, passphrase: str) -> None:
+    """No OS keyring: keeps the profile's keys in a file sealed under the SOD Send passphrase. Where a
+    passphrase already protects the user's key, it must be that one (checked first), so one passphrase opens both."""
+    check_passphrase(passphrase)
+    if profile.identity.status().state == PASSPHRASE:
+        profile.identity.unlock(passphrase)  # WrongPassphrase before anything is written
+    profile.vault.create_key_file(passphrase)
+    profile.audit.record(AuditEvent.IDENTITY_KEY_FILE)
+
+
+def open_key_file(profile: Profile, passphrase: str) -> None:
+    """Opens the key file for this process (and the worker processes it starts); WrongPassphrase if not.
+    (A failure cannot be audited: the audit key is in that file.)"""
+    profile.vault.key_file.open(passphrase)
+
+
+def ask_for_key_file_passphrase_with(profile: Profile, source: Callable[[], str]) -> None:
+    """The command line's way to give the passphrase when a locked key file is first needed (the app asks
+    in its sign-in dialog instead). `source` reads an option or a variable, or asks on a terminal."""
+    profile.vault.passphrase_source = source
 
 
 def create_identity(profile: Profile, passphrase: str | None = None, protection: str | None = None) -> Identity:
@@ -75,11 +116,15 @@ def lock(profile: Profile, reason: str = "user") -> None:
 def change_passphrase(profile: Profile, old: str, new: str) -> None:
     """Re-wraps the key under `new` (policy-checked). A wrong `old` is audited as a failed sign-in."""
     check_passphrase(new)
+    if profile.vault.store() == "key-file" and not profile.vault.key_file.is_open:
+        profile.vault.key_file.open(old)
     try:
         profile.identity.change_passphrase(old, new)
     except WrongPassphrase:
         profile.audit.record(AuditEvent.SIGN_IN_FAILED, reason="wrong-passphrase", via="passphrase-change")
         raise
+    if profile.vault.store() == "key-file":  # one passphrase opens both
+        profile.vault.key_file.rewrap(new)
     profile.audit.record(AuditEvent.PASSPHRASE_CHANGE, recipient=profile.identity.status().recipient)
 
 
@@ -131,12 +176,17 @@ __all__ = [
     "SignInRequired",
     "WrongPassphrase",
     "add_contact",
+    "ask_for_key_file_passphrase_with",
     "change_passphrase",
     "contacts",
     "create_identity",
+    "create_key_file",
+    "key_store",
+    "keyring_help",
     "lock",
     "migrate_identity",
     "my_identity",
+    "open_key_file",
     "public_key_text",
     "public_keys",
     "remove_contact",

@@ -102,11 +102,11 @@ def test_no_keyring_backend_gives_clear_message(monkeypatch, capsys):
     import keyring.backends.fail
 
     monkeypatch.setattr(keyring.core, "_keyring_backend", keyring.backends.fail.Keyring())
-    with pytest.raises(KeyringUnavailable, match="PYTHON_KEYRING_BACKEND"):
+    with pytest.raises(KeyringUnavailable, match="GNOME Keyring.*file protected by your SOD Send passphrase"):
         change_settings(current(), {"sftp.host": "x.example.org"})
     assert cli_main(["config", "set", "sftp.host=x.example.org"]) == 3
     err = capsys.readouterr().err
-    assert "no secure key store" in err and "Traceback" not in err
+    assert "has no OS keyring" in err and "keyrings.alt" not in err and "Traceback" not in err
 
 
 def test_no_keyring_backend_in_a_real_process(tmp_path):
@@ -125,4 +125,4 @@ def test_no_keyring_backend_in_a_real_process(tmp_path):
         capture_output=True,
         text=True,
     )
-    assert proc.returncode == 3 and "no secure key store" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.returncode == 3 and "has no OS keyring" in proc.stderr and "Traceback" not in proc.stderr
