@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import secrets
 import sys
 from collections.abc import Callable
@@ -38,6 +39,9 @@ KEY_FILE_NAME = "keys.sealed"
 # keyrings.alt's EncryptedKeyring asks for its own password with getpass: on a terminal that is not there
 # (the app) that ends in a bare EOFError, so it never counts as a usable keyring.
 _PROMPTING_BACKENDS = {"keyrings.alt.file.EncryptedKeyring"}
+# Backends that keep secrets in clear in a file: keyring picks keyrings.alt's PlaintextKeyring by itself wherever
+# that package is installed (test and CI machines). Used only when PYTHON_KEYRING_BACKEND names it outright.
+_CLEARTEXT_BACKENDS = {"keyrings.alt.file.PlaintextKeyring"}
 
 
 def keyring_help(platform: str = sys.platform) -> str:
@@ -76,8 +80,12 @@ def _backend_usable() -> None:
     backends = getattr(kr, "backends", [kr])  # a ChainerBackend wraps several
     if not backends or all(type(b).__module__ == "keyring.backends.fail" for b in backends):
         raise KeyringUnavailable()
-    if any(f"{type(b).__module__}.{type(b).__name__}" in _PROMPTING_BACKENDS for b in backends):
+    names = {f"{type(b).__module__}.{type(b).__name__}" for b in backends}
+    if names & _PROMPTING_BACKENDS:
         raise KeyringUnavailable("the keyring chosen with PYTHON_KEYRING_BACKEND asks on a terminal")
+    chosen = os.environ.get("PYTHON_KEYRING_BACKEND", "")
+    if names <= _CLEARTEXT_BACKENDS and chosen not in names:
+        raise KeyringUnavailable("the only keyring found keeps secrets in clear")
 
 
 def os_keyring_usable() -> bool:

@@ -119,11 +119,13 @@ def test_a_profile_pickled_to_a_child_process_keeps_working(profile, no_keyring)
     assert profile.audit.verify().ok
 
 
-def test_the_key_file_takes_the_sign_in_passphrase_and_follows_its_change(profile, no_keyring, tmp_path):
+def test_the_key_file_takes_the_sign_in_passphrase_and_follows_its_change(profile, no_keyring, tmp_path, monkeypatch):
     # A key made while a keyring was there; then the keyring went away (the profile keeps its key file).
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
     keyring.set_keyring(keyring.core.load_keyring("keyrings.alt.file.PlaintextKeyring"))
     identity.create_identity(profile, PASS, protection="passphrase")
     keyring.set_keyring(keyring.backends.fail.Keyring())
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     fresh = Profile.from_environment()
     with pytest.raises(WrongPassphrase):
         identity.create_key_file(fresh, NEW)  # not the passphrase that opens the key: refused, nothing written
@@ -152,6 +154,24 @@ def test_a_prompting_keyring_counts_as_none(profile):
         assert identity.key_store(profile) == "none"
         with pytest.raises(KeyringUnavailable, match="asks on a terminal"):
             profile.vault.get_secret("config-key")
+    finally:
+        keyring.set_keyring(before)
+
+
+def test_a_cleartext_keyring_picked_by_default_counts_as_none(profile, monkeypatch):
+    """keyring picks keyrings.alt's PlaintextKeyring by itself wherever that package is installed; the app's
+    secrets must not land in its clear-text file unless PYTHON_KEYRING_BACKEND chose it outright."""
+    from keyrings.alt.file import PlaintextKeyring
+
+    before = keyring.get_keyring()
+    keyring.set_keyring(PlaintextKeyring())
+    try:
+        monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
+        assert identity.key_store(profile) == "none"
+        with pytest.raises(KeyringUnavailable, match="in clear"):
+            profile.vault.get_secret("config-key")
+        monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
+        assert identity.key_store(profile) == "keyring"
     finally:
         keyring.set_keyring(before)
 
