@@ -109,7 +109,7 @@ def main() -> int:
                         before = (_client_cpu(), _reaped_cpu(sshd.proc.pid))
                         seconds, used = routes[name]()
                         times[name].append(seconds)
-                        time.sleep(0.3)  # sshd reaps the connection's processes
+                        _wait_reaped(sshd.proc.pid)
                         cpu[name].append((_client_cpu() - before[0], _reaped_cpu(sshd.proc.pid) - before[1]))
                         print(
                             f"  {link_name}: {name}{' ' + used if used and 'asyncssh' in name else ''}: "
@@ -157,6 +157,23 @@ def _client_cpu() -> float:
     """CPU seconds of this process and its reaped children (ssh, sftp): the client side of every route."""
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _wait_reaped(pid: int, timeout: float = 10.0) -> None:
+    """Until sshd has reaped every per-connection process (their CPU then counts in its cutime)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                children.append(stat)
+        if not children:
+            return
+        time.sleep(0.05)
 
 
 def _reaped_cpu(pid: int) -> float:

@@ -93,7 +93,8 @@ def _round_trip(t0: float) -> None:
         )
         if not result.notified or len(demo.mails()) != 1 or result.link not in demo.mails()[0].body:
             raise RuntimeError("the notification mail did not arrive with the link")
-        _step(f"container packed, uploaded over SFTP and mailed ({result.size} bytes)", t0)
+        engine = result.upload.library if result.upload else "?"
+        _step(f"container packed, uploaded over SFTP ({engine} engine) and mailed ({result.size} bytes)", t0)
         downloaded = demo.download(result.link)
         opened, imported = import_container(demo.recipient, downloaded, identity=my_identity(demo.recipient))
         got = sorted(d.sha256 for d in imported.documents)
