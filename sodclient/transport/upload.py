@@ -62,6 +62,10 @@ class FileSource:
     def final_size(self) -> int | None:
         return self._size
 
+    def region_at(self, offset: int, n: int, cancel: CancelToken) -> tuple[BinaryIO, int]:
+        """The open file and how many of the `n` bytes from `offset` it holds (0: the end)."""
+        return self._f, max(0, min(n, self._size - offset))
+
     def read_at(self, offset: int, n: int, cancel: CancelToken) -> bytes:
         self._f.seek(offset)
         return self._f.read(n)
@@ -103,7 +107,8 @@ class GrowingFile:
         with self._cond:
             return self._final
 
-    def read_at(self, offset: int, n: int, cancel: CancelToken) -> bytes:
+    def region_at(self, offset: int, n: int, cancel: CancelToken) -> tuple[BinaryIO, int]:
+        """The file and how many of the `n` bytes from `offset` are written (waits for at least one; 0: the end)."""
         with self._cond:
             while True:
                 if self._error is not None:
@@ -113,12 +118,16 @@ class GrowingFile:
                     end = min(offset + n, self._available)
                     break
                 self._cond.wait(0.2)
-        if end <= offset:
-            return b""
         if self._f is None:
             self._f = open(self.path, "rb")
-        self._f.seek(offset)
-        return self._f.read(end - offset)
+        return self._f, max(0, end - offset)
+
+    def read_at(self, offset: int, n: int, cancel: CancelToken) -> bytes:
+        f, count = self.region_at(offset, n, cancel)
+        if not count:
+            return b""
+        f.seek(offset)
+        return f.read(count)
 
     def close(self) -> None:
         if self._f is not None:
@@ -182,13 +191,21 @@ def _one_attempt(
         f.set_pipelined(True)
         f.seek(offset)
         meter.update(offset, "resuming" if offset else "", force=True)
+        zero_copy = hasattr(f, "write_from")  # the OpenSSH engine: the kernel copies file to pipe (sendfile)
         while True:
             cancel.raise_if_cancelled()
-            data = source.read_at(offset, WRITE_CHUNK, cancel)
-            if not data:
-                break
-            f.write(data)
-            offset += len(data)
+            if zero_copy:
+                local, count = source.region_at(offset, WRITE_CHUNK, cancel)
+                if not count:
+                    break
+                f.write_from(local, offset, count)
+            else:
+                data = source.read_at(offset, WRITE_CHUNK, cancel)
+                if not data:
+                    break
+                f.write(data)
+                count = len(data)
+            offset += count
             meter.update(offset)
     finally:
         f.close()  # waits for every pipelined write to be acknowledged; raises if one failed
