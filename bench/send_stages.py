@@ -49,18 +49,21 @@ def main() -> int:
 
     from sodclient.notify import smtp
     from sodclient.services import send as send_service
-    from sodclient.transport import session
+    from sodclient.transport import openssh_backend, session
     from sodformat import recipients
 
     upload_module = sys.modules["sodclient.transport.upload"]
     _timed(session.SftpSession, "_handshake", "SSH connect + key exchange + auth + SFTP start")
     _timed(session.SftpSession, "_authenticate", "  of which: authentication")
+    _timed(openssh_backend, "connect", "OpenSSH engine: ssh start + key exchange + auth + SFTP start")
     _timed(recipients, "_argon2", "Argon2id (transfer passphrase)")
     _timed(upload_module, "probe", "folder/permission probe (1 round trip)")
     _timed(send_service._TailedWriter, "write", "first container bytes written (spool)", first_only=True)
     _timed(send_service, "pack", "pack (whole container)")
     _timed(paramiko.SFTPFile, "write", "upload writes (first call -> last call)")
     _timed(paramiko.SFTPFile, "close", "wait for the last write acknowledgements")
+    _timed(openssh_backend.PipelinedWriter, "write_from", "upload writes, OpenSSH engine (first -> last call)")
+    _timed(openssh_backend.PipelinedWriter, "close", "wait for the last write acknowledgements (OpenSSH engine)")
     _timed(upload_module, "_verify", "verify (size + read-back, pipelined)")
     _timed(paramiko.SFTPClient, "posix_rename", "publish (posix-rename)")
     _timed(smtp, "send_message", "notification mail (SMTP STARTTLS)")
