@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 import paramiko
-from paramiko.sftp import CMD_CLOSE, CMD_STATUS, CMD_WRITE, SFTP_OK
+from paramiko.sftp import CMD_CLOSE, CMD_STATUS, CMD_WRITE
 
 from sodclient.transport import hostkeys
 from sodclient.transport.errors import DnsFailure, PortClosed, Timeout
@@ -181,7 +181,7 @@ def command(ssh: str, target, known_hosts: Path, keys: list[paramiko.PKey]) -> l
             KbdInteractiveAuthentication="no",
             PreferredAuthentications="password",
         )
-        identity = ["-o", "IdentityFile=none"]
+        identity = []
     args = [ssh, "-F", "/dev/null", "-T", "-x", "-a", "-s", "-p", str(target.port), "-l", target.username]
     for name, value in opts.items():
         args += ["-o", f"{name}={value}"]
@@ -487,4 +487,4 @@ def _sendmsg_all(sock: socket.socket, parts: list) -> None:
             views[0] = views[0][sent:]
 
 
-__all__ = ["connect", "client", "OpensshConnection", "PipelinedWriter", "SFTP_OK"]
+__all__ = ["connect", "client", "OpensshConnection", "PipelinedWriter"]
