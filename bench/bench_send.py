@@ -99,7 +99,9 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=3, help="runs per route for the small study")
     ap.add_argument("--large-runs", type=int, default=1, help="runs per route for the large study")
     ap.add_argument("--stages", action="store_true", help="also time each stage of one send (send_stages.py)")
-    ap.add_argument("--engine", choices=["auto", "builtin"], default="auto", help="sodclient's sftp.engine setting")
+    ap.add_argument(
+        "--engine", choices=["auto", "openssh", "builtin"], default="auto", help="sodclient's sftp.engine setting"
+    )
     ap.add_argument(
         "--plain-key",
         action="store_true",

@@ -79,7 +79,7 @@ def main() -> int:
                     transport_session.forget_negotiation("127.0.0.1", link.port)
                     if library == "asyncssh":  # as if paramiko could not negotiate: the asyncssh backend
                         transport_session._PARAMIKO_CANNOT[("127.0.0.1", link.port)] = offer
-                    engine = "auto" if library == "openssh" else "builtin"
+                    engine = "openssh" if library == "openssh" else "builtin"
                     t0 = time.perf_counter()
                     result = upload(dataclasses.replace(target, engine=engine), FileSource(src), new_remote_name())
                     seconds = time.perf_counter() - t0

@@ -12,7 +12,8 @@ SECURITY_WORDS = {
     "none": "no encryption (only for a server on this computer)",
 }
 ENGINE_WORDS = {
-    "auto": "this computer's OpenSSH when available (fastest)",
+    "auto": "this computer's OpenSSH for large uploads, when available (fastest)",
+    "openssh": "this computer's OpenSSH for every upload, when available",
     "builtin": "built-in SSH only",
 }
 AUTH_WORDS = {"key": "SSH key", "password": "password", "agent": "SSH agent"}

@@ -56,8 +56,8 @@ def _security(value: str) -> str:
 
 def _engine(value: str) -> str:
     value = _text(value).lower() or "auto"
-    if value not in ("auto", "builtin"):
-        raise ConfigError("the Upload engine is auto or builtin")
+    if value not in ("auto", "openssh", "builtin"):
+        raise ConfigError("the Upload engine is auto, openssh or builtin")
     return value
 
 
@@ -145,7 +145,8 @@ KEYS: dict[str, Key] = {
             "auto",
             False,
             "Upload engine",
-            "auto: uploads to a trusted server ride this computer's OpenSSH client when present; builtin: never",
+            "auto: large uploads to a trusted server ride this computer's OpenSSH client when present; "
+            "openssh: every upload; builtin: none",
         ),
         Key("smtp.host", _host, "", False, "Mail host", "mail server name or address"),
         Key("smtp.port", _port, "587", False, "Mail port", "mail server port (587 for starttls, 465 for ssl)"),

@@ -421,6 +421,7 @@ def _pack_and_upload(
             confirm_host_key=confirm_host_key,
             on_connected=connected.set,
             connect_attempts=CONNECT_ATTEMPTS,
+            expected_size=total_in,
         )
     except CancelledError:
         pipeline.cancel()

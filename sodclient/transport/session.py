@@ -81,7 +81,7 @@ class SftpTarget:
     key_passphrase: str = ""
     timeout: float = 20.0
     known_hosts: Path = Path("known_hosts")  # the profile's own trust store (config.Settings.sftp() sets it)
-    engine: str = "auto"  # "auto": uploads ride the system's OpenSSH client when it can; "builtin": paramiko only
+    engine: str = "auto"  # uploads on the system's OpenSSH client: "auto" large ones, "openssh" all, "builtin" none
 
     def __repr__(self) -> str:
         return f"SftpTarget({self.username}@{self.host}:{self.port}{self.remote_dir})"
@@ -218,7 +218,7 @@ class SftpSession:
     ):
         self.target = target
         self.host_key_only = host_key_only  # trust-host: check/record the key, no login needed
-        self.bulk = bulk  # an upload: worth carrying over OpenSSH's client (openssh_backend) when it can
+        self.bulk = bulk  # an upload worth carrying over OpenSSH's client (openssh_backend), where it can
         self.confirm_host_key = confirm_host_key
         self.accept_fingerprint = accept_fingerprint
         self.transport: paramiko.Transport | None = None
@@ -257,7 +257,7 @@ class SftpSession:
 
     def _connect(self) -> None:
         t = self.target
-        if self.bulk and not self.host_key_only and t.engine == "auto" and self._connect_openssh(t):
+        if self.bulk and not self.host_key_only and self._connect_openssh(t):
             return
         key_loader = None
         if t.key_file:  # the key's KDF costs ~0.2-0.5 s of CPU: do it while the handshake waits on the network

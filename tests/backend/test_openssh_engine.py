@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 import paramiko
@@ -18,6 +19,7 @@ from sodclient.transport import (
     AuthFailed,
     DnsFailure,
     FileSource,
+    GrowingFile,
     HostKeyChanged,
     PortClosed,
     SftpSession,
@@ -35,6 +37,9 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+OPENSSH = {"sftp.engine": "openssh"}  # every upload, whatever its size
+
+
 def _target(**over):
     target = current().settings().sftp()
     return target.__class__(**{**target.__dict__, **over})
@@ -47,7 +52,7 @@ def _payload(tmp_path, size=5 * 1024 * 1024 + 3) -> Path:
 
 
 def test_a_trusted_server_is_uploaded_to_through_openssh(sshd, tmp_path):
-    configure(sshd)
+    configure(sshd, **OPENSSH)
     fingerprint = trust(sshd, tmp_path)
     src = _payload(tmp_path)
     name = new_remote_name()
@@ -67,10 +72,30 @@ def test_the_builtin_engine_setting_keeps_paramiko(sshd, tmp_path):
     assert result.library == "paramiko"
 
 
+def test_auto_takes_openssh_for_large_uploads_only(sshd, tmp_path, monkeypatch):
+    import importlib
+
+    upload_module = importlib.import_module("sodclient.transport.upload")
+    monkeypatch.setattr(upload_module, "OPENSSH_MIN_BYTES", 2 * 1024 * 1024)  # instead of 256 MiB
+    configure(sshd)  # the default: auto
+    trust(sshd, tmp_path)
+    small = upload(_target(), FileSource(_payload(tmp_path, 100_000)), new_remote_name())
+    large = upload(_target(), FileSource(_payload(tmp_path, 3 * 1024 * 1024)), new_remote_name())
+    # a container still being packed has no size yet: the send passes its inputs' size
+    src = _payload(tmp_path, 100_000)
+    growing = GrowingFile(src)
+    growing.written(50_000)
+    threading.Timer(0.3, growing.finish, args=(100_000,)).start()
+    name = new_remote_name()
+    packed = upload(_target(), growing, name, expected_size=3 * 1024 * 1024)
+    assert (small.library, large.library, packed.library) == ("paramiko", "openssh", "openssh")
+    assert (sshd.upload_dir / name).read_bytes() == src.read_bytes()
+
+
 def test_password_account_through_openssh(sshd, tmp_path):
     if sshd.password_user is None:
         pytest.skip("password auth needs the `sodtest` account (CI=true or SODSEND_TEST_CREATE_USER=1 as root)")
-    configure(None, **sshd.settings(password=True))
+    configure(None, **sshd.settings(password=True), **OPENSSH)
     trust(sshd, tmp_path)
     src = _payload(tmp_path, 300_000)
     name = new_remote_name()
@@ -80,7 +105,7 @@ def test_password_account_through_openssh(sshd, tmp_path):
 
 
 def test_first_contact_asks_through_the_builtin_engine_then_uses_openssh(sshd, tmp_path):
-    configure(sshd)
+    configure(sshd, **OPENSSH)
     seen = []
     confirm = lambda host, fp, kind: seen.append(fp) or True
     first = upload(_target(), FileSource(_payload(tmp_path, 1000)), new_remote_name(), confirm_host_key=confirm)
@@ -90,7 +115,7 @@ def test_first_contact_asks_through_the_builtin_engine_then_uses_openssh(sshd, t
 
 
 def test_a_changed_host_key_is_refused_and_nothing_is_written(sshd, tmp_path):
-    configure(sshd)
+    configure(sshd, **OPENSSH)
     impostor = tmp_path / "other"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(impostor)], check=True)
     hostkeys.trust(current().paths.known_hosts, "127.0.0.1", sshd.port, paramiko.PKey.from_path(impostor))
@@ -100,7 +125,7 @@ def test_a_changed_host_key_is_refused_and_nothing_is_written(sshd, tmp_path):
 
 
 def test_login_failures_are_diagnosed_by_name(sshd, tmp_path):
-    configure(sshd)
+    configure(sshd, **OPENSSH)
     trust(sshd, tmp_path)
     with pytest.raises(InputError, match="cannot be opened"):
         with SftpSession(_target(key_passphrase="Not-the-passphrase1"), bulk=True):
@@ -114,7 +139,7 @@ def test_login_failures_are_diagnosed_by_name(sshd, tmp_path):
 
 
 def test_network_faults_are_named_by_the_openssh_path(sshd, tmp_path):
-    configure(sshd)
+    configure(sshd, **OPENSSH)
     trust(sshd, tmp_path)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -142,7 +167,7 @@ def test_network_faults_are_named_by_the_openssh_path(sshd, tmp_path):
 
 
 def test_a_dropped_link_resumes_through_openssh(sshd, cutting_proxy, tmp_path):
-    configure(sshd)
+    configure(sshd, **OPENSSH)
     trust(sshd, tmp_path)
     src = _payload(tmp_path, 12 * 1024 * 1024)
     proxy = cutting_proxy(cut_after=4 * 1024 * 1024)
@@ -159,7 +184,7 @@ def test_a_dropped_link_resumes_through_openssh(sshd, cutting_proxy, tmp_path):
 
 
 def test_no_secret_reaches_ssh_arguments_environment_or_files(sshd, tmp_path):
-    configure(sshd)
+    configure(sshd, **OPENSSH)
     trust(sshd, tmp_path)
     secret = sshd.client_key_passphrase
     before = set(Path(tempfile.gettempdir()).glob("sod-ssh-*"))
@@ -180,7 +205,7 @@ def test_no_secret_reaches_ssh_arguments_environment_or_files(sshd, tmp_path):
 
 
 def test_without_an_openssh_client_the_builtin_engine_uploads(sshd, tmp_path, monkeypatch):
-    configure(sshd)
+    configure(sshd, **OPENSSH)
     trust(sshd, tmp_path)
     empty = tmp_path / "bin"
     empty.mkdir()
