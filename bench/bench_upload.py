@@ -94,7 +94,7 @@ def main() -> int:
                     return time.perf_counter() - t0, ""
 
                 routes = {
-                    "sodclient (default engine: this computer's OpenSSH client)": lambda: ours("openssh"),
+                    "sodclient (OpenSSH engine: this computer's ssh)": lambda: ours("openssh"),
                     f"sodclient (built-in engine: paramiko, {cipher})": lambda: ours("paramiko"),
                     "OpenSSH sftp (default chacha20-poly1305)": lambda: openssh([]),
                     "OpenSSH sftp -c aes256-gcm@openssh.com": lambda: openssh(["-c", "aes256-gcm@openssh.com"]),
