@@ -200,7 +200,7 @@ class SmtpServer:
         }
 
 
-def _smtp(tmp_path_factory, *, implicit_tls: bool = False, trusted: bool = True):
+def _smtp(tmp_path_factory, *, implicit_tls: bool = False, trusted: bool = True, idle_timeout: float = 300):
     import ssl
 
     import trustme
@@ -255,6 +255,7 @@ def _smtp(tmp_path_factory, *, implicit_tls: bool = False, trusted: bool = True)
             authenticator=authenticator,
             auth_required=True,
             auth_require_tls=True,
+            timeout=idle_timeout,  # seconds a connection may sit idle before the server closes it
         )
     controller.start()
     return SmtpServer(

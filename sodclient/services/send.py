@@ -33,7 +33,7 @@ from sodclient.errors import InputError, LibraryError, TransferError, UploadPend
 from sodclient.library import Message
 from sodclient.notify.mail import SUBJECT as MAIL_SUBJECT
 from sodclient.notify.mail import Notification, compose
-from sodclient.notify.smtp import send_message
+from sodclient.notify.smtp import PreparedConnection
 from sodclient.profile import Profile
 from sodclient.progress import CancelToken, ProgressReport, ProgressSink, RateMeter, no_progress
 from sodclient.services.connection import audited
@@ -210,6 +210,7 @@ def _send(
     reviewed = request.reviewed
     paths = reviewed.outputs if reviewed is not None else list(request.paths)
     outbox = outbox_of(profile)
+    mail = PreparedConnection(smtp_target)  # logs in to the mail server while the upload runs
     try:
         try:
             sources = collect_sources(paths)
@@ -242,6 +243,9 @@ def _send(
             profile.audit.record(AuditEvent.UPLOAD_PENDING, remote_name=remote_name, size=kept.size, outbox_id=entry.id)
             _file_in_thread(profile, request, list(request.to) + list(request.cc), len(sources))
             raise UploadPending(kept.cause, entry.id) from None
+    except BaseException:
+        mail.close()
+        raise
     finally:
         shutil.rmtree(work, ignore_errors=True)  # the spool container (parked in the outbox if kept)
 
@@ -272,7 +276,7 @@ def _send(
     progress(ProgressReport("notify", 0, 1))
     notified, error, outbox_id = True, "", ""
     try:
-        send_message(smtp_target, compose(note, smtp_target.sender))
+        mail.send(compose(note, smtp_target.sender))
         profile.audit.record(AuditEvent.NOTIFY, remote_name=remote_name, to=note.to, cc=note.cc, via="direct")
     except TransferError as exc:
         entry = outbox.add(note, remote_name, str(exc))

@@ -1,15 +1,18 @@
 """SMTP against a real aiosmtpd: STARTTLS + AUTH required, certificate verified, outbox on failure."""
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from sodclient.cli import main as cli_main
 from sodclient.notify import MailError, Notification, SmtpTarget, TlsUntrusted, compose, send_message
+from sodclient.notify.smtp import PreparedConnection
 from sodclient.services.outbox import outbox_of, pending
 from sodclient.transport.errors import AuthFailed, PortClosed
 from tests.backend.helpers import configure
 from tests.profiles import current
+from tests.servers import _smtp
 
 
 def _note():
@@ -111,3 +114,38 @@ def test_secret_from_stdin_stays_out_of_argv(monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", io.StringIO("Typed-Secret-99\n"))
     assert cli_main(["config", "set", "smtp.password=-"]) == 0
     assert current().settings()["smtp.password"] == "Typed-Secret-99"
+
+
+def test_a_prepared_connection_delivers_once(smtp_server):
+    """A send logs in to the mail server while its upload runs; the mail then goes over that connection."""
+    configure(smtp=smtp_server)
+    target = current().settings().smtp()
+    mail = PreparedConnection(target)
+    mail.send(compose(_note(), target.sender))
+    mail.close()
+    (env,) = smtp_server.messages
+    assert "https://dl.example.org/abc.sod" in env.content.decode()
+
+
+def test_a_prepared_connection_the_server_dropped_is_replaced(tmp_path_factory):
+    """The upload outlasted the server's idle timeout: the NOOP fails, a fresh connection delivers, once."""
+    server = _smtp(tmp_path_factory, idle_timeout=1)
+    try:
+        configure(smtp=server)
+        target = current().settings().smtp()
+        mail = PreparedConnection(target)
+        mail._thread.join(10)
+        assert mail._client is not None  # logged in ahead
+        time.sleep(2.5)  # the server closes the idle connection (421)
+        mail.send(compose(_note(), target.sender))
+        assert len(server.messages) == 1
+    finally:
+        server.controller.stop()
+
+
+def test_a_prepared_connection_that_failed_gives_the_plain_diagnosis(smtp_server):
+    configure(smtp=smtp_server, **{"smtp.password": "Wrong-Passw0rd"})
+    mail = PreparedConnection(current().settings().smtp())
+    with pytest.raises(AuthFailed):
+        mail.send(compose(_note(), "sender@hospital.example"))
+    assert smtp_server.messages == []
