@@ -19,7 +19,7 @@ from sodclient.transport.session import ConfirmHostKey, SftpSession
 
 @dataclass(frozen=True)
 class Check:
-    name: str  # "SFTP" | "SMTP" | "download link"
+    name: str  # "SFTP" | "upload engine" | "SMTP" | "download link"
     ok: bool
     message: str  # what worked, or the diagnosis
     error: UserError | None = None
@@ -53,6 +53,30 @@ def _check_sftp(settings: Settings, confirm_host_key: ConfirmHostKey | None) -> 
         return Check("SFTP", False, str(exc), exc)
 
 
+def _check_engine(settings: Settings) -> Check:
+    """Which SSH carries uploads: a key file ssh refuses (too open, a format it lacks) would otherwise only
+    show as slower large uploads, since the upload falls back to the built-in engine on its own."""
+    from sodclient.transport import openssh_backend
+    from sodclient.transport.upload import OPENSSH_MIN_BYTES
+
+    target = settings.sftp()
+    if target.engine == "builtin":
+        return Check("upload engine", True, "built-in SSH (Upload engine in FTP Config)")
+    which = "every upload" if target.engine == "openssh" else f"uploads of {OPENSSH_MIN_BYTES // 2**20} MiB and more"
+    try:
+        cipher = openssh_backend.try_login(target)
+    except openssh_backend.NotCarried as exc:
+        return Check(
+            "upload engine",
+            True,
+            f"built-in SSH for every upload: this computer's OpenSSH client could not be used ({exc}); "
+            "large uploads may be slower",
+        )
+    except UserError as exc:
+        return Check("upload engine", False, str(exc), exc)
+    return Check("upload engine", True, f"{which} use this computer's OpenSSH client (logged in, {cipher})")
+
+
 def _check_smtp(settings: Settings) -> Check:
     try:
         target = settings.smtp()
@@ -78,7 +102,9 @@ def test_connection(
     """All three checks, with `settings` (the dialog's unsaved values) or the profile's saved ones."""
     settings = settings or profile.settings()
     confirm = audited(profile, confirm_host_key, settings["sftp.port"])
-    return Diagnosis([_check_sftp(settings, confirm), _check_smtp(settings), _check_link(settings)])
+    sftp = _check_sftp(settings, confirm)
+    engine = [_check_engine(settings)] if sftp.ok else []
+    return Diagnosis([sftp, *engine, _check_smtp(settings), _check_link(settings)])
 
 
 __all__ = ["Check", "Diagnosis", "HostKeyStatus", "audited", "same_fingerprint", "test_connection", "trust_host"]

@@ -317,8 +317,21 @@ class OpensshConnection:
         self._secrets.close()
 
 
+# ssh's complaints that name a cause an admin can fix, in words for Test Connection and the support log.
+_CAUSES = (
+    ("are too open", "it refuses the SFTP key file because other users may read it (chmod 600 fixes that)"),
+    ("bad permissions", "it refuses the SFTP key file because other users may read it (chmod 600 fixes that)"),
+    ("invalid format", "it cannot read the SFTP key file's format"),
+    ("Host key verification failed", "the server's key differs from the trusted one"),
+    ("no matching", "it shares no algorithm with the server"),
+)
+
+
 def _last_error(lines: list[str]) -> str:
-    """ssh's own complaint (not its debug chatter), for the support log: no secrets, no payload."""
+    """ssh's own complaint (not its debug chatter), for Test Connection and the support log: no secrets."""
+    for needle, words in _CAUSES:
+        if any(needle in line for line in lines):
+            return words
     errors = [line for line in lines if not line.startswith("debug")]
     return errors[-1][:200] if errors else "ssh ended during login"
 
@@ -337,6 +350,29 @@ def connect(target) -> OpensshConnection | None:
         _CANNOT.add(attempt)  # later uploads with the same settings go straight to paramiko
         log.info("OpenSSH client could not log in (%s); using the built-in SSH engine", exc)
         return None
+
+
+def try_login(target) -> str:
+    """For Test Connection: log in through ssh now (whatever earlier attempts found) and return the cipher it
+    negotiated; raises NotCarried with ssh's own complaint, or the network diagnosis."""
+    ssh = client()
+    if ssh is None:
+        raise NotCarried(f"no OpenSSH client {MIN_VERSION[0]}.{MIN_VERSION[1]} or newer on this computer")
+    keys = pinned_keys(target)
+    if not keys:
+        raise NotCarried("the server's key is not trusted yet")
+    attempt = _attempt_id(target, keys)
+    try:
+        conn = OpensshConnection(ssh, target, keys)
+    except NotCarried:
+        _CANNOT.add(attempt)
+        raise
+    _CANNOT.discard(attempt)
+    try:
+        return conn.cipher
+    finally:
+        conn.sftp.close()
+        conn.close()
 
 
 def _attempt_id(target, keys: list[paramiko.PKey]) -> int:
@@ -487,4 +523,4 @@ def _sendmsg_all(sock: socket.socket, parts: list) -> None:
             views[0] = views[0][sent:]
 
 
-__all__ = ["connect", "client", "OpensshConnection", "PipelinedWriter"]
+__all__ = ["connect", "client", "try_login", "NotCarried", "OpensshConnection", "PipelinedWriter"]

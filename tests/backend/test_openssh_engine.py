@@ -218,3 +218,24 @@ def test_without_an_openssh_client_the_builtin_engine_uploads(sshd, tmp_path, mo
     finally:
         monkeypatch.undo()
         openssh_backend.client.cache_clear()
+
+
+def test_test_connection_tells_which_engine_carries_uploads(sshd, tmp_path):
+    from sodclient.services.connection import test_connection
+
+    configure(sshd)  # auto
+    trust(sshd, tmp_path)
+    (engine,) = [c for c in test_connection(current()).checks if c.name == "upload engine"]
+    assert engine.ok and "256 MiB and more use this computer's OpenSSH client" in engine.message
+    # a key file other users may read: paramiko logs in with it, OpenSSH refuses it (and uploads fall back)
+    loose = tmp_path / "loose_key"
+    loose.write_bytes(sshd.client_key.read_bytes())
+    loose.chmod(0o644)
+    configure(**{"sftp.key_file": str(loose)})
+    checks = {c.name: c for c in test_connection(current()).checks}
+    assert checks["SFTP"].ok
+    assert checks["upload engine"].ok and "could not be used" in checks["upload engine"].message
+    assert "other users may read it" in checks["upload engine"].message
+    configure(**{"sftp.engine": "builtin"})
+    checks = {c.name: c for c in test_connection(current()).checks}
+    assert checks["upload engine"].message.startswith("built-in SSH")
