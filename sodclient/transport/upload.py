@@ -46,9 +46,9 @@ RETRY_BACKOFF_S = 1.0  # first wait; doubles each time, at most 30 s
 CHECK_BYTES = 64 * 1024
 # From this size on, engine "auto" uploads through the system's OpenSSH client: it moves bytes with less CPU
 # (loopback 0.74-0.98x of OpenSSH sftp against paramiko's 0.6x) but its login costs 0.2-0.5 s more (a
-# passphrase KDF it cannot overlap, two more round trips): the small study's send over 1 Gbit/s x 40 ms took
-# 1.93-1.96 s with it and 1.68 s without (BENCHMARKS.md). At ~40 MB/s a 5 % faster stream repays 0.4 s after
-# ~300 MB.
+# passphrase KDF it cannot overlap, one more round trip): the small study's send over 1 Gbit/s x 40 ms took
+# 1.93-1.96 s with it and 1.81-1.86 s without, over 100 Mbit/s x 80 ms 4.15 s against 3.64 s (BENCHMARKS.md).
+# At ~40 MB/s a 5 % faster stream repays 0.4 s after ~300 MB.
 OPENSSH_MIN_BYTES = 256 * 1024 * 1024
 
 
