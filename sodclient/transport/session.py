@@ -435,6 +435,21 @@ class SftpSession:
             return self.alt.file(handle, mode)
         return paramiko.SFTPFile(self.sftp, handle, mode, bufsize=0)
 
+    def finish_writes(self, f) -> bool:
+        """Waits for every write's answer on `f` (raising the first failure) and marks `f` closed without
+        closing its handle, so the CLOSE can ride in the verification's first round trip (True). On asyncssh
+        the file is simply closed (False)."""
+        if self.library == "asyncssh":
+            f.close()
+            return False
+        if self.library == "openssh":
+            f.flush()
+            f._closed = True
+            return True
+        self.sftp._finish_responses(f)
+        paramiko.file.BufferedFile.close(f)  # paramiko's own close, minus the CLOSE request
+        return True
+
     def free_space(self) -> int | None:
         """Free bytes in the remote folder via statvfs@openssh.com, or None if not offered."""
         (free,) = self.batch([Op("statvfs", self.target.remote_dir)])

@@ -213,10 +213,11 @@ def _one_attempt(
                 count = len(data)
             offset += count
             meter.update(offset)
+        handle_open = session.finish_writes(f)  # every write acknowledged; raises if one failed
     finally:
-        f.close()  # waits for every pipelined write to be acknowledged; raises if one failed
+        f.close()  # after finish_writes: nothing left to do; after a failure: closes the handle
     size = source.final_size()
-    verified_by = _verify(session, path, source, size, pre, cancel)
+    verified_by = _verify(session, path, source, size, pre, cancel, close=handle if handle_open else None)
     if pre.caps.rename == "posix-rename":
         session.sftp.posix_rename(part, final)
     elif pre.caps.rename == "rename":
@@ -225,13 +226,19 @@ def _one_attempt(
     return _Done(size, pre.caps.publish_how, verified_by)
 
 
-def _verify(session: SftpSession, path: str, source, size: int, pre, cancel: CancelToken) -> str:
+def _verify(session: SftpSession, path: str, source, size: int, pre, cancel: CancelToken, close=None) -> str:
     """Check what the account may check; a mismatch empties the file so the retry starts afresh.
-    Returns how the upload was verified. Pipelined: the stat and the read-back's open go out together,
-    then both reads and the close (three round trips with the publish, where each call alone took nine)."""
+    Returns how the upload was verified. Pipelined: the written handle's CLOSE (`close`), the stat and the
+    read-back's open go out together, then both reads and the read handle's close (three round trips with
+    the publish, where each call alone took ten)."""
     problem, how, caps = "", "AEAD only", pre.caps
     ops = ([Op(pre.stat_kind, path)] if pre.stat_kind else []) + ([Op("open", path, FLAG_READ)] if caps.read else [])
-    replies = session.batch(ops) if ops else []
+    if close is not None:
+        closed, *replies = session.batch([Op("close", arg=close), *ops])
+        if isinstance(closed, BaseException):  # the server could not finish writing the file
+            raise closed
+    else:
+        replies = session.batch(ops) if ops else []
     if pre.stat_kind:
         attrs = replies[0]
         if isinstance(attrs, BaseException):
