@@ -1,6 +1,7 @@
 """SFTP transport (a leaf: it never imports config, audit, library or services): host-key trust,
 resumable verified upload, the purge of expired deliveries, and plain-language diagnoses."""
 
+from sodclient.transport import no_invoke  # noqa: F401  (first: before any module imports paramiko)
 from sodclient.transport.errors import (
     AuthFailed,
     ConnectionLost,
