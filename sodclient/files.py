@@ -43,10 +43,12 @@ def atomic_write(path: Path, data: bytes) -> None:
 
 
 @contextlib.contextmanager
-def locked(path: Path) -> Iterator[None]:
-    """Serialises writers of `path` across threads and processes (the UI's worker child and the CLI)."""
+def locked(path: Path, thread_lock: threading.Lock | None = None) -> Iterator[None]:
+    """Serialises writers of `path` across threads and processes (the UI's worker child and the CLI).
+    Threads wait on one process-wide lock unless the caller brings its own (a writer that may be called while
+    another holder of the shared one waits for it, as the key file is by the audit trail)."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with _THREAD_LOCK, open(path.with_name(path.name + ".lock"), "a") as lock:
+    with thread_lock or _THREAD_LOCK, open(path.with_name(path.name + ".lock"), "a") as lock:
         if fcntl is not None:
             fcntl.flock(lock, fcntl.LOCK_EX)
         try:

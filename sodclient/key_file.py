@@ -23,7 +23,6 @@ import hmac
 import json
 import secrets
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -31,17 +30,13 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
 from sodclient.errors import SecureStoreError
-from sodclient.files import NewerFormat, atomic_write, read_json, upgrade, versioned
+from sodclient.files import NewerFormat, atomic_write, locked, read_json, upgrade, versioned
 from sodformat import limits
 from sodformat.errors import SodError
 from sodformat.recipients import normalize_passphrase
 
 KIND = "sodsend-key-file"
 FORMAT_VERSION = 1
-try:
-    import fcntl
-except ImportError:  # Windows: one process per profile (the app's single-instance guard)
-    fcntl = None  # type: ignore[assignment]
 
 _SALT_PREFIX = b"sodsend key file\0"  # keeps this key apart from a container's for the same passphrase and salt
 
@@ -126,19 +121,10 @@ class KeyFile:
             self._key, self._salt = state if state else (None, b"")
 
     # -- the file ------------------------------------------------------------------------------------
-    @contextlib.contextmanager
-    def _exclusive(self) -> Iterator[None]:
-        """One writer at a time, across threads and processes. Not `files.locked`: the audit trail writes
-        its head here while it holds that (process-wide) lock for its own file."""
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with self._writer, open(self.path.with_name(self.path.name + ".lock"), "a") as handle:
-            if fcntl is not None:
-                fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                if fcntl is not None:
-                    fcntl.flock(handle, fcntl.LOCK_UN)
+    def _exclusive(self) -> contextlib.AbstractContextManager[None]:
+        """One writer at a time, across threads and processes, with a thread lock of its own: the audit trail
+        writes its head here while it holds the process-wide one of `files.locked` for its own file."""
+        return locked(self.path, self._writer)
 
     def _held_key(self) -> bytes:
         key = self._key

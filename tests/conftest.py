@@ -36,3 +36,16 @@ def _file_keyring(tmp_path, monkeypatch):
     keyring.core.init_backend()
     yield
     keyring.core.init_backend()
+
+
+@pytest.fixture
+def no_keyring(monkeypatch):
+    """A computer without an OS keyring: keyring's `fail` backend, here and in the processes it starts."""
+    import keyring
+    import keyring.backends.fail
+
+    before = keyring.get_keyring()
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    yield
+    keyring.set_keyring(before)

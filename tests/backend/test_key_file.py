@@ -27,16 +27,6 @@ from sodclient.vault import KeyringUnavailable, keyring_help
 PASS, NEW = "Keyfile-Passphrase-1", "Another-Passphrase-2"
 
 
-@pytest.fixture
-def no_keyring(monkeypatch):
-    """keyring's `fail` backend, in this process and in the processes it starts."""
-    before = keyring.get_keyring()
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
-    keyring.set_keyring(keyring.backends.fail.Keyring())
-    yield
-    keyring.set_keyring(before)
-
-
 def _key_file(profile: Profile):
     return profile.vault.key_file.path
 

@@ -5,9 +5,6 @@ Cancel ends the start cleanly. Real dialogs, driven as a user would while `exec(
 
 from __future__ import annotations
 
-import keyring
-import keyring.backends.fail
-import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QLineEdit
 
@@ -18,15 +15,6 @@ from sodclient.ui.sign_in import SignInDialog, ensure_signed_in
 from tests.profiles import current
 
 PASS = "Keyfile-Passphrase-1"
-
-
-@pytest.fixture
-def no_keyring(monkeypatch):
-    before = keyring.get_keyring()
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
-    keyring.set_keyring(keyring.backends.fail.Keyring())
-    yield
-    keyring.set_keyring(before)
 
 
 def _dialog() -> SignInDialog | None:
