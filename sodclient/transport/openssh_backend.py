@@ -386,9 +386,10 @@ _CANNOT: set[int] = set()
 
 
 class PipelinedWriter:
-    """Writes one open handle: each request's header and data leave in one sendmsg straight from the
-    caller's buffer (no copy), up to DEPTH requests in flight; answers are read as the window fills, and
-    close() waits for every one. A failed write raises on the next call, or at close."""
+    """Writes one open handle, up to DEPTH requests in flight: each request's header leaves by sendmsg, its
+    data with it from the caller's buffer (write) or straight from a local file by sendfile (write_from);
+    answers are read as the window fills, and flush() or close() waits for every one. A failed write raises
+    on the next call, or there."""
 
     MAX_REQUEST_SIZE = 32 * 1024  # the caller sets the server's limit (capabilities.probe)
 
