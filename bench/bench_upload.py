@@ -38,6 +38,11 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--link", action="append", choices=sorted(LINKS), help="repeatable; default: loopback")
     ap.add_argument("--asyncssh", action="store_true", help="also time sodclient's asyncssh backend")
+    ap.add_argument(
+        "--plain-key",
+        action="store_true",
+        help="give sodclient the same unencrypted key as OpenSSH (default: the passphrase-protected original)",
+    )
     ap.add_argument("--workdir", default=None)
     a = ap.parse_args()
 
@@ -67,8 +72,8 @@ def main() -> int:
                     link.port,
                     sshd.username,
                     str(sshd.upload_dir),
-                    key_file=str(sshd.client_key),
-                    key_passphrase=sshd.client_key_passphrase,
+                    key_file=str(key if a.plain_key else sshd.client_key),
+                    key_passphrase="" if a.plain_key else sshd.client_key_passphrase,
                     known_hosts=root / "home" / "known_hosts",
                 )
                 with transport_session.SftpSession(target, confirm_host_key=lambda *a: True) as s:
