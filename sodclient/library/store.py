@@ -28,6 +28,7 @@ from sodclient.errors import LibraryError
 from sodclient.library.dicom_info import preload, read_tags
 from sodclient.library.models import Case, Document, ImportResult, Message, Patient, Series
 from sodclient.library.schema import migrate
+from sodclient.library.survey import iter_files
 from sodclient.progress import CancelToken, ProgressSink, RateMeter, no_progress
 from sodformat.mediatypes import sniff
 
@@ -108,27 +109,6 @@ def _media_type(path: Path, is_dicom: bool, stored: Path | None = None) -> str:
     except OSError:
         head = b""
     return sniff(head, path.name)
-
-
-def iter_files(paths: Iterable[Path]) -> list[Path]:
-    """Regular files under the given files/folders, in a stable order; hidden files and links skipped."""
-    found: list[Path] = []
-    for p in paths:
-        p = Path(p)
-        if p.is_symlink():
-            continue
-        if p.is_file():
-            found.append(p)
-        elif p.is_dir():
-            for root, dirs, files in os.walk(p):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for name in sorted(files):
-                    f = Path(root) / name
-                    if not name.startswith(".") and f.is_file() and not f.is_symlink():
-                        found.append(f)
-        else:
-            raise LibraryError(f"Cannot read {p.name}: no such file or folder.")
-    return found
 
 
 class Library:

@@ -10,7 +10,7 @@ user confirms (the import dialog shows the patient and the case).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -113,13 +113,15 @@ def skip_reason(path: Path) -> str | None:
     return None
 
 
-def _walk(paths: Iterable[Path], plan: ImportPlan) -> list[Path]:
-    """Regular files under the chosen files and folders; links and hidden files are listed as skipped."""
+def iter_files(paths: Iterable[Path], on_skip: Callable[[Path, str], None] | None = None) -> list[Path]:
+    """Regular files under the chosen files and folders, in a stable order. Links and hidden files are left
+    out, and told to `on_skip` with the reason (links inside a folder are passed over silently)."""
+    skip = on_skip or (lambda _path, _why: None)
     found: list[Path] = []
     for p in paths:
         p = Path(p)
         if p.is_symlink():
-            plan.skipped.append(Left(p, "a link to another file (import the file itself)"))
+            skip(p, "a link to another file (import the file itself)")
         elif p.is_file():
             found.append(p)
         elif p.is_dir():
@@ -129,8 +131,8 @@ def _walk(paths: Iterable[Path], plan: ImportPlan) -> list[Path]:
                     f = Path(root) / name
                     if f.is_symlink() or not f.is_file():
                         continue
-                    if name.startswith(".") and name.lower() != ".ds_store":
-                        plan.skipped.append(Left(f, "a hidden file"))
+                    if name.startswith("."):
+                        skip(f, "a hidden file")
                         continue
                     found.append(f)
         else:
@@ -144,7 +146,7 @@ def survey(
     """Looks at every file once (DICOM headers only, never pixels) and sorts it into the plan."""
     cancel = cancel or CancelToken()
     plan = ImportPlan()
-    files = _walk(paths, plan)
+    files = iter_files(paths, lambda f, why: plan.skipped.append(Left(f, skip_reason(f) or why)))
     for n, f in enumerate(files):
         cancel.raise_if_cancelled()
         if n % 50 == 0:
