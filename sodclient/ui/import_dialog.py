@@ -98,21 +98,13 @@ class ImportDialog(QDialog):
             self.case.currentIndexChanged.connect(lambda *_: self._update())
             self.leave_out.toggled.connect(lambda *_: self._update())
         if plan.refused:
-            box = QGroupBox(f"{_n(len(plan.refused), 'file')} cannot be imported")
-            bl = QVBoxLayout(box)
-            self.refused_list = QListWidget()
-            self.refused_list.addItems(_names(plan.refused))
-            self.refused_list.setMaximumHeight(110)
-            bl.addWidget(self.refused_list)
-            layout.addWidget(box)
+            self.refused_list = _listed(
+                layout, f"{_n(len(plan.refused), 'file')} cannot be imported", plan.refused, 110
+            )
         if plan.skipped:
-            box = QGroupBox(f"{_n(len(plan.skipped), 'file')} skipped (not documents)")
-            bl = QVBoxLayout(box)
-            self.skipped_list = QListWidget()
-            self.skipped_list.addItems(_names(plan.skipped))
-            self.skipped_list.setMaximumHeight(90)
-            bl.addWidget(self.skipped_list)
-            layout.addWidget(box)
+            self.skipped_list = _listed(
+                layout, f"{_n(len(plan.skipped), 'file')} skipped (not documents)", plan.skipped, 90
+            )
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
@@ -244,3 +236,14 @@ class ImportRun(QObject):
         text = plain_error(exc, nothing_lost) if exc is not None else nothing_lost
         self.window.show_message("Import", text)
         self.finished.emit()
+
+
+def _listed(layout: QVBoxLayout, title: str, items, height: int) -> QListWidget:
+    """A titled box listing files by name and reason, added to `layout`."""
+    box = QGroupBox(title)
+    listing = QListWidget()
+    listing.addItems(_names(items))
+    listing.setMaximumHeight(height)
+    QVBoxLayout(box).addWidget(listing)
+    layout.addWidget(box)
+    return listing
