@@ -235,28 +235,18 @@ def _smtp(tmp_path_factory, *, implicit_tls: bool = False, trusted: bool = True,
 
     port = free_port()
     if implicit_tls:
-        controller = Controller(
-            Handler(),
-            hostname="127.0.0.1",
-            port=port,
-            ssl_context=server_ctx,
-            authenticator=authenticator,
-            auth_required=True,
-            auth_require_tls=False,
-            server_hostname="localhost",
-        )
+        tls = {"ssl_context": server_ctx, "auth_require_tls": False, "server_hostname": "localhost"}
     else:
-        controller = Controller(
-            Handler(),
-            hostname="127.0.0.1",
-            port=port,
-            tls_context=server_ctx,
-            require_starttls=True,
-            authenticator=authenticator,
-            auth_required=True,
-            auth_require_tls=True,
-            timeout=idle_timeout,  # seconds a connection may sit idle before the server closes it
-        )
+        tls = {"tls_context": server_ctx, "require_starttls": True, "auth_require_tls": True}
+    controller = Controller(
+        Handler(),
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=authenticator,
+        auth_required=True,
+        timeout=idle_timeout,  # seconds a connection may sit idle before the server closes it
+        **tls,
+    )
     controller.start()
     return SmtpServer(
         "localhost", port, ca_file, username, password, messages, controller, "ssl" if implicit_tls else "starttls"
