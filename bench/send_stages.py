@@ -42,11 +42,12 @@ def _timed(owner, attr: str, name: str, first_only: bool = False) -> None:
 
 def main() -> int:
     from sodclient import cli  # the CLI and the send command's own imports, as `sodclient send` pays them
-    from sodclient.commands import send as send_command  # noqa: F401
+    from sodclient.commands import send as send_command
 
     _mark("imports (interpreter start -> send module loaded)", T0, time.perf_counter())
     import paramiko
 
+    from sodclient import profile as profile_module
     from sodclient.notify import smtp
     from sodclient.services import send as send_service
     from sodclient.transport import openssh_backend, session
@@ -57,13 +58,15 @@ def main() -> int:
     _timed(session.SftpSession, "_authenticate", "  of which: authentication")
     _timed(openssh_backend, "connect", "OpenSSH engine: ssh start + key exchange + auth + SFTP start")
     _timed(recipients, "_argon2", "Argon2id (transfer passphrase)")
+    _timed(profile_module.Profile, "from_environment", "profile (paths, vault)")
+    _timed(send_command, "unlock_identity", "signing identity unlocked")
+    _timed(send_command, "preflight", "preflight (settings, recipients)")
+    _timed(send_service, "collect_sources", "inputs listed (collect_sources)")
     _timed(upload_module, "probe", "folder/permission probe (1 round trip)")
     _timed(send_service._TailedWriter, "write", "first container bytes written (spool)", first_only=True)
     _timed(send_service, "pack", "pack (whole container)")
     _timed(paramiko.SFTPFile, "write", "upload writes (first call -> last call)")
-    _timed(paramiko.SFTPFile, "close", "wait for the last write acknowledgements")
     _timed(openssh_backend.PipelinedWriter, "write_from", "upload writes, OpenSSH engine (first -> last call)")
-    _timed(openssh_backend.PipelinedWriter, "close", "wait for the last write acknowledgements (OpenSSH engine)")
     _timed(upload_module, "_verify", "verify (size + read-back, pipelined)")
     _timed(paramiko.SFTPClient, "posix_rename", "publish (posix-rename)")
     _timed(smtp, "send_message", "notification mail (SMTP STARTTLS)")

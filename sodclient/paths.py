@@ -51,6 +51,11 @@ class AppPaths:
         return self.config / "known_hosts"
 
     @property
+    def sftp_key_cache(self) -> Path:
+        """The SFTP client key, opened (no passphrase KDF per connection), sealed by the vault."""
+        return self.config / "sftp-key.sealed"
+
+    @property
     def identity_file(self) -> Path:
         return self.config / "identity.key"
 

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import configparser
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sodclient.config.key_cache import SealedKeyCache
 from sodclient.config.schema import KEYS, ConfigError, label, mask, parse_value
 from sodclient.files import atomic_write
 from sodclient.notify.smtp import SmtpTarget
@@ -120,6 +121,7 @@ class Settings:
     origin: dict[str, str]  # key -> "default" | "site" | "user"
     known_hosts: Path  # the profile's own trust store, handed to the SFTP target
     locked: frozenset[str] = frozenset()  # keys the site locks: read-only in FTP Config, refused by config set
+    key_cache: SealedKeyCache | None = field(default=None, compare=False, repr=False)  # the opened SFTP key
 
     def __getitem__(self, key: str) -> Any:
         return parse_value(key, self.raw[key])
@@ -150,6 +152,7 @@ class Settings:
             self["sftp.key_passphrase"],
             known_hosts=self.known_hosts,
             engine=self["sftp.engine"],
+            key_cache=self.key_cache,
         )
 
     def sftp_host_only(self) -> SftpTarget:
@@ -214,7 +217,8 @@ def load_settings(profile: Profile) -> Settings:
                 raw[key], origin[key] = value, layer
     for key in locked:
         origin[key] = "site (locked)"
-    return Settings(raw, origin, profile.paths.known_hosts, locked)
+    key_cache = SealedKeyCache(profile.vault, profile.paths.sftp_key_cache)
+    return Settings(raw, origin, profile.paths.known_hosts, locked, key_cache)
 
 
 def refuse_locked(profile: Profile, keys) -> None:
@@ -242,4 +246,6 @@ def save_settings(profile: Profile, changes: dict[str, str]) -> list[str]:
     values = _read_user(profile)
     values.update(normalized)
     _write_user(profile, values)
+    if {"sftp.key_file", "sftp.key_passphrase"} & set(normalized):
+        SealedKeyCache(profile.vault, profile.paths.sftp_key_cache).clear()
     return sorted(normalized)

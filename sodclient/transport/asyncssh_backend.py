@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import errno
 import functools
 import os
@@ -104,7 +105,8 @@ class RemoteFile:
     def __init__(self, loop: _Loop, f: asyncssh.SFTPClientFile):
         self._loop, self._f = loop, f
         self._pos = 0
-        self._pending: list[tuple[concurrent.futures.Future, int]] = []
+        self._pending: list[tuple[concurrent.futures.Future, int, int]] = []  # (write, offset, length)
+        self._failed_at: int | None = None
 
     def set_pipelined(self, on: bool = True) -> None:
         pass  # writes are always pipelined here
@@ -116,10 +118,35 @@ class RemoteFile:
         step = self.MAX_REQUEST_SIZE
         for i in range(0, len(data), step):
             piece = bytes(data[i : i + step])
-            self._pending.append((self._loop.submit(self._f.write(piece, self._pos)), len(piece)))
+            self._pending.append((self._loop.submit(self._f.write(piece, self._pos)), self._pos, len(piece)))
             self._pos += len(piece)
-        while sum(n for _, n in self._pending) > WRITE_WINDOW:
-            self._loop.wait(self._pending.pop(0)[0])
+        while sum(n for _, _, n in self._pending) > WRITE_WINDOW:
+            self._wait_oldest()
+
+    def _wait_oldest(self) -> None:
+        future, offset, _ = self._pending[0]
+        try:
+            self._loop.wait(future)
+        except BaseException:
+            self._failed_at = offset if self._failed_at is None else min(self._failed_at, offset)
+            raise
+        self._pending.pop(0)
+
+    def safe_end(self) -> int:
+        """Every byte below this offset was acknowledged written (upload.py resumes from at most here)."""
+        return min(
+            [
+                self._pos,
+                *(offset for _, offset, _ in self._pending),
+                *([] if self._failed_at is None else [self._failed_at]),
+            ]
+        )
+
+    def abandon(self) -> None:
+        """After a failure: take in the answers already here, without waiting for more."""
+        with contextlib.suppress(BaseException):
+            while self._pending and self._pending[0][0].done():
+                self._wait_oldest()
 
     def read(self, n: int) -> bytes:
         data = self._loop.run(self._f.read(n, self._pos))
@@ -129,7 +156,7 @@ class RemoteFile:
     def close(self) -> None:
         try:
             while self._pending:
-                self._loop.wait(self._pending.pop(0)[0])
+                self._wait_oldest()
         finally:
             self._loop.run(self._f.close())
 

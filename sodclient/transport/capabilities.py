@@ -112,6 +112,7 @@ class Preflight:
     handle: Any  # the partial file, open for writing (not truncated)
     fresh: bool  # our open created it: empty, nothing to truncate
     stat_kind: str | None  # the request that gives a file's size here: "stat", "lstat", or None
+    reader: Any = None  # the same file open for reading (caps.read), for the verification; the caller closes it
 
 
 def _ok(reply) -> bool:
@@ -157,7 +158,7 @@ def probe(session, part: str) -> Preflight:
         plain_away,
         plain_back,
     ) = session.batch(ops)
-    session.batch([Op("close", arg=h) for h in (listing, reader) if _ok(h)], wait=False)
+    session.batch([Op("close", arg=listing)] if _ok(listing) else [], wait=False)
     if isinstance(folder_st, FileNotFoundError) or (isinstance(created, FileNotFoundError) and not _ok(folder_st)):
         raise RemoteFolderMissing(folder)
     if _ok(folder_st) and not statmod.S_ISDIR(folder_st.st_mode or 0):
@@ -187,6 +188,7 @@ def probe(session, part: str) -> Preflight:
         writer,
         fresh,
         stat_kind,
+        reader if _ok(reader) else None,
     )
 
 
@@ -249,6 +251,8 @@ def check_account(session) -> AccountReport:
     name = f".sodsend-test-{secrets.token_hex(6)}.part"
     path = session.path(name)
     pre = probe(session, path)
+    if pre.reader is not None:
+        session.batch([Op("close", arg=pre.reader)], wait=False)
     f = session.file(pre.handle, "r+b")
     try:
         f.write(b"ok")

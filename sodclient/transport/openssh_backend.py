@@ -10,7 +10,9 @@ Only for a server whose host key the app already trusts: that key is handed to s
 under a fixed alias with StrictHostKeyChecking=yes, so a changed key is refused by ssh too. First contact (the
 fingerprint confirmation) and the diagnosis of anything that goes wrong while connecting stay on paramiko: the
 session falls back to it, which names the fault exactly. Secrets reach ssh through SSH_ASKPASS from a FIFO in
-a 0700 folder, never through its arguments, environment or a file. The user's ~/.ssh/config is not read.
+a 0700 folder, never through its arguments, environment or a file; a passphrase-protected key is opened here
+instead (client_key.py) and handed over in an anonymous in-memory file where Linux has them, so ssh runs no KDF.
+The user's ~/.ssh/config is not read.
 """
 
 from __future__ import annotations
@@ -33,10 +35,11 @@ import time
 from pathlib import Path
 
 import paramiko
-from paramiko.sftp import CMD_CLOSE, CMD_STATUS, CMD_WRITE
+from paramiko.sftp import CMD_CLOSE, CMD_WRITE
 
-from sodclient.transport import hostkeys
+from sodclient.transport import client_key, hostkeys
 from sodclient.transport.errors import DnsFailure, PortClosed, Timeout
+from sodclient.transport.session import DEPTH, WriteAnswers
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +51,6 @@ ALIAS = "sod-pinned-server"
 # connection here; the container inside is end-to-end encrypted already, and the hybrid stays in the list).
 CIPHERS = "^aes256-gcm@openssh.com,aes128-gcm@openssh.com"
 KEX = "^curve25519-sha256,curve25519-sha256@libssh.org"
-DEPTH = 64  # write requests in flight: 64 x 255 KiB covers a 1 Gbit/s x 120 ms path
 _STDERR_KEEP = 200  # lines of ssh's -v output kept (in memory only) for the cipher and the diagnosis
 
 
@@ -140,8 +142,9 @@ def _host_key_algorithms(keys: list[paramiko.PKey]) -> str:
     return ",".join(dict.fromkeys(names))
 
 
-def command(ssh: str, target, known_hosts: Path, keys: list[paramiko.PKey]) -> list[str]:
-    """ssh's arguments: everything set here, nothing from ~/.ssh/config; no secret among them."""
+def command(ssh: str, target, known_hosts: Path, keys: list[paramiko.PKey], identity: str = "") -> list[str]:
+    """ssh's arguments: everything set here, nothing from ~/.ssh/config; no secret among them. `identity`: where
+    ssh reads the key (default: the key file)."""
     opts = {
         "UserKnownHostsFile": str(known_hosts),
         "GlobalKnownHostsFile": "/dev/null",
@@ -173,7 +176,7 @@ def command(ssh: str, target, known_hosts: Path, keys: list[paramiko.PKey]) -> l
     }
     if target.key_file:
         opts.update(PubkeyAuthentication="yes", PasswordAuthentication="no", KbdInteractiveAuthentication="no")
-        identity = ["-i", target.key_file]
+        identity_args = ["-i", identity or target.key_file]
     else:
         opts.update(
             PubkeyAuthentication="no",
@@ -181,11 +184,11 @@ def command(ssh: str, target, known_hosts: Path, keys: list[paramiko.PKey]) -> l
             KbdInteractiveAuthentication="no",
             PreferredAuthentications="password",
         )
-        identity = []
+        identity_args = []
     args = [ssh, "-F", "/dev/null", "-T", "-x", "-a", "-s", "-p", str(target.port), "-l", target.username]
     for name, value in opts.items():
         args += ["-o", f"{name}={value}"]
-    return [*args, *identity, "--", target.host, "sftp"]
+    return [*args, *identity_args, "--", target.host, "sftp"]
 
 
 class _Pipe:
@@ -222,11 +225,18 @@ class OpensshConnection:
         self.cipher = self.kex = self.fingerprint = self.key_type = ""
         self._lines: list[str] = []
         secret = target.key_passphrase if target.key_file else target.password
+        memory_key = None
+        if target.key_file and target.key_passphrase and client_key.MemoryKeyFile.available():
+            # the key opened here (once per key: client_key), so ssh runs no passphrase KDF and needs no askpass
+            memory_key = client_key.MemoryKeyFile(
+                client_key.unlocked(target.key_file, target.key_passphrase, target.key_cache)
+            )
+            secret = ""
         self._secrets = secrets_dir = _Secrets(keys, secret)
         ours, theirs = socket.socketpair()
         try:
             self.proc = subprocess.Popen(
-                command(ssh, target, secrets_dir.known_hosts, keys),
+                command(ssh, target, secrets_dir.known_hosts, keys, memory_key.path if memory_key else ""),
                 stdin=theirs.fileno(),
                 stdout=theirs.fileno(),
                 stderr=subprocess.PIPE,
@@ -237,6 +247,8 @@ class OpensshConnection:
         except OSError:
             secrets_dir.close()
             ours.close()
+            if memory_key is not None:
+                memory_key.close()
             raise NotCarried("ssh did not start") from None
         finally:
             theirs.close()
@@ -251,6 +263,8 @@ class OpensshConnection:
             raise self._failure(timed_out=isinstance(exc, TimeoutError)) from None
         finally:
             secrets_dir.answered()
+            if memory_key is not None:  # ssh has read it by now (it logs in with it)
+                memory_key.close()
         self._parse()
 
     def _read_stderr(self) -> None:
@@ -396,9 +410,15 @@ class PipelinedWriter:
     def __init__(self, sftp: paramiko.SFTPClient, sock: socket.socket, handle: bytes):
         self.sftp, self.sock, self.handle = sftp, sock, handle
         self.offset = 0
-        self.in_flight = 0
-        self.error: OSError | None = None
+        self.answers = WriteAnswers()
         self._closed = False
+
+    @property
+    def in_flight(self) -> int:
+        return len(self.answers.pending)
+
+    def safe_end(self) -> int:
+        return self.answers.safe_end(self.offset)
 
     def set_pipelined(self, on: bool = True) -> None:
         """Always pipelined (paramiko's SFTPFile API, kept for the uploader)."""
@@ -439,6 +459,7 @@ class PipelinedWriter:
             num = sftp.request_number
             sftp.request_number += 1
             sftp._expecting[num] = self
+        self.answers.sent(num, self.offset)
         h = self.handle
         return (
             struct.pack(">IBII", 1 + 4 + 4 + len(h) + 8 + 4 + n, CMD_WRITE, num, len(h))
@@ -448,30 +469,27 @@ class PipelinedWriter:
 
     def _sent(self, n: int) -> None:
         self.offset += n
-        self.in_flight += 1
 
     def _read_one(self) -> None:
         self.sftp._read_response()  # reads one answer and hands it to its owner (ours: _async_response)
 
     def _async_response(self, t: int, msg: paramiko.Message, num: int) -> None:
         """paramiko's SFTPClient calls this with the answer to one of our requests."""
-        self.in_flight -= 1
-        if t != CMD_STATUS:
-            self.error = self.error or OSError(f"unexpected answer {t} to a write")
-            return
-        try:
-            self.sftp._convert_status(msg)
-        except OSError as exc:
-            self.error = self.error or exc
+        self.answers.take(self.sftp, t, msg, num)
 
     def _raise_if_failed(self) -> None:
-        if self.error is not None:
-            raise self.error
+        self.answers.raise_refusal()
 
     def flush(self) -> None:
         while self.in_flight:
             self._read_one()
         self._raise_if_failed()
+
+    def abandon(self) -> None:
+        """After a failure: take in the answers already here (they tell how far the file is surely written)
+        without waiting for more, and send nothing (the connection is closed next)."""
+        self.answers.take_arrived(self.sftp, _Pipe(self.sock).recv_ready)
+        self._closed = True
 
     def close(self) -> None:
         if self._closed:

@@ -10,15 +10,15 @@ offer is recorded either way, so a mismatch is diagnosed by name.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import errno
 import functools
 import logging
-import os
 import socket
 import stat
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +37,13 @@ from paramiko.sftp import (
     CMD_REMOVE,
     CMD_RENAME,
     CMD_STAT,
+    CMD_STATUS,
+    CMD_WRITE,
     int64,
 )
 from paramiko.sftp_attr import SFTPAttributes
 
-from sodclient.errors import InputError
-from sodclient.transport import algorithms, hostkeys
+from sodclient.transport import algorithms, client_key, hostkeys
 from sodclient.transport.capabilities import Op
 from sodclient.transport.errors import (
     AuthFailed,
@@ -68,6 +69,10 @@ ConfirmHostKey = Callable[[str, str, str], bool]
 
 WINDOW_SIZE = 16 * 1024 * 1024
 MAX_PACKET = 32 * 1024
+# Write requests in flight, on either engine: 64 x 255 KiB covers a 1 Gbit/s x 120 ms path. Also what a resume
+# rewrites (upload.py): a server may finish in-flight writes out of order, so a dropped connection can leave a
+# hole only within that much below the size it reports.
+DEPTH = 64
 
 
 @dataclass(frozen=True)
@@ -82,14 +87,17 @@ class SftpTarget:
     timeout: float = 20.0
     known_hosts: Path = Path("known_hosts")  # the profile's own trust store (config.Settings.sftp() sets it)
     engine: str = "auto"  # uploads on the system's OpenSSH client: "auto" large ones, "openssh" all, "builtin" none
+    key_cache: client_key.KeyCache | None = field(default=None, compare=False)  # the profile's opened keys
 
     def __repr__(self) -> str:
         return f"SftpTarget({self.username}@{self.host}:{self.port}{self.remote_dir})"
 
 
 def _open_socket(target: SftpTarget) -> socket.socket:
+    """TCP_NODELAY: requests that follow one another (a CLOSE, then the publish) must not wait a round trip
+    for Nagle's algorithm; write requests still leave in full segments (TCP_CORK, below)."""
     try:
-        return socket.create_connection((target.host, target.port), timeout=target.timeout)
+        sock = socket.create_connection((target.host, target.port), timeout=target.timeout)
     except socket.gaierror:
         raise DnsFailure(target.host) from None
     except ConnectionRefusedError:
@@ -100,30 +108,13 @@ def _open_socket(target: SftpTarget) -> socket.socket:
         if exc.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
             raise Timeout(target.host, target.port, "connecting (network unreachable)") from None
         raise ConnectionLost(target.host) from None
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
 
 
 def _load_key(target: SftpTarget) -> paramiko.PKey:
-    try:
-        st = os.stat(target.key_file)
-    except FileNotFoundError:
-        raise InputError(f"the SFTP key file {target.key_file} does not exist") from None
-    return _load_key_cached(target.key_file, target.key_passphrase, st.st_mtime_ns, st.st_size)
-
-
-@functools.lru_cache(maxsize=4)  # retries and later sends in the same process skip the KDF
-def _load_key_cached(path: str, passphrase: str, _mtime: int, _size: int) -> paramiko.PKey:
-    target = SftpTarget("", 0, "", "", key_file=path, key_passphrase=passphrase)
-    try:
-        return paramiko.PKey.from_path(target.key_file, target.key_passphrase.encode() or None)
-    except FileNotFoundError:
-        raise InputError(f"the SFTP key file {target.key_file} does not exist") from None
-    except paramiko.PasswordRequiredException:
-        raise InputError("the SFTP key file needs its passphrase (set the SFTP key passphrase in FTP Config)") from None
-    except (paramiko.SSHException, ValueError) as exc:
-        raise InputError(
-            f"the SFTP key file cannot be opened (wrong passphrase or unsupported format: "
-            f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
-        ) from None
+    return client_key.load(target.key_file, target.key_passphrase, target.key_cache)
 
 
 def _in_background(fn, *args) -> concurrent.futures.Future:
@@ -433,27 +424,107 @@ class SftpSession:
         """A file object over a handle from an "open" op (bufsize 0: we write 1 MiB at a time, no extra copy)."""
         if self.alt is not None:
             return self.alt.file(handle, mode)
-        return paramiko.SFTPFile(self.sftp, handle, mode, bufsize=0)
+        return _AnsweredWrites(self.sftp, handle, mode, bufsize=0)
 
-    def finish_writes(self, f) -> bool:
-        """Waits for every write's answer on `f` (raising the first failure) and marks `f` closed without
-        closing its handle, so the CLOSE can ride in the verification's first round trip (True). On asyncssh
-        the file is simply closed (False)."""
+    def end_writes(self, f) -> bool:
+        """Marks `f` closed without waiting for its writes' answers and without closing its handle, so the
+        CLOSE and the verification can follow the last write at once (True); `writes_ok` then raises the first
+        failed write once their answers are in. On asyncssh the file is simply closed (False)."""
         if self.library == "asyncssh":
             f.close()
             return False
-        if self.library == "openssh":
-            f.flush()
-            f._closed = True
-            return True
-        self.sftp._finish_responses(f)
-        paramiko.file.BufferedFile.close(f)  # paramiko's own close, minus the CLOSE request
+        f._closed = True  # unbuffered (bufsize 0): every byte has left already
         return True
+
+    def writes_ok(self, f) -> None:
+        """Waits for every write's answer on `f` (usually read already, before the answers that followed
+        them) and raises the first failure."""
+        if self.library != "asyncssh":
+            f.flush()
 
     def free_space(self) -> int | None:
         """Free bytes in the remote folder via statvfs@openssh.com, or None if not offered."""
         (free,) = self.batch([Op("statvfs", self.target.remote_dir)])
         return None if isinstance(free, BaseException) else free
+
+
+class WriteAnswers:
+    """The answers to one file's pipelined writes: the requests still unanswered, the first refusal, and how far
+    the file is surely written (a retry resumes from at most there: upload.py)."""
+
+    def __init__(self) -> None:
+        self.pending: dict[int, int] = {}  # request number -> offset
+        self.failed_at: int | None = None
+        self.refusal: OSError | None = None
+
+    def sent(self, num: int, offset: int) -> None:
+        self.pending[num] = offset
+
+    def take(self, sftp: paramiko.SFTPClient, t: int, msg: paramiko.Message, num: int) -> None:
+        """One answer, as paramiko's SFTPClient hands it to the request's owner."""
+        offset = self.pending.pop(num)
+        try:
+            if t != CMD_STATUS:
+                raise OSError(f"unexpected answer {t} to a write")
+            sftp._convert_status(msg)
+        except OSError as exc:
+            self.refusal = self.refusal or exc
+            self.failed_at = offset if self.failed_at is None else min(self.failed_at, offset)
+
+    def raise_refusal(self) -> None:
+        if self.refusal is not None:
+            raise self.refusal
+
+    def safe_end(self, position: int) -> int:
+        """Every byte below this offset was acknowledged written (`position`: where writing got to)."""
+        return min([position, *self.pending.values(), *([] if self.failed_at is None else [self.failed_at])])
+
+    def take_arrived(self, sftp: paramiko.SFTPClient, ready: Callable[[], bool]) -> None:
+        """After a failure: the answers already here, without waiting for more."""
+        with contextlib.suppress(Exception):
+            while self.pending and ready():
+                sftp._read_response()
+
+
+class _AnsweredWrites(paramiko.SFTPFile):
+    """paramiko's SFTPFile for pipelined writing, with every write's answer checked.
+
+    paramiko hands a pipelined write's answer to no one and reads back only the ones it drains itself (with
+    over 100 in flight), so a write the server refused among the last ones went unnoticed and left a hole. Here
+    each answer comes back to the file, at most DEPTH requests are in flight, and a refusal raises on the next
+    write or in `flush()`."""
+
+    def __init__(self, *args, **kwargs):
+        self.answers = WriteAnswers()
+        super().__init__(*args, **kwargs)
+
+    def _write(self, data) -> int:
+        while len(self.answers.pending) >= DEPTH:
+            self.sftp._read_response()
+        self.answers.raise_refusal()
+        chunk = min(len(data), self.MAX_REQUEST_SIZE)
+        num = self.sftp._async_request(self, CMD_WRITE, self.handle, int64(self._realpos), data[:chunk])
+        self.answers.sent(num, self._realpos)
+        return chunk
+
+    def _async_response(self, t: int, msg: paramiko.Message, num: int) -> None:
+        self.answers.take(self.sftp, t, msg, num)
+
+    def safe_end(self) -> int:
+        return self.answers.safe_end(self._realpos)
+
+    def flush(self) -> None:
+        """Waits for every write's answer; raises the first refusal."""
+        super().flush()
+        while self.answers.pending:
+            self.sftp._read_response()
+        self.answers.raise_refusal()
+
+    def abandon(self) -> None:
+        """After a failure: take in the answers already here (they tell how far the file is surely written)
+        and send nothing more (the connection is closed next)."""
+        self.answers.take_arrived(self.sftp, self.sftp.sock.recv_ready)
+        self._closed = True
 
 
 def _request(op: Op) -> tuple:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from sodclient.errors import InputError
 from sodclient.progress import CancelToken, ProgressSink, RateMeter, no_progress
 from sodclient.transport.capabilities import (
     FLAG_READ,
@@ -169,24 +170,49 @@ def _open_target(session: SftpSession, pre, part: str, final: str):
     already there (None: unknown or nothing) and whether the file is new."""
     if pre.caps.rename is not None:
         return part, pre.handle, pre.part_size, pre.fresh
-    session.batch([Op("close", arg=pre.handle), Op("remove", part)], wait=False)  # the probe's empty part
+    probes = [Op("close", arg=h) for h in (pre.handle, pre.reader) if h is not None]
+    session.batch([*probes, Op("remove", part)], wait=False)  # the probe's empty part
     existing, created, reopened = session.batch([Op(pre.stat_kind or "stat", final), *open_ops(final)])
     handle, fresh = opened(session, final, created, reopened)
     return final, handle, existing.st_size if _ok(existing) and not fresh else None, fresh
 
 
+class _Resume:
+    """Where a retry may go on from at most. The server's size is not enough: a refused write leaves a hole
+    below it, and a server that runs writes in parallel (pkg/sftp) may have finished later ones than one a
+    dropped connection cut. Every byte below `below` was acknowledged written."""
+
+    def __init__(self) -> None:
+        self.below: int | None = None
+
+    def limit(self, offset: int) -> None:
+        self.below = offset if self.below is None else min(self.below, offset)
+
+
 def _one_attempt(
-    session: SftpSession, source, remote_name: str, meter: RateMeter, cancel: CancelToken, on_connected
+    session: SftpSession,
+    source,
+    remote_name: str,
+    meter: RateMeter,
+    cancel: CancelToken,
+    on_connected,
+    resume: _Resume,
 ) -> _Done:
     part, final = session.path(f".{remote_name}.part"), session.path(remote_name)
     pre = probe(session, part)
     path, handle, existing, fresh = _open_target(session, pre, part, final)
+    reader = pre.reader if path == part else None  # _open_target closed it otherwise
     size = source.final_size()
     offset = (existing or 0) if pre.caps.resume else 0
+    if resume.below is not None:  # after an attempt of ours: a hole may lie below the size the server has
+        offset = min(offset, resume.below)
     if size is not None and offset > size:
         offset = 0
     if offset == 0 and not fresh:  # old bytes are there: start from an empty file
         handle = start_afresh(session, handle, path)
+        if reader is not None:  # start_afresh may have made another file of that name
+            session.batch([Op("close", arg=reader)], wait=False)
+            reader = None
     if size is not None and pre.free is not None and pre.free < size - offset:
         raise DiskFull(size - offset, pre.free)
     if on_connected is not None:
@@ -213,11 +239,13 @@ def _one_attempt(
                 count = len(data)
             offset += count
             meter.update(offset)
-        handle_open = session.finish_writes(f)  # every write acknowledged; raises if one failed
-    finally:
-        f.close()  # after finish_writes: nothing left to do; after a failure: closes the handle
-    size = source.final_size()
-    verified_by = _verify(session, path, source, size, pre, cancel, close=handle if handle_open else None)
+        handle_open = session.end_writes(f)  # the last writes may still be on their way: see _verify
+        size = source.final_size()
+        verified_by = _verify(session, path, source, size, pre, cancel, f, handle if handle_open else None, reader)
+    except BaseException:
+        f.abandon()
+        resume.limit(f.safe_end())
+        raise
     if pre.caps.rename == "posix-rename":
         session.sftp.posix_rename(part, final)
     elif pre.caps.rename == "rename":
@@ -226,40 +254,48 @@ def _one_attempt(
     return _Done(size, pre.caps.publish_how, verified_by)
 
 
-def _verify(session: SftpSession, path: str, source, size: int, pre, cancel: CancelToken, close=None) -> str:
+def _verify(session: SftpSession, path: str, source, size: int, pre, cancel: CancelToken, f, close, reader) -> str:
     """Check what the account may check; a mismatch empties the file so the retry starts afresh.
-    Returns how the upload was verified. Pipelined: the written handle's CLOSE (`close`), the stat and the
-    read-back's open go out together, then both reads and the read handle's close (three round trips with
-    the publish, where each call alone took ten)."""
-    problem, how, caps = "", "AEAD only", pre.caps
-    ops = ([Op(pre.stat_kind, path)] if pre.stat_kind else []) + ([Op("open", path, FLAG_READ)] if caps.read else [])
+    Returns how the upload was verified.
+
+    One round trip, sent right behind the last write without waiting for the writes' answers: the written
+    handle's CLOSE (`close`), the stat, and the read-back on the handle the probe opened for reading (`reader`).
+    The CLOSE goes first: servers that run writes in parallel (pkg/sftp, behind SFTPGo) finish every write
+    before they take a CLOSE, and OpenSSH's sftp-server answers requests one by one, in order. Where that
+    early read-back differs (ProFTPD answers it from before the writes) or there is no reader, the file is
+    opened afresh and read in two more round trips: only that answer can fail the upload."""
+    how, problem, caps = "AEAD only", "", pre.caps
+    head = [Op("close", arg=close)] if close is not None else []
+    head += [Op(pre.stat_kind, path)] if pre.stat_kind else []
+    reads = _end_reads(source, size, cancel) if caps.read else []
+    if reader is not None:
+        tail = _read_ops(reader, reads, size)
+    else:
+        tail = [Op("open", path, FLAG_READ)] if caps.read else []
+    replies = session.batch(head + tail)
+    session.writes_ok(f)  # a refused write first: its answer arrived before these
     if close is not None:
-        closed, *replies = session.batch([Op("close", arg=close), *ops])
+        closed, *replies = replies
         if isinstance(closed, BaseException):  # the server could not finish writing the file
             raise closed
-    else:
-        replies = session.batch(ops) if ops else []
     if pre.stat_kind:
-        attrs = replies[0]
+        attrs, *replies = replies
         if isinstance(attrs, BaseException):
             raise attrs
-        remote_size = attrs.st_size
         how = "size"
-        if remote_size != size:
-            problem = f"server has {remote_size} bytes, expected {size}"
-    if caps.read:
-        handle = replies[-1]
-        if isinstance(handle, OSError) and not denied(handle):
-            raise handle
-        if not isinstance(handle, BaseException):
-            try:
-                problem = problem or _compare_ends(session, handle, source, size, cancel)
-                how = "read-back"
-            except OSError as exc:  # opening was allowed, reading is not (internal-sftp -P READ)
-                if not denied(exc):
-                    raise
-            finally:
-                session.batch([Op("close", arg=handle)], wait=False)  # its answer is read with the next one
+        if attrs.st_size != size:
+            problem = f"server has {attrs.st_size} bytes, expected {size}"
+    if caps.read and not problem:
+        outcome = _read_back(session, reader, size, reads, replies) if reader is not None else "not read"
+        if outcome:
+            (handle,) = replies if reader is None else session.batch([Op("open", path, FLAG_READ)])
+            if isinstance(handle, OSError) and not denied(handle):
+                raise handle
+            outcome = None
+            if not isinstance(handle, BaseException):
+                outcome = _read_back(session, handle, size, reads, session.batch(_read_ops(handle, reads, size)))
+        if outcome is not None:
+            how, problem = "read-back", outcome
     if problem:
         try:
             session.sftp.remove(path)
@@ -271,20 +307,35 @@ def _verify(session: SftpSession, path: str, source, size: int, pre, cancel: Can
     return how
 
 
-def _compare_ends(session: SftpSession, handle, source, size: int, cancel: CancelToken) -> str:
-    """The first and last 64 KiB, and nothing after the end: all three reads in one round trip (a server
-    may answer a read with fewer bytes than asked; the rest is then read on)."""
+def _end_reads(source, size: int, cancel: CancelToken) -> list[tuple[int, bytes]]:
+    """The first and last 64 KiB of what was sent: (offset, bytes) to compare with the server's."""
     offsets = sorted({0, max(0, size - CHECK_BYTES)})
-    regions = [(offset, source.read_at(offset, CHECK_BYTES, cancel)) for offset in offsets]
-    reads = [Op("read", arg=(handle, offset, len(want))) for offset, want in regions]
-    reads.append(Op("read", arg=(handle, size, 1)))
-    *replies, beyond = session.batch(reads)
-    for (offset, want), got in zip(regions, replies, strict=True):
-        if _read_on(session, handle, offset, len(want), got) != want:
-            return f"bytes at offset {offset} differ"
-    if _read_on(session, handle, size, 1, beyond):
-        return f"the server has more than the {size} bytes sent"
-    return ""
+    return [(offset, source.read_at(offset, CHECK_BYTES, cancel)) for offset in offsets]
+
+
+def _read_ops(handle, reads: list[tuple[int, bytes]], size: int) -> list[Op]:
+    """Reads of the `reads` regions and of one byte past the end."""
+    return [Op("read", arg=(handle, offset, len(want))) for offset, want in reads] + [Op("read", arg=(handle, size, 1))]
+
+
+def _read_back(session: SftpSession, handle, size: int, reads: list[tuple[int, bytes]], replies: list) -> str | None:
+    """The server's answers to `_read_ops` against what was sent: "" the same, else what differs; None if the
+    account may open but not read (internal-sftp -P READ). A server may answer a read with fewer bytes than
+    asked: the rest is then read on. Closes `handle`."""
+    *answers, beyond = replies
+    try:
+        for (offset, want), got in zip(reads, answers, strict=True):
+            if _read_on(session, handle, offset, len(want), got) != want:
+                return f"bytes at offset {offset} differ"
+        if _read_on(session, handle, size, 1, beyond):
+            return f"the server has more than the {size} bytes sent"
+        return ""
+    except OSError as exc:
+        if not denied(exc):
+            raise
+        return None
+    finally:
+        session.batch([Op("close", arg=handle)], wait=False)  # its answer is read with the next one
 
 
 def _read_on(session: SftpSession, handle, offset: int, n: int, got) -> bytes:
@@ -345,6 +396,7 @@ def upload(
     bulk_hint = source.final_size() or expected_size
     t0 = time.monotonic()
     attempt, delay = 0, backoff_s
+    resume = _Resume()
     cipher = ""
     while True:
         attempt += 1
@@ -353,7 +405,7 @@ def upload(
             with session:
                 cipher = session.cipher
                 meter.total = source.final_size()
-                done = _one_attempt(session, source, remote_name, meter, cancel, on_connected)
+                done = _one_attempt(session, source, remote_name, meter, cancel, on_connected, resume)
                 return UploadResult(
                     remote_name,
                     session.path(remote_name),
@@ -373,6 +425,8 @@ def upload(
             raise
         except TransferError as exc:
             error = exc
+        except InputError:  # the settings themselves (a key file that does not open): retrying cannot help
+            raise
         except Exception as exc:  # network and SFTP faults: classify, then maybe retry
             error = diagnose_io(exc, session, source.final_size())
         # before any connection worked, `connect_attempts` caps the tries (a dead server is diagnosed in seconds)

@@ -227,11 +227,21 @@ def test_test_connection_tells_which_engine_carries_uploads(sshd, tmp_path):
     trust(sshd, tmp_path)
     (engine,) = [c for c in test_connection(current()).checks if c.name == "upload engine"]
     assert engine.ok and "256 MiB and more use this computer's OpenSSH client" in engine.message
-    # a key file other users may read: paramiko logs in with it, OpenSSH refuses it (and uploads fall back)
+    # a passphrase-protected key file other users may read: the app opens it and hands ssh the opened key in
+    # memory, so OpenSSH carries uploads with it as paramiko does
     loose = tmp_path / "loose_key"
     loose.write_bytes(sshd.client_key.read_bytes())
     loose.chmod(0o644)
     configure(**{"sftp.key_file": str(loose)})
+    checks = {c.name: c for c in test_connection(current()).checks}
+    assert (
+        checks["SFTP"].ok and "256 MiB and more use this computer's OpenSSH client" in checks["upload engine"].message
+    )
+    # the same key without a passphrase is read by ssh itself, which refuses it (and uploads fall back)
+    loose.chmod(0o600)  # ssh-keygen, too, refuses to touch it otherwise
+    subprocess.run(["ssh-keygen", "-q", "-p", "-P", sshd.client_key_passphrase, "-N", "", "-f", str(loose)], check=True)
+    loose.chmod(0o644)
+    configure(**{"sftp.key_file": str(loose), "sftp.key_passphrase": ""})
     checks = {c.name: c for c in test_connection(current()).checks}
     assert checks["SFTP"].ok
     assert checks["upload engine"].ok and "could not be used" in checks["upload engine"].message

@@ -23,10 +23,9 @@ def _target():
 def _compare(name: str, src) -> str:
     with SftpSession(_target()) as s:
         (handle,) = s.batch([Op("open", s.path(name), FLAG_READ)])
-        try:
-            return upload_module._compare_ends(s, handle, FileSource(src), src.stat().st_size, CancelToken())
-        finally:
-            s.batch([Op("close", arg=handle)])
+        size = src.stat().st_size
+        reads = upload_module._end_reads(FileSource(src), size, CancelToken())
+        return upload_module._read_back(s, handle, size, reads, s.batch(upload_module._read_ops(handle, reads, size)))
 
 
 def test_read_back_catches_changed_ends_and_extra_bytes(sshd, tmp_path):
