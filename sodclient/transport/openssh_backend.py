@@ -17,6 +17,7 @@ The user's ~/.ssh/config is not read.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
@@ -51,6 +52,7 @@ ALIAS = "sod-pinned-server"
 # connection here; the container inside is end-to-end encrypted already, and the hybrid stays in the list).
 CIPHERS = "^aes256-gcm@openssh.com,aes128-gcm@openssh.com"
 KEX = "^curve25519-sha256,curve25519-sha256@libssh.org"
+PIPE_BUFFER = 4 * 1024 * 1024  # our end of ssh's stdin: the kernel caps it at net.core.wmem_max
 _STDERR_KEEP = 200  # lines of ssh's -v output kept (in memory only) for the cipher and the diagnosis
 
 
@@ -234,6 +236,8 @@ class OpensshConnection:
             secret = ""
         self._secrets = secrets_dir = _Secrets(keys, secret)
         ours, theirs = socket.socketpair()
+        with contextlib.suppress(OSError):  # a whole 255 KiB write request fits (the default is 208 KiB): fewer
+            ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, PIPE_BUFFER)  # wake-ups for ssh and for us
         try:
             self.proc = subprocess.Popen(
                 command(ssh, target, secrets_dir.known_hosts, keys, memory_key.path if memory_key else ""),

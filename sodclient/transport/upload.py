@@ -5,7 +5,9 @@ folder. Bytes go to `.<name>.part`, then are renamed into place: posix-rename wh
 plain rename; where renaming is not allowed at all (some drop-boxes) they are written under the final
 name (the link is mailed only once the upload is complete, and the name is unguessable). After a
 network fault we reconnect with backoff and continue from the size the server already has, where
-stat is allowed; otherwise the upload restarts. Verification is the size plus the first and last
+stat is allowed, but never past the first write of ours that was not acknowledged (a refused write, or
+one a dropped link cut on a server that runs writes in parallel, leaves a hole below that size);
+otherwise the upload restarts. Verification is the size plus the first and last
 64 KiB read back (cheap, catches misplaced resumes and truncation) when reading is allowed, the size
 alone when only stat is, and otherwise the container's own AEAD authentication, which the recipient
 checks before importing anything (it always covers every byte). OpenSSH's sftp-server offers no
@@ -46,10 +48,11 @@ RETRY_ATTEMPTS = 6  # connection attempts per upload before giving up
 RETRY_BACKOFF_S = 1.0  # first wait; doubles each time, at most 30 s
 CHECK_BYTES = 64 * 1024
 # From this size on, engine "auto" uploads through the system's OpenSSH client: it moves bytes with less CPU
-# (loopback 0.74-0.98x of OpenSSH sftp against paramiko's 0.6x) but its login costs 0.2-0.5 s more (a
-# passphrase KDF it cannot overlap, one more round trip): the small study's send over 1 Gbit/s x 40 ms took
-# 1.93-1.96 s with it and 1.81-1.86 s without, over 100 Mbit/s x 80 ms 4.15 s against 3.64 s (BENCHMARKS.md).
-# At ~40 MB/s a 5 % faster stream repays 0.4 s after ~300 MB.
+# (loopback 1.14-1.19x of OpenSSH sftp against paramiko's 0.7x) but its login costs more: starting ssh, and one
+# more round trip (ssh asks whether the key is acceptable before signing). Over 1 Gbit/s x 40 ms, connect to
+# SFTP ready took 0.44 s with it and 0.35 s with paramiko (BENCHMARKS.md, `--stages`); small sends stay on
+# paramiko, where that matters most. Threshold chosen when OpenSSH's login cost 0.2-0.5 s (it then also ran
+# the key's KDF): at ~40 MB/s a 5 % faster stream repays 0.4 s after ~300 MB; not lowered since.
 OPENSSH_MIN_BYTES = 256 * 1024 * 1024
 
 
