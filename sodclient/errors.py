@@ -40,6 +40,9 @@ class TransferError(UserError):
     """Base class of every connection, server and upload diagnosis (see `sodclient.transport.errors`)."""
 
     retryable = False  # whether waiting and trying again may help
+    # Set by an upload that failed after writing: every byte below it was acknowledged written, so a later
+    # retry resumes from at most here (a hole may lie below the size the server reports). None: not known.
+    resume_below: int | None = None
 
 
 class PeerReviewLeftOut(UserError):

@@ -45,6 +45,7 @@ class OutboxEntry:
     attempts: int = 0
     last_error: str = ""
     upload_pending: bool = False  # the container in the pending folder still has to be uploaded first
+    resume_below: int | None = None  # a pending upload goes on from at most here (TransferError.resume_below)
     extra: dict[str, Any] = field(default_factory=dict)
     format: int = FORMAT_VERSION
 
@@ -65,7 +66,9 @@ class Outbox:
         entry.format = FORMAT_VERSION
         atomic_write(self.path(entry), self.sealer.seal(json.dumps(asdict(entry)).encode(), _PURPOSE))
 
-    def _new(self, n: Notification, remote_name: str, error: str, upload_pending: bool) -> OutboxEntry:
+    def _new(
+        self, n: Notification, remote_name: str, error: str, upload_pending: bool, resume_below: int | None = None
+    ) -> OutboxEntry:
         entry = OutboxEntry(
             secrets.token_hex(8),
             datetime.now(UTC).isoformat(timespec="seconds"),
@@ -79,6 +82,7 @@ class Outbox:
             attempts=1,
             last_error=error,
             upload_pending=upload_pending,
+            resume_below=resume_below,
         )
         self.save(entry)
         return entry
@@ -87,11 +91,14 @@ class Outbox:
         """A mail that could not go after a good upload."""
         return self._new(n, remote_name, error, upload_pending=False)
 
-    def add_pending_upload(self, n: Notification, remote_name: str, container: Path, error: str) -> OutboxEntry:
-        """Park a finished container whose upload failed; the retry uploads it (resuming) and then mails."""
+    def add_pending_upload(
+        self, n: Notification, remote_name: str, container: Path, error: str, resume_below: int | None = None
+    ) -> OutboxEntry:
+        """Park a finished container whose upload failed; the retry uploads it (resuming from at most
+        `resume_below`) and then mails."""
         self.pending_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.replace(container, self.container(remote_name))
-        return self._new(n, remote_name, error, upload_pending=True)
+        return self._new(n, remote_name, error, upload_pending=True, resume_below=resume_below)
 
     def container(self, remote_name: str) -> Path:
         return self.pending_dir / remote_name

@@ -60,6 +60,8 @@ def retry(
         except TransferError as exc:
             entry.attempts += 1
             entry.last_error = str(exc)
+            if entry.upload_pending and exc.resume_below is not None:
+                entry.resume_below = exc.resume_below
             outbox.save(entry)
             outcomes.append(RetryOutcome(entry, False, str(exc)))
             continue
@@ -82,7 +84,9 @@ def _finish_upload(
     container = outbox.container(entry.remote_name)
     source = FileSource(container)
     try:
-        result = upload(target, source, entry.remote_name, progress=progress, cancel=cancel)
+        result = upload(
+            target, source, entry.remote_name, progress=progress, cancel=cancel, resume_below=entry.resume_below
+        )
     finally:
         source.close()
     Ledger(profile.paths.ledger_file).add(

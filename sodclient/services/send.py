@@ -239,7 +239,7 @@ def _send(
                 kept.size,
                 request.message,
             )
-            entry = outbox.add_pending_upload(note, remote_name, kept.path, str(kept.cause))
+            entry = outbox.add_pending_upload(note, remote_name, kept.path, str(kept.cause), kept.cause.resume_below)
             profile.audit.record(AuditEvent.UPLOAD_PENDING, remote_name=remote_name, size=kept.size, outbox_id=entry.id)
             _file_in_thread(profile, request, list(request.to) + list(request.cc), len(sources))
             raise UploadPending(kept.cause, entry.id) from None

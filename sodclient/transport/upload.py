@@ -185,8 +185,8 @@ class _Resume:
     below it, and a server that runs writes in parallel (pkg/sftp) may have finished later ones than one a
     dropped connection cut. Every byte below `below` was acknowledged written."""
 
-    def __init__(self) -> None:
-        self.below: int | None = None
+    def __init__(self, below: int | None = None) -> None:
+        self.below = below
 
     def limit(self, offset: int) -> None:
         self.below = offset if self.below is None else min(self.below, offset)
@@ -368,13 +368,16 @@ def upload(
     on_connected: Callable[[], None] | None = None,
     connect_attempts: int | None = None,
     expected_size: int | None = None,
+    resume_below: int | None = None,
 ) -> UploadResult:
     """Upload `source` (FileSource or GrowingFile) as `remote_name`; resumes after network faults.
 
     `on_connected` is called once, when the first connection is logged in and the remote folder
     checked: from then on a failure keeps the container for a later retry (the server was usable).
     `connect_attempts` caps the attempts made before any connection worked (a dead server is diagnosed in
-    seconds, not after every retry). `expected_size` (a container still being packed) helps choose the engine."""
+    seconds, not after every retry). `expected_size` (a container still being packed) helps choose the engine.
+    `resume_below`: from an earlier failed upload of the same name (its error's `resume_below`, kept with the
+    container in the outbox); a TransferError raised here carries this upload's own."""
     cancel = cancel or CancelToken()
     max_attempts = RETRY_ATTEMPTS if max_attempts is None else max_attempts
     backoff_s = RETRY_BACKOFF_S if backoff_s is None else backoff_s
@@ -399,7 +402,7 @@ def upload(
     bulk_hint = source.final_size() or expected_size
     t0 = time.monotonic()
     attempt, delay = 0, backoff_s
-    resume = _Resume()
+    resume = _Resume(resume_below)
     cipher = ""
     while True:
         attempt += 1
@@ -436,6 +439,7 @@ def upload(
         first_connection = connect_attempts is not None and not ever_connected.is_set()
         capped = first_connection and connect_attempts is not None and attempt >= connect_attempts
         if not error.retryable or attempt >= max_attempts or capped:
+            error.resume_below = resume.below
             raise error
         meter.update(
             meter._last_done,

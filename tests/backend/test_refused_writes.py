@@ -79,3 +79,26 @@ def test_a_refused_write_is_written_again_not_published_as_a_hole(flaky_server, 
     assert _RefusesOneWrite.refused, "the server never refused a write: the test proves nothing"
     assert result.attempts == 2 and result.library == ("openssh" if engine == "openssh" else "paramiko")
     assert (flaky_server.upload_dir / name).read_bytes() == src.read_bytes()
+
+
+def test_a_later_retry_resumes_below_the_hole_too(flaky_server, tmp_path):
+    """The upload gives up (one attempt allowed); its error says how far the file is surely written, and the
+    outbox's retry (another process, maybe days later) passes that back: the hole is written again."""
+    from sodclient.errors import TransferError
+
+    _RefusesOneWrite.refused.clear()
+    configure(flaky_server, **{"sftp.engine": "builtin"})
+    trust(flaky_server, tmp_path)
+    src = tmp_path / "payload.bin"
+    src.write_bytes(os.urandom(8 * 1024 * 1024))
+    name = new_remote_name()
+    with pytest.raises(TransferError) as failed:
+        upload(current().settings().sftp(), FileSource(src), name, max_attempts=1)
+    refused_at = _RefusesOneWrite.refused[0]
+    below = failed.value.resume_below
+    assert below is not None and below <= refused_at
+    part = flaky_server.upload_dir / f".{name}.part"
+    assert part.stat().st_size > refused_at  # the server's size is past the hole
+    result = upload(current().settings().sftp(), FileSource(src), name, resume_below=below)
+    assert (flaky_server.upload_dir / name).read_bytes() == src.read_bytes()
+    assert result.attempts == 1

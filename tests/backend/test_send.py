@@ -290,6 +290,7 @@ def test_upload_that_keeps_failing_is_kept_and_resumed_by_outbox_retry(
     assert code == 4 and "outbox retry" in err and "lost" in err
     (entry,) = pending(current())
     assert entry.upload_pending and smtp.messages == []
+    assert entry.resume_below is not None  # how far the file is surely written: the retry goes on from at most there
     parts = list(sshd.upload_dir.glob(".*.part"))
     # a partial upload, never published (how many bytes reached the disk before the cut depends on the
     # machine's load: a busy server may have written none, so the size is not asserted)
