@@ -187,6 +187,7 @@ class SmtpServer:
     messages: list
     controller: object
     security: str = "starttls"
+    quits: list = field(default_factory=list)  # one entry per client that ended its session with QUIT
 
     def settings(self) -> dict[str, str]:
         return {
@@ -218,12 +219,17 @@ def _smtp(tmp_path_factory, *, implicit_tls: bool = False, trusted: bool = True,
     server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     cert.configure_cert(server_ctx)
     messages: list = []
+    quits: list = []
     username, password = "mailer", "Mail-Passw0rd"
 
     class Handler:
         async def handle_DATA(self, server, session, envelope):
             messages.append(envelope)
             return "250 OK"
+
+        async def handle_QUIT(self, server, session, envelope):
+            quits.append(session.peer)
+            return "221 Bye"
 
     def authenticator(server, session, envelope, mechanism, auth_data):
         ok = (
@@ -249,7 +255,15 @@ def _smtp(tmp_path_factory, *, implicit_tls: bool = False, trusted: bool = True,
     )
     controller.start()
     return SmtpServer(
-        "localhost", port, ca_file, username, password, messages, controller, "ssl" if implicit_tls else "starttls"
+        "localhost",
+        port,
+        ca_file,
+        username,
+        password,
+        messages,
+        controller,
+        "ssl" if implicit_tls else "starttls",
+        quits,
     )
 
 

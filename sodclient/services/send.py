@@ -250,26 +250,30 @@ def _send(
         shutil.rmtree(work, ignore_errors=True)  # the spool container (parked in the outbox if kept)
 
     expires = result_header.expires
-    Ledger(profile.paths.ledger_file).add(
-        remote_name,
-        upload_result.size,
-        expires,
-        to=request.to,
-        cc=request.cc,
-        files=len(sources),
-        document_ids=request.document_ids,
-    )
-    profile.audit.record(
-        AuditEvent.UPLOAD,
-        remote_name=remote_name,
-        size=upload_result.size,
-        attempts=upload_result.attempts,
-        seconds=round(upload_result.seconds, 2),
-        cipher=upload_result.cipher,
-        engine=upload_result.library,
-        published_by=upload_result.published_by,
-        verified_by=upload_result.verified_by,
-    )
+    try:
+        Ledger(profile.paths.ledger_file).add(
+            remote_name,
+            upload_result.size,
+            expires,
+            to=request.to,
+            cc=request.cc,
+            files=len(sources),
+            document_ids=request.document_ids,
+        )
+        profile.audit.record(
+            AuditEvent.UPLOAD,
+            remote_name=remote_name,
+            size=upload_result.size,
+            attempts=upload_result.attempts,
+            seconds=round(upload_result.seconds, 2),
+            cipher=upload_result.cipher,
+            engine=upload_result.library,
+            published_by=upload_result.published_by,
+            verified_by=upload_result.verified_by,
+        )
+    except BaseException:  # the mail connection opened during the upload is closed politely, not left to GC
+        mail.close()
+        raise
     note = Notification(
         list(request.to), list(request.cc), settings.link(remote_name), expires, upload_result.size, request.message
     )

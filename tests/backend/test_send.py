@@ -307,3 +307,22 @@ def test_upload_that_keeps_failing_is_kept_and_resumed_by_outbox_retry(
     assert pending(current()) == [] and not any(current().paths.pending_dir.iterdir())
     assert [d.remote_name for d in Ledger(current().paths.ledger_file).load()] == [entry.remote_name]
     assert current().audit.verify().ok
+
+
+def test_a_failure_after_the_upload_quits_the_prepared_mail_connection(ready, tmp_path):
+    """The mail connection opened during the upload is ended with QUIT when recording the delivery fails
+    afterwards, not left for the garbage collector; and no mail goes out for a send that failed."""
+    import time
+
+    from sodclient.services.send import SendRequest, send
+
+    _sshd, smtp = ready
+    ledger = current().paths.ledger_file
+    ledger.parent.mkdir(parents=True, exist_ok=True)
+    ledger.mkdir()  # a folder where the ledger file should be: recording the delivery fails after the upload
+    with pytest.raises(OSError):
+        send(current(), SendRequest([_study(tmp_path)], ["dr.who@clinic.example"], passphrases=[PASSPHRASE]))
+    deadline = time.monotonic() + 10
+    while not smtp.quits and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert smtp.quits and smtp.messages == []
