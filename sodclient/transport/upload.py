@@ -265,8 +265,9 @@ def _verify(session: SftpSession, path: str, source, size: int, pre, cancel: Can
     handle's CLOSE (`close`), the stat, and the read-back on the handle the probe opened for reading (`reader`).
     The CLOSE goes first: servers that run writes in parallel (pkg/sftp, behind SFTPGo) finish every write
     before they take a CLOSE, and OpenSSH's sftp-server answers requests one by one, in order. Where that
-    early read-back differs (ProFTPD answers it from before the writes) or there is no reader, the file is
-    opened afresh and read in two more round trips: only that answer can fail the upload."""
+    early read-back differs (ProFTPD's mod_sftp answers it with bytes from before the writes, in the tests)
+    or there is no reader, the file is opened afresh and read in two more round trips: only that answer can
+    fail the upload."""
     how, problem, caps = "AEAD only", "", pre.caps
     head = [Op("close", arg=close)] if close is not None else []
     head += [Op(pre.stat_kind, path)] if pre.stat_kind else []
@@ -288,6 +289,8 @@ def _verify(session: SftpSession, path: str, source, size: int, pre, cancel: Can
         how = "size"
         if attrs.st_size != size:
             problem = f"server has {attrs.st_size} bytes, expected {size}"
+    if problem and reader is not None:
+        session.batch([Op("close", arg=reader)], wait=False)
     if caps.read and not problem:
         outcome = _read_back(session, reader, size, reads, replies) if reader is not None else "not read"
         if outcome:
