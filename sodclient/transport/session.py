@@ -69,9 +69,8 @@ ConfirmHostKey = Callable[[str, str, str], bool]
 
 WINDOW_SIZE = 16 * 1024 * 1024
 MAX_PACKET = 32 * 1024
-# Write requests in flight, on either engine: 64 x 255 KiB covers a 1 Gbit/s x 120 ms path. Also what a resume
-# rewrites (upload.py): a server may finish in-flight writes out of order, so a dropped connection can leave a
-# hole only within that much below the size it reports.
+# Write requests in flight, on either engine: 64 x 255 KiB covers a 1 Gbit/s x 120 ms path. Their answers are
+# tracked one by one (WriteAnswers): a retry resumes from the first byte not acknowledged written.
 DEPTH = 64
 
 
@@ -467,8 +466,8 @@ class WriteAnswers:
             if t != CMD_STATUS:
                 raise OSError(f"unexpected answer {t} to a write")
             sftp._convert_status(msg)
-        except OSError as exc:
-            self.refusal = self.refusal or exc
+        except (OSError, EOFError) as exc:  # paramiko answers an SFTP "EOF" status with EOFError
+            self.refusal = self.refusal or (exc if isinstance(exc, OSError) else OSError("end of file"))
             self.failed_at = offset if self.failed_at is None else min(self.failed_at, offset)
 
     def raise_refusal(self) -> None:
