@@ -140,6 +140,21 @@ def main() -> int:
         staged, _tmp / "reviewed", options=PeerReviewOptions(), progress=lambda r: None, cancel=None
     )
     shot(ReviewDialog(report, w), "ftpsend-2-peer-review")
+    from sodclient.ui.hand_clean import HandCleanDialog
+
+    hand = HandCleanDialog(
+        next(p for p in staged if p.suffix == ".dcm"),
+        "CT image 1",
+        w,
+        boxes=[(8, 8, 96, 20)],
+        reason="it may show burned-in text that OCR could not locate",
+    )
+    hand.show()
+    end = time.monotonic() + 10  # the picture is read on a background job
+    while not hand.view.has_picture and time.monotonic() < end:
+        QApplication.processEvents()
+        time.sleep(0.02)
+    shot(hand, "ftpsend-2b-clean-by-hand")
 
     email = EmailDialog(w, to="colleague@clinic.example", subject="Secure delivery for you (SOD Send)")
     email.message.setPlainText("Images for Tuesday's tumour board, as discussed.")
@@ -166,6 +181,9 @@ def main() -> int:
     failed.show_failure("The SFTP server refused the user name or password (check FTP Config).")
     shot(failed, "ftpsend-6-failed")
 
+    from sodclient.ui.sign_in import SignInDialog
+
+    shot(SignInDialog(profile, "none", w, key_file="create"), "sign-in-key-file")
     me = create_identity(profile, protection="keyring")
     sender = generate_identity()
     keys.add_contact(
