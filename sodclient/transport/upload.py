@@ -50,9 +50,9 @@ CHECK_BYTES = 64 * 1024
 # From this size on, engine "auto" uploads through the system's OpenSSH client: it moves bytes with less CPU
 # (loopback 1.14-1.19x of OpenSSH sftp against paramiko's 0.7x) but its login costs more: starting ssh, and one
 # more round trip (ssh asks whether the key is acceptable before signing). Over 1 Gbit/s x 40 ms, connect to
-# SFTP ready took 0.44 s with it and 0.35 s with paramiko (BENCHMARKS.md, `--stages`); small sends stay on
-# paramiko, where that matters most. Threshold chosen when OpenSSH's login cost 0.2-0.5 s (it then also ran
-# the key's KDF): at ~40 MB/s a 5 % faster stream repays 0.4 s after ~300 MB; not lowered since.
+# SFTP ready took 0.44 s with it and 0.35 s with paramiko (BENCHMARKS.md, `--stages`), and the small study's
+# whole send (21 MB) 1.55 s with it against 1.33 s with paramiko (`bench_send.py --engine openssh`). At ~40 MB/s
+# a 5 % faster stream repays 0.2 s after ~160 MB, and the large study (405 MB) rides it at 0.92x of `sftp put`.
 OPENSSH_MIN_BYTES = 256 * 1024 * 1024
 
 
