@@ -105,6 +105,7 @@ def main() -> int:
 
     w = MainWindow(profile)
     w.refresh(select_case=case.id)
+    w.open_series_of_case(case.id)  # the CT series: its images, one selected, with the preview
     w.select_rows([0, 1])
     w.select_rows([1])
     import time
