@@ -41,6 +41,9 @@ FORMAT_VERSION = 1
 _SALT_PREFIX = b"sodsend key file\0"  # keeps this key apart from a container's for the same passphrase and salt
 
 
+SIGN_IN_FIRST = "SOD Send's keys are in a file protected by your SOD Send passphrase: sign in first"
+
+
 class WrongPassphrase(SecureStoreError):
     """The passphrase given does not open the identity or the key file."""
 
@@ -98,18 +101,17 @@ class KeyFile:
     def rewrap(self, passphrase: str) -> None:
         """Seals the same secrets under a new passphrase (and a new salt); the file must be open."""
         with self._exclusive():
-            entries = self._entries()
+            _, _, entries = self._opened()
             self._write_new(passphrase, entries)
 
     # -- the secrets ---------------------------------------------------------------------------------
     def get(self, name: str) -> str | None:
-        return self._entries().get(name)
+        return self._opened()[2].get(name)
 
     def set(self, name: str, value: str) -> None:
         with self._exclusive():
-            entries = self._entries()
+            header, check, entries = self._opened()
             entries[name] = value
-            header, check, _, _ = self._read()
             self._write(self._held_key(), header, check, entries)
 
     # -- crossing to a worker process ----------------------------------------------------------------
@@ -129,12 +131,13 @@ class KeyFile:
     def _held_key(self) -> bytes:
         key = self._key
         if key is None:
-            raise KeyFileLocked("SOD Send's keys are in a file protected by your SOD Send passphrase: sign in first")
+            raise KeyFileLocked(SIGN_IN_FIRST)
         return key
 
-    def _entries(self) -> dict[str, str]:
+    def _opened(self) -> tuple[dict, bytes, dict[str, str]]:
+        """The file's header, check value and secrets, read once, with the held key."""
         key = self._held_key()
-        header, _, nonce, body = self._read()
+        header, check, nonce, body = self._read()
         if _b64(header["salt"]) != self._salt:
             self.close()
             raise KeyFileLocked("your key file was sealed under a new passphrase since you signed in: sign in again")
@@ -144,7 +147,7 @@ class KeyFile:
             raise KeyFileDamaged(f"your key file {self.path.name} is damaged") from None
         if not isinstance(entries, dict) or not all(isinstance(v, str) for v in entries.values()):
             raise KeyFileDamaged(f"your key file {self.path.name} is damaged")
-        return entries
+        return header, check, entries
 
     def _read(self) -> tuple[dict, bytes, bytes, bytes]:
         damaged = KeyFileDamaged(f"your key file {self.path.name} is damaged (it cannot be read)")

@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from sodclient.errors import SecureStoreError
 from sodclient.files import atomic_write
-from sodclient.key_file import KeyFile, KeyFileLocked
+from sodclient.key_file import SIGN_IN_FIRST, KeyFile, KeyFileLocked
 
 SERVICE = "SODSend"
 _MAGIC = b"SODVAULT1\n"
@@ -132,9 +132,7 @@ class Vault:
     def _open_key_file(self) -> KeyFile:
         if not self.key_file.is_open:
             if self.passphrase_source is None:
-                raise KeyFileLocked(
-                    "SOD Send's keys are in a file protected by your SOD Send passphrase: sign in first"
-                )
+                raise KeyFileLocked(SIGN_IN_FIRST)
             self.key_file.open(self.passphrase_source())
         return self.key_file
 

@@ -35,9 +35,10 @@ def _read(path: Path) -> str:
 
 
 PASSPHRASE_FILE_VARIABLE = "SODCLIENT_PASSPHRASE_FILE"
+KEY_IS_PROTECTED = "your key is protected by your SOD Send passphrase"  # why a command asks
 
 
-def _ask(prompt: str, why: str = "your key is protected by your SOD Send passphrase") -> str:
+def _ask(prompt: str, why: str = KEY_IS_PROTECTED) -> str:
     if not sys.stdin.isatty():
         raise identity.SignInRequired(
             f"{why}: give --identity-passphrase-file or set {PASSPHRASE_FILE_VARIABLE} to a file holding it "
@@ -46,7 +47,7 @@ def _ask(prompt: str, why: str = "your key is protected by your SOD Send passphr
     return getpass.getpass(prompt)
 
 
-def _passphrase(args, why: str = "your key is protected by your SOD Send passphrase") -> str:
+def _passphrase(args, why: str = KEY_IS_PROTECTED) -> str:
     """The SOD Send passphrase from the option, the variable or the terminal; asked at most once a command
     (the key file and the key take the same one)."""
     known = getattr(args, "_sod_passphrase", None)

@@ -14,7 +14,7 @@ import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from sodclient.deid import final_check
+from sodclient.deid import final_check, preview
 from sodclient.deid.clean_file import ItemResult, process_input
 from sodclient.deid.deny_list import DenyList
 from sodclient.deid.errors import StagingWriteError
@@ -109,7 +109,9 @@ def _run(inputs, out_dir, staging, options, progress, cancel, moved) -> PeerRevi
         done += result.size
         meter.update(done, f"checked {result.index + 1} of {len(inputs)} file(s)")
         if result.reason is not None:
-            report.left_out.append(LeftOut(inputs[result.index], result.reason, f"input {result.index + 1}"))
+            source = inputs[result.index]
+            cleanable = preview.hand_cleanable(source)
+            report.left_out.append(LeftOut(source, result.reason, f"input {result.index + 1}", cleanable))
     _check_cancel(cancel)
     for result, final in released:  # only now does anything appear in out_dir
         assert result.staged is not None  # released results are the staged ones

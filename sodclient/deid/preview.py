@@ -36,21 +36,13 @@ def hand_cleanable(path: Path) -> bool:
     return "Rows" in ds and "Columns" in ds
 
 
-def frame_count(path: Path) -> int:
-    """How many frames `frame_picture` can show (1 for photos and single-frame images)."""
-    if not _is_dicom(Path(path)):
-        return 1
-    import pydicom
-
-    ds = pydicom.dcmread(path, stop_before_pixels=True)
-    try:
-        return max(1, int(ds.get("NumberOfFrames", 1) or 1))
-    except (TypeError, ValueError):
-        return 1
-
-
 def frame_picture(path: Path, frame: int = 0) -> np.ndarray:
     """(rows, cols) or (rows, cols, 3) uint8 of one frame of a DICOM output, or of a JPEG/PNG/TIFF output."""
+    return frame_and_count(path, frame)[0]
+
+
+def frame_and_count(path: Path, frame: int = 0) -> tuple[np.ndarray, int]:
+    """`frame_picture` and how many frames there are (1 for photos), from one reading of the file."""
     path = Path(path)
     if _is_dicom(path):
         import pydicom
@@ -62,13 +54,10 @@ def frame_picture(path: Path, frame: int = 0) -> np.ndarray:
         picture = frames[min(max(frame, 0), frames.shape[0] - 1)]
         photometric = str(ds.get("PhotometricInterpretation", ""))
         if picture.shape[-1] == 3 and photometric == "RGB":
-            return np.ascontiguousarray(
-                picture.astype(np.uint8)
-                if picture.dtype == np.uint8
-                else (picture / max(1, int(picture.max())) * 255).astype(np.uint8)
-            )
-        return pixels.gray8(picture, photometric)
+            rgb = picture.astype(np.uint8) if picture.dtype == np.uint8 else picture / max(1, int(picture.max())) * 255
+            return np.ascontiguousarray(rgb.astype(np.uint8)), frames.shape[0]
+        return pixels.gray8(picture, photometric), frames.shape[0]
     from PIL import Image
 
     with Image.open(path) as image:
-        return np.asarray(image.convert("RGB"))
+        return np.asarray(image.convert("RGB")), 1

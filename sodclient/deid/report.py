@@ -17,6 +17,9 @@ class LeftOut:
     source: Path  # original path: show locally only, never log or send
     reason: str  # PHI-free
     label: str = ""  # neutral, e.g. "input 3"
+    # A DICOM image, whose pixels the engine blanks: boxes drawn by hand can make it safe (photos are kept byte
+    # for byte, documents have no pixels). Found where Peer Review runs, not by the dialog on the GUI thread.
+    hand_cleanable: bool = False
 
 
 @dataclass

@@ -5,8 +5,9 @@
 
 Cleaning by hand is the same call again: the sender's boxes go into `PeerReviewOptions.extra_boxes`
 (keyed "input N") and the whole set is reviewed once more, so one set of keys (new UIDs, the date shift)
-and one final check still span every copy of the send. `picture()` and `cleanable_by_hand()` feed the
-dialog where the sender draws those boxes, on the original document (which never leaves the machine).
+and one final check still span every copy of the send. `picture()` feeds the dialog where the
+sender draws those boxes, on the original document (which never leaves the machine); the report's left-out
+items say which can be cleaned so (`LeftOut.hand_cleanable`).
 """
 
 from __future__ import annotations
@@ -128,16 +129,6 @@ def require_all_safe(reviewed: Review) -> None:
         raise PeerReviewLeftOut(reviewed.report)
 
 
-def cleanable_by_hand(path: Path) -> bool:
-    """Whether boxes drawn by hand can make this (left-out) input safe: a DICOM image. Photos are never
-    blanked and documents have no pixels, so for them there is nothing to draw on."""
-    try:
-        from sodclient.deid.preview import hand_cleanable
-    except ImportError:
-        return False
-    return hand_cleanable(Path(path))
-
-
 @dataclass
 class Picture:
     """One frame of a local document, 8-bit, for drawing boxes on (rows, cols) or (rows, cols, 3)."""
@@ -148,9 +139,9 @@ class Picture:
 
 def picture(path: Path, frame: int = 0, progress: ProgressSink = no_progress, cancel: CancelToken | None = None):
     """The picture the sender draws on: one frame of the original, read here and shown only here."""
-    from sodclient.deid.preview import frame_count, frame_picture
+    from sodclient.deid.preview import frame_and_count
 
     try:
-        return Picture(frame_picture(Path(path), frame), frame_count(Path(path)))
+        return Picture(*frame_and_count(Path(path), frame))
     except Exception as exc:  # pydicom, Pillow and the pixel decoders raise many types for a bad picture
         raise InputError("this document's picture could not be read") from exc

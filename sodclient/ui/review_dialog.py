@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from sodclient.services.peer_review import cleanable_by_hand
 from sodclient.ui.hand_clean import HandCleanDialog
 
 
@@ -48,7 +47,8 @@ def local_text(report, originals: dict[str, object]) -> str:
 
 class ReviewDialog(QDialog):
     """`originals` maps the report's labels ("input 1"...) to the library Document (or file) each came from;
-    `open_document(item)` shows one (the window's viewer or the system's). `clean_by_hand(label, boxes)`
+    `open_document(item, picture)` shows one (the window's viewer, the hand-clean dialog read-only for a DICOM
+    image added from disk (`picture`), or the system's). `clean_by_hand(label, boxes)`
     runs Peer Review again with the sender's boxes for that input and answers with `show_report()`;
     without it (or for a left-out item that is not an image) there is no "Clean by Hand…"."""
 
@@ -65,7 +65,6 @@ class ReviewDialog(QDialog):
         self.clean_by_hand = clean_by_hand
         self.hand_boxes: dict[str, list] = {}  # label -> the sender's boxes (image pixels), sent or not
         self.hand_dialog: HandCleanDialog | None = None
-        self._cleanable: dict[str, bool] = {}
         self.setWindowTitle("Peer Review report")
         self.resize(720, 560)
         layout = QVBoxLayout(self)
@@ -198,9 +197,7 @@ class ReviewDialog(QDialog):
         self.continue_button.setEnabled(bool(self.report.outputs) and not self._busy)
 
     def cleanable(self, item) -> bool:
-        if item.label not in self._cleanable:
-            self._cleanable[item.label] = cleanable_by_hand(item.source)
-        return self._cleanable[item.label]
+        return item.hand_cleanable
 
     # ---------------------------------------------------------------- actions
 
@@ -209,7 +206,7 @@ class ReviewDialog(QDialog):
         if item is None or self.open_document is None:
             return None
         original = self.originals.get(item.label, item.source)
-        self.open_document(original)
+        self.open_document(original, item.hand_cleanable)
         return original
 
     def clean_selected(self) -> HandCleanDialog | None:

@@ -19,7 +19,7 @@ from sodclient.errors import UploadPending
 from sodclient.library import Document
 from sodclient.services.identity import contacts
 from sodclient.services.outbox import retry
-from sodclient.services.peer_review import Review, cleanable_by_hand, review
+from sodclient.services.peer_review import Review, review
 from sodclient.services.send import MAIL_SUBJECT, SendRequest, max_expiry_days, send
 from sodclient.transport.errors import HostKeyChanged, UnknownHostKey
 from sodclient.ui.common import plain_error
@@ -172,7 +172,7 @@ class SendFlow(QObject):
         self.review_dialog.rejected.connect(lambda: self._finish(None))
         self.review_dialog.open()
 
-    def _open_original(self, item) -> None:
+    def _open_original(self, item, picture: bool = False) -> None:
         """A left-out document, opened from the report: the viewer for images, else the system's viewer.
         A file added from disk is the sender's own: shown here when it is an image, else by the system."""
         from PySide6.QtCore import QUrl
@@ -188,7 +188,7 @@ class SendFlow(QObject):
         elif isinstance(item, Document):
             self.window.select_document(item.id)
             self.window.document_actions.open_with_system()
-        elif isinstance(item, Path) and cleanable_by_hand(item):
+        elif isinstance(item, Path) and picture:  # a DICOM image (the report says so)
             shown = HandCleanDialog(item, item.name, self.review_dialog, read_only=True)
             shown.open()
             self.opened_viewer = shown

@@ -6,8 +6,9 @@ import pytest
 
 from sodclient.audit_text import sentence
 from sodclient.deid.options import PeerReviewOptions
+from sodclient.deid.preview import hand_cleanable
 from sodclient.errors import PeerReviewLeftOut
-from sodclient.services.peer_review import cleanable_by_hand, picture, review
+from sodclient.services.peer_review import picture, review
 from tests.deid.burned_text import COVER, flagged_ct
 from tests.library.dicom_factory import make_dicom
 
@@ -27,6 +28,7 @@ def test_boxes_by_hand_release_the_image_and_the_trail_has_counts_not_places(pro
     path, _ = flagged_ct(tmp_path / "in" / "ct.dcm")
     first = review(profile, [plain, path])
     assert [item.label for item in first.report.left_out] == ["input 2"]
+    assert first.report.left_out[0].hand_cleanable  # the report says so: the dialog reads no file to know
     again = review(profile, [plain, path], PeerReviewOptions().with_boxes("input 2", [COVER]))
     assert again.report.all_safe and len(again.outputs) == 2
     first.discard()
@@ -50,7 +52,7 @@ def test_what_can_be_cleaned_by_hand_and_its_picture(tmp_path):
     path, _ = flagged_ct(tmp_path / "ct.dcm")
     pdf = tmp_path / "letter.pdf"
     pdf.write_bytes(b"%PDF-1.4 broken")
-    assert cleanable_by_hand(path) and not cleanable_by_hand(pdf)
+    assert hand_cleanable(path) and not hand_cleanable(pdf)
     shown = picture(path)
     assert shown.pixels.shape == (256, 256) and shown.frames == 1
 

@@ -176,7 +176,7 @@ def test_with_every_document_left_out_the_report_still_opens_and_cleaning_by_han
     assert dialog.continue_button.text() == "Nothing Safe to Send" and "Nothing can be sent" in dialog.head.text()
 
     # a file from disk opens read-only in the same picture view
-    flow._open_original(flagged)
+    flow._open_original(flagged, flow.report.left_out[0].hand_cleanable)
     shown = flow.opened_viewer
     qtbot.waitUntil(lambda: shown.view.has_picture, timeout=20000)
     assert shown.ok_button is None and shown.view.read_only and not shown.remove_all.isVisible()

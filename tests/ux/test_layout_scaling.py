@@ -65,7 +65,7 @@ from sodclient.ui.review_dialog import ReviewDialog
 (tmp / "pr").mkdir()
 (tmp / "pr" / "letter.pdf").write_bytes(b"%PDF-1.4 broken")
 report = run_peer_review([docs[0].path, tmp / "pr" / "letter.pdf"], tmp / "pr-out")
-review = ReviewDialog(report, w, open_document=lambda item: None, clean_by_hand=lambda label, boxes: None)
+review = ReviewDialog(report, w, open_document=lambda item, picture: None, clean_by_hand=lambda label, boxes: None)
 review.show_report(report, "input 2")
 widgets["Peer Review report (left out)"] = review
 widgets["clean by hand"] = HandCleanDialog(docs[0].path, "IM0001", w, reason="it is flagged as having text "

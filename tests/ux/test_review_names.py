@@ -18,7 +18,7 @@ def test_local_report_names_originals_and_opens_a_left_out_one(qtbot, tmp_path):
     )
     opened = []
     originals = {"input 1": tmp_path / "Chest CT of Jane Doe.dcm", "input 2": tmp_path / "Referral Jane Doe.pdf"}
-    dlg = ReviewDialog(report, originals=originals, open_document=opened.append)
+    dlg = ReviewDialog(report, originals=originals, open_document=lambda original, _picture: opened.append(original))
     qtbot.addWidget(dlg)
     shown = dlg.text.toPlainText()
     assert "input 2 (Referral Jane Doe.pdf)" in shown and "input 1 (Chest CT of Jane Doe.dcm)" in shown
